@@ -1,0 +1,99 @@
+# Conformance harness — build, test, run.
+#
+#   make            build build/runner and the Check unit tests
+#   make test       Check unit tests, then the pytest self-tests (one real browser run included)
+#   make run        install what is missing, build, run the suite on CLIENTS, write reports
+#   make check-cases  runner check on every case file
+#   make asan       the whole self-test suite with an ASan+UBSan runner
+#   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS=N smoke-runs each for N seconds
+#   make bench      benchmarks, printed side by side with their references
+#
+# Flags: CFLAGS are composed from WARN (always), OPT (default -O2 -g), SAN (sanitizers, set by
+# `make asan`), and -Werror when WERROR=1 (CI sets it). V=1 prints the full commands.
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+WERROR  ?= 0
+SAN     ?=
+PKGS    := libevent libevent_pthreads jansson libcrypto
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+           -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Iharness $(shell pkg-config --cflags $(PKGS))
+CFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -MMD -MP
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PY      ?= /usr/bin/python3
+CLIENTS ?= chromium
+PYTEST  := $(PY) -m pytest -p no:cacheprovider
+
+LIB_SRC   := $(sort $(wildcard harness/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(sort $(wildcard harness/tests/check_*.c))
+TEST_BIN  := $(TEST_SRC:harness/tests/%.c=$(BUILD)/tests/%)
+RUNNER    := $(BUILD)/runner
+
+.PHONY: all test check-c check-cases pytest run asan fuzz bench clean deps lint
+
+all: $(RUNNER) $(TEST_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libharness.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: harness/tests/%.c $(BUILD)/libharness.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CHECK   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libharness.a $(LDLIBS) $(CHECK_LIBS)
+
+# Check binaries first; each prints its own summary. CK_FORK stays on: a crash is one failed test.
+check-c: $(TEST_BIN)
+	$(Q)fail=0; for t in $(TEST_BIN); do $$t || fail=1; done; exit $$fail
+
+check-cases: $(RUNNER)
+	$(Q)$(RUNNER) check cases
+
+# pytest self-tests: the harness tests itself with the real runner, real clients on loopback.
+pytest: $(RUNNER)
+	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q $(PYTEST_ARGS)
+
+test: all check-c check-cases pytest
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+run: deps all
+	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/conformance -q \
+	   --client "$(subst $(space),$(comma),$(strip $(CLIENTS)))" --report $(or $(REPORT),reports/out) $(RUN_ARGS); \
+	 rc=$$?; echo "reports: $(or $(REPORT),reports/out)/index.html"; exit $$rc
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d)
+
+comma := ,
+empty :=
+space := $(empty) $(empty)

@@ -1,0 +1,13 @@
+/* judge.h — verdicts: a case's expectations × a client's observations × the server's transcript
+ * (harness/MODEL.md §1.3 and §3, fixtures/PROTOCOL.md §3). The judge decides; adapters never do. */
+#ifndef CH_JUDGE_H
+#define CH_JUDGE_H
+
+#include <jansson.h>
+
+/* Judges one run of a case. `observations` and `transcript` may be NULL (treated as empty). `time_scale`
+ * multiplies every duration and tolerance in the expectations. Returns a new verdict object (never NULL):
+ * {"case", "status", "message", "checks": [...]} — the caller adds token, client, observations, transcript. */
+json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, double time_scale);
+
+#endif

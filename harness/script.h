@@ -1,0 +1,28 @@
+/* script.h — the case language: lexer, parser, matrix expansion (cases/FORMAT.md -> harness/MODEL.md §1).
+ *
+ * Errors are collected, never defaulted: each is appended to `errs` as
+ * {"file": PATH, "line": N, "col": N, "message": TEXT} (plus "cell": ID inside a matrix), so `runner check`
+ * can print every one as `file:line:col: message`. */
+#ifndef CH_SCRIPT_H
+#define CH_SCRIPT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Parses the text of one case file (`path` is used in errors and in each case's "source"). Every expanded case
+ * (one, or one per matrix cell) is appended to `out` as case JSON. Returns the number of errors appended to
+ * `errs`; cases are appended only when the file has none. */
+int ch_script_parse_text(const char *path, const char *text, size_t len, json_t *out, json_t *errs);
+
+/* Reads and parses one file. An unreadable file is one error at line 0. */
+int ch_script_parse_file(const char *path, json_t *out, json_t *errs);
+
+/* Loads every `*.case` file under the given paths (files, or directories walked recursively in sorted order)
+ * and checks that case ids are unique across them (a duplicate is an error at the second definition). */
+int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs);
+
+/* Prints each error in `errs` as `file:line:col: message` (with ` [cell ID]` when there is one), one a line. */
+void ch_script_print_errors(const json_t *errs, FILE *to);
+
+#endif

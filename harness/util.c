@@ -1,0 +1,157 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int ch_errf(char *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, CH_ERR_LEN, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int64_t ch_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ch_hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+unsigned char *ch_hex_decode(const char *hex, size_t *len, char *err)
+{
+    unsigned char *out = malloc(strlen(hex) / 2 + 1);
+    size_t n = 0;
+    int hi = -1;
+    if (!out) {
+        ch_errf(err, "out of memory");
+        return NULL;
+    }
+    for (const char *p = hex; *p; p++) {
+        if (*p == ' ') continue;
+        int v = hex_value(*p);
+        if (v < 0) {
+            ch_errf(err, "'%c' is not a hex digit", *p);
+            free(out);
+            return NULL;
+        }
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[n++] = (unsigned char)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0) {
+        ch_errf(err, "odd number of hex digits");
+        free(out);
+        return NULL;
+    }
+    *len = n;
+    return out;
+}
+
+static void digest(const EVP_MD *md, const void *data, size_t n, unsigned char *out)
+{
+    unsigned int outlen = 0;
+    EVP_Digest(data, n, out, &outlen, md, NULL);
+}
+
+void ch_sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char raw[32];
+    digest(EVP_sha256(), data, n, raw);
+    ch_hex_encode(raw, sizeof raw, out);
+}
+
+void ch_sha1(const void *data, size_t n, unsigned char out[20])
+{
+    digest(EVP_sha1(), data, n, out);
+}
+
+size_t ch_base64(const unsigned char *in, size_t n, char *out)
+{
+    return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+int ch_utf8_text(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t more;
+        uint32_t cp, min;
+        if (c == 0) return 0;
+        if (c < 0x80) { i++; continue; }
+        if ((c & 0xe0) == 0xc0) { more = 1; cp = c & 0x1f; min = 0x80; }
+        else if ((c & 0xf0) == 0xe0) { more = 2; cp = c & 0x0f; min = 0x800; }
+        else if ((c & 0xf8) == 0xf0) { more = 3; cp = c & 0x07; min = 0x10000; }
+        else return 0;
+        if (i + more >= n) return 0;
+        for (size_t k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+char *ch_read_file(const char *path, size_t *len, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long size;
+    if (!f) {
+        ch_errf(err, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        ch_errf(err, "%s: cannot size the file", path);
+        goto done;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf) {
+        ch_errf(err, "%s: out of memory", path);
+        goto done;
+    }
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        ch_errf(err, "%s: short read", path);
+        free(buf);
+        buf = NULL;
+        goto done;
+    }
+    buf[size] = '\0';
+    *len = (size_t)size;
+done:
+    fclose(f);
+    return buf;
+}

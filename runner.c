@@ -1,0 +1,201 @@
+/* runner — the conformance harness's one executable.
+ *
+ *   runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]
+ *                [--time-scale X] [--idle-timeout MS]
+ *   runner check PATH...          validate case files; exit 0, or 2 with file:line:col errors
+ *   runner list --json PATH...    print the expanded case set as JSON (harness/MODEL.md §1)
+ *   runner judge --cases PATH... [--time-scale X] [RECORDS.jsonl]
+ *                                 re-judge recorded runs: each input line holds {"case": ID,
+ *                                 "observations", "transcript"}; each output line is a verdict
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "judge.h"
+#include "script.h"
+#include "server.h"
+#include "util.h"
+
+enum { EXIT_BAD_CASES = 2, EXIT_USAGE = 64 };
+
+static int usage(FILE *to)
+{
+    fputs("usage: runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]\n"
+          "                    [--time-scale X] [--idle-timeout MS]\n"
+          "       runner check PATH...\n"
+          "       runner list --json PATH...\n"
+          "       runner judge --cases PATH... [--time-scale X] [RECORDS.jsonl]\n",
+          to);
+    return EXIT_USAGE;
+}
+
+/* Loads cases from paths; prints errors and returns NULL when there are any. */
+static json_t *load_cases(char *const *paths, int n)
+{
+    json_t *cases = json_array(), *errs = json_array();
+    int nerr = ch_script_load(paths, n, cases, errs);
+    if (nerr > 0) {
+        ch_script_print_errors(errs, stderr);
+        fprintf(stderr, "%d error%s\n", nerr, nerr == 1 ? "" : "s");
+        json_decref(cases);
+        cases = NULL;
+    }
+    json_decref(errs);
+    return cases;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc < 2) return usage(stderr);
+    json_t *cases = load_cases(argv + 1, argc - 1);
+    if (!cases) return EXIT_BAD_CASES;
+    printf("%zu cases ok\n", json_array_size(cases));
+    json_decref(cases);
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "--json") == 0) first = 2;
+    if (argc <= first) return usage(stderr);
+    json_t *cases = load_cases(argv + first, argc - first);
+    if (!cases) return EXIT_BAD_CASES;
+    if (first == 2) {
+        json_dumpf(cases, stdout, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+        putchar('\n');
+    } else {
+        size_t i;
+        json_t *c;
+        json_array_foreach(cases, i, c)
+            printf("%s\t%s\n", json_string_value(json_object_get(c, "id")),
+                   json_string_value(json_object_get(c, "title")));
+    }
+    json_decref(cases);
+    return 0;
+}
+
+static json_t *find_case(json_t *cases, const char *id)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(cases, i, c)
+        if (id && strcmp(json_string_value(json_object_get(c, "id")), id) == 0) return c;
+    return NULL;
+}
+
+/* One record in, one verdict out. A record naming an unknown case yields an ERROR verdict, not an abort. */
+static void judge_record(json_t *cases, json_t *rec, double scale)
+{
+    const char *id = json_string_value(json_object_get(rec, "case"));
+    json_t *kase = find_case(cases, id), *verdict;
+    if (!kase) {
+        verdict = json_pack("{s:s?, s:s, s:s}", "case", id, "status", "ERROR", "message",
+                            "the record names a case that is not in the case set");
+    } else {
+        verdict = ch_judge(kase, json_object_get(rec, "observations"), json_object_get(rec, "transcript"),
+                           scale);
+    }
+    json_t *token = json_object_get(rec, "token"), *client = json_object_get(rec, "client");
+    if (token) json_object_set(verdict, "token", token);
+    if (client) json_object_set(verdict, "client", client);
+    json_dumpf(verdict, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+    putchar('\n');
+    json_decref(verdict);
+}
+
+static int cmd_judge(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"cases", required_argument, NULL, 'c'}, {"time-scale", required_argument, NULL, 's'}, {0, 0, 0, 0}};
+    char *paths[64];
+    int npaths = 0, opt, rc = 0;
+    double scale = 1.0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'c' && npaths < 64) paths[npaths++] = optarg;
+        else if (opt == 's') scale = atof(optarg);
+        else return usage(stderr);
+    }
+    if (npaths == 0 || scale <= 0) return usage(stderr);
+    json_t *cases = load_cases(paths, npaths);
+    if (!cases) return EXIT_BAD_CASES;
+    FILE *in = optind < argc ? fopen(argv[optind], "r") : stdin;
+    if (!in) {
+        perror(argv[optind]);
+        json_decref(cases);
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    while (getline(&line, &cap, in) != -1) {
+        json_error_t jerr;
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == '\0') continue;
+        json_t *rec = json_loads(line, 0, &jerr);
+        if (!json_is_object(rec)) {
+            /* A truncated last line (a crashed run) is reported and skipped, never fatal. */
+            fprintf(stderr, "%s:%ld:%d: not a JSON object: %s\n", optind < argc ? argv[optind] : "-", lineno,
+                    jerr.column, jerr.text);
+            json_decref(rec);
+            rc = 1;
+            continue;
+        }
+        judge_record(cases, rec, scale);
+        json_decref(rec);
+    }
+    free(line);
+    if (in != stdin) fclose(in);
+    json_decref(cases);
+    return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"cases", required_argument, NULL, 'c'},      {"fixtures", required_argument, NULL, 'f'},
+        {"port-a", required_argument, NULL, 'a'},     {"port-b", required_argument, NULL, 'b'},
+        {"port-c", required_argument, NULL, 'C'},     {"time-scale", required_argument, NULL, 's'},
+        {"idle-timeout", required_argument, NULL, 'i'}, {0, 0, 0, 0}};
+    static char *default_cases[] = {"cases"};
+    char *paths[64];
+    struct ch_serve_opts o = {.fixtures_dir = "fixtures", .time_scale = 1.0, .idle_timeout_ms = 30000};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': if (o.ncase_paths < 64) paths[o.ncase_paths++] = optarg; break;
+        case 'f': o.fixtures_dir = optarg; break;
+        case 'a': o.port[0] = atoi(optarg); break;
+        case 'b': o.port[1] = atoi(optarg); break;
+        case 'C': o.port[2] = atoi(optarg); break;
+        case 's': o.time_scale = atof(optarg); break;
+        case 'i': o.idle_timeout_ms = atoi(optarg); break;
+        default: return usage(stderr);
+        }
+    }
+    if (optind != argc || o.time_scale <= 0 || o.idle_timeout_ms <= 0) return usage(stderr);
+    o.case_paths = o.ncase_paths ? paths : default_cases;
+    if (!o.ncase_paths) o.ncase_paths = 1;
+    return ch_server_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0) return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "judge") == 0) return cmd_judge(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "runner: unknown command '%s'\n", cmd);
+    return usage(stderr);
+}
