@@ -6,7 +6,8 @@
  *   runner list --json PATH...    print the expanded case set as JSON (harness/MODEL.md §1)
  *   runner judge --cases PATH... [--time-scale X] [RECORDS.jsonl]
  *                                 re-judge recorded runs: each input line holds {"case": ID,
- *                                 "observations", "transcript"}; each output line is a verdict
+ *                                 "observations", "transcript", "vars"} (a verdict fetched with
+ *                                 full=1 is such a record); each output line is a verdict
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -97,7 +98,7 @@ static void judge_record(json_t *cases, json_t *rec, double scale)
                             "the record names a case that is not in the case set");
     } else {
         verdict = ch_judge(kase, json_object_get(rec, "observations"), json_object_get(rec, "transcript"),
-                           scale);
+                           json_object_get(rec, "vars"), scale);
     }
     json_t *token = json_object_get(rec, "token"), *client = json_object_get(rec, "client");
     if (token) json_object_set(verdict, "token", token);

@@ -5,9 +5,12 @@
 
 #include <jansson.h>
 
-/* Judges one run of a case. `observations` and `transcript` may be NULL (treated as empty). `time_scale`
- * multiplies every duration and tolerance in the expectations. Returns a new verdict object (never NULL):
+/* Judges one run of a case. `observations` and `transcript` may be NULL (treated as empty). `vars` holds the
+ * placeholder values of this run (tmpl.h: origins, token, case) used to fill expected values such as
+ * `header GET /x Origin = {origin-A}`; it may be NULL when no expectation uses one. `time_scale` multiplies
+ * every duration and tolerance in the expectations. Returns a new verdict object (never NULL):
  * {"case", "status", "message", "checks": [...]} — the caller adds token, client, observations, transcript. */
-json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, double time_scale);
+json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, const json_t *vars,
+                 double time_scale);
 
 #endif
