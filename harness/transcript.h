@@ -1,0 +1,33 @@
+/* transcript.h — what the server saw and sent for one token (harness/MODEL.md §2).
+ *
+ * Events are appended in time order with `t_us` = microseconds since the token was issued. A transcript is
+ * bounded: past CH_TRANSCRIPT_MAX_EVENTS it only counts what it dropped (a benchmark or a runaway client cannot
+ * exhaust memory), and a `sent` event keeps at most CH_TRANSCRIPT_PREVIEW bytes of what was written. */
+#ifndef CH_TRANSCRIPT_H
+#define CH_TRANSCRIPT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define CH_TRANSCRIPT_MAX_EVENTS 20000
+#define CH_TRANSCRIPT_PREVIEW 1024
+
+struct ch_transcript;
+
+struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, int64_t t0_us);
+void ch_transcript_free(struct ch_transcript *t);
+
+/* Appends {"t_us", "type", ...fields} stamped at `now_us` (fields is stolen; may be NULL). */
+void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type, json_t *fields);
+
+/* Appends a `sent` event for n bytes written on connection `conn` for request `req` (0 = none). */
+void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
+                        size_t n);
+
+/* Adds {"text": ...} when the bytes are UTF-8 without NUL, else {"hex": ...}, to obj. */
+void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n);
+
+/* A snapshot: {"token", "case", "events": [...], "dropped": N}. New reference. */
+json_t *ch_transcript_json(const struct ch_transcript *t);
+
+#endif
