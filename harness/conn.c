@@ -235,7 +235,9 @@ static void begin_reading(struct ch_conn *c)
 void ch_conn_finish(struct ch_conn *c, enum ch_conn_end how)
 {
     ch_conn_set_gone(c, NULL, NULL);
-    if (how == CH_END_KEEP && c->peer_closed) how = CH_END_CLOSE;
+    /* A client that said `Connection: close` (or spoke HTTP/1.0 without keep-alive) or already sent FIN gets
+     * the close it asked for; nothing is written for it. */
+    if (how == CH_END_KEEP && (c->peer_closed || (c->req && !c->req->keep_alive))) how = CH_END_CLOSE;
     c->end = how;
     switch (how) {
     case CH_END_KEEP: begin_reading(c); break;

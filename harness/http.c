@@ -43,6 +43,9 @@ int64_t ch_scaled_ms(const struct ch_server *srv, int64_t ms)
 enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms)
 {
     int64_t wall = ch_scaled_ms(x->srv, ms);
+    /* Timers count from the loop's cached time, which may be stale by the time an op runs: refresh it, or
+     * a pause after a slow write would end early. */
+    event_base_update_cache_time(x->srv->base);
     struct timeval tv = {(time_t)(wall / 1000), (suseconds_t)(wall % 1000) * 1000};
     evtimer_add(x->timer, &tv);
     return CH_STEP_YIELD;

@@ -185,8 +185,9 @@ static int bind_origin(struct ch_server *srv, int origin, int want, char *err)
         srv->listeners[srv->nlisteners++] = v4;
         if (v6) srv->listeners[srv->nlisteners++] = v6;
         srv->port[origin] = port;
-        snprintf(srv->host[origin], sizeof srv->host[origin], "%s:%d", origin < 2 ? "localhost" : "127.0.0.1", port);
-        snprintf(srv->origin[origin], sizeof srv->origin[origin], "http://%s", srv->host[origin]);
+        const char *name = origin < 2 ? "localhost" : "127.0.0.1";
+        snprintf(srv->host[origin], sizeof srv->host[origin], "%s:%d", name, port);
+        snprintf(srv->origin[origin], sizeof srv->origin[origin], "http://%s:%d", name, port);
         return 0;
     }
     return ch_errf(err, "no free port pair for origin %c", 'A' + origin);
