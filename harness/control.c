@@ -200,10 +200,17 @@ static void set_verdict(struct ch_server *srv, struct ch_token *t, json_t *verdi
     wake_next_waiters(srv);
 }
 
+/* A verdict not yet known: the case was handed out `age_ms` ago (pytest bounds a case from that moment). */
+static json_t *pending(const struct ch_token *t)
+{
+    return json_pack("{s:s, s:b, s:s, s:I}", "status", "PENDING", "issued", 1, "token", t->id, "age_ms",
+                     (json_int_t)((ch_now_us() - t->t0_us) / 1000));
+}
+
 static void on_waiter_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_waiter *w = arg;
-    waiter_reply(w, w->kind == CH_WAIT_NEXT ? json_pack("{s:b}", "idle", 1) : json_pack("{s:s}", "status", "PENDING"));
+    waiter_reply(w, w->kind == CH_WAIT_NEXT ? json_pack("{s:b}", "idle", 1) : pending(w->token));
 }
 
 static void add_waiter(struct ctx *x, enum ch_wait_kind kind, struct ch_run *run, struct ch_token *t, int ms,
@@ -442,13 +449,17 @@ static void ep_result(struct ctx *x)
 
 static void ep_verdict(struct ctx *x)
 {
+    const char *run = param(x, "run"), *kase = param(x, "case");
+    struct ch_run *r = run && !param(x, "token") ? ch_map_get(x->srv->runs, run) : NULL;
+    if (r && kase && !json_object_get(r->by_case, kase)) /* queued (or not) but not handed out yet */
+        return reply_json(x->conn, 200, json_pack("{s:s, s:b}", "status", "PENDING", "issued", 0));
     struct ch_token *t = find_token(x);
     if (!t) return;
     const char *full = param(x, "full"), *wait = param(x, "wait");
     int is_full = full && strcmp(full, "1") == 0;
     if (t->verdict) return reply_json(x->conn, 200, verdict_out(x->srv, t, is_full));
     long ms = wait ? strtol(wait, NULL, 10) : 0;
-    if (ms <= 0) return reply_json(x->conn, 200, json_pack("{s:s}", "status", "PENDING"));
+    if (ms <= 0) return reply_json(x->conn, 200, pending(t));
     add_waiter(x, CH_WAIT_VERDICT, NULL, t, (int)(ms < MAX_VERDICT_WAIT_MS ? ms : MAX_VERDICT_WAIT_MS), is_full);
 }
 
