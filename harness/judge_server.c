@@ -251,7 +251,7 @@ static void render_expected_header(struct ch_text *t, const char *op, const json
 {
     const char *n = json_string_value(name);
     if (!strcmp(op, "absent")) ch_text_printf(t, "no %s header", n);
-    else if (!strcmp(op, "present")) ch_text_printf(t, "a %s header", n);
+    else if (!strcmp(op, "present")) ch_text_printf(t, "%s: (any value)", n);
     else {
         ch_text_printf(t, "%s%s", n, !strcmp(op, "eq") ? ": " : " ~ ");
         ch_text_raw(t, json_string_value(value), json_string_length(value), 4 * CH_VALUE_SHOWN);
@@ -374,11 +374,13 @@ static void render_body_want(struct ch_text *t, const char *op, const json_t *wa
     }
 }
 
-/* `= STRING` compares the bytes when the transcript kept them as body_text, else their SHA-256. */
+/* `= STRING` compares the bytes when the transcript kept all of them as body_text (it keeps a preview of large
+ * bodies), else their SHA-256. */
 static enum ch_jstatus body_eq(struct ch_jcheck *c, const json_t *req, const json_t *want)
 {
     const json_t *text = json_object_get(req, "body_text"), *sha = json_object_get(req, "body_sha256");
-    if (json_is_string(text)) {
+    const json_t *size = json_object_get(req, "body_size");
+    if (json_is_string(text) && (!size || (json_int_t)json_string_length(text) == json_integer_value(size))) {
         if (same(text, want)) return CH_J_PASS;
         ch_value_diff_hint(&c->detail, want, text);
         return CH_J_FAIL;

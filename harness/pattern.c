@@ -120,7 +120,8 @@ static long build_list(struct cc *c, long ni, const json_t *arr, int depth, cons
 {
     struct ch_pat *p = c->p;
     size_t n = json_array_size(arr), base = p->nkids, at = strlen(c->where);
-    if (n > CH_PAT_MAX_NODES) return cc_err(c, "too many elements");
+    if (n > CH_PAT_MAX_NODES)
+        return ch_errf(c->err, "%s: the pattern has more than %d nodes", c->where, CH_PAT_MAX_NODES);
     if (reserve((void **)&p->kids, &p->capkids, base + n, sizeof *p->kids) < 0) return cc_err(c, "out of memory");
     p->nkids += n;
     p->nodes[ni].kid0 = base;
