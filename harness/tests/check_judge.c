@@ -517,6 +517,60 @@ START_TEST(hostile_top_level)
 }
 END_TEST
 
+
+/* harness/tests/data/judge: the recorded runs `runner judge` is tested with, judged here against the hand-made
+ * case JSON, each with the status it names. The directory is found beside this source file (make runs the tests
+ * from the repository root) or in $CH_JUDGE_DATA. */
+static void data_path(char *out, size_t cap, const char *name)
+{
+    const char *dir = getenv("CH_JUDGE_DATA");
+    if (dir) {
+        snprintf(out, cap, "%s/%s", dir, name);
+        return;
+    }
+    const char *src = __FILE__, *slash = strrchr(src, '/');
+    snprintf(out, cap, "%.*s/data/judge/%s", slash ? (int)(slash - src) : 1, slash ? src : ".", name);
+}
+
+START_TEST(records_file)
+{
+    char path[512], err[CH_ERR_LEN];
+    json_error_t e;
+    data_path(path, sizeof path, "timeout.case.json");
+    json_t *kase = json_load_file(path, 0, &e);
+    ck_assert_msg(kase != NULL, "%s: %s", path, e.text);
+    data_path(path, sizeof path, "records.jsonl");
+    size_t len;
+    char *text = ch_read_file(path, &len, err);
+    ck_assert_msg(text != NULL, "%s", err);
+    int judged = 0, broken = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *rec = json_loads(line, 0, &e);
+        if (!rec) {
+            broken++;
+            continue;
+        }
+        json_t *v = ch_judge(kase, json_object_get(rec, "observations"), json_object_get(rec, "transcript"),
+                             json_object_get(rec, "vars"), 1.0);
+        const char *want = json_string_value(json_object_get(rec, "expect_status"));
+        const char *got = json_string_value(json_object_get(v, "status"));
+        if (getenv("CH_TEST_VERBOSE"))
+            printf("%s %-10s %s\n", json_string_value(json_object_get(rec, "token")), got,
+                   json_string_value(json_object_get(v, "message")));
+        ck_assert_msg(want && got && !strcmp(want, got), "record %s: %s, want %s: %s",
+                      json_string_value(json_object_get(rec, "token")), got, want,
+                      json_string_value(json_object_get(v, "message")));
+        judged++;
+        json_decref(v);
+        json_decref(rec);
+    }
+    ck_assert_int_eq(judged, 7);
+    ck_assert_int_eq(broken, 1);
+    free(text);
+    json_decref(kase);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("judge");
@@ -530,6 +584,7 @@ int main(void)
     tcase_add_test(tc, all_checks_listed);
     tcase_add_loop_test(tc, hostile_fields, 0, sizeof kinds / sizeof kinds[0]);
     tcase_add_test(tc, hostile_top_level);
+    tcase_add_test(tc, records_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
