@@ -1,0 +1,65 @@
+/* lex.h — the lexical layer of the case language (cases/FORMAT.md §1): lines, words, strings, integers,
+ * durations, hex. Pure functions over byte ranges, no global state.
+ *
+ * Error convention (util.h): a fallible function returns -1 and writes a one-line message into err
+ * (CH_ERR_LEN bytes, may be NULL); where it says so it also sets *at to the byte offset, within the range it
+ * was given, of the character the message is about, so the caller can turn it into a column. */
+#ifndef CH_LEX_H
+#define CH_LEX_H
+
+#include <stddef.h>
+
+#define CH_LEX_MAX_MS 86400000L /* the longest duration a case may write: one day */
+
+/* One physical line of a case file. */
+struct ch_line {
+    int no;           /* 1-based line number */
+    const char *text; /* the line without its line end (LF or CRLF) and trailing blanks; not NUL-terminated */
+    size_t len;
+    size_t indent;    /* leading spaces */
+    int content;      /* 1 for a line that is neither blank nor a comment (FORMAT.md §1) */
+};
+
+/* A word: text[off .. off+len) of the range given to ch_lex_words. */
+struct ch_tok {
+    size_t off, len;
+};
+
+/* Splits text into lines. Returns a malloc'd array (*n entries, pointing into text; caller frees the array
+ * only), or NULL on allocation failure. An empty text gives 0 lines and a non-NULL array. */
+struct ch_line *ch_lex_lines(const char *text, size_t len, size_t *n);
+
+/* Checks one line: not UTF-8 text (or a NUL byte), or a tab in the indentation. Returns 0, or -1 with err
+ * and *at. */
+int ch_lex_check_line(const struct ch_line *ln, size_t *at, char *err);
+
+/* The 1-based column (in code points) of byte offset off of a line. */
+int ch_lex_col(const char *line, size_t len, size_t off);
+
+/* Splits s[0..n) into words: runs of non-blank bytes (blank = space or tab), where a double-quoted string
+ * (escapes skipped) and a parenthesised group (nested, strings inside) may hold blanks. Returns 0 with a
+ * malloc'd array in *tok (caller frees; non-NULL even when *ntok is 0), or -1 with err and *at on an
+ * unterminated string or an unbalanced '('. */
+int ch_lex_words(const char *s, size_t n, struct ch_tok **tok, size_t *ntok, size_t *at, char *err);
+
+/* 1 if s[0..n) is exactly one double-quoted string. */
+int ch_lex_is_string(const char *s, size_t n);
+
+/* Decodes the double-quoted string at s[0] (escapes \\ \" \n \r \t \0 \xHH \u{H..}). Returns the number of
+ * bytes consumed through the closing quote, with a malloc'd NUL-terminated copy in *out (*outlen bytes, NUL
+ * bytes possible inside; caller frees); or -1 with err and *at. */
+long ch_lex_string(const char *s, size_t n, char **out, size_t *outlen, size_t *at, char *err);
+
+/* Parses s[0..n) as a decimal integer (a leading '-' only when min < 0, no '+', no leading zeros except "0").
+ * Returns 0, -1 when it is not an integer, -2 when it is outside [min, max]. Writes no message. */
+int ch_lex_int(const char *s, size_t n, long min, long max, long *v);
+
+/* Parses a duration `300ms`, `2s`, `1.5s` into whole milliseconds in [0, CH_LEX_MAX_MS]. Returns 0 or -1 with
+ * err (a plain number, a fraction of a millisecond, an unknown unit, too long). */
+int ch_lex_duration(const char *s, size_t n, long *ms, char *err);
+
+/* Decodes hex digits (either case; blanks ignored) in s[0..n) into a malloc'd buffer (*outlen bytes; caller
+ * frees). Returns 0, or -1 with err and *at on a non-hex character or an odd digit count. */
+int ch_lex_hex(const char *s, size_t n, unsigned char **out, size_t *outlen, size_t *at, char *err);
+
+#endif

@@ -1,0 +1,150 @@
+/* script_int.h — internals shared by the case parser's files; not an API for other modules.
+ *
+ *   script.c          files, cells, lines into sections, meta lines, helpers, the public API (script.h)
+ *   script_server.c   server sections (FORMAT.md §4)
+ *   script_client.c   client sections (FORMAT.md §5)
+ *   script_expect.c   expect sections (FORMAT.md §6.2, §6.3)
+ *   script_pattern.c  values, event atoms and patterns (FORMAT.md §6.1)
+ *
+ * Cross-file functions carry the prefix `sc_`. Each parse function reports its own errors through sc_err*
+ * (which collects them into the file's error list) and returns -1 or NULL after one; nothing is defaulted.
+ * Word indices `k` are relative to a statement: k = 0 is the statement's own word, k = 1 its first argument. */
+#ifndef CH_SCRIPT_INT_H
+#define CH_SCRIPT_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "lex.h"
+#include "matrix.h"
+
+#define SC_MAX_ERRORS 100      /* per file: then one "too many errors" line, and silence */
+#define SC_MAX_OBJECTS 32      /* client objects per case */
+#define SC_MAX_FILE (16u << 20) /* bytes per case file */
+#define SC_NAME_LEN 64         /* object names, event names */
+
+/* A content line as one cell sees it. */
+struct sline {
+    const struct ch_line *src;
+    char *text;      /* after indentation and guards, `$NAME` replaced; NUL-terminated */
+    size_t len;
+    size_t *map;     /* map[i]: offset in src->text that text[i] came from (len + 1 entries) */
+    size_t indent;
+    struct ch_tok *tok;
+    size_t ntok;
+    int bad;         /* its words could not be split (reported): skipped */
+};
+
+/* A statement: a section header, step, axis or expectation, its words and its attachments. */
+struct stmt {
+    struct sline *ln;
+    size_t first;         /* index in ln->tok of word 0 (a nested `on` step starts later in its line) */
+    struct sline **att;   /* deeper-indented lines under it */
+    size_t natt;
+};
+
+struct section {
+    struct stmt head;
+    struct stmt *items;
+    size_t nitems, cap;
+    size_t item_indent;
+};
+
+enum sc_kind { KIND_XHR, KIND_EVENTSOURCE, KIND_WEBSOCKET, KIND_IMG, KIND_SCRIPT, KIND_FETCH, KIND_HTTP, KIND_COUNT };
+
+/* Capabilities (FORMAT.md §5.6), in sorted order so `needs` comes out sorted. */
+enum sc_cap {
+    CAP_BLOB, CAP_COOKIES, CAP_EVENTSOURCE, CAP_FETCH, CAP_FORMDATA, CAP_HTTP, CAP_IMG, CAP_PAGE_B, CAP_PAGE_C,
+    CAP_SCRIPT, CAP_WEBSOCKET, CAP_XHR, CAP_XHR_SYNC, CAP_XHR_UPLOAD, CAP_COUNT
+};
+extern const char *const sc_cap_names[CAP_COUNT];
+
+/* One client object (FORMAT.md §5). */
+struct cobj {
+    char name[SC_NAME_LEN];
+    enum sc_kind kind;
+    json_t *listened; /* eventsource: event names given by `listen` */
+};
+
+/* What the whole file shares across its cells. */
+struct fctx {
+    const char *path;
+    json_t *errs;
+    size_t errs_first; /* errs[errs_first..] are this file's */
+    int nerr;
+    const char *fixtures;
+    struct ch_matrix matrix;
+};
+
+/* One cell's parse: the case being built. */
+struct pctx {
+    struct fctx *f;
+    const char *cell; /* the cell's id for errors, NULL outside a matrix */
+    json_t *id, *title, *spec, *tags;
+    int case_line, title_line, deadline_line, settle_line, page_line;
+    size_t id_col;
+    long deadline_ms, settle_ms;
+    const char *page;
+    unsigned caps;
+    json_t *routes, *objects, *steps, *handlers, *expect;
+    struct cobj obj[SC_MAX_OBJECTS];
+    size_t nobj;
+    int nclient, nexpect;
+    int errors; /* errors this cell hit, repeats of already listed ones included */
+};
+
+/* Errors (script.c). Each appends {"file","line","col","message"[,"cell"]} unless an identical error is
+ * already listed for this file (a matrix repeats lines in every cell), and returns -1. */
+int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Words (script.c). */
+size_t sc_nwords(const struct stmt *st);
+const char *sc_word(const struct stmt *st, size_t k, size_t *len); /* NULL past the end */
+int sc_is(const struct stmt *st, size_t k, const char *w);
+size_t sc_off(const struct stmt *st, size_t k); /* byte offset of word k, or the line's end */
+/* Checks the statement has between min and max arguments (words after word 0); `usage` goes in the error. */
+int sc_args(struct pctx *c, const struct stmt *st, size_t min, size_t max, const char *usage);
+/* Word k as a JSON string: the decoded string if the word is one, else the word as written. UTF-8 (no NUL
+ * unless `allow_nul`); placeholders checked for context tmpl ("server", "client", "expect"; NULL: none). */
+json_t *sc_text(struct pctx *c, const struct stmt *st, size_t k, const char *tmpl);
+/* Word k must be a string: its decoded bytes (malloc'd, caller frees). */
+int sc_string(struct pctx *c, const struct stmt *st, size_t k, char **out, size_t *len);
+int sc_duration(struct pctx *c, const struct stmt *st, size_t k, long *ms);
+/* Word k as an integer in [min, max]; `what` names it in errors ("status code", "count"). */
+int sc_int(struct pctx *c, const struct stmt *st, size_t k, long min, long max, long *v, const char *what);
+/* Placeholder check of s[0..n) in context tmpl; an error points at ln's offset `off` (plus the placeholder's
+ * offset when `exact`, i.e. s is the line's own text from off). */
+int sc_tmpl(struct pctx *c, const struct sline *ln, size_t off, const char *s, size_t n, const char *tmpl,
+            int exact);
+/* 1 if b[0..n) is UTF-8 text, NUL bytes allowed (a JSON string may hold U+0000). */
+int sc_utf8(const char *b, size_t n);
+/* Rejects attachments on a statement that takes none. */
+int sc_no_attachments(struct pctx *c, const struct stmt *st);
+
+/* Sections (one per file). */
+void sc_server_section(struct pctx *c, struct section *sec);
+void sc_client_section(struct pctx *c, struct section *sec);
+void sc_expect_section(struct pctx *c, struct section *sec);
+
+/* Client objects and their events (script_client.c). */
+const char *sc_kind_name(enum sc_kind k);
+struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len);
+/* 1 if objects like o fire events of this type ("." and the pseudo-events exception and read included). */
+int sc_event_known(const struct cobj *o, const char *type);
+
+/* Values, atoms, patterns (script_pattern.c). They parse ln->text[*i .. end) and advance *i. `o` (may be NULL)
+ * checks event types against what that object fires; `tmpl` is the placeholder context of string values. */
+json_t *sc_value(struct pctx *c, const struct sline *ln, size_t *i, size_t end, const char *tmpl);
+json_t *sc_atom(struct pctx *c, const struct sline *ln, size_t *i, size_t end, const struct cobj *o,
+                const char *tmpl);
+json_t *sc_pattern(struct pctx *c, const struct sline *ln, size_t i, size_t end, const struct cobj *o);
+/* Word k holds exactly one atom; with nth non-NULL it may end in `#n` (n >= 1; *nth = 0 without one). */
+json_t *sc_atom_word(struct pctx *c, const struct stmt *st, size_t k, const struct cobj *o, const char *tmpl,
+                     long *nth);
+/* Words k.. are PROP=VALUE pairs (at least one): an object. */
+json_t *sc_props(struct pctx *c, const struct stmt *st, size_t k, const char *tmpl);
+
+#endif
