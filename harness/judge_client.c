@@ -214,10 +214,11 @@ static enum ch_jstatus never_scan(struct ch_jcheck *c, const struct evs *e, json
     size_t *hit = malloc((e->n ? e->n : 1) * sizeof *hit), nhit = 0;
     if (!hit) return ch_jerror(c, "out of memory");
     ch_text_puts(&c->expected, na == 1 ? "no " : "none of ");
-    for (size_t k = 0; k < na; k++) {
+    for (size_t k = 0; k < na && k < CH_JUDGE_SHOWN_EVENTS; k++) {
         if (k) ch_text_puts(&c->expected, " ");
         ch_atom_render(&c->expected, atoms[k]);
     }
+    if (na > CH_JUDGE_SHOWN_EVENTS) ch_text_printf(&c->expected, " … and %zu more", na - CH_JUDGE_SHOWN_EVENTS);
     for (size_t i = 0; i < e->n; i++)
         for (size_t k = 0; k < na; k++)
             if (ch_atom_match(atoms[k], e->v[i])) {

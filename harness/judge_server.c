@@ -13,9 +13,11 @@
 #include "judge_int.h"
 #include "util.h"
 
-/* The request events of the transcript, in order, borrowed. */
+/* The request events of the transcript, in order (borrowed), and each one's rank among the requests with its
+ * method and path (1 for the first). */
 struct reqs {
     const json_t **v;
+    size_t *rank;
     size_t n;
 };
 
@@ -31,21 +33,73 @@ static int is_type(const json_t *ev, const char *type)
     return !strcmp(json_string_value(json_object_get(ev, "type")), type);
 }
 
-static int collect_requests(const struct ch_jctx *cx, struct reqs *r)
-{
-    size_t total = json_array_size(cx->trevents);
-    r->n = 0;
-    r->v = malloc((total ? total : 1) * sizeof *r->v);
-    if (!r->v) return -1;
-    for (size_t i = 0; i < total; i++)
-        if (is_type(json_array_get(cx->trevents, i), "request")) r->v[r->n++] = json_array_get(cx->trevents, i);
-    return 0;
-}
-
 static int same(const json_t *a, const json_t *b)
 {
     return json_string_length(a) == json_string_length(b) &&
            memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+}
+
+static int cmp_string(const json_t *a, const json_t *b)
+{
+    size_t la = json_string_length(a), lb = json_string_length(b);
+    int c = memcmp(json_string_value(a), json_string_value(b), la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+struct rank_key {
+    const json_t *method, *path;
+    size_t i;
+};
+
+static int cmp_rank_key(const void *x, const void *y)
+{
+    const struct rank_key *a = x, *b = y;
+    int c = cmp_string(a->method, b->method);
+    if (!c) c = cmp_string(a->path, b->path);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Ranks by sorting on (method, path, position): O(n log n) however many requests a transcript holds. */
+static int rank_requests(struct reqs *r)
+{
+    struct rank_key *k = malloc((r->n ? r->n : 1) * sizeof *k);
+    if (!k) return -1;
+    for (size_t i = 0; i < r->n; i++)
+        k[i] = (struct rank_key){json_object_get(r->v[i], "method"), json_object_get(r->v[i], "path"), i};
+    qsort(k, r->n, sizeof *k, cmp_rank_key);
+    for (size_t i = 0, rank = 1; i < r->n; i++) {
+        rank = i > 0 && same(k[i].method, k[i - 1].method) && same(k[i].path, k[i - 1].path) ? rank + 1 : 1;
+        r->rank[k[i].i] = rank;
+    }
+    free(k);
+    return 0;
+}
+
+static void reqs_free(struct reqs *r)
+{
+    free(r->v);
+    free(r->rank);
+    *r = (struct reqs){0};
+}
+
+/* Collects the requests; -1 when out of memory (r is then freed). */
+static int collect_requests(const struct ch_jctx *cx, struct reqs *r)
+{
+    size_t total = json_array_size(cx->trevents);
+    *r = (struct reqs){0};
+    r->v = malloc((total ? total : 1) * sizeof *r->v);
+    r->rank = malloc((total ? total : 1) * sizeof *r->rank);
+    if (!r->v || !r->rank) {
+        reqs_free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < total; i++)
+        if (is_type(json_array_get(cx->trevents, i), "request")) r->v[r->n++] = json_array_get(cx->trevents, i);
+    if (rank_requests(r) < 0) {
+        reqs_free(r);
+        return -1;
+    }
+    return 0;
 }
 
 static int method_is(const json_t *req, const json_t *method)
@@ -53,14 +107,9 @@ static int method_is(const json_t *req, const json_t *method)
     return !strcmp(json_string_value(method), "*") || same(json_object_get(req, "method"), method);
 }
 
-/* The request's rank among the requests with its method and path: 1 for the first. */
 static size_t rank_of(const struct reqs *r, size_t i)
 {
-    size_t k = 1;
-    const json_t *m = json_object_get(r->v[i], "method"), *p = json_object_get(r->v[i], "path");
-    for (size_t j = 0; j < i; j++)
-        if (same(json_object_get(r->v[j], "method"), m) && same(json_object_get(r->v[j], "path"), p)) k++;
-    return k;
+    return r->rank[i];
 }
 
 /* "GET /slow", "GET /slow#2", "GET /nope (unmatched)" */
@@ -194,7 +243,7 @@ enum ch_jstatus ch_jcheck_requests(const struct ch_jctx *cx, struct ch_jcheck *c
         st = requests_diff(c, &r, s, ns);
     }
     free(s);
-    free(r.v);
+    reqs_free(&r);
     return st;
 }
 
@@ -216,7 +265,7 @@ enum ch_jstatus ch_jcheck_request_count(const struct ch_jctx *cx, struct ch_jche
     ch_text_printf(&c->observed, " × %zu", n);
     ch_text_puts(&c->detail, "requests: ");
     render_requests(&c->detail, &r);
-    free(r.v);
+    reqs_free(&r);
     return (long long)n == want ? CH_J_PASS : CH_J_FAIL;
 }
 
@@ -325,7 +374,7 @@ enum ch_jstatus ch_jcheck_request_header(const struct ch_jctx *cx, struct ch_jch
     if (i < 0) st = CH_J_ERROR;
     else if ((size_t)i < r.n) st = header_judge(c, r.v[i], op, name, value);
     json_decref(value);
-    free(r.v);
+    reqs_free(&r);
     return st;
 }
 
@@ -426,7 +475,7 @@ enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jchec
     long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
     if (i >= 0) st = (size_t)i < r.n ? body_judge(c, r.v[i], op, want) : CH_J_FAIL;
     json_decref(want);
-    free(r.v);
+    reqs_free(&r);
     return st;
 }
 
@@ -495,7 +544,7 @@ enum ch_jstatus ch_jcheck_closed(const struct ch_jctx *cx, struct ch_jcheck *c)
             st = ok ? CH_J_PASS : CH_J_FAIL;
         }
     }
-    free(r.v);
+    reqs_free(&r);
     return st;
 }
 
@@ -551,7 +600,7 @@ static enum ch_jstatus interval_judge(const struct ch_jctx *cx, struct ch_jcheck
     ch_text_puts(&c->expected, " after ");
     render_point(&c->expected, a);
     int found = point_time(cx, &r, a, &c->observed) && point_time(cx, &r, b, &c->observed);
-    free(r.v);
+    reqs_free(&r);
     if (!found) return CH_J_FAIL;
     double dt = b->t_ms - a->t_ms;
     ch_jtime(&c->observed, dt);

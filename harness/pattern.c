@@ -548,7 +548,10 @@ static void render_node(const struct ch_pat *p, size_t ni, struct ch_text *t, in
 
 void ch_pat_render(const struct ch_pat *p, struct ch_text *t)
 {
-    render_node(p, p->root, t, 0);
+    struct ch_text all = {0};
+    render_node(p, p->root, &all, 0);
+    ch_text_raw(t, ch_text_str(&all), all.len, CH_PAT_SHOWN);
+    ch_text_free(&all);
 }
 
 void ch_event_render(struct ch_text *t, const json_t *event, const char *const *props, size_t nprops)

@@ -28,6 +28,7 @@
 #define CH_PAT_MAX_SIZE 200000    /* instructions (and compile work) after expanding counted repeats */
 #define CH_PAT_MAX_EVENTS 10000000 /* events one match accepts */
 #define CH_PAT_MAX_ALLOWED 32     /* distinct atoms reported at the first difference */
+#define CH_PAT_SHOWN 4000         /* bytes of a rendered pattern before it is cut with "…" */
 
 struct ch_pat;
 
@@ -74,7 +75,8 @@ int ch_atom_check(const json_t *atom, char *err);
 int ch_atom_match(const json_t *atom, const json_t *event);
 
 /* Renders in the pattern notation of cases/FORMAT.md §6.1:
- * the compiled pattern ("readystatechange(1) loadstart (progress | readystatechange(3))+ loadend"), */
+ * the compiled pattern ("readystatechange(1) loadstart (progress | readystatechange(3))+ loadend"), cut after
+ * CH_PAT_SHOWN bytes, */
 void ch_pat_render(const struct ch_pat *p, struct ch_text *t);
 /* one atom ("progress(loaded=12,total=12)"), */
 void ch_atom_render(struct ch_text *t, const json_t *atom);

@@ -571,6 +571,54 @@ START_TEST(records_file)
 }
 END_TEST
 
+/* Large inputs stay linear: 150,000 events and 50,000 requests are judged well within the test timeout; past the
+ * judge's limit (200,000 events) the verdict is an ERROR that says so. */
+static json_t *many_events(int n)
+{
+    json_t *events = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(events, json_pack("{s:s, s:s, s:f, s:{s:i}}", "obj", "xhr", "type",
+                                                i % 2 ? "progress" : "readystatechange", "t", (double)i, "state",
+                                                "loaded", i));
+    return json_pack("{s:o}", "events", events);
+}
+
+START_TEST(large_inputs)
+{
+    json_t *obs = many_events(150000), *reqs = json_array();
+    for (int i = 0; i < 50000; i++)
+        json_array_append_new(reqs, json_pack("{s:i, s:s, s:i, s:i, s:s, s:s, s:[[ss]]}", "t_us", i, "type",
+                                              "request", "conn", i, "n", i + 1, "method", "GET", "path", "/p",
+                                              "headers", "X-N", i == 49999 ? "last" : "x"));
+    json_t *tr = json_pack("{s:o}", "events", reqs);
+    json_t *k = make_case("[{'kind':'events','line':3,'pattern':{'repeat':{'alt':[{'atom':{'type':'readystatechange'}},"
+                          "{'atom':{'type':'progress'}}]},'min':0,'max':null}},"
+                          "{'kind':'never','line':4,'atoms':[{'type':'load'}]},"
+                          "{'kind':'count','line':5,'atom':{'type':'progress'},'n':75000},"
+                          "{'kind':'request-count','line':6,'method':'GET','path':'/p','n':50000},"
+                          "{'kind':'request-header','line':7,'sel':{'method':'GET','path':'/p','n':50000},"
+                          "'name':'x-n','op':'eq','value':'last'},"
+                          "{'kind':'requests','line':8,'list':[{'index':1}]}]");
+    json_t *v = ch_judge(k, obs, tr, NULL, 1.0);
+    json_t *checks = json_object_get(v, "checks");
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_msg(!strcmp(json_string_value(json_object_get(json_array_get(checks, i), "status")), "PASS"),
+                      "check %zu: %s", i, json_string_value(json_object_get(json_array_get(checks, i), "detail")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "FAIL");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v, "message")), "GET /p#199, GET /p#200 … and 49800 more"));
+    json_decref(v);
+    json_decref(obs);
+    obs = many_events(200001);
+    v = ch_judge(k, obs, NULL, NULL, 1.0);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "message")),
+                     "malformed observations: 200001 events, more than the judge accepts (200000)");
+    json_decref(v);
+    json_decref(obs);
+    json_decref(tr);
+    json_decref(k);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("judge");
@@ -585,6 +633,7 @@ int main(void)
     tcase_add_loop_test(tc, hostile_fields, 0, sizeof kinds / sizeof kinds[0]);
     tcase_add_test(tc, hostile_top_level);
     tcase_add_test(tc, records_file);
+    tcase_add_test(tc, large_inputs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
