@@ -161,13 +161,15 @@ static void render_sel(struct ch_text *t, const struct sel *s)
     if (s->n > 1) ch_text_printf(t, "#%lld", s->n);
 }
 
-/* Whether request i is the one the selector names, judged at position i (`requests` lists: without an
- * explicit n, any request with that method and path fits its position). */
+/* Whether request i is the one the selector names. In a `requests` list (strict_n 0) the position decides: any
+ * request with that method and path fits, and only an n other than 1 (the default, which the parser writes for
+ * `GET /x`) must also be its rank — so `requests GET /poll, GET /poll` means two of them (MODEL.md §3.1). */
 static int sel_fits(const struct reqs *r, size_t i, const struct sel *s, int strict_n)
 {
     if (s->index > 0) return (long long)i + 1 == s->index;
     if (!method_is(r->v[i], s->method) || !same(json_object_get(r->v[i], "path"), s->path)) return 0;
-    return !(strict_n || s->n_given) || (long long)rank_of(r, i) == s->n;
+    if (!strict_n && (!s->n_given || s->n == 1)) return 1;
+    return (long long)rank_of(r, i) == s->n;
 }
 
 /* The index of the request the selector picks, or r->n when there is none. */

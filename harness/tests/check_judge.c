@@ -248,6 +248,10 @@ static const struct row {
      TR_SSE_OK, 1, "PASS", ""},
     {"requests without n take any at their place", "[{'kind':'requests','line':12,'list':[{'method':'GET',"
      "'path':'/stream'},{'method':'GET','path':'/stream','n':null}]}]", OBS_TIMEOUT, TR_SSE_OK, 1, "PASS", ""},
+    {"requests with the default n twice", "[{'kind':'requests','line':12,'list':[" SEL("GET", "/stream", 1) ","
+     SEL("GET", "/stream", 1) "]}]", OBS_TIMEOUT, TR_SSE_OK, 1, "PASS", ""},
+    {"requests with ranks out of order", "[{'kind':'requests','line':12,'list':[" SEL("GET", "/stream", 2) ","
+     SEL("GET", "/stream", 1) "]}]", OBS_TIMEOUT, TR_SSE_OK, 1, "FAIL", "expected GET /stream#2, GET /stream"},
     {"request-count", "[{'kind':'request-count','line':13,'method':'GET','path':'/stream','n':2}]", OBS_TIMEOUT,
      TR_SSE_OK, 1, "PASS", ""},
     {"request-count wrong", "[{'kind':'request-count','line':13,'method':'GET','path':'/stream','n':3}]",
