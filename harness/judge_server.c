@@ -340,7 +340,7 @@ static enum ch_jstatus header_judge(struct ch_jcheck *c, const json_t *req, cons
     return CH_J_FAIL;
 }
 
-/* `value` filled for `eq`; a regex is taken literally (its braces are interval syntax, not placeholders). */
+/* `value` with placeholders filled, a regex too (as `runner check` reads it: an interval is written `{{2,}}`). */
 static json_t *header_value(const struct ch_jctx *cx, struct ch_jcheck *c, const char *op)
 {
     char err[CH_ERR_LEN];
@@ -349,7 +349,6 @@ static json_t *header_value(const struct ch_jctx *cx, struct ch_jcheck *c, const
         ch_jerror(c, "\"value\" must be a string for op \"%s\"", op);
         return NULL;
     }
-    if (!strcmp(op, "match")) return json_incref((json_t *)raw);
     json_t *v = ch_jfill(cx, raw, err);
     if (!v) ch_jerror(c, "value: %s", err);
     return v;
