@@ -1,0 +1,1 @@
+"""Python side of the conformance harness (browser drivers; the pytest plugin lives beside it)."""

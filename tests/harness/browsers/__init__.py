@@ -1,0 +1,103 @@
+"""Launch and drive real browsers, the same small interface for every engine.
+
+    b = launch("firefox")            # chromium | firefox | webkit | webdriver
+    b.name, b.version                # "firefox", "153.7.0" (as the browser reports it)
+    b.warm_up("http://localhost:PA/_h/health")
+    b.navigate(url)                  # returns once the navigation committed
+    b.evaluate("document.title")     # awaited, JSON value
+    b.alive(); b.console_errors()
+    b.close()                        # graceful, then the process groups by PGID; idempotent
+
+Engines and how each is driven:
+
+=========  ===============================================  =========================
+name       driver                                           console errors
+=========  ===============================================  =========================
+chromium   /usr/bin/chromium headless, raw CDP              CDP, from page start
+firefox    firefox-esr headless, raw WebDriver BiDi          BiDi, from page start
+webkit     WebKitWebDriver + MiniBrowser under own Xvfb      injected after navigate
+webdriver  any W3C endpoint (``webdriver_url``) with the     chromedriver log API, else
+           caller's ``capabilities``                         injected after navigate
+=========  ===============================================  =========================
+
+``launch(name, webdriver_url=U)`` for chromium / firefox / webkit sends that
+engine to the WebDriver endpoint U (a Selenium Grid, say) with default
+capabilities for it instead of starting it here.
+
+Navigation semantics: chromium and firefox return when the navigation
+committed; WebDriver sessions use pageLoadStrategy "eager" (DOMContentLoaded).
+"""
+
+import os
+import shutil
+
+from . import procs
+from .base import (Browser, BrowserError, BrowserGone, CallTimeout, JavaScriptError,
+                   LaunchError, NavigationError)
+from .chromium import Chromium
+from .firefox import Firefox
+from .webdriver import WebDriverBrowser, WebDriverError, chromium_capabilities
+from .webkit import WebKit
+
+__all__ = [
+    "launch", "available", "ENGINES", "Browser", "BrowserError", "BrowserGone", "CallTimeout",
+    "JavaScriptError", "LaunchError", "NavigationError", "WebDriverError", "chromium_capabilities",
+    "procs",
+]
+
+ENGINES = ("chromium", "firefox", "webkit", "webdriver")
+
+_LOCAL = {"chromium": Chromium, "firefox": Firefox, "webkit": WebKit}
+
+
+def _remote_capabilities(name):
+    if name == "chromium":
+        return chromium_capabilities()
+    if name == "firefox":
+        return {"browserName": "firefox", "moz:firefoxOptions": {"args": ["-headless"]}}
+    if name == "webkit":
+        from .webkit import default_capabilities
+        return default_capabilities()
+    return {}
+
+
+def available(name):
+    """None if engine ``name`` can be launched here, else the reason it cannot."""
+    if name == "webdriver":
+        return None
+    if name not in _LOCAL:
+        return f"unknown engine {name!r} (one of {', '.join(ENGINES)})"
+    cls = _LOCAL[name]
+    for path in cls.binaries:
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)) and not shutil.which(path):
+            return f"{name}: {path} not found"
+    return None
+
+
+def launch(name, *, profile_dir=None, display=None, webdriver_url=None, log=None,
+           capabilities=None, timeout=60.0):
+    """Start engine ``name`` (or a session at ``webdriver_url``) and return a Browser.
+
+    Returns only when the driver session is up (CDP page attached, BiDi
+    ``session.new`` answered, WebDriver session created), so the first navigation
+    is not a cold start. ``profile_dir``: the profile to use (created if absent;
+    removed by close()); default a fresh temporary one. ``display``: an X display
+    for webkit (default: an own Xvfb). ``log``: file the browser's stdout and
+    stderr are appended to (default: a temporary file removed at close).
+    ``capabilities``: for webdriver (``alwaysMatch``) and webkit.
+    Raises LaunchError (or CallTimeout / WebDriverError) if it does not come up;
+    nothing is left running then.
+    """
+    if name not in ENGINES:
+        raise ValueError(f"launch: unknown engine {name!r} (one of {', '.join(ENGINES)})")
+    if name == "webdriver" or webdriver_url is not None:
+        if webdriver_url is None:
+            raise ValueError("launch('webdriver') needs webdriver_url")
+        caps = capabilities if capabilities is not None else _remote_capabilities(name)
+        return WebDriverBrowser(webdriver_url, caps, name=name, profile_dir=profile_dir, log=log,
+                                timeout=timeout)
+    reason = available(name)
+    if reason:
+        raise LaunchError(reason)
+    return _LOCAL[name](profile_dir=profile_dir, display=display, log=log,
+                        capabilities=capabilities, timeout=timeout)

@@ -1,0 +1,167 @@
+"""Chromium over raw CDP (Chrome DevTools Protocol) on python3-websockets.
+
+Launch: Debian's /usr/bin/chromium, headless, with the flags of setup.md §4.1 and
+``--remote-debugging-port=0``; the endpoint is read from the
+``DevTools listening on ws://...`` line of its stderr. One page: the initial
+about:blank tab, attached with ``Target.attachToTarget`` {flatten: true}; every
+page command carries that sessionId.
+"""
+
+import os
+import time
+
+from . import base
+from .wsrpc import RpcClosed, RpcConnection, RpcError, RpcTimeout
+
+BINARY = "/usr/bin/chromium"
+
+# setup.md §4.1. Both EXCLUDEs are needed: with only "EXCLUDE localhost" the
+# rule maps 127.0.0.1 (origin C) to NOTFOUND too.
+FLAGS = [
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+]
+
+
+def flags(profile_dir=None):
+    """The §4.1 command-line flags (``--no-sandbox`` when root, ``--user-data-dir`` if given)."""
+    out = list(FLAGS)
+    if os.geteuid() == 0:
+        out.insert(1, "--no-sandbox")   # "Running as root without --no-sandbox is not supported"
+    if profile_dir is not None:
+        out.append(f"--user-data-dir={profile_dir}")
+    return out
+
+
+class Chromium(base.Browser):
+    name = "chromium"
+    binary = BINARY
+    binaries = (BINARY,)
+
+    def __init__(self, *, profile_dir=None, log=None, timeout=30.0, **_ignored):
+        super().__init__(profile_dir=profile_dir, log=log, profile_prefix="harness-chromium-")
+        self.console_source = "cdp"
+        self._session = None
+        self._crashed = None
+        self._conn = None
+        t0 = time.monotonic()
+        try:
+            argv = [self.binary, *flags(self.profile_dir), "--remote-debugging-port=0", "about:blank"]
+            group = self._start(argv, name="chromium")
+            line = self._wait_for_log_line("DevTools listening on ws://", group, timeout)
+            ws_url = line[line.index("ws://"):].split()[0]
+            self.timings["endpoint"] = time.monotonic() - t0
+            self._conn = RpcConnection(ws_url, on_event=self._on_event, name="cdp",
+                                       connect_timeout=timeout)
+            self.version = self._cdp("Browser.getVersion", timeout=timeout)["product"].split("/", 1)[-1]
+            self._session = self._attach_page(timeout)
+            for domain in ("Page", "Runtime", "Log"):
+                self._cdp(f"{domain}.enable", session=True, timeout=timeout)
+            self.timings["launch"] = time.monotonic() - t0
+        except BaseException:
+            self.close()
+            raise
+
+    # -- CDP plumbing ---------------------------------------------------------
+
+    def _cdp(self, method, params=None, *, session=False, timeout=30.0):
+        msg = {"method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = self._session
+        try:
+            reply = self._conn.call(msg, timeout=timeout)
+        except RpcClosed as exc:
+            raise base.BrowserGone(f"chromium: {exc}") from None
+        except RpcTimeout as exc:
+            raise base.CallTimeout(f"chromium: {exc}") from None
+        if "error" in reply:
+            raise RpcError(method, reply["error"])
+        return reply.get("result", {})
+
+    def _attach_page(self, timeout):
+        targets = self._cdp("Target.getTargets", timeout=timeout)["targetInfos"]
+        pages = [t for t in targets if t["type"] == "page"]
+        if pages:
+            target_id = pages[0]["targetId"]
+        else:
+            target_id = self._cdp("Target.createTarget", {"url": "about:blank"}, timeout=timeout)["targetId"]
+        self._target = target_id
+        return self._cdp("Target.attachToTarget", {"targetId": target_id, "flatten": True},
+                         timeout=timeout)["sessionId"]
+
+    def _on_event(self, msg):
+        method = msg.get("method")
+        params = msg.get("params", {})
+        if method == "Runtime.consoleAPICalled":
+            if params.get("type") in ("error", "assert"):
+                text = " ".join(_remote_object_text(a) for a in params.get("args", []))
+                self._add_console(f"console.{params['type']}: {text}")
+        elif method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            exc = details.get("exception", {})
+            self._add_console(f"uncaught: {exc.get('description') or details.get('text', '')}")
+        elif method == "Log.entryAdded":
+            entry = params.get("entry", {})
+            if entry.get("level") == "error":
+                where = f" ({entry['url']})" if entry.get("url") else ""
+                self._add_console(f"{entry.get('source', 'log')}: {entry.get('text', '')}{where}")
+        elif method == "Inspector.targetCrashed" and msg.get("sessionId") == self._session:
+            self._crashed = "renderer crashed"
+        elif method == "Target.detachedFromTarget" and params.get("sessionId") == self._session:
+            self._crashed = "page detached"
+
+    # -- interface --------------------------------------------------------------
+
+    def navigate(self, url, timeout=30.0):
+        """Page.navigate: answers once the navigation committed (or failed)."""
+        self._check()
+        result = self._cdp("Page.navigate", {"url": url}, session=True, timeout=timeout)
+        if result.get("errorText"):
+            raise base.NavigationError(f"chromium: {url}: {result['errorText']}")
+
+    def evaluate(self, js, timeout=30.0):
+        self._check()
+        result = self._cdp("Runtime.evaluate", {
+            "expression": base.wrap_expression(js), "awaitPromise": True,
+            "returnByValue": True}, session=True, timeout=timeout)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text")
+            raise base.JavaScriptError(f"chromium: {text}")
+        return base.decode_result(result.get("result", {}).get("value"))
+
+    def alive(self):
+        return (not self._closed and self._crashed is None and self._conn is not None
+                and not self._conn.closed and self.groups[0].leader_running())
+
+    def _check(self):
+        if self._closed:
+            raise base.BrowserGone("chromium: closed")
+        if self._crashed:
+            raise base.BrowserGone(f"chromium: {self._crashed}")
+
+    def _shutdown(self):
+        if self._conn is None:
+            return
+        try:
+            if not self._conn.closed and self.groups and self.groups[0].leader_running():
+                self._cdp("Browser.close", timeout=5.0)
+        except (base.BrowserError, RpcError):
+            pass
+        finally:
+            self._conn.close()
+        if self.groups:
+            procs_wait = self.groups[0]
+            base.procs.wait_until(lambda: not procs_wait.leader_running(), 5.0)
+
+
+def _remote_object_text(obj):
+    if "value" in obj:
+        return str(obj["value"])
+    return obj.get("description") or obj.get("unserializableValue") or obj.get("type", "")

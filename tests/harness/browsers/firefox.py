@@ -1,0 +1,215 @@
+"""Firefox ESR over raw WebDriver BiDi on python3-websockets (no geckodriver exists here).
+
+Launch: ``firefox-esr --headless --no-remote --profile <fresh dir> --remote-debugging-port 0``
+with setup.md §4.2's user.js copied into the profile; the endpoint comes from the
+``WebDriver BiDi listening on ws://...`` line of its stderr, and the session
+from ``session.new`` on ``<endpoint>/session``. The launch returns only after
+``session.new`` answered: the first page of a cold Firefox may lose requests
+(setup.md §6), so nothing is navigated before the session is up.
+"""
+
+import os
+import threading
+import time
+
+from . import base
+from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
+
+BINARY = "/usr/bin/firefox-esr"
+
+# setup.md §4.2, verbatim.
+USER_JS = """\
+user_pref("app.normandy.enabled", false);
+user_pref("app.update.auto", false);
+user_pref("browser.aboutwelcome.enabled", false);
+user_pref("browser.newtabpage.activity-stream.default.sites", "");
+user_pref("browser.newtabpage.activity-stream.feeds.system.topsites", false);
+user_pref("browser.newtabpage.activity-stream.feeds.topsites", false);
+user_pref("browser.newtabpage.enabled", false);
+user_pref("browser.region.network.url", "");
+user_pref("browser.region.update.enabled", false);
+user_pref("browser.safebrowsing.downloads.enabled", false);
+user_pref("browser.safebrowsing.malware.enabled", false);
+user_pref("browser.safebrowsing.phishing.enabled", false);
+user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage", "about:blank");
+user_pref("browser.startup.page", 0);
+user_pref("browser.topsites.contile.enabled", false);
+user_pref("datareporting.healthreport.uploadEnabled", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("dom.push.connection.enabled", false);
+user_pref("dom.push.serverURL", "");
+user_pref("extensions.blocklist.enabled", false);
+user_pref("extensions.getAddons.cache.enabled", false);
+user_pref("extensions.systemAddon.update.enabled", false);
+user_pref("extensions.update.enabled", false);
+user_pref("geo.provider.network.url", "");
+user_pref("media.gmp-manager.url", "");
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("network.dns.disablePrefetch", true);
+user_pref("network.http.speculative-parallel-limit", 0);
+user_pref("network.prefetch-next", false);
+user_pref("network.trr.mode", 5);
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("toolkit.telemetry.unified", false);
+// non-loopback HTTP(S) -> dead loopback proxy; loopback stays direct
+// (network.proxy.allow_hijacking_localhost is false by default)
+user_pref("network.proxy.type", 1);
+user_pref("network.proxy.http", "127.0.0.1");
+user_pref("network.proxy.http_port", 9);
+user_pref("network.proxy.ssl", "127.0.0.1");
+user_pref("network.proxy.ssl_port", 9);
+"""
+
+_EVENTS = ["log.entryAdded", "browsingContext.navigationCommitted",
+           "browsingContext.navigationFailed", "browsingContext.contextDestroyed"]
+
+
+class Firefox(base.Browser):
+    name = "firefox"
+    binary = BINARY
+    binaries = (BINARY,)
+    _close_grace = 5.0
+
+    def __init__(self, *, profile_dir=None, log=None, timeout=60.0, **_ignored):
+        super().__init__(profile_dir=profile_dir, log=log, profile_prefix="harness-firefox-")
+        self.console_source = "bidi"
+        self._conn = None
+        self._context = None
+        self._gone = None
+        self._navigations = {}                 # navigation id -> ("committed" | "failed", url)
+        self._nav_cond = threading.Condition()
+        t0 = time.monotonic()
+        try:
+            with open(os.path.join(self.profile_dir, "user.js"), "w") as f:
+                f.write(USER_JS)
+            env = dict(os.environ, MOZ_CRASHREPORTER_DISABLE="1")
+            argv = [self.binary, "--headless", "--no-remote", "--profile", self.profile_dir,
+                    "--remote-debugging-port", "0", "about:blank"]
+            group = self._start(argv, name="firefox", env=env)
+            marker = "WebDriver BiDi listening on "
+            line = self._wait_for_log_line(marker, group, timeout)
+            ws_url = line[line.index(marker) + len(marker):].split()[0]
+            self.timings["endpoint"] = time.monotonic() - t0
+            self._conn = RpcConnection(ws_url.rstrip("/") + "/session", on_event=self._on_event,
+                                       name="bidi", connect_timeout=timeout)
+            caps = self._bidi("session.new", {"capabilities": {}}, timeout=timeout)["capabilities"]
+            self.version = caps.get("browserVersion", "")
+            self.capabilities = caps
+            self.timings["session"] = time.monotonic() - t0
+            tree = self._bidi("browsingContext.getTree", {"maxDepth": 0}, timeout=timeout)
+            self._context = tree["contexts"][0]["context"]
+            self._bidi("session.subscribe", {"events": _EVENTS}, timeout=timeout)
+            self.timings["launch"] = time.monotonic() - t0
+        except BaseException:
+            self.close()
+            raise
+
+    # -- BiDi plumbing ----------------------------------------------------------
+
+    def _bidi(self, method, params, timeout=30.0):
+        try:
+            reply = self._conn.call({"method": method, "params": params}, timeout=timeout)
+        except RpcClosed as exc:
+            raise base.BrowserGone(f"firefox: {exc}") from None
+        except RpcTimeout as exc:
+            raise base.CallTimeout(f"firefox: {exc}") from None
+        if reply.get("type") == "error":
+            raise _BidiError(method, reply.get("error"), reply.get("message", ""))
+        return reply.get("result", {})
+
+    def _on_event(self, msg):
+        method = msg.get("method")
+        params = msg.get("params", {})
+        if method == "log.entryAdded":
+            if params.get("level") == "error":
+                kind = params.get("type")
+                label = f"console.{params.get('method', 'error')}" if kind == "console" else "uncaught"
+                text = params.get("text") or ""
+                if kind == "javascript" and params.get("stackTrace", {}).get("callFrames"):
+                    frame = params["stackTrace"]["callFrames"][0]
+                    text += f" ({frame.get('url')}:{frame.get('lineNumber')})"
+                self._add_console(f"{label}: {text}")
+        elif method in ("browsingContext.navigationCommitted", "browsingContext.navigationFailed"):
+            if params.get("context") == self._context and params.get("navigation"):
+                state = "committed" if method.endswith("Committed") else "failed"
+                with self._nav_cond:
+                    self._navigations[params["navigation"]] = (state, params.get("url", ""))
+                    self._nav_cond.notify_all()
+        elif method == "browsingContext.contextDestroyed" and params.get("context") == self._context:
+            self._gone = "page context destroyed"
+            with self._nav_cond:
+                self._nav_cond.notify_all()
+
+    # -- interface --------------------------------------------------------------
+
+    def navigate(self, url, timeout=30.0):
+        """browsingContext.navigate with wait "none", then wait for its navigationCommitted.
+
+        (This BiDi knows only none / interactive / complete; "none" plus the
+        commit event gives the same point as CDP's Page.navigate.)
+        """
+        self._check()
+        deadline = time.monotonic() + timeout
+        try:
+            result = self._bidi("browsingContext.navigate",
+                                {"context": self._context, "url": url, "wait": "none"}, timeout)
+        except _BidiError as exc:
+            raise base.NavigationError(f"firefox: {url}: {exc.message}") from None
+        nav = result.get("navigation")
+        if nav is None:        # same-document (fragment) navigation: nothing to wait for
+            return
+        with self._nav_cond:
+            while nav not in self._navigations:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise base.CallTimeout(f"firefox: {url} not committed within {timeout} s")
+                if self._gone or self._conn.closed:
+                    raise base.BrowserGone(f"firefox: {self._gone or self._conn.close_reason}")
+                self._nav_cond.wait(min(remaining, 0.2))
+            state, committed_url = self._navigations.pop(nav)
+        if state == "failed" or committed_url.startswith("about:neterror"):
+            raise base.NavigationError(f"firefox: {url}: navigation failed ({committed_url})")
+
+    def evaluate(self, js, timeout=30.0):
+        self._check()
+        result = self._bidi("script.evaluate", {
+            "expression": base.wrap_expression(js), "target": {"context": self._context},
+            "awaitPromise": True, "resultOwnership": "none"}, timeout)
+        if result.get("type") == "exception":
+            details = result.get("exceptionDetails", {})
+            raise base.JavaScriptError(f"firefox: {details.get('text', details)}")
+        value = result.get("result", {})
+        return base.decode_result(value.get("value") if value.get("type") == "string" else None)
+
+    def alive(self):
+        return (not self._closed and self._gone is None and self._conn is not None
+                and not self._conn.closed and self.groups[0].leader_running())
+
+    def _check(self):
+        if self._closed:
+            raise base.BrowserGone("firefox: closed")
+        if self._gone:
+            raise base.BrowserGone(f"firefox: {self._gone}")
+
+    def _shutdown(self):
+        if self._conn is None:
+            return
+        try:
+            if not self._conn.closed and self.groups and self.groups[0].leader_running():
+                self._bidi("browser.close", {}, timeout=5.0)
+        except base.BrowserError:
+            pass
+        finally:
+            self._conn.close()
+        if self.groups:
+            leader = self.groups[0]
+            base.procs.wait_until(lambda: not leader.leader_running(), 5.0)
+
+
+class _BidiError(base.BrowserError):
+    def __init__(self, method, error, message):
+        self.method, self.error, self.message = method, error, message
+        super().__init__(f"{method}: {error}: {message}")

@@ -1,0 +1,263 @@
+"""W3C WebDriver (classic, HTTP) with urllib: any endpoint, WebKitWebDriver, chromedriver, a Grid.
+
+Every request carries a client timeout: a WebKitWebDriver ``POST /session``
+with bad capabilities never answers (setup.md §4.3).
+
+Console errors: W3C WebDriver classic has no console. Where the endpoint offers
+the legacy log API (chromedriver: ``goog:loggingPrefs`` {"browser": "ALL"} and
+``POST /session/{id}/se/log``) that is used and sees everything from page start
+("webdriver-log"). Otherwise (WebKitWebDriver 2.50: no log endpoints, no
+``webSocketUrl``/BiDi) a hook is injected into each page right after
+``navigate`` returns ("injected"): it records console.error, console.assert,
+uncaught errors and unhandled rejections from then on, and misses anything
+logged while the page was still parsing, and everything on pages the page
+navigates to by itself.
+"""
+
+import ipaddress
+import json
+import logging
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from . import base
+
+log = logging.getLogger("harness.browsers")
+
+_HOOK = r"""
+if (!window.__harnessConsole) {
+  const q = window.__harnessConsole = [];
+  const fmt = (a) => {
+    if (typeof a === 'string') return a;
+    if (a instanceof Error) return String(a.stack || a);
+    try { return JSON.stringify(a); } catch (e) { return String(a); }
+  };
+  const error = console.error, assert = console.assert;
+  console.error = function (...args) { q.push('console.error: ' + args.map(fmt).join(' ')); return error.apply(this, args); };
+  console.assert = function (cond, ...args) {
+    if (!cond) q.push('console.assert: ' + args.map(fmt).join(' '));
+    return assert.apply(this, [cond, ...args]);
+  };
+  window.addEventListener('error', (e) => {
+    if (e instanceof ErrorEvent) q.push('uncaught: ' + (e.error && e.error.stack ? String(e.error) + ' ' + e.error.stack : e.message));
+  }, true);
+  window.addEventListener('unhandledrejection', (e) => { q.push('unhandled rejection: ' + fmt(e.reason)); });
+}
+return location.href;
+"""
+
+_DRAIN = "const q = window.__harnessConsole; return q ? q.splice(0) : [];"
+
+
+class WebDriverError(base.BrowserError):
+    """An error reply: ``error`` is the W3C error code (e.g. "invalid session id")."""
+
+    def __init__(self, error, message, status):
+        self.error, self.message, self.status = error, message, status
+        super().__init__(f"{error} ({status}): {message}")
+
+
+_GONE_ERRORS = {"invalid session id", "no such window", "session not created"}
+
+
+class WebDriverHTTP:
+    """Minimal W3C WebDriver transport: JSON in, the reply's ``value`` out."""
+
+    def __init__(self, url):
+        self.base = url.rstrip("/")
+        host = urllib.parse.urlsplit(self.base).hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        # Loopback drivers must not go through an http_proxy from the environment.
+        handlers = [urllib.request.ProxyHandler({})] if loopback else []
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def request(self, method, path, body=None, timeout=30.0):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+        try:
+            with self._opener.open(req, timeout=timeout) as resp:
+                payload, status = resp.read(), resp.status
+        except urllib.error.HTTPError as exc:
+            payload, status = exc.read(), exc.code
+        except (socket.timeout, TimeoutError):
+            raise base.CallTimeout(f"webdriver: {method} {path}: no answer within {timeout} s") from None
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
+            raise base.BrowserGone(f"webdriver: {method} {path}: {exc}") from None
+        try:
+            value = json.loads(payload)["value"] if payload else None
+        except (ValueError, KeyError, TypeError):
+            raise WebDriverError("invalid reply", payload[:200].decode("utf-8", "replace"), status) from None
+        if status >= 400:
+            value = value if isinstance(value, dict) else {}
+            raise WebDriverError(value.get("error", "unknown error"), value.get("message", ""), status)
+        return value
+
+    def wait_ready(self, timeout, is_running=lambda: True):
+        """Poll ``GET /status`` until ``ready`` (True) or ``timeout`` s; False if not ready."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and is_running():
+            try:
+                if self.request("GET", "/status", timeout=1.0).get("ready", True):
+                    return True
+            except base.BrowserError:
+                pass
+            time.sleep(0.02)
+        return False
+
+
+class WebDriverBrowser(base.Browser):
+    """A W3C WebDriver session with one window, at any endpoint.
+
+    ``capabilities`` go to ``POST /session`` as ``alwaysMatch``;
+    ``pageLoadStrategy`` defaults to "eager" (navigate returns at
+    DOMContentLoaded, not at load, so long-running pages do not block it).
+    """
+
+    name = "webdriver"
+    _session_timeout = 60.0
+
+    def __init__(self, webdriver_url, capabilities=None, *, name=None, profile_dir=None, log=None,
+                 timeout=60.0, **_ignored):
+        if name:
+            self.name = name
+        super().__init__(profile_dir=profile_dir, log=log)
+        if profile_dir is not None:   # e.g. a --user-data-dir the caller put in the capabilities
+            self._own_dir(profile_dir)
+        self.webdriver_url = webdriver_url
+        self.session_id = None
+        self.capabilities = {}
+        self._gone = None
+        self._http = WebDriverHTTP(webdriver_url)
+        try:
+            self._new_session(capabilities or {}, timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _new_session(self, capabilities, timeout):
+        t0 = time.monotonic()
+        caps = dict(capabilities)
+        caps.setdefault("pageLoadStrategy", "eager")
+        value = self._http.request("POST", "/session", {"capabilities": {"alwaysMatch": caps}},
+                                   timeout=timeout)
+        self.session_id = value["sessionId"]
+        self.capabilities = value.get("capabilities", {})
+        self.version = str(self.capabilities.get("browserVersion", ""))
+        self.timings["session"] = time.monotonic() - t0
+        try:
+            types = self._http.request("GET", f"/session/{self.session_id}/se/log/types", timeout=10.0)
+        except base.BrowserError:
+            types = []
+        self.console_source = "webdriver-log" if "browser" in (types or []) else "injected"
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _cmd(self, method, path, body=None, timeout=30.0):
+        if self._closed:
+            raise base.BrowserGone(f"{self.name}: closed")
+        try:
+            return self._http.request(method, f"/session/{self.session_id}{path}", body, timeout)
+        except base.BrowserGone as exc:
+            self._gone = str(exc)
+            raise
+        except WebDriverError as exc:
+            if exc.error in _GONE_ERRORS:
+                self._gone = str(exc)
+                raise base.BrowserGone(f"{self.name}: {exc}") from None
+            raise
+
+    def _execute(self, script, timeout=30.0):
+        try:
+            return self._cmd("POST", "/execute/sync", {"script": script, "args": []}, timeout + 5.0)
+        except WebDriverError as exc:
+            if exc.error == "javascript error":
+                raise base.JavaScriptError(f"{self.name}: {exc.message}") from None
+            if exc.error == "script timeout":
+                raise base.CallTimeout(f"{self.name}: {exc.message}") from None
+            raise
+
+    def _collect_console(self):
+        try:
+            if self.console_source == "webdriver-log":
+                entries = self._cmd("POST", "/se/log", {"type": "browser"}, timeout=10.0) or []
+                for e in entries:
+                    if e.get("level") == "SEVERE":
+                        self._add_console(str(e.get("message", "")))
+            elif self.console_source == "injected":
+                for text in self._execute(_DRAIN, timeout=10.0) or []:
+                    self._add_console(text)
+        except base.BrowserError as exc:
+            log.debug("%s: console collection failed: %s", self.name, exc)
+
+    # -- interface ------------------------------------------------------------------
+
+    def navigate(self, url, timeout=30.0):
+        if self.console_source == "injected":
+            self._collect_console()        # the old page's hook goes away with it
+        try:
+            self._cmd("POST", "/url", {"url": url}, timeout)
+        except WebDriverError as exc:
+            if exc.error in ("unknown error", "timeout"):
+                raise base.NavigationError(f"{self.name}: {url}: {exc}") from None
+            raise
+        if self.console_source == "injected":
+            try:
+                landed = self._execute(_HOOK, timeout=10.0)
+            except base.JavaScriptError as exc:
+                log.debug("%s: console hook not installed: %s", self.name, exc)
+                return
+            # WebKitWebDriver reports no error for a failed load (connection
+            # refused, unknown host): the window just shows about:blank.
+            if landed == "about:blank" and not url.startswith("about:"):
+                raise base.NavigationError(f"{self.name}: {url}: load failed (window is at about:blank)")
+
+    def evaluate(self, js, timeout=30.0):
+        return base.decode_result(self._execute("return " + base.wrap_expression(js), timeout))
+
+    def console_errors(self):
+        if not self._closed and self._gone is None:
+            self._collect_console()
+        return super().console_errors()
+
+    def alive(self):
+        if self._closed or self._gone is not None or self.session_id is None:
+            return False
+        if any(not g.leader_running() for g in self.groups):
+            return False
+        try:
+            self._cmd("GET", "/window", timeout=5.0)
+            return True
+        except base.BrowserError as exc:
+            log.debug("%s: not alive: %s", self.name, exc)
+            return False
+
+    def _shutdown(self):
+        if self.session_id is None:
+            return
+        if any(not g.leader_running() for g in self.groups):
+            return
+        try:
+            self._http.request("DELETE", f"/session/{self.session_id}", timeout=10.0)
+        except base.BrowserError as exc:
+            log.debug("%s: DELETE /session failed: %s", self.name, exc)
+
+
+def chromium_capabilities(profile_dir=None, binary="/usr/bin/chromium"):
+    """Capabilities for chromedriver driving Debian's Chromium with the setup.md §4.1 flags.
+
+    Without ``profile_dir`` chromedriver makes (and removes) its own profile.
+    """
+    from .chromium import flags
+    args = flags(profile_dir)
+    return {
+        "browserName": "chrome",
+        "goog:chromeOptions": {"binary": binary, "args": args},
+        "goog:loggingPrefs": {"browser": "ALL"},
+    }

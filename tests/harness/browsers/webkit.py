@@ -1,0 +1,102 @@
+"""WebKitGTK: MiniBrowser driven by WebKitWebDriver, under an Xvfb of its own.
+
+The GTK MiniBrowser has no headless mode (setup.md §4.3), so each browser gets
+its own X server: ``Xvfb -displayfd`` picks a free display number itself
+(xvfb-run -a races under parallel starts). WebKitWebDriver listens on a free
+port on 127.0.0.1; MiniBrowser runs with ``--automation`` and, with its web
+and network processes, stays in the driver's process group. XDG_* directories
+point into the profile dir so nothing is written under $HOME.
+
+Console errors: WebKitWebDriver 2.50 has neither the legacy log endpoints nor
+BiDi (``webSocketUrl`` fails to match capabilities), so they come from the hook
+``WebDriverBrowser`` injects after each navigation (see webdriver.py).
+"""
+
+import os
+import select
+import time
+
+from . import base, procs
+from .webdriver import WebDriverBrowser
+
+DRIVER = "/usr/bin/WebKitWebDriver"
+MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
+XVFB = "/usr/bin/Xvfb"
+
+
+def default_capabilities(binary=MINIBROWSER):
+    return {"browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": {"binary": binary, "args": ["--automation"]}}
+
+
+class WebKit(WebDriverBrowser):
+    name = "webkit"
+    binaries = (DRIVER, MINIBROWSER, XVFB)
+    _close_grace = 3.0
+
+    def __init__(self, *, profile_dir=None, display=None, log=None, timeout=60.0,
+                 capabilities=None, **_ignored):
+        # Not WebDriverBrowser.__init__: processes must exist before the session.
+        base.Browser.__init__(self, profile_dir=profile_dir, log=log, profile_prefix="harness-webkit-")
+        self.session_id = None
+        self.capabilities = {}
+        self._gone = None
+        self.display = display
+        t0 = time.monotonic()
+        try:
+            if self.display is None:
+                self.display = self._start_xvfb(timeout)
+                self.timings["xvfb"] = time.monotonic() - t0
+            env = dict(os.environ, DISPLAY=self.display)
+            for var, sub in (("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data"),
+                             ("XDG_CONFIG_HOME", "config"), ("XDG_RUNTIME_DIR", "runtime")):
+                env[var] = os.path.join(self.profile_dir, sub)
+                os.makedirs(env[var], mode=0o700, exist_ok=True)
+            self._start_driver(env, timeout)
+            self.timings["driver"] = time.monotonic() - t0
+            self._new_session(capabilities or default_capabilities(), timeout)
+            self.timings["launch"] = time.monotonic() - t0
+        except BaseException:
+            self.close()
+            raise
+
+    def _start_xvfb(self, timeout):
+        read_fd, write_fd = os.pipe()
+        try:
+            argv = [XVFB, "-displayfd", str(write_fd), "-nolisten", "tcp", "-screen", "0", "1280x800x24"]
+            group = self._start(argv, name="xvfb", pass_fds=(write_fd,))
+        finally:
+            os.close(write_fd)
+        try:
+            data = b""
+            deadline = time.monotonic() + timeout
+            while not data.endswith(b"\n"):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([read_fd], [], [], remaining)[0]:
+                    raise base.LaunchError(f"webkit: Xvfb printed no display within {timeout} s")
+                chunk = os.read(read_fd, 64)
+                if not chunk:
+                    raise base.LaunchError(f"webkit: Xvfb exited ({group.popen.poll()}); log tail:\n"
+                                           f"{self._log_tail()}")
+                data += chunk
+        finally:
+            os.close(read_fd)
+        return ":" + data.decode().strip()
+
+    def _start_driver(self, env, timeout, attempts=3):
+        """Start WebKitWebDriver on a free port; a lost port race is retried."""
+        from .webdriver import WebDriverHTTP
+        for attempt in range(attempts):
+            port = procs.free_port()
+            group = self._start([DRIVER, f"--port={port}"], name="WebKitWebDriver", env=env)
+            # The driver's group (MiniBrowser and its helpers join it) is the browser's own.
+            self.groups.remove(group)
+            self.groups.insert(0, group)
+            self.webdriver_url = f"http://127.0.0.1:{port}"
+            self._http = WebDriverHTTP(self.webdriver_url)
+            if self._http.wait_ready(timeout, group.leader_running):
+                return
+            group.stop(grace=1.0)
+            self.groups.remove(group)
+        raise base.LaunchError(f"webkit: WebKitWebDriver not ready after {attempts} attempts; "
+                               f"log tail:\n{self._log_tail()}")
