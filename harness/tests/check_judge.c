@@ -540,11 +540,16 @@ static void data_path(char *out, size_t cap, const char *name)
 
 START_TEST(records_file)
 {
+    static const char *const case_files[] = {"timeout.case.json", "kinds.case.json"};
     char path[512], err[CH_ERR_LEN];
     json_error_t e;
-    data_path(path, sizeof path, "timeout.case.json");
-    json_t *kase = json_load_file(path, 0, &e);
-    ck_assert_msg(kase != NULL, "%s: %s", path, e.text);
+    json_t *cases = json_object();
+    for (size_t i = 0; i < 2; i++) {
+        data_path(path, sizeof path, case_files[i]);
+        json_t *kase = json_load_file(path, 0, &e);
+        ck_assert_msg(kase != NULL, "%s: %s", path, e.text);
+        json_object_set_new(cases, json_string_value(json_object_get(kase, "id")), kase);
+    }
     data_path(path, sizeof path, "records.jsonl");
     size_t len;
     char *text = ch_read_file(path, &len, err);
@@ -556,6 +561,8 @@ START_TEST(records_file)
             broken++;
             continue;
         }
+        json_t *kase = json_object_get(cases, json_string_value(json_object_get(rec, "case")));
+        ck_assert_ptr_nonnull(kase);
         json_t *v = ch_judge(kase, json_object_get(rec, "observations"), json_object_get(rec, "transcript"),
                              json_object_get(rec, "vars"), 1.0);
         const char *want = json_string_value(json_object_get(rec, "expect_status"));
@@ -570,10 +577,10 @@ START_TEST(records_file)
         json_decref(v);
         json_decref(rec);
     }
-    ck_assert_int_eq(judged, 7);
+    ck_assert_int_eq(judged, 9);
     ck_assert_int_eq(broken, 1);
     free(text);
-    json_decref(kase);
+    json_decref(cases);
 }
 END_TEST
 
