@@ -88,14 +88,16 @@ static int ferr(struct fctx *f, int line, int col, const char *cell, const char 
     return -1;
 }
 
-/* An error of cell c at a file position (not within one of the cell's lines). */
-static int cerr(struct pctx *c, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int cerr(struct pctx *c, int line, int col, const char *fmt, ...)
+/* An error of cell c at a file position (not within one of the cell's lines). Errors that every cell would
+ * hit alike (guards, `$NAME`) name no cell: use_cell 0. */
+static int cerr(struct pctx *c, int use_cell, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int cerr(struct pctx *c, int use_cell, int line, int col, const char *fmt, ...)
 {
     va_list ap;
     c->errors++;
     va_start(ap, fmt);
-    vferr(c->f, line, col, c->cell, fmt, ap);
+    vferr(c->f, line, col, use_cell ? c->cell : NULL, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -107,7 +109,7 @@ static int vsc_err(struct pctx *c, const struct sline *ln, size_t off, const cha
     char msg[CH_ERR_LEN];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t src = ln->map[off < ln->len ? off : ln->len];
-    return cerr(c, ln->src->no, ch_lex_col(ln->src->text, ln->src->len, src), "%s", msg);
+    return cerr(c, 1, ln->src->no, ch_lex_col(ln->src->text, ln->src->len, src), "%s", msg);
 }
 
 int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, ...)
@@ -539,15 +541,15 @@ static int cell_line(struct pctx *c, const struct ch_line *src, const int *sel, 
     size_t used = 0, at = 0, start = src->indent;
     int holds = 1;
     if (ch_matrix_guards(&f->matrix, sel, src->text + start, src->len - start, &used, &holds, &at, err) < 0)
-        return cerr(c, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
+        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
     if (!holds) return 0;
     start += used;
     if (start == src->len)
-        return cerr(c, src->no, ch_lex_col(src->text, src->len, start), "a guard with no line after it");
+        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start), "a guard with no line after it");
     *out = (struct sline){.src = src, .indent = src->indent};
     if (ch_matrix_subst(&f->matrix, sel, src->text + start, src->len - start, &out->text, &out->len, &out->map, &at,
                         err) < 0)
-        return cerr(c, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
+        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
     for (size_t i = 0; i <= out->len; i++) out->map[i] += start;
     if (!ch_utf8_text((const unsigned char *)out->text, out->len)) {
         out->bad = 1;
@@ -571,7 +573,7 @@ static void free_lines(struct sline *l, size_t n)
 
 /* The cell's lines: content lines outside the matrix section, guards applied. */
 static struct sline *cell_lines(struct pctx *c, const struct ch_line *lines, size_t n, const char *skip,
-                                const int *sel, size_t *count)
+                                const int *sel, size_t *count, int *dropped)
 {
     struct sline *l = calloc(n + 1, sizeof *l);
     size_t k = 0, drop_indent = 0;
@@ -585,19 +587,23 @@ static struct sline *cell_lines(struct pctx *c, const struct ch_line *lines, siz
         int rc = cell_line(c, &lines[i], sel, &l[k]);
         if (rc == 1) k++;
         else dropping = 1, drop_indent = lines[i].indent;
+        if (rc < 0) *dropped = 1;
     }
     *count = k;
     return l;
 }
 
-static void require_meta(struct pctx *c)
+/* What every case needs (FORMAT.md §2, §5, §6). Not checked when a line of the cell was dropped for an
+ * error: what seems missing may be on that line. */
+static void require_meta(struct pctx *c, int dropped)
 {
     int line = c->case_line ? c->case_line : 1;
-    if (!c->id) cerr(c, 1, 1, "missing the 'case ID' line");
-    if (!c->title) cerr(c, line, 1, "missing the 'title' line");
-    if (json_array_size(c->spec) == 0) cerr(c, line, 1, "missing a 'spec URL' line (at least one)");
-    if (c->nclient == 0) cerr(c, line, 1, "no client section (at least one)");
-    if (c->nexpect == 0) cerr(c, line, 1, "no expect section (at least one)");
+    if (dropped) return;
+    if (!c->id) cerr(c, 1, 1, 1, "missing the 'case ID' line");
+    if (!c->title) cerr(c, 1, line, 1, "missing the 'title' line");
+    if (json_array_size(c->spec) == 0) cerr(c, 1, line, 1, "missing a 'spec URL' line (at least one)");
+    if (c->nclient == 0) cerr(c, 1, line, 1, "no client section (at least one)");
+    if (c->nexpect == 0) cerr(c, 1, line, 1, "no expect section (at least one)");
 }
 
 static json_t *needs_array(unsigned caps)
@@ -652,6 +658,7 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     struct pctx c = {.f = f, .cell = cell_id, .deadline_ms = 10000, .settle_ms = 200, .page = "A"};
     struct layout lay = {0};
     size_t nl = 0;
+    int dropped = 0;
     c.spec = json_array();
     c.tags = json_array();
     c.routes = json_array();
@@ -659,10 +666,10 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     c.steps = json_array();
     c.handlers = json_array();
     c.expect = json_array();
-    struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl);
+    struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl, &dropped);
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
-    require_meta(&c);
+    require_meta(&c, dropped);
     if (c.errors == 0) {
         json_array_append_new(cases, assemble(&c, sel, cell_id));
         if (idcols) json_array_append_new(idcols, json_integer((json_int_t)c.id_col));
@@ -897,9 +904,9 @@ static int walk(const char *path, int depth, struct paths *acc, json_t *errs)
     return 0;
 }
 
-/* Checks the ids of `cases` (parsed from path, id columns in idcols) against `seen` (id -> "file:line"), and
- * adds them. A repeat is an error at its second definition. */
-static int check_ids(const char *path, json_t *cases, json_t *idcols, json_t *seen, json_t *errs)
+/* Moves the cases parsed from path (id columns in idcols) to out, checking their ids against `seen` (id ->
+ * "file:line"). A repeat is an error at its second definition, and is left out. */
+static int check_ids(const char *path, json_t *cases, json_t *idcols, json_t *seen, json_t *errs, json_t *out)
 {
     struct fctx f = {.path = path, .errs = errs, .errs_first = json_array_size(errs)};
     size_t i;
@@ -914,6 +921,7 @@ static int check_ids(const char *path, json_t *cases, json_t *idcols, json_t *se
             continue;
         }
         json_object_set_new(seen, id, json_sprintf("%s:%d", path, line));
+        json_array_append(out, k);
     }
     return f.nerr;
 }
@@ -928,8 +936,7 @@ int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs)
         json_t *cases = json_array(), *idcols = json_array();
         if (!files.p[i]) continue;
         nerr += parse_file(files.p[i], cases, errs, idcols);
-        nerr += check_ids(files.p[i], cases, idcols, seen, errs);
-        json_array_extend(out, cases);
+        nerr += check_ids(files.p[i], cases, idcols, seen, errs, out);
         json_decref(cases);
         json_decref(idcols);
         free(files.p[i]);

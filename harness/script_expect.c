@@ -111,12 +111,13 @@ static int index_number(struct pctx *c, const struct sline *ln, size_t i, size_t
     return 0;
 }
 
-/* A selector in text[start..end): `#n` or `METHOD PATH[#n]` (FORMAT.md §6.3). */
+/* A selector in text[start..end): `#n` or `METHOD PATH[#n]` (FORMAT.md §6.3). "n" is null when no `#n` is
+ * written: the 1st where one request is meant, any one in its place in a `requests` list. */
 static json_t *selector(struct pctx *c, const struct sline *ln, size_t start, size_t end)
 {
     const char *s = ln->text;
     size_t m = start, p, pe, hash;
-    long n = 1;
+    long n = 0;
     while (start < end && (s[start] == ' ' || s[start] == '\t')) start++;
     while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) end--;
     if (start == end) return sc_err(c, ln, start, "an empty request selector"), NULL;
@@ -130,7 +131,8 @@ static json_t *selector(struct pctx *c, const struct sline *ln, size_t start, si
     for (hash = p; hash < pe && s[hash] != '#'; hash++)
         if (s[hash] == '?' || s[hash] == '"') return sc_err(c, ln, hash, "'%c' in a selector's path", s[hash]), NULL;
     if (hash < pe && index_number(c, ln, hash, pe, &n) < 0) return NULL;
-    return json_pack("{s:s%, s:s%, s:I}", "method", s + start, m - start, "path", s + p, hash - p, "n", (json_int_t)n);
+    return json_pack("{s:s%, s:s%, s:o}", "method", s + start, m - start, "path", s + p, hash - p, "n",
+                     n ? json_integer(n) : json_null());
 }
 
 /* The selector at word k: one word (`#n`) or two (METHOD PATH). *used gets the word count. */
@@ -169,8 +171,7 @@ static int ex_request_count(struct pctx *c, const struct stmt *st, const struct 
     long n;
     json_t *sel = selector_words(c, st, 1, &used);
     if (!sel) return -1;
-    if (json_object_get(sel, "index") || json_integer_value(json_object_get(sel, "n")) != 1 ||
-        memchr(sc_word(st, 2, &used), '#', used)) {
+    if (json_object_get(sel, "index") || !json_is_null(json_object_get(sel, "n"))) {
         json_decref(sel);
         return sc_err_word(c, st, 1, "count takes METHOD PATH (every request to it), not one request");
     }
@@ -237,9 +238,9 @@ static int ex_body(struct pctx *c, const struct stmt *st, const struct cobj *o, 
     const char *w = sc_word(st, k + 1, &n);
     char hex[65];
     for (size_t i = 0; i < n && i < 64; i++) hex[i] = (char)(w[i] >= 'A' && w[i] <= 'F' ? w[i] + 32 : w[i]);
+    hex[n < 64 ? n : 64] = '\0';
     if (n != 64 || strspn(hex, "0123456789abcdef") < 64)
         return sc_err_word(c, st, k + 1, "a SHA-256 is 64 hex digits");
-    hex[64] = '\0';
     json_object_set_new(e, "op", json_string("sha256"));
     json_object_set_new(e, "value", json_string(hex));
     return 0;
@@ -389,6 +390,7 @@ static int header_client(struct pctx *c, const struct stmt *h, const struct cobj
     const char *w = sc_word(h, 2, &n);
     if (sc_args(c, h, 1, 2, "expect client [NAME]") < 0) return -1;
     if (!w) {
+        if (c->nobj == 0) return sc_err_word(c, h, 1, "there is no client object to check");
         if (c->nobj != 1)
             return sc_err_word(c, h, 1, "name the object: expect client NAME (the case has %zu)", c->nobj);
         *o = &c->obj[0];

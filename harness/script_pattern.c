@@ -191,8 +191,8 @@ static size_t type_len(const char *s, size_t n)
     for (int part = 0; part < 2; part++) {
         if (i >= n || !is_alpha(s[i])) return part ? i - 1 : 0;
         while (i < n && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_' || s[i] == '-')) i++;
-        if (part == 0 && !(i + 1 < n && s[i] == '.' && is_alpha(s[i + 1]))) return i;
-        i++;
+        if (part == 1 || !(i + 1 < n && s[i] == '.' && is_alpha(s[i + 1]))) return i;
+        i++; /* the dot */
     }
     return i;
 }
