@@ -1,0 +1,2 @@
+# The harness's pytest plugin (options, case items, client sessions, the event stream).
+pytest_plugins = ["harness.plugin"]

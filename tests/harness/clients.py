@@ -1,0 +1,99 @@
+"""The clients a session can run: real browsers (through tests/harness/browsers) and adapter processes.
+
+A client only runs cases and posts observations; it never decides a verdict.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from .session import Client
+
+BROWSERS = ("chromium", "firefox", "webkit", "webdriver")
+
+
+class BrowserClient(Client):
+    """A real browser pointed at the harness page: `<A>/_h/static/page.html?run=R`. The page loops over the
+    run's cases, one fresh iframe per case (fixtures/page.js)."""
+
+    def __init__(self, name: str, webdriver_url: str | None = None, capabilities: dict | None = None, log=None):
+        self.name = name
+        self.webdriver_url = webdriver_url
+        self.capabilities = capabilities
+        self.logf = log
+        self.browser = None
+        self.version = ""
+
+    def start(self, runner, run):
+        from . import browsers
+        kwargs = {"log": self.logf}
+        if self.name == "webdriver":
+            kwargs.update(webdriver_url=self.webdriver_url, capabilities=self.capabilities or {})
+        self.browser = browsers.launch(self.name, **kwargs)
+        self.version = self.browser.version
+        # Never time anything on a fresh browser's first page (notes/setup.md §6): warm up first.
+        self.browser.warm_up(runner.base + "/_h/health")
+        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}")
+
+    def alive(self):
+        return self.browser is not None and self.browser.alive()
+
+    def describe_death(self):
+        return f"{self.name} {self.version}: the browser process or its driver connection died"
+
+    def stop(self):
+        if self.browser:
+            try:
+                self.browser.close()
+            finally:
+                self.browser = None
+
+
+class ProcessClient(Client):
+    """An adapter process that speaks the control protocol itself (`next` loop): Node, Python, curl."""
+
+    def __init__(self, name: str, argv: list[str], version: str = "", env: dict | None = None, cwd=None):
+        self.name = name
+        self.argv = argv
+        self.version = version
+        self.env = env
+        self.cwd = cwd
+        self.proc = None
+        self.stderr_path = None
+
+    def start(self, runner, run):
+        import tempfile
+        fd, self.stderr_path = tempfile.mkstemp(prefix="adapter-", suffix=".log")
+        self.proc = subprocess.Popen(self.argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
+                                     env={**os.environ, **(self.env or {})}, cwd=self.cwd, start_new_session=True)
+        os.close(fd)
+
+    def alive(self):
+        # An adapter that exits after `done` is fine; one that exits while cases remain died.
+        return self.proc is not None and self.proc.poll() is None
+
+    def describe_death(self):
+        tail = ""
+        if self.stderr_path and Path(self.stderr_path).exists():
+            tail = Path(self.stderr_path).read_text(errors="replace")[-800:]
+        rc = self.proc.returncode if self.proc else None
+        return f"{self.name}: the adapter process exited with {rc}" + (f": {tail.strip()}" if tail.strip() else "")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.proc = None
+        if self.stderr_path:
+            try:
+                os.unlink(self.stderr_path)
+            except OSError:
+                pass

@@ -1,0 +1,58 @@
+"""The run's event stream (reports/out/events.jsonl): one JSON object per line, appended as things happen.
+
+Every report (report.json, junit.xml, index.html) is built from this stream, so a run that crashes midway
+still leaves a readable record; readers tolerate a truncated last line. Writers on several xdist workers
+append under an flock, one whole line at a time.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+SCHEMA = 1
+
+
+class EventStream:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def emit(self, event: str, **fields):
+        rec = {"event": event, "time": time.time(), "schema": SCHEMA, **fields}
+        line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def emit_verdict(self, v: dict, client: str, version: str, duration: float, case: dict, expected=None,
+                     known_intermittent=None):
+        first = next((c for c in v.get("checks", []) if c.get("status") == "FAIL"), None)
+        transcript = v.get("transcript")
+        digest = hashlib.sha256(json.dumps(transcript, sort_keys=True).encode()).hexdigest() if transcript else None
+        self.emit("verdict", case=v.get("case", case["id"]), client=client, version=version,
+                  status=v.get("status"), expected=expected, known_intermittent=known_intermittent or [],
+                  message=v.get("message", ""), rule=first.get("rule") if first else None,
+                  spec=(first.get("spec") if first else None) or (case.get("spec") or [None])[0],
+                  title=case.get("title"), tags=case.get("tags", []), duration=round(duration, 3),
+                  token=v.get("token"), checks=v.get("checks", []), observations=v.get("observations"),
+                  transcript=transcript, transcript_digest=digest)
+
+
+def read_events(path: Path) -> list[dict]:
+    """All complete records of a stream; a truncated or corrupt line (a crash mid-write) is skipped."""
+    out = []
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                rec = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+    return out

@@ -1,0 +1,155 @@
+"""Client sessions: one client (a browser or a library adapter) working through a run of cases.
+
+A session creates a run on the runner with the cases its pytest items will ask for, starts the client on it,
+and hands out verdicts one case at a time. It never judges: verdicts come from the runner's C judge. What it
+adds is the harness's promise that nothing is lost — a client that dies marks its case CRASH, a client that
+hangs marks it TIMEOUT; either way the client is restarted on the cases still to run and the run goes on.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .server import Runner, RunnerError
+
+# After a case is handed out, the client has its deadline plus this long to post a result (the page itself
+# posts `timed_out` at deadline + 5 s, so this only fires when the client is stuck or dead).
+RESULT_GRACE_S = 20.0
+# A run that does not hand out the next case for this long means the client stopped asking.
+ISSUE_TIMEOUT_S = 60.0
+POLL_MS = 1000
+
+
+@dataclass
+class CaseInfo:
+    id: str
+    deadline_ms: int
+    timing: bool
+    needs: list = field(default_factory=list)
+
+
+class Client:
+    """What a session needs of a client: start on a run, tell whether it lives, stop. Subclasses: browsers
+    (harness.clients.BrowserClient) and adapter processes (harness.clients.ProcessClient)."""
+
+    name = "client"
+    version = ""
+
+    def start(self, runner: Runner, run: str) -> None:
+        raise NotImplementedError
+
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def describe_death(self) -> str:
+        return f"{self.name} stopped responding"
+
+
+class ClientSession:
+    """Runs `cases` (in order) on a client made by `factory()`; `verdict(case_id)` blocks until that case is
+    judged, or marks it CRASH/TIMEOUT."""
+
+    def __init__(self, runner: Runner, factory, cases: list[CaseInfo], time_scale: float = 1.0,
+                 polyfill: str | None = None, concurrency: int = 4, log=None, on_start=None):
+        self.runner = runner
+        self.factory = factory
+        self.cases = {c.id: c for c in cases}
+        self.order = [c.id for c in cases]
+        self.scale = time_scale
+        self.polyfill = polyfill
+        self.concurrency = concurrency
+        self.log = log or (lambda msg: None)
+        self.on_start = on_start or (lambda client: None)
+        self.client: Client | None = None
+        self.run: str | None = None
+        self.done: dict[str, dict] = {}
+        self.restarts = 0
+        self.started_at = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def _remaining(self, after: str | None = None) -> list[str]:
+        ids = [c for c in self.order if c not in self.done]
+        if after is not None and after in ids:
+            ids = ids[ids.index(after) + 1:]
+        return ids
+
+    def _start(self, ids: list[str]):
+        self.run = self.runner.new_run(self.factory.name, ids, concurrency=self.concurrency, polyfill=self.polyfill)
+        self.runner.close_run(self.run)
+        self.client = self.factory()
+        self.client.start(self.runner, self.run)
+        self.started_at = time.monotonic()
+        self.log(f"{self.client.name} {self.client.version}: run {self.run} with {len(ids)} cases")
+        self.on_start(self.client)
+
+    def _restart(self, after: str):
+        self._stop_client()
+        self.restarts += 1
+        ids = self._remaining(after)
+        if ids:
+            self._start(ids)
+
+    def _stop_client(self):
+        if self.client:
+            try:
+                self.client.stop()
+            finally:
+                self.client = None
+
+    def close(self):
+        self._stop_client()
+
+    @property
+    def version(self) -> str:
+        return self.client.version if self.client else ""
+
+    # -- verdicts ----------------------------------------------------------------------------------------
+    def verdict(self, case_id: str) -> dict:
+        if case_id in self.done:
+            return self.done[case_id]
+        if self.client is None:
+            self._start(self._remaining())
+        v = self._wait(case_id)
+        self.done[case_id] = v
+        return v
+
+    def _fail_case(self, case_id: str, status: str, message: str, token: str | None) -> dict:
+        if token:
+            try:
+                self.runner.cancel(token, status, message)
+                v = self.runner.verdict(token=token, full=True)
+                if v.get("status") not in (None, "PENDING"):
+                    self._restart(case_id)
+                    return v
+            except RunnerError:
+                pass
+        self._restart(case_id)
+        return {"case": case_id, "status": status, "message": message, "checks": [], "client": self.factory.name}
+
+    def _wait(self, case_id: str) -> dict:
+        info = self.cases[case_id]
+        waited_unissued = 0.0
+        while True:
+            t0 = time.monotonic()
+            v = self.runner.verdict(run=self.run, case=case_id, wait_ms=POLL_MS, full=True)
+            if v.get("status") != "PENDING":
+                return v
+            if not self.client.alive():
+                return self._fail_case(case_id, "CRASH", self.client.describe_death(), v.get("token"))
+            if v.get("issued"):
+                limit_ms = info.deadline_ms * self.scale + RESULT_GRACE_S * 1000
+                if v["age_ms"] > limit_ms:
+                    return self._fail_case(
+                        case_id, "TIMEOUT",
+                        f"no result {v['age_ms'] / 1000:.1f} s after the case was handed out "
+                        f"(deadline {info.deadline_ms * self.scale / 1000:.1f} s): the client hung", v.get("token"))
+            else:
+                time.sleep(0.1)  # not handed out yet: the verdict call answered at once
+                waited_unissued += time.monotonic() - t0
+                if waited_unissued > ISSUE_TIMEOUT_S * max(self.scale, 1.0):
+                    return self._fail_case(case_id, "TIMEOUT",
+                                           f"the client did not ask for this case within {ISSUE_TIMEOUT_S:.0f} s",
+                                           None)
