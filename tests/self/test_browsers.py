@@ -107,9 +107,12 @@ def server():
 class _Chromedriver:
     """A local chromedriver standing in for a remote WebDriver endpoint."""
 
-    def __init__(self):
+    def __init__(self, tmp_path_factory):
         port = procs.free_port()
-        self.group = procs.ProcGroup([CHROMEDRIVER, f"--port={port}"], name="chromedriver")
+        # Chromium would write ~/.config/chromium/Crash Reports and ~/.cache/dconf.
+        home = tmp_path_factory.mktemp("chromedriver-xdg")
+        env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"))
+        self.group = procs.ProcGroup([CHROMEDRIVER, f"--port={port}"], name="chromedriver", env=env)
         self.url = f"http://127.0.0.1:{port}"
         if not WebDriverHTTP(self.url).wait_ready(15, self.group.leader_running):
             self.group.stop()
@@ -136,7 +139,7 @@ def _launch(name, tmp_path_factory):
     """(browser, chromedriver or None): the browser, and the driver standing in for a grid."""
     _skip_if_missing(name)
     if name == "webdriver":
-        driver = _Chromedriver()
+        driver = _Chromedriver(tmp_path_factory)
         try:
             return driver.launch(tmp_path_factory), driver
         except BaseException:

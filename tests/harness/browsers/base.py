@@ -190,6 +190,21 @@ class Browser:
     def _shutdown(self):
         """Protocol-level goodbye (Browser.close, browser.close, DELETE /session)."""
 
+    def _private_env(self, **extra):
+        """os.environ with the XDG base directories inside the profile dir.
+
+        Browsers otherwise write under $HOME even with a profile of their own
+        (Chromium's crashpad database in ~/.config/chromium, Firefox's
+        ~/.cache/mozilla, MiniBrowser's ~/.cache/webkitgtk-4.1, GTK's dconf, the
+        Mesa shader cache); close() removes the profile, so nothing is left.
+        """
+        env = dict(os.environ, **extra)
+        for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"),
+                         ("XDG_DATA_HOME", "data")):
+            env[var] = os.path.join(self.profile_dir, "xdg", sub)
+            os.makedirs(env[var], mode=0o700, exist_ok=True)
+        return env
+
     def _own_dir(self, path):
         self._owned_dirs.append(str(path))
         procs.register_dir(path)

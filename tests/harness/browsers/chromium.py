@@ -53,7 +53,7 @@ class Chromium(base.Browser):
         t0 = time.monotonic()
         try:
             argv = [self.binary, *flags(self.profile_dir), "--remote-debugging-port=0", "about:blank"]
-            group = self._start(argv, name="chromium")
+            group = self._start(argv, name="chromium", env=self._private_env())
             line = self._wait_for_log_line("DevTools listening on ws://", group, timeout)
             ws_url = line[line.index("ws://"):].split()[0]
             self.timings["endpoint"] = time.monotonic() - t0
@@ -61,7 +61,7 @@ class Chromium(base.Browser):
                                        connect_timeout=timeout)
             self.version = self._cdp("Browser.getVersion", timeout=timeout)["product"].split("/", 1)[-1]
             self._session = self._attach_page(timeout)
-            for domain in ("Page", "Runtime", "Log"):
+            for domain in ("Page", "Runtime", "Log", "Inspector"):   # Inspector: targetCrashed
                 self._cdp(f"{domain}.enable", session=True, timeout=timeout)
             self.timings["launch"] = time.monotonic() - t0
         except BaseException:

@@ -85,7 +85,7 @@ class Firefox(base.Browser):
         try:
             with open(os.path.join(self.profile_dir, "user.js"), "w") as f:
                 f.write(USER_JS)
-            env = dict(os.environ, MOZ_CRASHREPORTER_DISABLE="1")
+            env = self._private_env(MOZ_CRASHREPORTER_DISABLE="1")
             argv = [self.binary, "--headless", "--no-remote", "--profile", self.profile_dir,
                     "--remote-debugging-port", "0", "about:blank"]
             group = self._start(argv, name="firefox", env=env)
@@ -133,6 +133,9 @@ class Firefox(base.Browser):
                     text += f" ({frame.get('url')}:{frame.get('lineNumber')})"
                 self._add_console(f"{label}: {text}")
         elif method in ("browsingContext.navigationCommitted", "browsingContext.navigationFailed"):
+            if params.get("context") == self._context and params.get("url", "").startswith("about:tabcrashed"):
+                # A crashed content process shows as a commit of the crash page.
+                self._gone = "content process crashed"
             if params.get("context") == self._context and params.get("navigation"):
                 state = "committed" if method.endswith("Committed") else "failed"
                 with self._nav_cond:

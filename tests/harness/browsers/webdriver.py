@@ -145,6 +145,9 @@ class WebDriverBrowser(base.Browser):
         t0 = time.monotonic()
         caps = dict(capabilities)
         caps.setdefault("pageLoadStrategy", "eager")
+        # The client-side timeout of each call is what bounds it; keep the
+        # driver's own script timeout (default 30 s) from cutting in first.
+        caps.setdefault("timeouts", {"script": 600000})
         value = self._http.request("POST", "/session", {"capabilities": {"alwaysMatch": caps}},
                                    timeout=timeout)
         self.session_id = value["sessionId"]

@@ -5,7 +5,7 @@ its own X server: ``Xvfb -displayfd`` picks a free display number itself
 (xvfb-run -a races under parallel starts). WebKitWebDriver listens on a free
 port on 127.0.0.1; MiniBrowser runs with ``--automation`` and, with its web
 and network processes, stays in the driver's process group. XDG_* directories
-point into the profile dir so nothing is written under $HOME.
+point into the profile dir so nothing is written under $HOME (base.py).
 
 Console errors: WebKitWebDriver 2.50 has neither the legacy log endpoints nor
 BiDi (``webSocketUrl`` fails to match capabilities), so they come from the hook
@@ -47,11 +47,10 @@ class WebKit(WebDriverBrowser):
             if self.display is None:
                 self.display = self._start_xvfb(timeout)
                 self.timings["xvfb"] = time.monotonic() - t0
-            env = dict(os.environ, DISPLAY=self.display)
-            for var, sub in (("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data"),
-                             ("XDG_CONFIG_HOME", "config"), ("XDG_RUNTIME_DIR", "runtime")):
-                env[var] = os.path.join(self.profile_dir, sub)
-                os.makedirs(env[var], mode=0o700, exist_ok=True)
+            # GSETTINGS_BACKEND=memory: GTK keeps settings in memory, no dconf.
+            env = self._private_env(DISPLAY=self.display, GSETTINGS_BACKEND="memory",
+                                    XDG_RUNTIME_DIR=os.path.join(self.profile_dir, "xdg", "runtime"))
+            os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
             self._start_driver(env, timeout)
             self.timings["driver"] = time.monotonic() - t0
             self._new_session(capabilities or default_capabilities(), timeout)
