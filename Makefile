@@ -89,10 +89,42 @@ asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
+# libFuzzer targets: every fuzz/fuzz_*.c, linked against the harness sources compiled for fuzzing (clang,
+# -fsanitize=fuzzer-no-link plus ASan and UBSan) into $(FUZZ_BUILD)/. With FUZZ_SECONDS=N, each runs for N
+# seconds on a scratch corpus in $(FUZZ_BUILD)/corpus/<name>/, seeded from the committed fuzz/corpus/<name>/;
+# a crash leaves its input in $(FUZZ_BUILD)/ and fails the target.
+FUZZ_CC     ?= clang
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -MMD -MP
+FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ    := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/harness/%.o: harness/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BUILD)/libharness.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libharness.a
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_BUILD)/libharness.a $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+ifneq ($(FUZZ_SECONDS),)
+	$(Q)for b in $(FUZZ_BIN); do n=$$(basename $$b); mkdir -p $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n; \
+	  echo "  FUZZ    $$n for $(FUZZ_SECONDS)s"; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n || exit 1; done
+endif
+
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
 comma := ,
 empty :=
