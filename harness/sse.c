@@ -300,7 +300,7 @@ int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, str
 {
     const char *op = json_string_value(json_object_get(step, "op"));
     struct fill f = {vars, time_scale, (int)json_integer_value(json_object_get(step, "line"))};
-    enum ch_sse_eol eol;
+    enum ch_sse_eol eol = CH_SSE_LF;
     if (step_eol(&f, step, &eol, err) < 0) return -1;
     for (size_t i = 0; op && i < sizeof renderers / sizeof renderers[0]; i++)
         if (strcmp(op, renderers[i].op) == 0) return renderers[i].render(&f, step, eol, out, summary, err);
