@@ -253,3 +253,71 @@ def test_killed_browser_is_noticed_and_cleaned(name, tmp_path_factory):
     assert not b.pids()
     if b.profile_dir:
         assert not os.path.exists(b.profile_dir)
+
+
+@pytest.mark.browser("chromium")
+def test_given_profile_dir_and_log(tmp_path):
+    _skip_if_missing("chromium")
+    profile, logfile = tmp_path / "profile", tmp_path / "chromium.log"
+    b = browsers.launch("chromium", profile_dir=profile, log=logfile)
+    try:
+        assert b.profile_dir == str(profile) and profile.is_dir()
+        assert any(profile.iterdir())
+    finally:
+        b.close()
+    assert not profile.exists()
+    assert "DevTools listening on" in logfile.read_text()     # the caller's log is kept
+
+
+@pytest.mark.browser("webkit")
+def test_webkit_on_a_given_display(tmp_path):
+    _skip_if_missing("webkit")
+    read_fd, write_fd = os.pipe()
+    xvfb = procs.ProcGroup([browsers.webkit.XVFB, "-displayfd", str(write_fd), "-nolisten", "tcp"],
+                           name="xvfb", pass_fds=(write_fd,))
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            display = ":" + f.readline().strip()
+        with browsers.launch("webkit", display=display) as b:
+            assert [g.name for g in b.groups] == ["WebKitWebDriver"]     # no X server of its own
+            assert b.evaluate("1 + 2") == 3
+        assert xvfb.leader_running()                                     # not ours to stop
+    finally:
+        xvfb.stop()
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from harness import browsers
+b = browsers.launch("chromium")
+print(b.pgid, b.profile_dir, flush=True)
+if sys.argv[1] == "exit":
+    sys.exit(0)            # no close(): the atexit net must clean up
+time.sleep(60)             # killed by SIGTERM: the signal handler must clean up
+"""
+
+
+@pytest.mark.browser("chromium")
+@pytest.mark.parametrize("how", ["exit", "sigterm"])
+def test_safety_net_when_close_is_never_called(how, tmp_path):
+    import subprocess
+    import sys
+    _skip_if_missing("chromium")
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN_SCRIPT.format(tests=str(os.path.dirname(os.path.dirname(__file__)))))
+    proc = subprocess.Popen([sys.executable, str(script), how], stdout=subprocess.PIPE, text=True)
+    try:
+        pgid, profile = proc.stdout.readline().split()
+        assert procs.group_members(int(pgid))
+        if how == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == (0 if how == "exit" else -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    assert not procs.group_members(int(pgid))
+    assert not os.path.exists(profile)

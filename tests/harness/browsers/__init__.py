@@ -90,6 +90,7 @@ def launch(name, *, profile_dir=None, display=None, webdriver_url=None, log=None
     """
     if name not in ENGINES:
         raise ValueError(f"launch: unknown engine {name!r} (one of {', '.join(ENGINES)})")
+    procs.install_signal_cleanup()
     if name == "webdriver" or webdriver_url is not None:
         if webdriver_url is None:
             raise ValueError("launch('webdriver') needs webdriver_url")

@@ -97,8 +97,13 @@ class Browser:
             os.close(fd)
             self.log_path = path
             self._owned_log = path
+            self._own_dir(path)        # a file, removed at close or exit like the profile
         else:
-            self.log_path = str(log)
+            # A path, or an open file that has one (its .name); appended to.
+            path = log.name if hasattr(log, "fileno") else os.fspath(log)
+            if not isinstance(path, str):
+                raise TypeError(f"{self.name}: log must be a path or a named file, not {log!r}")
+            self.log_path = path
             self._owned_log = None
         try:  # an appended log may hold an old run's "listening" line: read past it
             self._log_offset = os.path.getsize(self.log_path)
@@ -176,11 +181,6 @@ class Browser:
                     log.warning("%s: pids %s of group %d survived SIGKILL", self.name, left, group.pgid)
             for d in self._owned_dirs:
                 procs.remove_dir(d)
-            if self._owned_log:
-                try:
-                    os.unlink(self._owned_log)
-                except OSError:
-                    pass
             self.timings["close"] = time.monotonic() - start
 
     # -- for subclasses -----------------------------------------------------

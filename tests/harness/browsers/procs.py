@@ -33,7 +33,7 @@ import uuid
 
 log = logging.getLogger("harness.browsers")
 
-_lock = threading.Lock()
+_lock = threading.RLock()   # re-entered by the signal handler if it interrupts a holder
 _live_groups = {}   # pgid -> ProcGroup
 _live_dirs = set()  # paths removed at exit
 
@@ -197,15 +197,22 @@ class ProcGroup:
 
 
 def register_dir(path):
+    """Record a directory (or file) to remove at exit unless remove_dir() comes first."""
     with _lock:
         _live_dirs.add(str(path))
 
 
 def remove_dir(path):
-    """Remove a directory tree (a browser profile), ignoring errors; forget it."""
+    """Remove a directory tree (a browser profile) or a file, ignoring errors; forget it."""
     if path is None:
         return
-    shutil.rmtree(path, ignore_errors=True)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
     with _lock:
         _live_dirs.discard(str(path))
 
@@ -216,7 +223,8 @@ def live_groups():
         return list(_live_groups.values())
 
 
-def _cleanup_at_exit():
+def kill_all():
+    """Kill every recorded group and satellite, remove every recorded directory."""
     for group in live_groups():
         if group.members():
             log.warning("exit: killing leftover %s (pgid %d)", group.name, group.pgid)
@@ -227,4 +235,26 @@ def _cleanup_at_exit():
         remove_dir(d)
 
 
-atexit.register(_cleanup_at_exit)
+atexit.register(kill_all)
+
+
+def _on_fatal_signal(signum, frame):
+    kill_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)        # die of the same signal, as if never caught
+
+
+def install_signal_cleanup():
+    """On SIGTERM / SIGHUP, kill what is recorded, then die of the signal as before.
+
+    atexit does not run when a signal kills the interpreter (``timeout 300
+    pytest ...`` sends SIGTERM), which would leave browsers running. Only
+    signals still at their default disposition are taken over, and only from
+    the main thread; anything else (a handler the caller installed) is left
+    alone. Called by ``launch()``; idempotent.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, _on_fatal_signal)
