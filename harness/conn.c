@@ -25,6 +25,8 @@ static int on_body(http_parser *p, const char *at, size_t n);
 static int on_message_complete(http_parser *p);
 static void parse_input(struct ch_conn *c);
 static void do_free(struct ch_conn *c);
+static void hold(struct ch_conn *c);
+static void release(struct ch_conn *c);
 
 static const http_parser_settings settings = {
     .on_header_field = on_header_field,
@@ -86,21 +88,28 @@ void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
     evbuffer_write(out, bufferevent_getfd(c->bev));
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void drained(struct ch_conn *c)
 {
-    struct ch_conn *c = arg;
-    if (c->on_drained && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+    if (c->on_drained && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         void (*cb)(struct ch_conn *, void *) = c->on_drained;
         c->on_drained = NULL;
         cb(c, c->drained_arg);
     }
 }
 
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct ch_conn *c = arg;
+    hold(c);
+    drained(c);
+    release(c);
+}
+
 void ch_conn_when_drained(struct ch_conn *c, void (*cb)(struct ch_conn *, void *), void *arg)
 {
     c->on_drained = cb;
     c->drained_arg = arg;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) on_write(c->bev, c);
+    drained(c);
 }
 
 void ch_conn_reply(struct ch_conn *c, int status, const char *reason, const char *type, const char *extra,
@@ -167,16 +176,35 @@ static void tell_gone(struct ch_conn *c)
     if (cb) cb(c->gone_arg);
 }
 
-static void do_free(struct ch_conn *c)
+static void really_free(struct ch_conn *c)
 {
-    tell_gone(c);
-    if (c->owner->closed) c->owner->closed(c, c->owner->arg);
     if (c->timer) event_free(c->timer);
     if (c->bev) bufferevent_free(c->bev);
     if (c->hname) evbuffer_free(c->hname);
     if (c->hvalue) evbuffer_free(c->hvalue);
     request_free(c->req);
     free(c);
+}
+
+/* Ends the connection: tells the responder and the owner once, then frees — at once, or, when called from
+ * inside one of our callbacks, when that callback returns (so no callback ever touches freed memory). */
+static void do_free(struct ch_conn *c)
+{
+    if (c->dead) return;
+    c->dead = 1;
+    tell_gone(c);
+    if (c->owner->closed) c->owner->closed(c, c->owner->arg);
+    if (c->timer) evtimer_del(c->timer);
+    if (c->bev) bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (!c->busy) really_free(c);
+}
+
+/* Every libevent callback holds the connection for its duration. */
+static void hold(struct ch_conn *c) { c->busy++; }
+
+static void release(struct ch_conn *c)
+{
+    if (--c->busy == 0 && c->dead) really_free(c);
 }
 
 void ch_conn_close(struct ch_conn *c, const char *how)
@@ -498,6 +526,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct ch_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    hold(c);
     switch (c->state) {
     case CH_CONN_READING: parse_input(c); break;
     case CH_CONN_UPGRADED: c->on_input(c, c->input_arg); break;
@@ -508,47 +537,48 @@ static void on_read(struct bufferevent *bev, void *arg)
     case CH_CONN_HOLDING:
     case CH_CONN_CLOSING: evbuffer_drain(in, evbuffer_get_length(in)); break;
     }
+    release(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct ch_conn *c = arg;
+    hold(c);
     if (c->state == CH_CONN_CLOSING && c->closed_recorded) {
         do_free(c); /* the peer finished our lingering close */
-        return;
-    }
-    if (what & BEV_EVENT_EOF) {
-        /* Browsers never half-close: a FIN means the client is gone, unless a request is still buffered
-         * (a `printf ... | nc` client), which is answered first and then closed. */
+    } else if (what & BEV_EVENT_EOF) {
+        /* Browsers never half-close: a FIN means the client is gone, unless a complete request is still
+         * buffered (a `printf ... | nc` client), which is answered first and then closed. */
         record_close(c, "client", "fin");
         if (c->state == CH_CONN_READING && evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
             c->peer_closed = 1;
             parse_input(c);
-            return;
         }
-        do_free(c);
+        if (c->state == CH_CONN_READING || c->state == CH_CONN_HOLDING || c->state == CH_CONN_UPGRADED)
+            do_free(c); /* nothing more can arrive: an incomplete request is dropped */
+        else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
+            do_free(c);
     } else if (what & BEV_EVENT_ERROR) {
         int e = EVUTIL_SOCKET_ERROR();
         record_close(c, "client", e == ECONNRESET || e == EPIPE ? "rst" : "error");
         do_free(c);
     }
+    release(c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
+    hold(c);
     if (what & EV_READ) { /* event_active from begin_reading: parse pipelined input */
         parse_input(c);
-        return;
-    }
-    switch (c->state) {
-    case CH_CONN_CLOSING: do_free(c); break;
-    case CH_CONN_READING:
+    } else if (c->state == CH_CONN_CLOSING) {
+        do_free(c);
+    } else if (c->state == CH_CONN_READING) {
         if (c->line_done) fail_request(c, 408, reason_for(408), "request head not complete in time");
         else ch_conn_close(c, "timeout");
-        break;
-    default: break;
     }
+    release(c);
 }
 
 /* ---- accepting ---------------------------------------------------------------------------------------------- */

@@ -101,6 +101,7 @@ struct ch_conn {
     enum ch_conn_end end;
     size_t head_size;
     int nheaders, in_value, line_done, peer_closed;
+    int busy, dead;         /* inside a callback / freed while busy: the free waits for the callback to end */
     struct evbuffer *hname, *hvalue;
     const struct ch_conn_owner *owner;
 };
