@@ -10,6 +10,8 @@
 
 #include "conn.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static int closed;
 
 static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
