@@ -19,10 +19,11 @@ static const char *const es_events[] = {"open", "message", "error", NULL};
 static const char *const ws_events[] = {"open", "message", "error", "close", NULL};
 static const char *const img_events[] = {"load", "error", NULL};
 static const char *const script_events[] = {"load", "error", "callback", NULL};
-static const char *const fetch_events[] = {"resolve", "reject", "body", NULL};
+static const char *const fetch_events[] = {"resolve", "reject", "body", "error", NULL}; /* error: PROTOCOL.md §3.1 */
 static const char *const http_events[] = {"response", "body", "error", NULL};
 
-/* Client kinds: the events each fires (besides `exception` and `read`, which every kind records), the
+/* Client kinds: the events each fires (besides the pseudo-events every kind records: `exception`, `read`, and
+ * `skipped` for a step on an object whose constructor threw, fixtures/PROTOCOL.md §3.1), the
  * capability it implies, and whether its section starts with a `new URL` step. */
 static const struct {
     const char *name;
@@ -48,7 +49,7 @@ int sc_event_known(const struct cobj *o, const char *type)
 {
     size_t i;
     json_t *v;
-    if (!strcmp(type, ".") || !strcmp(type, "exception") || !strcmp(type, "read")) return 1;
+    if (!strcmp(type, ".") || !strcmp(type, "exception") || !strcmp(type, "read") || !strcmp(type, "skipped")) return 1;
     for (const char *const *e = kinds[o->kind].events; *e; e++)
         if (strcmp(*e, type) == 0) return 1;
     json_array_foreach(o->listened, i, v)

@@ -20,7 +20,8 @@ enum step_class {
     SC_HEAD,   /* header, header-raw: after status, before the body */
     SC_BODY,   /* body, chunk, chunk-end, echo: after the head (ends it) */
     SC_RAW,    /* send: raw bytes anywhere; first, it means "no head at all" */
-    SC_TIMING, /* wait, trickle */
+    SC_TIMING, /* wait, trickle: before status they delay the head; after it they end it (its blank line goes
+                  out before them, as before any step that is not status, header or header-raw) */
     SC_END,    /* close, reset, hold: last */
     SC_SHUT,   /* shutdown: then only wait, close, reset or hold */
 };
@@ -307,7 +308,7 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
     case SC_HEAD:
         if (rs->phase == PH_RAW) return sc_err_word(c, st, 0, "%s", raw_only);
         if (rs->phase == PH_START) return sc_err_word(c, st, 0, "'%s' before 'status'", row->word);
-        if (rs->phase != PH_HEAD) return sc_err_word(c, st, 0, "'%s' after the head ended (a body step ends it)", row->word);
+        if (rs->phase != PH_HEAD) return sc_err_word(c, st, 0, "'%s' after the head ended (any step but status, header and header-raw ends it)", row->word);
         return 0;
     case SC_BODY:
         if (rs->phase == PH_RAW) return sc_err_word(c, st, 0, "%s", raw_only);
@@ -318,6 +319,7 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
         rs->phase = rs->phase == PH_START ? PH_RAW : rs->phase == PH_HEAD ? PH_BODY : rs->phase;
         return 0;
     case SC_TIMING:
+        if (rs->phase == PH_HEAD) rs->phase = PH_BODY;
         return 0;
     case SC_END:
         rs->phase = PH_ENDED;
