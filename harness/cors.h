@@ -75,6 +75,8 @@ enum ch_cors_rule_id {
     CH_CORS_R_PREFLIGHT_NO_CREDENTIALS, /* a preflight never carries cookies */
     CH_CORS_R_CREDENTIALS,          /* the actual request carries credentials exactly when mode is include */
     CH_CORS_R_FORBIDDEN_HEADER,     /* setRequestHeader()/Headers ignore a forbidden request-header */
+    CH_CORS_R_ORIGIN_HEADER,        /* a CORS request carries Origin: the page's serialized origin */
+    CH_CORS_R_AUTHOR_HEADERS,       /* the actual request carries the author's headers */
     CH_CORS_R_COUNT
 };
 

@@ -118,6 +118,12 @@ static const struct ch_cors_rule rules[CH_CORS_R_COUNT] = {
         "(withCredentials)", F "#http-network-or-cache-fetch"},
     [CH_CORS_R_FORBIDDEN_HEADER] = {"request/forbidden-header",
         "a forbidden request-header set by the author is ignored", F "#forbidden-request-header"},
+    [CH_CORS_R_ORIGIN_HEADER] = {"request/origin",
+        "a CORS request carries an Origin header with the page's serialized origin",
+        F "#append-a-request-origin-header"},
+    [CH_CORS_R_AUTHOR_HEADERS] = {"request/author-headers",
+        "the actual request carries the author's headers (setRequestHeader() joins a repeated name's values "
+        "with \", \")", "https://xhr.spec.whatwg.org/#dom-xmlhttprequest-setrequestheader"},
 };
 
 const struct ch_cors_rule *ch_cors_rule(enum ch_cors_rule_id id)
