@@ -309,40 +309,41 @@ int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, str
 
 /* ---- running: the op table ------------------------------------------------------------------------------ */
 
-/* Pre-rendered before the head is written (like `body`), so the bytes count in {body-length}. */
-static int op_render(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err)
-{
-    return ch_sse_render(s->json, x->vars, x->srv->scale, out, NULL, err);
-}
-
-/* The `sse-event` transcript event (MODEL.md §2): what a conforming client will make of the bytes just
- * written — id, event type, retry text and the dispatched data. Stamped when the step runs (under a trickle,
- * when its bytes are queued). */
-static void record_event(struct ch_exec *x, const struct ch_step *s, size_t bytes)
-{
-    char err[CH_ERR_LEN];
-    json_t *sum = json_pack("{s:I, s:i, s:I}", "conn", (json_int_t)x->conn->id, "req", x->reqno, "bytes",
-                            (json_int_t)bytes);
-    struct evbuffer *scratch = evbuffer_new();
-    if (sum && scratch && ch_sse_render(s->json, x->vars, x->srv->scale, scratch, sum, err) == 0) {
-        ch_transcript_add(x->tok->tr, ch_now_us(), "sse-event", sum);
-        sum = NULL;
-    }
-    json_decref(sum);
-    if (scratch) evbuffer_free(scratch);
-}
-
+/* Runs an sse step: renders it now (a stream's steps are not pre-rendered: the executor would keep every
+ * one of them, at least a 1 KiB evbuffer chain each, until the reply ends — bench/sse_streams.py), writes the
+ * bytes, and for `sse-event` records the `sse-event` transcript event (MODEL.md §2): what a conforming client
+ * makes of them — id, event type, retry text and the dispatched data. The event is stamped when the step
+ * runs (under a trickle, when its bytes are queued). A step that cannot render (possible only for JSON the
+ * parser did not check) ends the stream: recorded as a script error, then closed (FIN) after what was
+ * already written. */
 static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
 {
-    struct evbuffer *b = x->bodies[s - x->route->steps];
+    char err[CH_ERR_LEN];
+    int event = strcmp(s->def->name, "sse-event") == 0;
+    struct evbuffer *b = evbuffer_new();
+    json_t *sum = event ? json_pack("{s:I, s:i}", "conn", (json_int_t)x->conn->id, "req", x->reqno) : NULL;
+    if (!b || ch_sse_render(s->json, x->vars, x->srv->scale, b, sum, err) < 0) {
+        if (b) evbuffer_free(b);
+        json_decref(sum);
+        ch_transcript_add(x->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));
+        /* End like a `close` step: what was written before still goes out (closing now would discard it). */
+        x->end = CH_END_CLOSE;
+        x->pc = x->route->nsteps;
+        return CH_STEP_NEXT;
+    }
     size_t n = evbuffer_get_length(b);
-    if (n) ch_exec_emit(x, evbuffer_pullup(b, -1), n);
-    if (strcmp(s->def->name, "sse-event") == 0) record_event(x, s, n);
+    ch_exec_emit(x, evbuffer_pullup(b, -1), n);
+    evbuffer_free(b);
+    if (sum) {
+        json_object_set_new(sum, "bytes", json_integer((json_int_t)n));
+        ch_transcript_add(x->tok->tr, ch_now_us(), "sse-event", sum);
+    }
     return CH_STEP_NEXT;
 }
 
+/* Stream words: not `head`, not `body` (their bytes do not count in {body-length}; a framed event stream is
+ * a `body` step), nothing pre-rendered. */
 const struct ch_op_def ch_sse_ops[] = {
-    {"sse-event", op_sse, 0, 1, op_render},   {"sse-field", op_sse, 0, 1, op_render},
-    {"sse-comment", op_sse, 0, 1, op_render}, {"sse-line", op_sse, 0, 1, op_render},
-    {"sse-dispatch", op_sse, 0, 1, op_render}, {NULL, NULL, 0, 0, NULL},
+    {"sse-event", op_sse, 0, 0, NULL},   {"sse-field", op_sse, 0, 0, NULL},  {"sse-comment", op_sse, 0, 0, NULL},
+    {"sse-line", op_sse, 0, 0, NULL},    {"sse-dispatch", op_sse, 0, 0, NULL}, {NULL, NULL, 0, 0, NULL},
 };

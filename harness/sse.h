@@ -9,8 +9,9 @@
  * (a BOM, a NUL, split UTF-8, mixed line ends inside one line's bytes) are `send` steps.
  *
  * Rendering is separate from running so the bytes can be tested without a loop: ch_sse_render() turns one
- * step's JSON into bytes; the op table ch_sse_ops[] (registered in route.c) runs them through the executor and
- * records an `sse-event` transcript event for each `sse-event` step. */
+ * step's JSON into bytes; the op table ch_sse_ops[] (registered in route.c) renders each step when it runs
+ * (never ahead: a stream may be long, and its bytes do not count in {body-length}), writes it through the
+ * executor and records an `sse-event` transcript event for each `sse-event` step. */
 #ifndef CH_SSE_H
 #define CH_SSE_H
 

@@ -235,7 +235,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-/* Runs one request against a route whose steps are given as JSON; returns when the connection is gone. */
+/* Runs one request against a route whose steps are given as JSON; returns when the server's connection is
+ * gone and the client has read to EOF (or after 5 s). */
 static void rig_run(struct rig *r, const char *steps)
 {
     char err[CH_ERR_LEN];
@@ -265,7 +266,8 @@ static void rig_run(struct rig *r, const char *steps)
     struct event *deadline = evtimer_new(r->srv.base, on_deadline, r->srv.base);
     struct timeval tv = {5, 0};
     evtimer_add(deadline, &tv);
-    while (!r->conn_closed && event_base_loop(r->srv.base, EVLOOP_ONCE) == 0 && !event_base_got_break(r->srv.base)) {
+    while ((!r->conn_closed || r->client_fd >= 0) && event_base_loop(r->srv.base, EVLOOP_ONCE) == 0 &&
+           !event_base_got_break(r->srv.base)) {
     }
     event_free(deadline);
 }
@@ -298,18 +300,18 @@ static const struct {
      "{'op':'sse-event','fields':[['id','1'],['data','one']]},{'op':'sse-comment','value':'k'},"
      "{'op':'sse-event','fields':[['data','{req:last-event-id}']]},{'op':'close'}]",
      B("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nid: 1\ndata: one\n\n: k\ndata: 41\n\n")},
-    {"{body-length} counts the event bytes",
+    {"sse bytes do not count in {body-length}; body bytes do",
      "[{'op':'status','code':200,'reason':'OK'},{'op':'header','name':'Content-Length','value':'{body-length}'},"
-     "{'op':'sse-event','fields':[['data','abc']]},{'op':'sse-dispatch'},{'op':'close'}]",
-     B("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\ndata: abc\n\n\n")},
+     "{'op':'body','text':'data: x\\n\\n'},{'op':'sse-event','fields':[['data','abc']]},{'op':'sse-dispatch'},{'op':'close'}]",
+     B("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ndata: x\n\ndata: abc\n\n\n")},
     {"raw bytes between sse words: a BOM, CR line ends",
      "[{'op':'status','code':200,'reason':'OK'},{'op':'send','hex':'efbbbf'},"
      "{'op':'sse-line','value':'data:x','eol':'cr'},{'op':'sse-dispatch','eol':'cr'},{'op':'close'}]",
      B("HTTP/1.1 200 OK\r\n\r\n\xef\xbb\xbf" "data:x\r\r")},
-    {"a bad step is answered 500 before the head",
-     "[{'op':'status','code':200,'reason':'OK'},{'op':'sse-field','name':'data','value':'a\\nb','line':3},{'op':'close'}]",
-     B("HTTP/1.1 500 Script Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 79\r\n"
-       "Connection: close\r\n\r\nscript error: line 3: value holds a line end (write raw line ends with `send`)\n")},
+    {"a bad step ends the stream where it stands (the parser refuses it; hand-written JSON only)",
+     "[{'op':'status','code':200,'reason':'OK'},{'op':'sse-event','fields':[['data','ok']]},"
+     "{'op':'sse-field','name':'data','value':'a\\nb','line':3},{'op':'sse-event','fields':[['data','never']]},{'op':'close'}]",
+     B("HTTP/1.1 200 OK\r\n\r\ndata: ok\n\n")},
 };
 
 START_TEST(wire_table)
@@ -356,6 +358,31 @@ START_TEST(transcript_events)
 }
 END_TEST
 
+/* A step that cannot render is recorded as a script error; the stream then ends with FIN, not RST. */
+START_TEST(bad_step_recorded)
+{
+    struct rig r;
+    rig_run(&r, "[{'op':'status','code':200,'reason':'OK'},{'op':'sse-event','fields':[['data','ok']]},"
+                "{'op':'sse-event','fields':[['nope','x']],'line':9},{'op':'hold'}]");
+    json_t *t = ch_transcript_json(r.tok.tr), *ev, *err = NULL, *close = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(t, "events"), i, ev) {
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        if (!strcmp(type, "script-error")) err = ev;
+        if (!strcmp(type, "conn-close")) close = ev;
+    }
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(json_string_value(json_object_get(err, "message")), "line 9: sse-event has no field 'nope'"),
+                  "%s", json_string_value(json_object_get(err, "message")));
+    ck_assert_ptr_nonnull(close);
+    ck_assert_str_eq(json_string_value(json_object_get(close, "by")), "server");
+    ck_assert_str_eq(json_string_value(json_object_get(close, "how")), "fin");
+    assert_wire(&r, B("HTTP/1.1 200 OK\r\n\r\ndata: ok\n\n"));
+    json_decref(t);
+    rig_free(&r);
+}
+END_TEST
+
 /* A `wait` between two events shows at the client socket (generous bounds: a unit test, not a benchmark). */
 START_TEST(wait_between_events)
 {
@@ -383,6 +410,7 @@ int main(void)
     tcase_set_timeout(exec, 10);
     tcase_add_loop_test(exec, wire_table, 0, sizeof wire_rows / sizeof wire_rows[0]);
     tcase_add_test(exec, transcript_events);
+    tcase_add_test(exec, bad_step_recorded);
     tcase_add_test(exec, wait_between_events);
     suite_add_tcase(s, exec);
     SRunner *sr = srunner_create(s);
