@@ -20,6 +20,7 @@ class BrowserClient(Client):
 
     def __init__(self, name: str, webdriver_url: str | None = None, capabilities: dict | None = None, log=None):
         self.name = name
+        self.concurrency = 1  # set by the session before start()
         self.webdriver_url = webdriver_url
         self.capabilities = capabilities
         self.logf = log
@@ -35,7 +36,7 @@ class BrowserClient(Client):
         self.version = self.browser.version
         # Never time anything on a fresh browser's first page (notes/setup.md §6): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
-        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}")
+        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}&concurrency={self.concurrency}")
 
     def alive(self):
         return self.browser is not None and self.browser.alive()

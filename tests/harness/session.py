@@ -80,6 +80,7 @@ class ClientSession:
         self.run = self.runner.new_run(self.factory.name, ids, concurrency=self.concurrency, polyfill=self.polyfill)
         self.runner.close_run(self.run)
         self.client = self.factory()
+        self.client.concurrency = self.concurrency
         self.client.start(self.runner, self.run)
         self.started_at = time.monotonic()
         self.log(f"{self.client.name} {self.client.version}: run {self.run} with {len(ids)} cases")
