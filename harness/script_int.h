@@ -5,6 +5,7 @@
  *   script_client.c   client sections (FORMAT.md §5)
  *   script_expect.c   expect sections (FORMAT.md §6.2, §6.3)
  *   script_pattern.c  values, event atoms and patterns (FORMAT.md §6.1)
+ *   script_sse.c      event-stream server steps (FORMAT.md §4.5)
  *
  * Cross-file functions carry the prefix `sc_`. Each parse function reports its own errors through sc_err*
  * (which collects them into the file's error list) and returns -1 or NULL after one; nothing is defaulted.
@@ -123,6 +124,13 @@ int sc_tmpl(struct pctx *c, const struct sline *ln, size_t off, const char *s, s
 int sc_utf8(const char *b, size_t n);
 /* Rejects attachments on a statement that takes none. */
 int sc_no_attachments(struct pctx *c, const struct stmt *st);
+
+/* Server steps that live in their own file (script_sse.c, FORMAT.md §4.5); rows of script_server.c's table. */
+int sc_sse_event(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_sse_field(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_sse_comment(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_sse_line(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_sse_dispatch(struct pctx *c, const struct stmt *st, json_t *step);
 
 /* Sections (one per file). */
 void sc_server_section(struct pctx *c, struct section *sec);

@@ -265,11 +265,11 @@ static int st_plain(struct pctx *c, const struct stmt *st, json_t *step)
     return sc_args(c, st, 0, 0, json_string_value(json_object_get(step, "op")));
 }
 
-/* Server steps: one row per word (FORMAT.md §4). To add one (issue 3: sse-event, ws-accept, ws-send,
- * ws-close, ...), write a server_fn that checks the words after word 0 and fills the step's fields ("op" is
- * set, "line" is added after), then add a row: the word, where it may stand (enum step_class; add a class if
- * none fits and teach order_ok() about it), and the op it emits (MODEL.md §1.1 — the server refuses ops it
- * does not know, so only documented ops may appear here). */
+/* Server steps: one row per word (FORMAT.md §4). To add one (issue 3: ws-accept, ws-send, ws-close, ...),
+ * write a server_fn that checks the words after word 0 and fills the step's fields ("op" is set, "line" is
+ * added after; a family of words may live in its own file, as script_sse.c does), then add a row: the word,
+ * where it may stand (enum step_class; add a class if none fits and teach order_ok() about it), and the op it
+ * emits (MODEL.md §1.1 — the server refuses ops it does not know, so only documented ops may appear here). */
 static const struct server_row {
     const char *word;
     enum step_class cls;
@@ -290,6 +290,11 @@ static const struct server_row {
     {"reset", SC_END, "reset", st_plain},
     {"hold", SC_END, "hold", st_plain},
     {"shutdown", SC_SHUT, "shutdown", st_plain},
+    {"sse-event", SC_BODY, "sse-event", sc_sse_event},
+    {"sse-field", SC_BODY, "sse-field", sc_sse_field},
+    {"sse-comment", SC_BODY, "sse-comment", sc_sse_comment},
+    {"sse-line", SC_BODY, "sse-line", sc_sse_line},
+    {"sse-dispatch", SC_BODY, "sse-dispatch", sc_sse_dispatch},
 };
 
 /* Checks that a step of this row may come now, and moves the phase on. */

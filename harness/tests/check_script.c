@@ -62,6 +62,14 @@ static const struct good {
     {SRV("  wait 0ms\n  trickle 5 every 100ms\n  status 200\n  trickle off\n  body \"x\"\n  hold\n"), "server.0.steps",
      "[{\"op\":\"wait\",\"ms\":0},{\"op\":\"trickle\",\"bytes\":5,\"ms\":100},{},{\"op\":\"trickle-off\"},{},{\"op\":\"hold\"}]"},
     {SRV("  close\n"), "server.0.steps", "[{\"op\":\"close\",\"line\":5}]"},
+    {SRV("  status 200\n  sse-event retry 400ms id 1 data \"a\" \"b\\nc\" eol crlf\n  sse-event retry \"0{ms:400}\" event e\n"
+         "  sse-field \"\\u{FEFF}data\" x\n  sse-field id\n  sse-comment\n  sse-comment \"keep\" eol cr\n  sse-line \"data:x\"\n"
+         "  sse-dispatch eol lf\n  close\n"),
+     "server.0.steps", "[{},{\"op\":\"sse-event\",\"fields\":[[\"retry\",400],[\"id\",\"1\"],[\"data\",\"a\"],[\"data\",\"b\\nc\"]],"
+                       "\"eol\":\"crlf\"},{\"fields\":[[\"retry\",\"0{ms:400}\"],[\"event\",\"e\"]]},"
+                       "{\"op\":\"sse-field\",\"name\":\"\\ufeffdata\",\"value\":\"x\"},{\"op\":\"sse-field\",\"name\":\"id\"},"
+                       "{\"op\":\"sse-comment\"},{\"op\":\"sse-comment\",\"value\":\"keep\",\"eol\":\"cr\"},"
+                       "{\"op\":\"sse-line\",\"value\":\"data:x\"},{\"op\":\"sse-dispatch\",\"eol\":\"lf\"},{\"op\":\"close\"}]"},
     {HEAD "server GET /x* nth 2+ origin B\n  close\n" CLI EXP, "server.0",
      "{\"method\":\"GET\",\"path\":\"/x\",\"prefix\":true,\"nth\":2,\"nth_plus\":true,\"origin\":\"B\"}"},
     {HEAD "server * /a\n  close\nserver GET /s nth 1\n  close\nserver GET /s nth 2+\n  close\n"
@@ -300,6 +308,14 @@ static const struct bad {
     {SRV("  status 200\n  chunk \"\"\n"), "6:9: an empty chunk ends the body (write chunk-end)"},
     {SRV("  trickle 5 every 10\n"), "5:19: '10' is a number, not a duration (add ms or s)"},
     {SRV("  wait 300\n"), "5:8: '300' is a number, not a duration (add ms or s)"},
+    {SRV("  sse-event data x\n"), "5:3: 'sse-event' before 'status' (use send for raw bytes)"},
+    {SRV("  status 200\n  sse-event id \"a\\nb\"\n"), "6:16: a line end in a value written on one line (use send)"},
+    {SRV("  status 200\n  sse-event id 1 id 2\n"), "6:18: 'id' given twice (write duplicates with sse-field)"},
+    {SRV("  status 200\n  sse-event name x\n"), "6:13: unknown sse-event field 'name' (id, event, retry, data)"},
+    {SRV("  status 200\n  sse-event data\n"), "6:17: data takes at least one value"},
+    {SRV("  status 200\n  sse-event retry 400\n"), "6:19: '400' is a number, not a duration (add ms or s)"},
+    {SRV("  status 200\n  sse-comment a eol lff\n"), "6:21: eol takes lf, cr or crlf"},
+    {SRV("  status 200\n  sse-line\n"), "6:11: write: sse-line STRING [eol E]"},
     {HEAD "server GET /a\n  close\nserver * /a\n  close\n" CLI EXP, "6:1: this section matches the same requests as the section at line 4"},
     {HEAD "server GET /a/*\n  close\nserver GET /a/b nth 2 origin A\n  close\nserver GET /a/b\n  close\n" CLI EXP,
      "8:1: this section matches the same requests as the section at line 4"},
