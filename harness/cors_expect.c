@@ -160,7 +160,7 @@ static void client_fetch(struct gen *g)
     const struct ch_cors_outcome *o = &g->p->out;
     char text[512];
     if (o->network_error) {
-        json_t *pat = SEQ(json_pack("[{s:{s:s, s:s}}]", "atom", "type", "reject", "arg", "TypeError"));
+        json_t *pat = json_pack("{s:{s:s, s:s}}", "atom", "type", "reject", "arg", "TypeError");
         emitd(g, json_pack("{s:s, s:s, s:o}", "kind", "events", "obj", g->b->obj, "pattern", pat),
               "events reject(TypeError)", &o->result, NULL);
         return;
@@ -192,7 +192,7 @@ static void client_fetch(struct gen *g)
 
 static json_t *sel(const char *method, const char *path)
 {
-    return json_pack("{s:s, s:s, s:i}", "method", method, "path", path, "n", 1);
+    return json_pack("{s:s, s:s, s:n}", "method", method, "path", path, "n");
 }
 
 static void count(struct gen *g, const char *method, int n, const struct ch_cors_decision *d, const char *lead)
