@@ -493,6 +493,8 @@ static void group(struct pctx *c, struct sline *l, size_t n, struct layout *lay)
         after_meta = !dead && find_section(&st) < 0;
         if (dead) continue;
         if (after_meta) {
+            /* An unknown word is reported once (as a meta line); what is indented under it is its own. */
+            dead = find_meta(&st) < 0;
             lay->meta = grow(lay->meta, &lay->metacap, lay->nmeta, sizeof *lay->meta);
             lay->meta[lay->nmeta++] = st;
             continue;
