@@ -34,7 +34,7 @@ static int oracle_reads(const char *name)
 {
     static const char *const names[] = {"access-control-allow-methods", "access-control-allow-headers",
                                         "access-control-expose-headers", "access-control-allow-credentials",
-                                        "access-control-max-age", "content-length", "location"};
+                                        "access-control-max-age", "content-length"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(name, names[i]) == 0) return 1;
     return 0;
