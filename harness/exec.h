@@ -25,6 +25,7 @@ struct ch_exec {
     int head_open;             /* a status/header was written and the head's CRLF is not */
     size_t trickle_bytes;      /* 0 = full speed */
     int64_t trickle_ms;
+    struct evbuffer *staged;   /* bytes emitted since the last write: written as one run at the next pause */
     struct evbuffer *pending;  /* bytes waiting to be trickled */
     struct evbuffer **bodies;  /* pre-rendered bytes of body ops, by step index (NULL for others) */
     struct event *timer;
@@ -32,8 +33,12 @@ struct ch_exec {
     enum ch_conn_end end;
 };
 
-/* Writes bytes as a step's output (through the trickle, if one is on) and records them. */
+/* Adds bytes to the step output: staged, and written (one socket write, one `sent` transcript event) at the
+ * next pause, hand-over or the end of the steps; through the trickle instead, if one is on. */
 void ch_exec_emit(struct ch_exec *x, const void *data, size_t n);
+
+/* Writes the staged bytes now (one run). Ops that write to the connection themselves call it first. */
+void ch_exec_flush(struct ch_exec *x);
 
 /* Sleeps `ms` of case time (scaled), then resumes the steps. Returns CH_STEP_YIELD for the op to return. */
 enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms);

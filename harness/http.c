@@ -17,6 +17,7 @@ void ch_exec_free(struct ch_exec *x)
 {
     if (x->timer) event_free(x->timer);
     if (x->pending) evbuffer_free(x->pending);
+    if (x->staged) evbuffer_free(x->staged);
     for (size_t i = 0; x->bodies && i < x->route->nsteps; i++)
         if (x->bodies[i]) evbuffer_free(x->bodies[i]);
     free(x->bodies);
@@ -42,6 +43,7 @@ int64_t ch_scaled_ms(const struct ch_server *srv, int64_t ms)
 
 enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms)
 {
+    ch_exec_flush(x);
     int64_t wall = ch_scaled_ms(x->srv, ms);
     /* Timers count from the loop's cached time, which may be stale by the time an op runs: refresh it, or
      * a pause after a slow write would end early. */
@@ -67,8 +69,15 @@ static void write_recorded(struct ch_exec *x, const void *data, size_t n)
 void ch_exec_emit(struct ch_exec *x, const void *data, size_t n)
 {
     if (n == 0) return;
-    if (x->trickle_bytes) evbuffer_add(x->pending, data, n);
-    else write_recorded(x, data, n);
+    evbuffer_add(x->trickle_bytes ? x->pending : x->staged, data, n);
+}
+
+void ch_exec_flush(struct ch_exec *x)
+{
+    size_t n = evbuffer_get_length(x->staged);
+    if (n == 0) return;
+    write_recorded(x, evbuffer_pullup(x->staged, -1), n);
+    evbuffer_drain(x->staged, n);
 }
 
 static void emit_buffer(struct ch_exec *x, struct evbuffer *b)
@@ -101,6 +110,7 @@ static void on_drained(struct ch_conn *c, void *arg)
 
 static void exec_done(struct ch_exec *x)
 {
+    ch_exec_flush(x);
     ch_conn_when_drained(x->conn, on_drained, x);
 }
 
@@ -123,6 +133,7 @@ static void exec_continue(struct ch_exec *x)
 {
     for (;;) {
         if (evbuffer_get_length(x->pending) > 0) {
+            ch_exec_flush(x);
             drip(x);
             return;
         }
@@ -141,9 +152,10 @@ static void exec_continue(struct ch_exec *x)
             ch_exec_emit(x, "\r\n", 2);
         }
         if (s->def->head) x->head_open = 1;
+        if (!s->def->stage) ch_exec_flush(x);
         switch (s->def->run(x, s)) {
         case CH_STEP_NEXT: break;
-        case CH_STEP_YIELD: return;
+        case CH_STEP_YIELD: ch_exec_flush(x); return;
         case CH_STEP_OWNED: return; /* x belongs to the op now (or is gone) */
         }
     }
@@ -368,22 +380,22 @@ static enum ch_step_result op_shutdown(struct ch_exec *x, const struct ch_step *
 static enum ch_step_result op_hold(struct ch_exec *x, const struct ch_step *s) { return end_with(x, CH_END_HOLD); }
 
 const struct ch_op_def ch_http_ops[] = {
-    {"status", op_status, 1, 0, NULL},
-    {"header", op_header, 1, 0, NULL},
-    {"header-raw", op_header_raw, 1, 0, NULL},
-    {"body", op_body, 0, 1, render_body},
-    {"chunk", op_body, 0, 1, render_chunk},
-    {"chunk-end", op_body, 0, 1, render_chunk_end},
-    {"echo", op_body, 0, 1, render_echo},
-    {"send", op_send, 0, 0, NULL},
-    {"wait", op_wait, 0, 0, NULL},
-    {"trickle", op_trickle, 0, 0, NULL},
-    {"trickle-off", op_trickle_off, 0, 0, NULL},
-    {"close", op_close, 0, 0, NULL},
-    {"reset", op_reset, 0, 0, NULL},
-    {"shutdown", op_shutdown, 0, 0, NULL},
-    {"hold", op_hold, 0, 0, NULL},
-    {NULL, NULL, 0, 0, NULL},
+    {"status", op_status, 1, 0, NULL, 1},
+    {"header", op_header, 1, 0, NULL, 1},
+    {"header-raw", op_header_raw, 1, 0, NULL, 1},
+    {"body", op_body, 0, 1, render_body, 1},
+    {"chunk", op_body, 0, 1, render_chunk, 1},
+    {"chunk-end", op_body, 0, 1, render_chunk_end, 1},
+    {"echo", op_body, 0, 1, render_echo, 1},
+    {"send", op_send, 0, 0, NULL, 1},
+    {"wait", op_wait, 0, 0, NULL, 0},
+    {"trickle", op_trickle, 0, 0, NULL, 0},
+    {"trickle-off", op_trickle_off, 0, 0, NULL, 0},
+    {"close", op_close, 0, 0, NULL, 0},
+    {"reset", op_reset, 0, 0, NULL, 0},
+    {"shutdown", op_shutdown, 0, 0, NULL, 0},
+    {"hold", op_hold, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, NULL, 0},
 };
 
 /* ---- starting ------------------------------------------------------------------------------------------- */
@@ -440,6 +452,7 @@ void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *to
     x->reqno = reqno;
     x->end = CH_END_KEEP;
     x->pending = evbuffer_new();
+    x->staged = evbuffer_new();
     x->timer = evtimer_new(srv->base, on_timer, x);
     x->vars = request_vars(tok, c->req);
     ch_conn_set_gone(c, exec_gone, x);

@@ -344,6 +344,6 @@ static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
 /* Stream words: not `head`, not `body` (their bytes do not count in {body-length}; a framed event stream is
  * a `body` step), nothing pre-rendered. */
 const struct ch_op_def ch_sse_ops[] = {
-    {"sse-event", op_sse, 0, 0, NULL},   {"sse-field", op_sse, 0, 0, NULL},  {"sse-comment", op_sse, 0, 0, NULL},
-    {"sse-line", op_sse, 0, 0, NULL},    {"sse-dispatch", op_sse, 0, 0, NULL}, {NULL, NULL, 0, 0, NULL},
+    {"sse-event", op_sse, 0, 0, NULL, 0},   {"sse-field", op_sse, 0, 0, NULL, 0},  {"sse-comment", op_sse, 0, 0, NULL, 0},
+    {"sse-line", op_sse, 0, 0, NULL, 0},    {"sse-dispatch", op_sse, 0, 0, NULL, 0}, {NULL, NULL, 0, 0, NULL, 0},
 };

@@ -31,6 +31,10 @@ struct ch_op_def {
     int head, body;
     /* Renders the bytes of a body op into out (NULL for other ops). Returns 0 or -1 with err. */
     int (*render)(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
+    /* 1: the op only adds bytes through ch_exec_emit, so they may join the bytes staged before it into one
+     * write. 0 (the default for engines' ops): staged bytes are written before the op runs, so an op that
+     * writes to the connection itself, waits or hands over never reorders the stream. */
+    int stage;
 };
 
 struct ch_step {
