@@ -9,7 +9,8 @@
 /* Each engine exports a NULL-terminated table of the step words it runs. Adding an engine = one line here. */
 extern const struct ch_op_def ch_http_ops[];
 extern const struct ch_op_def ch_sse_ops[];
-static const struct ch_op_def *const op_tables[] = {ch_http_ops, ch_sse_ops};
+extern const struct ch_op_def ch_ws_ops[];
+static const struct ch_op_def *const op_tables[] = {ch_http_ops, ch_sse_ops, ch_ws_ops};
 
 const struct ch_op_def *ch_op_find(const char *name)
 {
