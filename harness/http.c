@@ -400,11 +400,13 @@ const struct ch_op_def ch_http_ops[] = {
 
 /* ---- starting ------------------------------------------------------------------------------------------- */
 
-/* The token's vars plus this request's headers as req:<lowercase name> (first occurrence wins). */
-static json_t *request_vars(const struct ch_token *tok, const struct ch_request *r)
+/* The token's vars plus this request's headers as req:<lowercase name> (first occurrence wins); headers only
+ * when the route mentions them. */
+static json_t *request_vars(const struct ch_token *tok, const struct ch_request *r, int with_headers)
 {
     json_t *v = json_copy(tok->vars), *h;
     size_t i;
+    if (!with_headers) return v;
     json_array_foreach(r->headers, i, h) {
         char key[256];
         const char *name = json_string_value(json_array_get(h, 0));
@@ -454,7 +456,7 @@ void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *to
     x->pending = evbuffer_new();
     x->staged = evbuffer_new();
     x->timer = evtimer_new(srv->base, on_timer, x);
-    x->vars = request_vars(tok, c->req);
+    x->vars = request_vars(tok, c->req, route->uses_req);
     ch_conn_set_gone(c, exec_gone, x);
     if (render_bodies(x, err) < 0) {
         script_error(x, err);

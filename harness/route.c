@@ -26,6 +26,22 @@ static int origin_index(const json_t *v)
     return s && s[0] >= 'A' && s[0] <= 'C' && !s[1] ? s[0] - 'A' : -1;
 }
 
+/* Does any string in v hold `{req:`? Then request headers must be offered to the placeholder filler. */
+static int mentions_req(const json_t *v)
+{
+    const json_t *x;
+    const char *k;
+    size_t i;
+    if (json_is_string(v)) return strstr(json_string_value(v), "{req:") != NULL;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (mentions_req(x)) return 1;
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) if (mentions_req(x)) return 1;
+    }
+    return 0;
+}
+
 static int compile_route(struct ch_route *r, const json_t *j, const char *id, char *err)
 {
     const json_t *steps = json_object_get(j, "steps"), *s;
@@ -39,6 +55,7 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
     r->nth = (int)json_integer_value(json_object_get(j, "nth"));
     r->nth_plus = json_is_true(json_object_get(j, "nth_plus"));
     r->origin = origin_index(json_object_get(j, "origin"));
+    r->uses_req = mentions_req(steps);
     r->nsteps = json_array_size(steps);
     r->steps = calloc(r->nsteps ? r->nsteps : 1, sizeof *r->steps);
     if (!r->steps) return ch_errf(err, "out of memory");

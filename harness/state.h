@@ -49,6 +49,7 @@ struct ch_route {
     struct ch_step *steps;
     size_t nsteps;
     int line;
+    int uses_req; /* some step text holds a {req:...} placeholder: the executor fills request headers */
 };
 
 struct ch_case {

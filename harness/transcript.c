@@ -45,9 +45,9 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
         return;
     }
     json_int_t t_us = (json_int_t)(now_us - t->t0_us);
-    json_t *ev = json_pack("{s:I, s:s}", "t_us", t_us, "type", type);
-    if (fields) json_object_update(ev, fields);
-    json_decref(fields);
+    json_t *ev = fields ? fields : json_object(); /* the fields object becomes the event: no copy */
+    json_object_set_new(ev, "t_us", json_integer(t_us));
+    json_object_set_new(ev, "type", json_string(type));
     /* Keep time order: an event stamped in the past (a conn-open learnt at its first request) goes back. */
     size_t at = json_array_size(t->events);
     while (at > 0 && json_integer_value(json_object_get(json_array_get(t->events, at - 1), "t_us")) > t_us) at--;
