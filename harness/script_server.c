@@ -467,12 +467,18 @@ static int conflict(const json_t *a, const json_t *b)
     return !dominates(a, b) && !dominates(b, a);
 }
 
+/* A section whose header is in error still has its steps checked (into a route that is dropped). */
 void sc_server_section(struct pctx *c, struct section *sec)
 {
     struct route_state rs = {PH_START, NULL};
     size_t i;
     json_t *route = route_header(c, &sec->head), *prev;
-    if (!route) return;
+    if (!route) {
+        json_t *steps = json_array();
+        for (i = 0; i < sec->nitems; i++) server_step(c, &sec->items[i], steps, &rs);
+        json_decref(steps);
+        return;
+    }
     json_array_foreach(c->routes, i, prev) {
         if (conflict(prev, route)) {
             sc_err_word(c, &sec->head, 0, "this section matches the same requests as the section at line %d",

@@ -443,6 +443,14 @@ START_TEST(all_errors)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errs, 0), "cell")), "x");
     json_decref(out);
     json_decref(errs);
+    /* Lines under a header in error are still checked. */
+    text = HEAD "server GET nopath\n  sattus 200\n" CLI "expect client nobody\n  nevr load\n";
+    out = json_array();
+    errs = json_array();
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), out, errs), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(errs, 3), "line")), 10);
+    json_decref(out);
+    json_decref(errs);
 }
 END_TEST
 
