@@ -129,3 +129,7 @@ clean:
 comma := ,
 empty :=
 space := $(empty) $(empty)
+
+# Benchmarks: figures beside their references, printed, never asserted (bench/run.sh says how).
+bench: $(RUNNER)
+	$(Q)RUNNER=$(RUNNER) bench/run.sh

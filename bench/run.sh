@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# make bench: the harness's own figures beside their references, measured in one run (notes/setup.md,
+# "Measuring speed"). Prints one JSON line per measure and a summary; asserts nothing.
+#
+#   ROUNDS=5 DURATION=5 bench/run.sh [http|wait|idle|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNNER=${RUNNER:-build/runner}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
+WHAT=${1:-all}
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+start_runner() {
+  taskset -c 0 "$RUNNER" serve --cases bench/cases > "$TMP/ready" 2> "$TMP/runner.err" &
+  RUNNER_PID=$!
+  PIDS+=("$RUNNER_PID")
+  for _ in $(seq 50); do [[ -s "$TMP/ready" ]] && break; sleep 0.1; done
+  PORT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['ports']['A'])")
+  TOKEN=$(curl -s "http://127.0.0.1:$PORT/_h/program?case=http/bench/hello" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
+}
+
+start_nginx() {
+  mkdir -p "$TMP/nginx"
+  cat > "$TMP/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server_tokens off;
+  client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx; fastcgi_temp_path $TMP/nginx;
+  uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
+  server {
+    listen 127.0.0.1:${NGINX_PORT};
+    location / { default_type text/plain; return 200 "hello world\n"; }
+  }
+}
+CONF
+  taskset -c 0 nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2> "$TMP/nginx.err" &
+  PIDS+=("$!")
+  sleep 0.5
+}
+
+wrk_rps() { # URL -> requests/s
+  taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f", m}'; }
+
+bench_http() {
+  NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+  start_nginx
+  local ours=() theirs=()
+  for r in $(seq "$ROUNDS"); do  # interleaved rounds: noise hits both alike
+    ours+=("$(wrk_rps "http://127.0.0.1:$PORT/c/$TOKEN/hello")")
+    theirs+=("$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")")
+  done
+  local mo mt
+  mo=$(printf '%s\n' "${ours[@]}" | median)
+  mt=$(printf '%s\n' "${theirs[@]}" | median)
+  echo "{\"measure\": \"http_small_reply_rps\", \"runner\": [${ours[*]// /, }], \"nginx\": [${theirs[*]// /, }], \"runner_median\": $mo, \"nginx_median\": $mt, \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"target\": \">= 1.0\"}" | sed 's/\[\([^]]*\)\]/[\1]/g'
+}
+
+bench_wait() {
+  cc -O2 -o "$TMP/wait_error" bench/wait_error.c
+  for w in 10; do
+    taskset -c 1 "$TMP/wait_error" 127.0.0.1 "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
+  done
+}
+
+bench_idle() {
+  /usr/bin/python3 bench/idle_rss.py "$RUNNER_PID" 127.0.0.1 "$PORT" 10000 | sed 's/^{/{"measure": "idle_connection_rss", "target_kib": "<= 4", /'
+}
+
+start_runner
+case "$WHAT" in
+  http) bench_http ;;
+  wait) bench_wait ;;
+  idle) bench_idle ;;
+  all) bench_http; bench_wait; bench_idle ;;
+esac
