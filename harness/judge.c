@@ -30,6 +30,7 @@ static const struct {
     {"request-body", ch_jcheck_request_body},
     {"closed", ch_jcheck_closed},
     {"interval", ch_jcheck_interval},
+    {"ws-close", ch_jcheck_ws_close},
 };
 
 /* ---- helpers shared with the check files (judge_int.h) ---- */

@@ -56,6 +56,8 @@ enum ch_jstatus ch_jcheck_request_header(const struct ch_jctx *cx, struct ch_jch
 enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_closed(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_interval(const struct ch_jctx *cx, struct ch_jcheck *c);
+/* WebSocket (judge_ws.c): a connection's ws-close summary. */
+enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c);
 
 /* Helpers (judge.c). */
 
