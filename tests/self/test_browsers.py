@@ -78,6 +78,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         m = re.fullmatch(r"/page/([0-9a-f]+)", self.path)
         if m:
             self._send(200, PAGE.format(token=m.group(1)).encode())
+        elif self.path.startswith("/framed/"):      # /framed/<token>?<cross-site frame URL>
+            token, _, src = self.path[len("/framed/"):].partition("?")
+            self._send(200, f'<!doctype html><iframe src="{src}/frame/{token}"></iframe>'.encode())
+        elif self.path.startswith("/frame/"):
+            token = self.path[len("/frame/"):]
+            self._send(200, f'<!doctype html><script>console.error("in-frame-{token}");'
+                            f'fetch("/report", {{method: "POST", body: "frame-{token}"}});</script>'.encode())
         elif self.path == "/blank":
             self._send(200, b"<!doctype html><title>blank</title>")
         else:
@@ -202,13 +209,27 @@ def test_console_errors(browser, server):
                      f"setTimeout(() => {{ throw new Error('uncaught-{token}'); }}, 0), 1")
     assert _wait_console(browser, f"deliberate-later-{token}"), browser.console_errors()
     assert _wait_console(browser, f"uncaught-{token}"), browser.console_errors()
-    load_time = any(f"deliberate-load-{token}" in e for e in browser.console_errors())
+    # An injected hook arrives once navigate() has seen the new document: a
+    # console.error run while the page was parsing is usually missed then
+    # (documented in webdriver.py). The protocols see it always.
+    if browser.console_source != "injected":
+        assert any(f"deliberate-load-{token}" in e for e in browser.console_errors()), \
+            browser.console_errors()
+
+
+def test_console_errors_of_a_cross_site_iframe(browser, server):
+    """The harness runs cases in iframes, some on another site (origin C):
+    Chromium puts those in a process and a CDP target of their own."""
+    token = _token()
+    other_site = server.origin.replace("127.0.0.1", "localhost")
+    browser.navigate(f"{server.origin}/framed/{token}?{other_site}")
+    assert server.wait_report(f"frame-{token}"), "the iframe never ran"
     if browser.console_source == "injected":
-        # The hook is installed once navigate() returns: a console.error run
-        # while the page was parsing is not seen (documented in webdriver.py).
-        assert not load_time
-    else:
-        assert load_time, browser.console_errors()
+        pytest.skip("the injected hook sees the top window only (documented in webdriver.py)")
+    if browser.console_source == "webdriver-log":
+        pytest.skip("chromedriver's browser log has same-origin iframes but not cross-site "
+                    "(out-of-process) ones (documented in webdriver.py)")
+    assert _wait_console(browser, f"in-frame-{token}"), browser.console_errors()
 
 
 def test_navigation_error(browser):

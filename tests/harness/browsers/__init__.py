@@ -33,7 +33,7 @@ import shutil
 
 from . import procs
 from .base import (Browser, BrowserError, BrowserGone, CallTimeout, JavaScriptError,
-                   LaunchError, NavigationError)
+                   LaunchError, NavigationError, ProtocolError)
 from .chromium import Chromium
 from .firefox import Firefox
 from .webdriver import WebDriverBrowser, WebDriverError, chromium_capabilities
@@ -41,7 +41,8 @@ from .webkit import WebKit
 
 __all__ = [
     "launch", "available", "ENGINES", "Browser", "BrowserError", "BrowserGone", "CallTimeout",
-    "JavaScriptError", "LaunchError", "NavigationError", "WebDriverError", "chromium_capabilities",
+    "JavaScriptError", "LaunchError", "NavigationError", "ProtocolError", "WebDriverError",
+    "chromium_capabilities",
     "procs",
 ]
 

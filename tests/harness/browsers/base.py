@@ -37,6 +37,10 @@ class CallTimeout(BrowserError):
     """The browser or driver did not answer within the call's timeout."""
 
 
+class ProtocolError(BrowserError):
+    """The browser answered a protocol command (CDP, BiDi, WebDriver) with an error."""
+
+
 def wrap_expression(js):
     """Turn an expression into one that yields ``JSON.stringify`` of its awaited value.
 
@@ -169,6 +173,7 @@ class Browser:
         if self._closed:
             return
         self._closed = True
+        self._finalizer.detach()
         start = time.monotonic()
         try:
             self._shutdown()

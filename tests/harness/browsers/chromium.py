@@ -10,8 +10,8 @@ page command carries that sessionId.
 import os
 import time
 
-from . import base
-from .wsrpc import RpcClosed, RpcConnection, RpcError, RpcTimeout
+from . import base, procs
+from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
 
 BINARY = "/usr/bin/chromium"
 
@@ -39,6 +39,9 @@ def flags(profile_dir=None):
     return out
 
 
+_AUTO_ATTACH = {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True}
+
+
 class Chromium(base.Browser):
     name = "chromium"
     binary = BINARY
@@ -48,6 +51,7 @@ class Chromium(base.Browser):
         super().__init__(profile_dir=profile_dir, log=log, profile_prefix="harness-chromium-")
         self.console_source = "cdp"
         self._session = None
+        self._children = {}          # sessionId of an attached iframe/worker -> "[type url] "
         self._crashed = None
         self._conn = None
         t0 = time.monotonic()
@@ -63,6 +67,9 @@ class Chromium(base.Browser):
             self._session = self._attach_page(timeout)
             for domain in ("Page", "Runtime", "Log", "Inspector"):   # Inspector: targetCrashed
                 self._cdp(f"{domain}.enable", session=True, timeout=timeout)
+            # Cross-site iframes (origin C) and workers are targets of their own
+            # under site isolation: attach to them to hear their console too.
+            self._cdp("Target.setAutoAttach", _AUTO_ATTACH, session=True, timeout=timeout)
             self.timings["launch"] = time.monotonic() - t0
         except BaseException:
             self.close()
@@ -81,7 +88,8 @@ class Chromium(base.Browser):
         except RpcTimeout as exc:
             raise base.CallTimeout(f"chromium: {exc}") from None
         if "error" in reply:
-            raise RpcError(method, reply["error"])
+            err = reply["error"]
+            raise base.ProtocolError(f"chromium: {method}: {err.get('message', err)}")
         return reply.get("result", {})
 
     def _attach_page(self, timeout):
@@ -98,23 +106,33 @@ class Chromium(base.Browser):
     def _on_event(self, msg):
         method = msg.get("method")
         params = msg.get("params", {})
+        # Events of an attached iframe or worker say which, before the text.
+        where = self._children.get(msg.get("sessionId"), "")
         if method == "Runtime.consoleAPICalled":
             if params.get("type") in ("error", "assert"):
                 text = " ".join(_remote_object_text(a) for a in params.get("args", []))
-                self._add_console(f"console.{params['type']}: {text}")
+                self._add_console(f"console.{params['type']}: {where}{text}")
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
             exc = details.get("exception", {})
-            self._add_console(f"uncaught: {exc.get('description') or details.get('text', '')}")
+            self._add_console(f"uncaught: {where}{exc.get('description') or details.get('text', '')}")
         elif method == "Log.entryAdded":
             entry = params.get("entry", {})
             if entry.get("level") == "error":
-                where = f" ({entry['url']})" if entry.get("url") else ""
-                self._add_console(f"{entry.get('source', 'log')}: {entry.get('text', '')}{where}")
+                url = f" ({entry['url']})" if entry.get("url") else ""
+                self._add_console(f"{entry.get('source', 'log')}: {where}{entry.get('text', '')}{url}")
+        elif method == "Target.attachedToTarget":
+            child, info = params.get("sessionId"), params.get("targetInfo", {})
+            self._children[child] = f"[{info.get('type')} {info.get('url', '')}] "
+            for command in ("Runtime.enable", "Log.enable"):
+                self._conn.post({"method": command, "params": {}, "sessionId": child})
+            self._conn.post({"method": "Target.setAutoAttach", "params": _AUTO_ATTACH, "sessionId": child})
         elif method == "Inspector.targetCrashed" and msg.get("sessionId") == self._session:
             self._crashed = "renderer crashed"
-        elif method == "Target.detachedFromTarget" and params.get("sessionId") == self._session:
-            self._crashed = "page detached"
+        elif method == "Target.detachedFromTarget":
+            if params.get("sessionId") == self._session:
+                self._crashed = "page detached"
+            self._children.pop(params.get("sessionId"), None)
 
     # -- interface --------------------------------------------------------------
 
@@ -152,13 +170,13 @@ class Chromium(base.Browser):
         try:
             if not self._conn.closed and self.groups and self.groups[0].leader_running():
                 self._cdp("Browser.close", timeout=5.0)
-        except (base.BrowserError, RpcError):
+        except base.BrowserError:
             pass
         finally:
             self._conn.close()
         if self.groups:
-            procs_wait = self.groups[0]
-            base.procs.wait_until(lambda: not procs_wait.leader_running(), 5.0)
+            leader = self.groups[0]
+            procs.wait_until(lambda: not leader.leader_running(), 5.0)
 
 
 def _remote_object_text(obj):

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 
-from . import base
+from . import base, procs
 from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
 
 BINARY = "/usr/bin/firefox-esr"
@@ -209,10 +209,10 @@ class Firefox(base.Browser):
             self._conn.close()
         if self.groups:
             leader = self.groups[0]
-            base.procs.wait_until(lambda: not leader.leader_running(), 5.0)
+            procs.wait_until(lambda: not leader.leader_running(), 5.0)
 
 
-class _BidiError(base.BrowserError):
+class _BidiError(base.ProtocolError):
     def __init__(self, method, error, message):
         self.method, self.error, self.message = method, error, message
         super().__init__(f"{method}: {error}: {message}")

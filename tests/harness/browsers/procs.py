@@ -121,6 +121,7 @@ class ProcGroup:
         self.pid = self.popen.pid
         self.pgid = self.pid          # setsid(): the leader's PID is the PGID
         self.started = time.monotonic()
+        self._group_done = False
         with _lock:
             _live_groups[self.pgid] = self
         log.debug("started %s pid=%d pgid=%d: %s", name, self.pid, self.pgid, " ".join(self.argv))
@@ -135,16 +136,37 @@ class ProcGroup:
         st = proc_state(self.pid)
         return st is not None and st[0] not in ("Z", "X")
 
+    # PGID reuse: while any process of the group exists, or the leader is not
+    # yet reaped (even as a zombie), the kernel cannot hand the PGID to anyone
+    # else. Once the leader is reaped and the group is seen empty, the number
+    # may be reused: from then on the group is done and never signalled again.
+    # Satellites are recognised by their token, which no stranger carries.
+
     def members(self):
         """Live PIDs of the group and of its satellites (see the module docstring)."""
-        return group_members(self.pgid, self.token)
+        if self._group_done:
+            return group_members(-1, self.token)
+        pids = group_members(self.pgid, self.token)
+        self._note_group_empty(pids)
+        return pids
 
     def group_pids(self):
         """Live PIDs of the process group proper."""
-        return group_members(self.pgid)
+        if self._group_done:
+            return []
+        pids = group_members(self.pgid)
+        self._note_group_empty(pids)
+        return pids
+
+    def _note_group_empty(self, pids):
+        if self.popen.poll() is not None and not any(
+                (proc_state(p) or ("", -1))[1] == self.pgid for p in pids):
+            self._group_done = True
 
     def signal(self, sig):
-        """Send ``sig`` to the process group (not to satellites)."""
+        """Send ``sig`` to the process group (not to satellites), unless it is done."""
+        if not self.group_pids():
+            return
         try:
             os.killpg(self.pgid, sig)
         except (ProcessLookupError, PermissionError):

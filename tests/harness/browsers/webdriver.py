@@ -6,12 +6,13 @@ with bad capabilities never answers (setup.md §4.3).
 Console errors: W3C WebDriver classic has no console. Where the endpoint offers
 the legacy log API (chromedriver: ``goog:loggingPrefs`` {"browser": "ALL"} and
 ``POST /session/{id}/se/log``) that is used and sees everything from page start
-("webdriver-log"). Otherwise (WebKitWebDriver 2.50: no log endpoints, no
+("webdriver-log"), except console lines of cross-site (out-of-process) iframes,
+which that log lacks. Otherwise (WebKitWebDriver 2.50: no log endpoints, no
 ``webSocketUrl``/BiDi) a hook is injected into each page right after
 ``navigate`` returns ("injected"): it records console.error, console.assert,
 uncaught errors and unhandled rejections from then on, and misses anything
-logged while the page was still parsing, and everything on pages the page
-navigates to by itself.
+logged before the new document was seen, everything in iframes, and
+everything on pages the page navigates to by itself.
 """
 
 import ipaddress
@@ -22,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 from . import base
 
@@ -52,7 +54,7 @@ return location.href;
 _DRAIN = "const q = window.__harnessConsole; return q ? q.splice(0) : [];"
 
 
-class WebDriverError(base.BrowserError):
+class WebDriverError(base.ProtocolError):
     """An error reply: ``error`` is the W3C error code (e.g. "invalid session id")."""
 
     def __init__(self, error, message, status):
@@ -115,9 +117,15 @@ class WebDriverHTTP:
 class WebDriverBrowser(base.Browser):
     """A W3C WebDriver session with one window, at any endpoint.
 
-    ``capabilities`` go to ``POST /session`` as ``alwaysMatch``;
-    ``pageLoadStrategy`` defaults to "eager" (navigate returns at
-    DOMContentLoaded, not at load, so long-running pages do not block it).
+    ``capabilities`` go to ``POST /session`` as ``alwaysMatch``.
+    ``pageLoadStrategy`` defaults to "none", and navigate() waits by itself
+    until the window holds a new document (a marker set on the old one is
+    gone): the same "committed" point as CDP and BiDi, and long-running pages
+    do not block it. Why not "eager": WebKitWebDriver 2.50 with "eager" hangs
+    the first command after navigating to a page with an iframe (always for a
+    same-origin iframe, sometimes for a cross-site one) until the client gives
+    up; "normal" waits for the load event. With another strategy given in
+    ``capabilities``, navigate() trusts the driver's wait.
     """
 
     name = "webdriver"
@@ -144,7 +152,7 @@ class WebDriverBrowser(base.Browser):
     def _new_session(self, capabilities, timeout):
         t0 = time.monotonic()
         caps = dict(capabilities)
-        caps.setdefault("pageLoadStrategy", "eager")
+        caps.setdefault("pageLoadStrategy", "none")      # navigate() waits itself
         # The client-side timeout of each call is what bounds it; keep the
         # driver's own script timeout (default 30 s) from cutting in first.
         caps.setdefault("timeouts", {"script": 600000})
@@ -202,24 +210,50 @@ class WebDriverBrowser(base.Browser):
     # -- interface ------------------------------------------------------------------
 
     def navigate(self, url, timeout=30.0):
+        """Navigate; return once the new document is there (see the class docstring)."""
+        deadline = time.monotonic() + timeout
         if self.console_source == "injected":
             self._collect_console()        # the old page's hook goes away with it
+        own_wait = self.capabilities.get("pageLoadStrategy") == "none"
+        marker = uuid.uuid4().hex
+        if own_wait:
+            try:
+                self._execute(f"window.__harnessNav = '{marker}'; return 1", timeout=10.0)
+            except (base.JavaScriptError, WebDriverError):
+                pass
         try:
             self._cmd("POST", "/url", {"url": url}, timeout)
         except WebDriverError as exc:
             if exc.error in ("unknown error", "timeout"):
                 raise base.NavigationError(f"{self.name}: {url}: {exc}") from None
             raise
+        landed = self._wait_new_document(url, marker, deadline) if own_wait else None
         if self.console_source == "injected":
             try:
                 landed = self._execute(_HOOK, timeout=10.0)
             except base.JavaScriptError as exc:
                 log.debug("%s: console hook not installed: %s", self.name, exc)
-                return
-            # WebKitWebDriver reports no error for a failed load (connection
-            # refused, unknown host): the window just shows about:blank.
-            if landed == "about:blank" and not url.startswith("about:"):
-                raise base.NavigationError(f"{self.name}: {url}: load failed (window is at about:blank)")
+        if landed is not None and _is_error_page(url, landed):
+            raise base.NavigationError(f"{self.name}: {url}: load failed (the window shows {landed})")
+
+    def _wait_new_document(self, url, marker, deadline):
+        """Poll until the document no longer carries ``marker``; return its URL.
+
+        (A fragment-only navigation keeps the document: it is done when the URL
+        matches.) Commands may fail while the old document unloads; retried.
+        """
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise base.CallTimeout(f"{self.name}: {url}: no new document within the timeout")
+            try:
+                seen, href = self._execute("return [window.__harnessNav || null, location.href];",
+                                           timeout=min(remaining, 5.0))
+                if seen != marker or ("#" in url and href == url):
+                    return href
+            except (base.JavaScriptError, WebDriverError, base.CallTimeout) as exc:
+                log.debug("%s: waiting for %s: %s", self.name, url, exc)
+            time.sleep(0.01)
 
     def evaluate(self, js, timeout=30.0):
         return base.decode_result(self._execute("return " + base.wrap_expression(js), timeout))
@@ -250,6 +284,14 @@ class WebDriverBrowser(base.Browser):
             self._http.request("DELETE", f"/session/{self.session_id}", timeout=10.0)
         except base.BrowserError as exc:
             log.debug("%s: DELETE /session failed: %s", self.name, exc)
+
+
+def _is_error_page(url, landed):
+    """Did a load fail? Drivers that do not wait for it report nothing; the window
+    shows the engine's error page instead (WebKitWebDriver does this for any strategy)."""
+    if landed.startswith(("chrome-error://", "about:neterror")):
+        return True
+    return landed == "about:blank" and url != "about:blank"
 
 
 def chromium_capabilities(profile_dir=None, binary="/usr/bin/chromium"):

@@ -25,15 +25,6 @@ import websockets.exceptions
 log = logging.getLogger("harness.browsers")
 
 
-class RpcError(Exception):
-    """The remote end answered a call with an error object."""
-
-    def __init__(self, method, error):
-        self.method = method
-        self.error = error
-        super().__init__(f"{method}: {error}")
-
-
 class RpcClosed(Exception):
     """The connection is closed (the browser died, or close() was called)."""
 
@@ -45,8 +36,8 @@ class RpcTimeout(Exception):
 class RpcConnection:
     """One WebSocket to a browser's CDP or BiDi endpoint.
 
-    ``error_of(message)`` returns the error part of a reply, or None: CDP puts it
-    in ``error``, BiDi in ``type == "error"`` with ``error`` and ``message``.
+    ``call()`` returns the whole reply; telling an error reply apart is the
+    caller's business (CDP: an ``error`` member; BiDi: ``type == "error"``).
     """
 
     def __init__(self, url, *, on_event=None, connect_timeout=10.0, name="rpc"):
@@ -178,6 +169,24 @@ class RpcConnection:
         finally:
             with self._pending_lock:
                 self._pending.pop(msg_id, None)
+
+    def post(self, message):
+        """Send ``message`` without waiting for (or keeping) its reply.
+
+        Usable from the event handler in the loop thread, where ``call()``
+        would deadlock. The reply arrives as an event with an ``id``; handlers
+        ignore those.
+        """
+        if self.closed or self._loop is None:
+            return
+        data = json.dumps(dict(message, id=next(self._ids)))
+        coro = self._send(data)
+        try:
+            fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        except RuntimeError:
+            coro.close()
+            return
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())   # retrieve, never log
 
     async def _send(self, data):
         try:
