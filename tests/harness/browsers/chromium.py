@@ -154,6 +154,28 @@ class Chromium(base.Browser):
             raise base.JavaScriptError(f"chromium: {text}")
         return base.decode_result(result.get("result", {}).get("value"))
 
+    def screenshot(self, path=None, *, width=None, height=None, full_page=False, timeout=30.0):
+        """The page as PNG bytes (Page.captureScreenshot), also written to ``path`` if given.
+
+        ``width``/``height`` set the viewport first (Emulation.setDeviceMetricsOverride); ``full_page``
+        captures the whole document rather than the viewport."""
+        import base64
+        self._check()
+        if width or height:
+            self._cdp("Emulation.setDeviceMetricsOverride", {
+                "width": int(width or 1280), "height": int(height or 800), "deviceScaleFactor": 1,
+                "mobile": False}, session=True, timeout=timeout)
+        params = {"format": "png"}
+        if full_page:
+            params["captureBeyondViewport"] = True
+            size = self._cdp("Page.getLayoutMetrics", session=True, timeout=timeout)["cssContentSize"]
+            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        png = base64.b64decode(self._cdp("Page.captureScreenshot", params, session=True, timeout=timeout)["data"])
+        if path is not None:
+            with open(path, "wb") as f:
+                f.write(png)
+        return png
+
     def alive(self):
         return (not self._closed and self._crashed is None and self._conn is not None
                 and not self._conn.closed and self.groups[0].leader_running())
