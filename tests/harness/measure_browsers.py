@@ -6,8 +6,8 @@
 One browser at a time; rounds are interleaved across engines (round 1 of every
 engine, then round 2, ...) so drift on a noisy machine hits all alike. A page
 served on 127.0.0.1 POSTs a token back: "nav->POST" is navigate() until the
-server has that POST, "navigate" is until navigate() returns (commit, or
-DOMContentLoaded for WebDriver sessions). The webdriver engine is measured
+server has that POST, "navigate" is until navigate() returns (the new document
+committed; it can come after the POST). The webdriver engine is measured
 against a local chromedriver (not counted in its launch time). Medians with
 min-max in seconds.
 """

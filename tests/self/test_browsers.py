@@ -50,6 +50,7 @@ class PageServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.reports = []
         self.cond = threading.Condition()
+        self.stop = threading.Event()
 
     @property
     def origin(self):
@@ -81,6 +82,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif self.path.startswith("/framed/"):      # /framed/<token>?<cross-site frame URL>
             token, _, src = self.path[len("/framed/"):].partition("?")
             self._send(200, f'<!doctype html><iframe src="{src}/frame/{token}"></iframe>'.encode())
+        elif self.path.startswith("/endless/"):     # a document whose body never ends
+            token = self.path[len("/endless/"):]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(f'<!doctype html><title>endless</title><!-- {"x" * 2048} --><script>'
+                             f'fetch("/report", {{method: "POST", body: "endless-{token}"}});'
+                             f'</script>'.encode())
+            self.wfile.flush()
+            self.server.stop.wait(30)              # until the browser leaves or the server stops
+            self.close_connection = True
         elif self.path.startswith("/frame/"):
             token = self.path[len("/frame/"):]
             self._send(200, f'<!doctype html><script>console.error("in-frame-{token}");'
@@ -104,6 +117,7 @@ def server():
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
+    srv.stop.set()
     srv.shutdown()
     srv.server_close()
     thread.join(5)
@@ -188,6 +202,17 @@ def test_navigate_page_posts_back(browser, server):
     browser.navigate(f"{server.origin}/page/{token}")
     assert server.wait_report(f"value-{token}"), f"server got {server.reports}"
     assert browser.evaluate("location.pathname") == f"/page/{token}"
+
+
+def test_navigate_does_not_wait_for_the_load_event(browser, server):
+    """Comet pages (a forever iframe, a streaming document) never finish loading."""
+    token = _token()
+    start = time.monotonic()
+    browser.navigate(f"{server.origin}/endless/{token}", timeout=20)
+    assert time.monotonic() - start < 5
+    assert server.wait_report(f"endless-{token}")
+    assert browser.evaluate("document.readyState") == "loading"
+    browser.navigate(f"{server.origin}/blank")
 
 
 def test_evaluate_json_and_promises(browser):

@@ -24,8 +24,20 @@ webdriver  any W3C endpoint (``webdriver_url``) with the     chromedriver log AP
 engine to the WebDriver endpoint U (a Selenium Grid, say) with default
 capabilities for it instead of starting it here.
 
-Navigation semantics: chromium and firefox return when the navigation
-committed; WebDriver sessions use pageLoadStrategy "eager" (DOMContentLoaded).
+navigate() returns once the new document is committed, not at its load event,
+so a page that never finishes loading does not block it: CDP Page.navigate;
+BiDi navigate with wait "none" plus its navigationCommitted event; WebDriver
+with pageLoadStrategy "none" plus polling until a marker left on the old
+document is gone (webdriver.py says why not "eager"). A failed load raises
+NavigationError. evaluate() takes an expression (``await`` allowed inside),
+and returns ``JSON.parse(JSON.stringify(value))``; a throw or rejection raises
+JavaScriptError. One caller thread per Browser: calls are not meant to overlap.
+
+Process hygiene (procs.py): every process group is recorded and ended by PGID;
+helpers that leave the group (crash reporters) are found by an environment
+token; an atexit handler and a SIGTERM/SIGHUP handler kill whatever is still
+recorded and remove profiles, so a forgotten close() leaves nothing behind
+(only SIGKILL of the Python process can).
 """
 
 import os
