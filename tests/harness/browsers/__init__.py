@@ -65,7 +65,7 @@ _LOCAL = {"chromium": Chromium, "firefox": Firefox, "webkit": WebKit}
 
 def _remote_capabilities(name):
     if name == "chromium":
-        return chromium_capabilities()
+        return chromium_capabilities(binary=None)     # the endpoint's own Chrome/Chromium
     if name == "firefox":
         return {"browserName": "firefox", "moz:firefoxOptions": {"args": ["-headless"]}}
     if name == "webkit":

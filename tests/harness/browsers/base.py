@@ -47,7 +47,8 @@ def wrap_expression(js):
     Every engine then returns a string that ``decode_result`` parses, so
     ``evaluate`` has the same JSON semantics everywhere (undefined and functions
     become None, Dates become strings). ``js`` must be an expression, not a
-    statement list; newlines around it let it end in a ``//`` comment.
+    statement list; newlines around it let it end in a ``//`` comment. A value
+    JSON.stringify cannot take (a cycle, a BigInt) raises JavaScriptError.
     """
     return ("(async () => { const v = await (\n" + js + "\n);"
             " return JSON.stringify(v === undefined ? null : v); })()")
@@ -56,6 +57,15 @@ def wrap_expression(js):
 def decode_result(text):
     """Parse what a ``wrap_expression`` script produced (None if it was not serialisable)."""
     return None if text is None else json.loads(text)
+
+
+def connect_rpc(url, on_event, name, timeout):
+    """Open the CDP / BiDi WebSocket; LaunchError if that fails."""
+    from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
+    try:
+        return RpcConnection(url, on_event=on_event, name=name, connect_timeout=timeout)
+    except (RpcClosed, RpcTimeout) as exc:
+        raise LaunchError(str(exc)) from None
 
 
 def _release(groups, dirs):

@@ -11,7 +11,7 @@ import os
 import time
 
 from . import base, procs
-from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
+from .wsrpc import RpcClosed, RpcTimeout
 
 BINARY = "/usr/bin/chromium"
 
@@ -61,8 +61,7 @@ class Chromium(base.Browser):
             line = self._wait_for_log_line("DevTools listening on ws://", group, timeout)
             ws_url = line[line.index("ws://"):].split()[0]
             self.timings["endpoint"] = time.monotonic() - t0
-            self._conn = RpcConnection(ws_url, on_event=self._on_event, name="cdp",
-                                       connect_timeout=timeout)
+            self._conn = base.connect_rpc(ws_url, self._on_event, "cdp", timeout)
             self.version = self._cdp("Browser.getVersion", timeout=timeout)["product"].split("/", 1)[-1]
             self._session = self._attach_page(timeout)
             for domain in ("Page", "Runtime", "Log", "Inspector"):   # Inspector: targetCrashed

@@ -13,7 +13,7 @@ import threading
 import time
 
 from . import base, procs
-from .wsrpc import RpcClosed, RpcConnection, RpcTimeout
+from .wsrpc import RpcClosed, RpcTimeout
 
 BINARY = "/usr/bin/firefox-esr"
 
@@ -93,8 +93,7 @@ class Firefox(base.Browser):
             line = self._wait_for_log_line(marker, group, timeout)
             ws_url = line[line.index(marker) + len(marker):].split()[0]
             self.timings["endpoint"] = time.monotonic() - t0
-            self._conn = RpcConnection(ws_url.rstrip("/") + "/session", on_event=self._on_event,
-                                       name="bidi", connect_timeout=timeout)
+            self._conn = base.connect_rpc(ws_url.rstrip("/") + "/session", self._on_event, "bidi", timeout)
             caps = self._bidi("session.new", {"capabilities": {}}, timeout=timeout)["capabilities"]
             self.version = caps.get("browserVersion", "")
             self.capabilities = caps

@@ -297,12 +297,15 @@ def _is_error_page(url, landed):
 def chromium_capabilities(profile_dir=None, binary="/usr/bin/chromium"):
     """Capabilities for chromedriver driving Debian's Chromium with the setup.md §4.1 flags.
 
-    Without ``profile_dir`` chromedriver makes (and removes) its own profile.
+    Without ``profile_dir`` chromedriver makes (and removes) its own profile;
+    ``binary=None`` leaves the choice to the driver (a Grid node's own Chrome).
     """
     from .chromium import flags
-    args = flags(profile_dir)
+    options = {"args": flags(profile_dir)}
+    if binary:
+        options["binary"] = binary
     return {
         "browserName": "chrome",
-        "goog:chromeOptions": {"binary": binary, "args": args},
+        "goog:chromeOptions": options,
         "goog:loggingPrefs": {"browser": "ALL"},
     }
