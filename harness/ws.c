@@ -181,7 +181,12 @@ static void send_close(struct ch_ws *w, const unsigned char *p, size_t n, int li
     send_frame(w, &h, p, line, by);
     if (!w->server_close) {
         struct ch_ws_close c = {n >= 2 ? (long)p[0] << 8 | p[1] : -1, n >= 2 ? p + 2 : NULL, n >= 2 ? n - 2 : 0};
-        w->server_close = n == 1 ? json_pack("{s:n, s:s}", "code", "reason", "") : close_json(&c);
+        w->server_close = close_json(&c);
+        if (n == 1) { /* not a code: the byte itself, so an odd Close does not read as an empty one */
+            char hex[3];
+            ch_hex_encode(p, 1, hex);
+            json_object_set_new(w->server_close, "payload_hex", json_string(hex));
+        }
         if (!w->first) w->first = "server";
     }
     w->state = w->state == WS_OPEN ? WS_CLOSE_SENT : WS_CLOSED;
