@@ -1,0 +1,80 @@
+"""Every family's checks can fail: deliberately broken implementations, injected into a real Chromium with
+`--polyfill`, must FAIL on the right case with the broken rule named — and the unmodified engine must not
+fail that rule there.
+
+Each run goes through the whole product path: the conformance plugin in a pytest subprocess, `runner serve`,
+the harness page, the judge, the events.jsonl stream.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.events import read_events
+from harness.server import ROOT
+
+POLYFILLS = Path(__file__).parent / "polyfills"
+
+# (polyfill, case file, case id, a phrase of the rule that must be named in the failure)
+BROKEN = [
+    ("xhr-load-before-done.js", "cases/xhr/success-event-order.case", "xhr/events/success-order",
+     "send() then the response: 1, loadstart"),
+    ("xhr-load-before-done.js", "cases/xhr/timeout-status-0.case", "xhr/timeout/status-0",
+     "request error steps (timeout)"),
+    ("xhr-timeout-status-200.js", "cases/xhr/timeout-status-0.case", "xhr/timeout/status-0",
+     "timeout fires in readyState 4 with status 0"),
+    ("eventsource-forgets-last-event-id.js", "cases/sse/reconnect/after-fin.case", "sse/reconnect/after-fin",
+     "the reconnection carries Last-Event-ID"),
+    ("websocket-always-clean.js", "cases/ws/close/abrupt-fin.case", "ws/close/abrupt-fin",
+     "wasClean"),
+    ("websocket-accepts-1005.js", "cases/ws/close/client-code-invalid.case", "ws/close/client-code-invalid/1005",
+     "InvalidAccessError"),
+]
+
+
+def run_conformance(tmp: Path, case_files: list[str], polyfill: str | None) -> dict:
+    """Runs the plugin on Chromium; returns {case id: verdict event}."""
+    args = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/conformance",
+            "--client", "chromium", "--report", str(tmp)]
+    for f in case_files:
+        args += ["--cases", f]
+    if polyfill:
+        args += ["--polyfill", str(POLYFILLS / polyfill)]
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    verdicts = {e["case"]: e for e in read_events(tmp / "events.jsonl") if e["event"] == "verdict"}
+    assert verdicts, f"no verdicts recorded:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return verdicts
+
+
+def present(rows):
+    return [r for r in rows if (ROOT / r[1]).exists()]
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    files = sorted({r[1] for r in present(BROKEN)})
+    return run_conformance(tmp_path_factory.mktemp("baseline"), files, None)
+
+
+@pytest.mark.parametrize("polyfill", sorted({r[0] for r in BROKEN}))
+def test_broken_polyfill_fails_on_the_right_case_with_the_rule(polyfill, baseline, tmp_path):
+    rows = [r for r in present(BROKEN) if r[0] == polyfill]
+    if not rows:
+        pytest.skip(f"the cases for {polyfill} are not in the tree yet")
+    verdicts = run_conformance(tmp_path, sorted({r[1] for r in rows}), polyfill)
+    for _, _, case_id, phrase in rows:
+        v = verdicts.get(case_id)
+        assert v is not None, f"{case_id}: no verdict with {polyfill}"
+        failing = [c for c in v.get("checks", []) if c.get("status") == "FAIL"]
+        assert v["status"] == "FAIL", f"{case_id} with {polyfill}: {v['status']} {v.get('message')}"
+        assert any(phrase in (c.get("rule") or "") + " " + (c.get("expected") or "") for c in failing), \
+            f"{case_id} with {polyfill}: no failing check names '{phrase}': {json.dumps(failing)[:1500]}"
+        # The same rule holds in the unmodified engine: the failure is the polyfill's.
+        base = baseline.get(case_id)
+        assert base is not None
+        base_failing = [c for c in base.get("checks", []) if c.get("status") == "FAIL"]
+        assert not any(phrase in (c.get("rule") or "") for c in base_failing), \
+            f"{case_id}: the unmodified engine fails '{phrase}' too: {base.get('message')}"
