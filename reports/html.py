@@ -1,0 +1,174 @@
+"""index.html: one offline page (inline CSS and JS, nothing fetched) for the people who gate releases.
+
+Top to bottom: the run's facts and verdict banner; the matrix of families × clients with pass counts;
+stale expectations and flaky cases, if any; then every case × client, filterable by family, client, status
+and free text. Each case opens onto, per client: the verdict and its message, the judge's checks with the
+first failing one marked, a timeline of the client's steps and events beside the server's transcript (on one
+axis when the clocks can be aligned: reports/timeline.py says how, and the page repeats it), and the final
+state. Everything is rendered here with Jinja2 (templates/index.html.j2); the page's script only filters,
+opens and links.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jinja2
+
+from . import timeline
+from .expectations import EXPECTED, STATUSES, UNEXPECTED_FAIL
+from .model import Result, Run, case_duration_ms
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATUS_ORDER = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "CRASH", "NOTRUN", "N/A")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["ms"] = _fmt_ms
+    env.filters["slug"] = _slug
+    env.filters["clock"] = _clock
+    return env
+
+
+def render(run: Run, report: dict) -> str:
+    return environment().get_template("index.html.j2").render(**view(run, report))
+
+
+def write(run: Run, report: dict, path) -> Path:
+    path = Path(path)
+    path.write_text(render(run, report), encoding="utf-8")
+    return path
+
+
+# ---- the view model --------------------------------------------------------------------------------------
+
+def view(run: Run, report: dict) -> dict:
+    clients = [{"name": c, "version": v} for c, v in run.clients.items()]
+    by_case: dict = {}
+    for r in run.results:
+        by_case.setdefault(r.case, {})[r.client] = r
+    order = sorted(by_case, key=lambda c: (c.split("/")[0], c))
+    cases = [_case(cid, by_case[cid], run) for cid in order]
+    families = _matrix(run, [c["name"] for c in clients])
+    present = [s for s in STATUS_ORDER if any(r.status == s for r in run.results)]
+    unexpected = [r for r in run.results if r.outcome != EXPECTED]
+    info = report["run_info"]
+    span = (run.time_end - run.time_start) if run.time_start and run.time_end else None
+    return {
+        "title": "Conformance report",
+        "info": info,
+        "clients": clients,
+        "families": families,
+        "cases": cases,
+        "statuses": present,
+        "all_statuses": STATUS_ORDER,
+        "summary": report["summary"],
+        "n_results": len(run.results),
+        "unexpected_fail": sum(1 for r in unexpected if r.outcome == UNEXPECTED_FAIL),
+        "unexpected_pass": sum(1 for r in unexpected if r.outcome != UNEXPECTED_FAIL),
+        "unexpected": [{"client": r.client, "case": r.case, "status": r.status, "expected": r.expected,
+                        "outcome": r.outcome} for r in unexpected],
+        "flaky": [{"client": r.client, "case": r.case, "statuses": r.statuses} for r in run.results if r.flaky],
+        "stale": report.get("stale_expectations", []),
+        "time_start": run.time_start,
+        "span": span,
+        "complete": run.complete,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "events_path": run.events_path,
+    }
+
+
+def _matrix(run: Run, clients: list) -> list:
+    fams: dict = {}
+    for r in run.results:
+        cell = fams.setdefault(r.family, {}).setdefault(r.client, {"counts": {}, "total": 0, "pass": 0,
+                                                                     "unexpected": 0})
+        cell["counts"][r.status] = cell["counts"].get(r.status, 0) + 1
+        cell["total"] += 1
+        cell["pass"] += r.status in ("PASS", "NON-STRICT")
+        cell["unexpected"] += r.outcome != EXPECTED
+    out = []
+    for fam in sorted(fams):
+        cells = []
+        for c in clients:
+            cell = fams[fam].get(c)
+            if cell:
+                cell = dict(cell, bar=[(s, cell["counts"][s], 100.0 * cell["counts"][s] / cell["total"])
+                                       for s in STATUS_ORDER if cell["counts"].get(s)])
+            cells.append({"client": c, "cell": cell})
+        out.append({"name": fam, "cells": cells})
+    return out
+
+
+def _case(cid: str, per_client: dict, run: Run) -> dict:
+    meta = run.cases.get(cid, {})
+    any_r = next(iter(per_client.values()))
+    v0 = any_r.shown.verdict
+    title = meta.get("title") or v0.get("title") or ""
+    spec = meta.get("spec") or ([v0["spec"]] if v0.get("spec") else [])
+    runs = {c: _client_run(r, meta) for c, r in per_client.items()}
+    text = " ".join([cid, title] + [r.shown.verdict.get("message") or "" for r in per_client.values()]).lower()
+    return {
+        "id": cid, "title": title, "family": cid.split("/")[0], "spec": spec, "tags": meta.get("tags") or
+        v0.get("tags") or [], "source": meta.get("source"), "cell": meta.get("cell"), "runs": runs,
+        "text": text,
+        "st": " ".join(f"{c}={r.status}" for c, r in per_client.items()),
+        "unx": " ".join(c for c, r in per_client.items() if r.outcome != EXPECTED),
+        "open_first": next((c for c, r in per_client.items() if r.status not in ("PASS", "N/A")), None),
+    }
+
+
+def _client_run(r: Result, meta: dict) -> dict:
+    shown = r.shown
+    v = shown.verdict
+    tl = timeline.build(v, meta.get("objects")) if v.get("observations") or v.get("transcript") else None
+    checks = v.get("checks") or []
+    diff = tl["diff"] if tl else None
+    first_bad = next((i for i, c in enumerate(checks) if c.get("status") in ("FAIL", "ERROR")), None)
+    obs = v.get("observations") or {}
+    return {
+        "client": r.client, "status": r.status, "outcome": r.outcome, "expected": r.expected,
+        "known_intermittent": r.known_intermittent,
+        "expectation": {"reason": (r.expectation or {}).get("reason") or "", "link": (r.expectation or {}).get("link") or ""},
+        "message": v.get("message") or "", "duration": case_duration_ms(v),
+        "version": v.get("version") or "", "token": v.get("token") or "", "repeat": shown.repeat,
+        "statuses": r.statuses, "flaky": r.flaky,
+        "reps": [{"repeat": x.repeat, "status": x.status, "outcome": x.outcome,
+                  "message": x.verdict.get("message") or "", "token": x.verdict.get("token") or ""}
+                 for x in r.reps] if len(r.reps) > 1 else [],
+        "checks": checks, "first_bad": first_bad, "diff": diff, "timeline": tl,
+        "final": obs.get("final") or {}, "ua": (obs.get("client") or {}).get("ua", ""),
+        "digest": v.get("transcript_digest") or "",
+        "dropped": (v.get("transcript") or {}).get("dropped", 0),
+    }
+
+
+# ---- filters ----------------------------------------------------------------------------------------------
+
+def _fmt_ms(x) -> str:
+    if x is None:
+        return ""
+    x = float(x)
+    if abs(x) >= 10000:
+        return f"{x / 1000:.1f} s"
+    return f"{x:.1f} ms"
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in str(s)).lower()
+
+
+def _clock(t) -> str:
+    if not t:
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+def json_compact(x) -> str:
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = ["render", "write", "view", "STATUSES"]
