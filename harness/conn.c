@@ -176,12 +176,28 @@ static void tell_gone(struct ch_conn *c)
     if (cb) cb(c->gone_arg);
 }
 
+/* The buffers that collect header names and values exist only while a head is parsed (read_request_line to
+ * dispatch): a held or streaming connection does not keep them (2 evbuffers, ~300 bytes of heap each
+ * connection: bench/sse_streams.py). */
+static int head_buffers(struct ch_conn *c)
+{
+    if (!c->hname) c->hname = evbuffer_new();
+    if (!c->hvalue) c->hvalue = evbuffer_new();
+    return c->hname && c->hvalue ? 0 : -1;
+}
+
+static void drop_head_buffers(struct ch_conn *c)
+{
+    if (c->hname) evbuffer_free(c->hname);
+    if (c->hvalue) evbuffer_free(c->hvalue);
+    c->hname = c->hvalue = NULL;
+}
+
 static void really_free(struct ch_conn *c)
 {
     if (c->timer) event_free(c->timer);
     if (c->bev) bufferevent_free(c->bev);
-    if (c->hname) evbuffer_free(c->hname);
-    if (c->hvalue) evbuffer_free(c->hvalue);
+    drop_head_buffers(c);
     request_free(c->req);
     free(c);
 }
@@ -355,7 +371,7 @@ static int read_request_line(struct ch_conn *c, struct evbuffer *in)
     size_t n = 0;
     char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
     if (!c->req) c->req = request_new();
-    int status = line ? parse_request_line(c, line, n) : 500;
+    int status = line && head_buffers(c) == 0 ? parse_request_line(c, line, n) : 500;
     free(line);
     if (status) {
         fail_request(c, status, reason_for(status), "malformed request line");
@@ -478,6 +494,7 @@ static int on_message_complete(http_parser *p)
 
 static void dispatch(struct ch_conn *c)
 {
+    drop_head_buffers(c); /* the message is complete: no parser callback comes before the next request line */
     evtimer_del(c->timer);
     c->state = CH_CONN_RESPONDING;
     c->nreq++;
@@ -619,9 +636,7 @@ struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const s
     format_peer(sa, c->peer, sizeof c->peer);
     c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer = event_new(base, -1, 0, on_timer, c);
-    c->hname = evbuffer_new();
-    c->hvalue = evbuffer_new();
-    if (!c->bev || !c->timer || !c->hname || !c->hvalue) {
+    if (!c->bev || !c->timer) {
         if (!c->bev) evutil_closesocket(fd);
         do_free(c);
         return NULL;
