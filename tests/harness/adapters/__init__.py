@@ -1,0 +1,124 @@
+"""Library clients for the pytest plugin: `harness.adapters.factory(name)` for every non-browser client name.
+
+    node:NAME      NAME a ready-made library (builtin, xhr2, xmlhttprequest-ssl, eventsource, ws) or any
+                   module: a file path (CommonJS or ESM) or an installed package name (fixtures/node/adapter.js)
+    python:NAME    NAME a ready-made adapter (requests, httpx, aiohttp, websockets) or any importable module
+                   that defines an adapter (fixtures/python/chclient, fixtures/ADAPTERS.md)
+    curl           the curl command line (fixtures/python/chclient/libs/curl.py)
+
+Each factory makes a ProcessClient: an adapter process started with `--server URL --run R --concurrency N`
+that runs the run's cases until `done`. Adapters record what happened; verdicts come from the C judge.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..clients import ProcessClient
+from ..server import ROOT
+
+NODE_DIR = ROOT / "fixtures" / "node"
+PY_DIR = ROOT / "fixtures" / "python"
+PYTHON = "/usr/bin/python3"
+NODE_LIBS = {  # ready-made name -> npm package whose version is reported (None: Node itself)
+    "builtin": None, "xhr2": "xhr2", "xmlhttprequest-ssl": "xmlhttprequest-ssl", "eventsource": "eventsource",
+    "ws": "ws",
+}
+PY_LIBS = {"requests": "requests", "httpx": "httpx", "aiohttp": "aiohttp", "websockets": "websockets"}
+
+
+class AdapterError(ValueError):
+    """A client name no adapter answers to (pytest shows it as a usage error)."""
+
+
+class AdapterClient(ProcessClient):
+    """A ProcessClient that also passes the session's concurrency to the adapter."""
+
+    concurrency = 1
+
+    def start(self, runner, run):
+        base = self.argv
+        self.argv = base + ["--concurrency", str(self.concurrency)]
+        try:
+            super().start(runner, run)
+        finally:
+            self.argv = base
+
+
+def _node_version() -> str:
+    node = shutil.which("node")
+    if not node:
+        raise AdapterError("node is not on PATH")
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v")
+
+
+def _npm_version(pkg: str) -> str:
+    pj = NODE_DIR / "node_modules" / pkg / "package.json"
+    try:
+        return json.loads(pj.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def node_factory(name: str, spec: str):
+    node = shutil.which("node") or "node"
+    adapter = str(NODE_DIR / "adapter.js")
+    if spec in NODE_LIBS:
+        pkg = NODE_LIBS[spec]
+        if pkg and not (NODE_DIR / "node_modules" / pkg).is_dir():
+            raise AdapterError(f"{name}: fixtures/node/node_modules/{pkg} is missing: run scripts/install-deps.sh "
+                               "(npm ci in fixtures/node)")
+        argv = [node, adapter, "--lib", spec]
+        version = _npm_version(pkg) if pkg else _node_version()
+    else:
+        path = Path(spec)
+        # A relative file path is taken from where pytest was started, not from the adapter's directory.
+        mod = str(path.resolve()) if (path.exists() or spec.startswith(".")) else spec
+        argv = [node, adapter, "--module", mod]
+        version = ""
+
+    def factory():
+        return AdapterClient(name, argv, version=version)
+    return factory
+
+
+def python_factory(name: str, spec: str):
+    argv = [PYTHON, "-m", "chclient", "--lib", spec]
+    version = ""
+    if spec in PY_LIBS:
+        version = subprocess.run([PYTHON, "-c", f"import {PY_LIBS[spec]} as m; print(m.__version__)"],
+                                 capture_output=True, text=True).stdout.strip()
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (str(PY_DIR), os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)}
+
+    def factory():
+        return AdapterClient(name, argv, version=version, env=env)
+    return factory
+
+
+def curl_factory(name: str):
+    curl = shutil.which("curl")
+    if not curl:
+        raise AdapterError("curl is not on PATH")
+    version = subprocess.run([curl, "--version"], capture_output=True, text=True).stdout.split()[1]
+    argv = [PYTHON, "-m", "chclient", "--lib", "curl"]
+    env = {"PYTHONPATH": str(PY_DIR)}
+
+    def factory():
+        return AdapterClient(name, argv, version=version, env=env)
+    return factory
+
+
+def factory(name: str):
+    """A zero-argument callable that makes a fresh client for `name` (the plugin sets `.name` on it)."""
+    kind, _, spec = name.partition(":")
+    if kind == "node" and spec:
+        return node_factory(name, spec)
+    if kind == "python" and spec:
+        return python_factory(name, spec)
+    if name == "curl":
+        return curl_factory(name)
+    raise AdapterError(f"no adapter for client {name!r}: use chromium, firefox, webkit, webdriver, node:MODULE, "
+                       "python:MODULE or curl")
