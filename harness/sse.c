@@ -310,12 +310,12 @@ int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, str
 /* ---- running: the op table ------------------------------------------------------------------------------ */
 
 /* Runs an sse step: renders it now (a stream's steps are not pre-rendered: the executor would keep every
- * one of them, at least a 1 KiB evbuffer chain each, until the reply ends — bench/sse_streams.py), writes the
+ * one of them, at least a 1 KiB evbuffer chain each, until the reply ends — bench/sse_streams.py), emits the
  * bytes, and for `sse-event` records the `sse-event` transcript event (MODEL.md §2): what a conforming client
  * makes of them — id, event type, retry text and the dispatched data. The event is stamped when the step
- * runs (under a trickle, when its bytes are queued). A step that cannot render (possible only for JSON the
- * parser did not check) ends the stream: recorded as a script error, then closed (FIN) after what was
- * already written. */
+ * runs; its bytes are in the next `sent` event (staged until the next wait, pause or end). A step that
+ * cannot render (possible only for JSON the parser did not check) ends the stream: recorded as a script
+ * error, then closed (FIN) after what was already emitted. */
 static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
 {
     char err[CH_ERR_LEN];
@@ -342,8 +342,9 @@ static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
 }
 
 /* Stream words: not `head`, not `body` (their bytes do not count in {body-length}; a framed event stream is
- * a `body` step), nothing pre-rendered. */
+ * a `body` step), nothing pre-rendered; `stage` 1: they only add bytes through ch_exec_emit, so consecutive
+ * steps (and a `send` before them) leave in one write, up to the next wait, pause or end. */
 const struct ch_op_def ch_sse_ops[] = {
-    {"sse-event", op_sse, 0, 0, NULL, 0},   {"sse-field", op_sse, 0, 0, NULL, 0},  {"sse-comment", op_sse, 0, 0, NULL, 0},
-    {"sse-line", op_sse, 0, 0, NULL, 0},    {"sse-dispatch", op_sse, 0, 0, NULL, 0}, {NULL, NULL, 0, 0, NULL, 0},
+    {"sse-event", op_sse, 0, 0, NULL, 1},   {"sse-field", op_sse, 0, 0, NULL, 1},  {"sse-comment", op_sse, 0, 0, NULL, 1},
+    {"sse-line", op_sse, 0, 0, NULL, 1},    {"sse-dispatch", op_sse, 0, 0, NULL, 1}, {NULL, NULL, 0, 0, NULL, 0},
 };
