@@ -414,6 +414,7 @@ static const struct {
     {"server", sc_server_section, 0},
     {"client", sc_client_section, 0},
     {"expect", sc_expect_section, 1},
+    {"cors", sc_cors_section, 0},
     {"matrix", guarded_matrix, 0},
 };
 
@@ -642,6 +643,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "client", json_pack("{s:O, s:O, s:O}", "objects", c->objects, "steps", c->steps,
                                                "handlers", c->handlers));
     json_object_set(k, "expect", c->expect);
+    if (c->cors_json) json_object_set(k, "cors", c->cors_json);
     return k;
 }
 
@@ -650,6 +652,7 @@ static void free_cell(struct pctx *c)
     json_t *parts[] = {c->id, c->title, c->spec, c->tags, c->routes, c->objects, c->steps, c->handlers, c->expect};
     for (size_t i = 0; i < NROWS(parts); i++) json_decref(parts[i]);
     for (size_t i = 0; i < c->nobj; i++) json_decref(c->obj[i].listened);
+    sc_cors_free(c);
 }
 
 /* Parses one cell (sel NULL-free; cell_id NULL outside a matrix) and appends its case to `cases` if the cell

@@ -9,7 +9,7 @@
 
 #define MAX_COUNT 100000L
 
-enum { EX_CLIENT = 1, EX_SERVER = 2 };
+enum { EX_CLIENT = 1, EX_SERVER = 2, EX_CORS = 4 };
 
 static int set_new(json_t *obj, const char *key, json_t *v)
 {
@@ -289,7 +289,8 @@ static int ex_interval(struct pctx *c, const struct stmt *st, const struct cobj 
 /* Expectations: one row per word and the section it belongs to (FORMAT.md §6.2, §6.3). To add one (issue 3's
  * `expect cors` lines), write an expect_fn that checks the words after word 0 and fills the fields of
  * MODEL.md §1.3 ("kind" and, for client checks, "obj" are set; "line", "text", "rule", "spec", "level" are
- * added after), then add a row: the word, the section (EX_*), and the kind it emits. */
+ * added after), then add a row: the word, the section (EX_*), and the kind it emits. A row without a kind
+ * (the lines of expect cors) gets no object to fill: its function appends complete expectations itself. */
 static const struct expect_row {
     const char *word;
     unsigned where;
@@ -308,6 +309,9 @@ static const struct expect_row {
     {"body", EX_SERVER, "request-body", ex_body},
     {"closed", EX_SERVER, "closed", ex_closed},
     {"interval", EX_SERVER, "interval", ex_interval},
+    {"client", EX_CORS, NULL, sc_cors_expect_line},
+    {"server", EX_CORS, NULL, sc_cors_expect_line},
+    {"cookies", EX_CORS, NULL, sc_cors_expect_line},
 };
 
 /* ---- attachments (§6) ------------------------------------------------------------------------------ */
@@ -370,8 +374,13 @@ static void expectation(struct pctx *c, const struct stmt *st, unsigned where, c
         other = 1;
     }
     if (r == sizeof expect_rows / sizeof *expect_rows) {
-        if (other) sc_err_word(c, st, 0, "'%.*s' is not an expectation of expect %s", (int)n, w, where == EX_CLIENT ? "client" : "server");
+        if (other) sc_err_word(c, st, 0, "'%.*s' is not an expectation of expect %s", (int)n, w,
+                               where == EX_CLIENT ? "client" : where == EX_SERVER ? "server" : "cors");
         else sc_err_word(c, st, 0, "unknown expectation '%.*s'", (int)(n > 40 ? 40 : n), w);
+        return;
+    }
+    if (!expect_rows[r].kind) { /* an expect cors line appends its own expectations (script_cors.c) */
+        expect_rows[r].parse(c, st, o, NULL);
         return;
     }
     json_t *e = o ? json_pack("{s:s, s:s}", "kind", expect_rows[r].kind, "obj", o->name)
@@ -416,6 +425,7 @@ static const struct {
 } expect_kinds[] = {
     {"client", EX_CLIENT, header_client},
     {"server", EX_SERVER, header_server},
+    {"cors", EX_CORS, sc_cors_expect_header},
 };
 
 void sc_expect_section(struct pctx *c, struct section *sec)
@@ -426,7 +436,7 @@ void sc_expect_section(struct pctx *c, struct section *sec)
     c->nexpect++;
     while (k < sizeof expect_kinds / sizeof *expect_kinds && !sc_is(&sec->head, 1, expect_kinds[k].word)) k++;
     if (k == sizeof expect_kinds / sizeof *expect_kinds) {
-        sc_err_word(c, &sec->head, 1, w ? "unknown expect section '%.*s' (client, server)" : "write: expect client [NAME] | expect server%.*s",
+        sc_err_word(c, &sec->head, 1, w ? "unknown expect section '%.*s' (client, server, cors)" : "write: expect client [NAME] | expect server | expect cors [NAME]%.*s",
                     (int)(n > 40 ? 40 : n), w ? w : "");
         return;
     }

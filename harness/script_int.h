@@ -4,6 +4,7 @@
  *   script_server.c   server sections (FORMAT.md §4)
  *   script_client.c   client sections (FORMAT.md §5)
  *   script_expect.c   expect sections (FORMAT.md §6.2, §6.3)
+ *   script_cors.c     cors sections and expect cors lines (FORMAT.md §7)
  *   script_pattern.c  values, event atoms and patterns (FORMAT.md §6.1)
  *   script_sse.c      event-stream server steps (FORMAT.md §4.5)
  *
@@ -92,6 +93,9 @@ struct pctx {
     size_t nobj;
     int nclient, nexpect;
     int errors; /* errors this cell hit, repeats of already listed ones included */
+    struct sc_cors **cors; /* the cell's cors sections (script_cors.c), kept for expect cors */
+    size_t ncors;
+    json_t *cors_json;     /* their oracle summaries: the case's "cors" (MODEL.md §1.4), NULL without one */
 };
 
 /* Errors (script.c). Each appends {"file","line","col","message"[,"cell"]} unless an identical error is
@@ -136,6 +140,13 @@ int sc_sse_dispatch(struct pctx *c, const struct stmt *st, json_t *step);
 void sc_server_section(struct pctx *c, struct section *sec);
 void sc_client_section(struct pctx *c, struct section *sec);
 void sc_expect_section(struct pctx *c, struct section *sec);
+
+/* CORS sections (script_cors.c, FORMAT.md §7): `cors xhr|fetch [NAME]`; the header and the lines of
+ * `expect cors [NAME]` (a line appends many expectations); the cell's blocks freed with the cell. */
+void sc_cors_section(struct pctx *c, struct section *sec);
+int sc_cors_expect_header(struct pctx *c, const struct stmt *h, const struct cobj **o);
+int sc_cors_expect_line(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *unused);
+void sc_cors_free(struct pctx *c);
 
 /* Client objects and their events (script_client.c). */
 const char *sc_kind_name(enum sc_kind k);
