@@ -286,6 +286,30 @@ static int ex_interval(struct pctx *c, const struct stmt *st, const struct cobj 
     return tolerance(c, st, 3, e);
 }
 
+/* `ws-close SELECTOR PROP=VALUE...`: PROPs are fields of the ws-close summary (MODEL.md §2), dotted inside
+ * client, server and failed. */
+static int ex_ws_close(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
+{
+    static const char *const top[] = {"first", "code", "reason", "clean", "handshake_completed", "tcp", "frames_in",
+                                      "frames_out", "messages_in", "steps_left", "client", "server", "failed"};
+    static const char *const sub[] = {"client.code", "client.reason", "client.reason_hex", "client.payload_hex",
+                                      "server.code", "server.reason", "server.reason_hex", "server.payload_hex",
+                                      "failed.code", "failed.why"};
+    size_t used = 0;
+    const char *key;
+    json_t *v;
+    if (set_new(e, "sel", selector_words(c, st, 1, &used)) < 0) return -1;
+    if (sc_nwords(st) < 2 + used) return sc_err_word(c, st, 1 + used, "write: ws-close SELECTOR PROP=VALUE...");
+    if (set_new(e, "props", sc_props(c, st, 1 + used, "expect")) < 0) return -1;
+    json_object_foreach(json_object_get(e, "props"), key, v) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof top / sizeof *top; i++) known |= !strcmp(key, top[i]);
+        for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) known |= !strcmp(key, sub[i]);
+        if (!known) return sc_err_word(c, st, 1 + used, "'%s' is not a field of the ws-close summary (first, code, reason, clean, handshake_completed, client.code, ...)", key);
+    }
+    return 0;
+}
+
 /* Expectations: one row per word and the section it belongs to (FORMAT.md §6.2, §6.3). To add one (issue 3's
  * `expect cors` lines), write an expect_fn that checks the words after word 0 and fills the fields of
  * MODEL.md §1.3 ("kind" and, for client checks, "obj" are set; "line", "text", "rule", "spec", "level" are
@@ -309,6 +333,7 @@ static const struct expect_row {
     {"body", EX_SERVER, "request-body", ex_body},
     {"closed", EX_SERVER, "closed", ex_closed},
     {"interval", EX_SERVER, "interval", ex_interval},
+    {"ws-close", EX_SERVER, "ws-close", ex_ws_close},
     {"client", EX_CORS, NULL, sc_cors_expect_line},
     {"server", EX_CORS, NULL, sc_cors_expect_line},
     {"cookies", EX_CORS, NULL, sc_cors_expect_line},

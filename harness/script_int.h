@@ -7,6 +7,7 @@
  *   script_cors.c     cors sections and expect cors lines (FORMAT.md §7)
  *   script_pattern.c  values, event atoms and patterns (FORMAT.md §6.1)
  *   script_sse.c      event-stream server steps (FORMAT.md §4.5)
+ *   script_ws.c       WebSocket server steps (FORMAT.md §4.4)
  *
  * Cross-file functions carry the prefix `sc_`. Each parse function reports its own errors through sc_err*
  * (which collects them into the file's error list) and returns -1 or NULL after one; nothing is defaulted.
@@ -135,6 +136,13 @@ int sc_sse_field(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_sse_comment(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_sse_line(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_sse_dispatch(struct pctx *c, const struct stmt *st, json_t *step);
+/* WebSocket server steps (script_ws.c, FORMAT.md §4.4). */
+int sc_ws_accept(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_ws_send(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_ws_close(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step);
+int sc_ws_on_close(struct pctx *c, const struct stmt *st, json_t *step);
 
 /* Sections (one per file). */
 void sc_server_section(struct pctx *c, struct section *sec);

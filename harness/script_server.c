@@ -24,9 +24,11 @@ enum step_class {
                   out before them, as before any step that is not status, header or header-raw) */
     SC_END,    /* close, reset, hold: last */
     SC_SHUT,   /* shutdown: then only wait, close, reset or hold */
+    SC_WS_ACCEPT, /* ws-accept: first (only wait before it); the route is a WebSocket from here on (§4.4) */
+    SC_WS,     /* ws-send, ws-close, ws-echo, ws-await, ws-on-close: after ws-accept */
 };
 
-enum phase { PH_START, PH_HEAD, PH_BODY, PH_RAW, PH_SHUT, PH_ENDED };
+enum phase { PH_START, PH_HEAD, PH_BODY, PH_RAW, PH_SHUT, PH_WS, PH_ENDED };
 
 struct route_state {
     enum phase phase;
@@ -295,6 +297,12 @@ static const struct server_row {
     {"sse-comment", SC_BODY, "sse-comment", sc_sse_comment},
     {"sse-line", SC_BODY, "sse-line", sc_sse_line},
     {"sse-dispatch", SC_BODY, "sse-dispatch", sc_sse_dispatch},
+    {"ws-accept", SC_WS_ACCEPT, "ws-accept", sc_ws_accept},
+    {"ws-send", SC_WS, "ws-send", sc_ws_send},
+    {"ws-close", SC_WS, "ws-close", sc_ws_close},
+    {"ws-echo", SC_WS, "ws-echo", sc_ws_echo},
+    {"ws-await", SC_WS, "ws-await", sc_ws_await},
+    {"ws-on-close", SC_WS, "ws-on-close", sc_ws_on_close},
 };
 
 /* Checks that a step of this row may come now, and moves the phase on. */
@@ -304,6 +312,9 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
     if (rs->phase == PH_ENDED) return sc_err_word(c, st, 0, "no step may follow '%s'", rs->ended_by);
     if (rs->phase == PH_SHUT && !(row->cls == SC_END || !strcmp(row->word, "wait")))
         return sc_err_word(c, st, 0, "only wait, close, reset or hold may follow 'shutdown'");
+    if (rs->phase == PH_WS && !(row->cls == SC_WS || row->cls == SC_END || !strcmp(row->word, "wait") ||
+                                !strcmp(row->word, "send")))
+        return sc_err_word(c, st, 0, "'%s' cannot follow ws-accept (ws-* words, wait, send, close, reset, hold)", row->word);
     switch (row->cls) {
     case SC_STATUS:
         if (rs->phase == PH_RAW) return sc_err_word(c, st, 0, "%s", raw_only);
@@ -332,6 +343,13 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
         return 0;
     case SC_SHUT:
         rs->phase = PH_SHUT;
+        return 0;
+    case SC_WS_ACCEPT:
+        if (rs->phase != PH_START) return sc_err_word(c, st, 0, "ws-accept comes first (only wait may come before it)");
+        rs->phase = PH_WS;
+        return 0;
+    case SC_WS:
+        if (rs->phase != PH_WS) return sc_err_word(c, st, 0, "'%s' before ws-accept", row->word);
         return 0;
     }
     return 0;
