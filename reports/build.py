@@ -9,8 +9,8 @@ last line is skipped; cases without a verdict show as NOTRUN), writes into DIR:
   report.json  the wptreport-shaped report (reports/SCHEMA.md), validated before it is written
   index.html   the offline page (reports/html.py)
   junit.xml    only when absent or asked for (pytest's --junitxml writes it during a run)
-Stale expectation entries are computed from the expectations the run started with (kept in its run-start
-event), or from --expectations FILE.
+Results are judged, and stale expectation entries listed, against the expectations the run started with
+(kept in its run-start event), or against --expectations FILE (to see a run through another file).
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def build(out_dir, events=None, expectations: Expectations | None = None, case_i
           write_junit: bool | None = None) -> dict:
     """Write the reports; returns {"run", "report", "paths": {name: Path}, "stale"}.
 
-    `expectations` default: the entries recorded in the stream's run-start; `case_ids` (the run's whole case
+    `expectations`: judge the results against these (reports.expectations.Expectations) and list their stale
+    entries; default: the entries recorded in the stream's run-start, as the run judged them. `case_ids` (the run's whole case
     set, for "no such case") default: the run-start's `case_ids`, else every case the stream mentions.
     `write_junit`: None = only if DIR/junit.xml does not exist."""
     out = Path(out_dir)
@@ -39,7 +40,9 @@ def build(out_dir, events=None, expectations: Expectations | None = None, case_i
     if not src.exists():
         raise BuildError(f"{src}: no event stream (run a conformance run with --report {out}, or pass --events)")
     run = model.load(src)
-    if expectations is None and run.info.get("expectations_data") is not None:
+    if expectations is not None:
+        model.apply_expectations(run, expectations)
+    elif run.info.get("expectations_data") is not None:
         try:
             expectations = Expectations(parse(run.info["expectations_data"], run.info.get("expectations") or
                                               "run-start"), run.info.get("expectations"))
@@ -103,7 +106,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m reports.build", description=__doc__.split("\n\n")[0])
     ap.add_argument("dir", nargs="?", default="reports/out", help="the report folder (default reports/out)")
     ap.add_argument("--events", help="the event stream (default DIR/events.jsonl)")
-    ap.add_argument("--expectations", help="list stale entries of this file (default: the run's own)")
+    ap.add_argument("--expectations", help="judge the results against this file and list its stale entries "
+                                           "(default: the run's own expectations)")
     ap.add_argument("--junit", action="store_true", help="(re)write junit.xml from the stream even if it exists")
     a = ap.parse_args(argv)
     try:

@@ -194,6 +194,17 @@ def from_events(events: list[dict], path: str = "") -> Run:
                complete=complete, events_path=path, workers=workers)
 
 
+def apply_expectations(run: Run, expectations) -> Run:
+    """Judge every result against `expectations` (reports.expectations.Expectations) instead of the ones the
+    run had: expected, known_intermittent and each repetition's outcome are recomputed, statuses untouched."""
+    for r in run.results:
+        e = expectations.expected_for(r.client, r.case)
+        r.expected, r.known_intermittent, r.expectation = e["expected"], e["known_intermittent"], e["expectation"]
+        for rep in r.reps:
+            rep.outcome = classify(rep.status, r.expected, r.known_intermittent, r.expectation is not None)
+    return run
+
+
 def case_duration_ms(verdict: dict) -> float:
     """How long the case ran on the client: from its program's start to the end of its last step or its last
     event (observations), else how long pytest waited for the verdict (a client that never answered). The
