@@ -54,6 +54,7 @@ enum ch_jstatus ch_jcheck_requests(const struct ch_jctx *cx, struct ch_jcheck *c
 enum ch_jstatus ch_jcheck_request_count(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_request_header(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jcheck *c);
+enum ch_jstatus ch_jcheck_request_query(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_closed(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_interval(const struct ch_jctx *cx, struct ch_jcheck *c);
 /* WebSocket (judge_ws.c): a connection's ws-close summary. */

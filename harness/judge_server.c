@@ -309,18 +309,27 @@ static void render_expected_header(struct ch_text *t, const char *op, const json
     }
 }
 
-/* `~ REGEX`: a POSIX extended regex searched in the first occurrence (MODEL.md §1.3). */
-static enum ch_jstatus header_match(struct ch_jcheck *c, const json_t *h, const json_t *re_text)
+/* A POSIX extended regex searched (not anchored) in text: 1 hit, 0 none, -1 after an ERROR check. */
+static int regex_search(struct ch_jcheck *c, const char *text, const json_t *re_text)
 {
     regex_t re;
     int rc = regcomp(&re, json_string_value(re_text), REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         char why[160];
         regerror(rc, &re, why, sizeof why);
-        return ch_jerror(c, "bad regular expression \"%.200s\": %s", json_string_value(re_text), why);
+        ch_jerror(c, "bad regular expression \"%.200s\": %s", json_string_value(re_text), why);
+        return -1;
     }
-    int hit = h && regexec(&re, json_string_value(json_array_get(h, 1)), 0, NULL, 0) == 0;
+    int hit = regexec(&re, text, 0, NULL, 0) == 0;
     regfree(&re);
+    return hit;
+}
+
+/* `~ REGEX`: a POSIX extended regex searched in the first occurrence (MODEL.md §1.3). */
+static enum ch_jstatus header_match(struct ch_jcheck *c, const json_t *h, const json_t *re_text)
+{
+    int hit = h ? regex_search(c, json_string_value(json_array_get(h, 1)), re_text) : 0;
+    if (hit < 0) return CH_J_ERROR;
     if (h && !hit) ch_text_puts(&c->detail, "the first occurrence does not match the regular expression");
     return hit ? CH_J_PASS : CH_J_FAIL;
 }
@@ -418,7 +427,10 @@ static void render_body_want(struct ch_text *t, const char *op, const json_t *wa
 {
     if (!strcmp(op, "size")) ch_text_printf(t, "%lld bytes", (long long)json_integer_value(want));
     else if (!strcmp(op, "sha256")) ch_text_printf(t, "sha256 %s", json_string_value(want));
-    else {
+    else if (!strcmp(op, "match")) {
+        ch_text_puts(t, "a body ~ ");
+        ch_text_quoted(t, json_string_value(want), json_string_length(want), 2 * CH_VALUE_SHOWN);
+    } else {
         ch_text_quoted(t, json_string_value(want), json_string_length(want), 2 * CH_VALUE_SHOWN);
         ch_text_printf(t, " (%zu bytes)", json_string_length(want));
     }
@@ -443,10 +455,26 @@ static enum ch_jstatus body_eq(struct ch_jcheck *c, const json_t *req, const jso
     return CH_J_FAIL;
 }
 
+/* `~ REGEX` searches the body's text: the whole body must be UTF-8 text the transcript kept (a NUL ends the
+ * text the regex sees). */
+static enum ch_jstatus body_match(struct ch_jcheck *c, const json_t *req, const json_t *re_text)
+{
+    const json_t *text = json_object_get(req, "body_text"), *size = json_object_get(req, "body_size");
+    if (!json_is_string(text) || (size && (json_int_t)json_string_length(text) != json_integer_value(size))) {
+        ch_text_puts(&c->detail, "the body is not text the transcript kept whole (binary, or over 64 KiB)");
+        return CH_J_FAIL;
+    }
+    int hit = regex_search(c, json_string_value(text), re_text);
+    if (hit < 0) return CH_J_ERROR;
+    if (!hit) ch_text_puts(&c->detail, "the body does not match the regular expression");
+    return hit ? CH_J_PASS : CH_J_FAIL;
+}
+
 static enum ch_jstatus body_judge(struct ch_jcheck *c, const json_t *req, const char *op, const json_t *want)
 {
     const json_t *sha = json_object_get(req, "body_sha256"), *size = json_object_get(req, "body_size");
     render_body(&c->observed, req);
+    if (!strcmp(op, "match")) return body_match(c, req, want);
     if (!strcmp(op, "size")) {
         if (!size) return ch_jerror(c, "the transcript's request has no body_size");
         return json_integer_value(size) == json_integer_value(want) ? CH_J_PASS : CH_J_FAIL;
@@ -461,8 +489,8 @@ static enum ch_jstatus body_judge(struct ch_jcheck *c, const json_t *req, const 
 enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jcheck *c)
 {
     const char *op = json_string_value(json_object_get(c->exp, "op"));
-    if (!op || (strcmp(op, "eq") && strcmp(op, "sha256") && strcmp(op, "size")))
-        return ch_jerror(c, "\"op\" must be eq, sha256 or size");
+    if (!op || (strcmp(op, "eq") && strcmp(op, "match") && strcmp(op, "sha256") && strcmp(op, "size")))
+        return ch_jerror(c, "\"op\" must be eq, match, sha256 or size");
     json_t *want = body_want(cx, c, op);
     if (!want) return CH_J_ERROR;
     render_body_want(&c->expected, op, want);
@@ -475,6 +503,77 @@ enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jchec
     }
     long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
     if (i >= 0) st = (size_t)i < r.n ? body_judge(c, r.v[i], op, want) : CH_J_FAIL;
+    json_decref(want);
+    reqs_free(&r);
+    return st;
+}
+
+/* ---- request-query ---- */
+
+/* The query of the request-target as it arrived (the bytes after the first '?', percent-encoding untouched), or
+ * NULL when the target has no '?'. */
+static const char *query_of(const json_t *req, size_t *len)
+{
+    const char *t = json_string_value(json_object_get(req, "target"));
+    size_t n = json_string_length(json_object_get(req, "target"));
+    const char *q = t ? memchr(t, '?', n) : NULL;
+    if (!q) return NULL;
+    *len = n - (size_t)(q + 1 - t);
+    return q + 1;
+}
+
+static enum ch_jstatus query_judge(struct ch_jcheck *c, const json_t *req, const char *op, const json_t *want)
+{
+    size_t n = 0;
+    if (!json_is_string(json_object_get(req, "target"))) return ch_jerror(c, "the transcript's request has no target");
+    const char *q = query_of(req, &n);
+    if (q) {
+        ch_text_puts(&c->observed, "?");
+        ch_text_raw(&c->observed, q, n, 4 * CH_VALUE_SHOWN);
+    } else {
+        ch_text_puts(&c->observed, "no query");
+    }
+    if (!strcmp(op, "absent")) return q ? CH_J_FAIL : CH_J_PASS;
+    if (!q) return CH_J_FAIL;
+    if (!strcmp(op, "match")) {
+        char *z = malloc(n + 1);
+        if (!z) return ch_jerror(c, "out of memory");
+        memcpy(z, q, n);
+        z[n] = '\0';
+        int hit = regex_search(c, z, want);
+        free(z);
+        if (hit < 0) return CH_J_ERROR;
+        if (!hit) ch_text_puts(&c->detail, "the query does not match the regular expression");
+        return hit ? CH_J_PASS : CH_J_FAIL;
+    }
+    if (n == json_string_length(want) && memcmp(q, json_string_value(want), n) == 0) return CH_J_PASS;
+    json_t *got = json_stringn(q, n);
+    if (got) ch_value_diff_hint(&c->detail, want, got);
+    json_decref(got);
+    return CH_J_FAIL;
+}
+
+enum ch_jstatus ch_jcheck_request_query(const struct ch_jctx *cx, struct ch_jcheck *c)
+{
+    const char *op = json_string_value(json_object_get(c->exp, "op"));
+    if (!op || (strcmp(op, "absent") && strcmp(op, "eq") && strcmp(op, "match")))
+        return ch_jerror(c, "\"op\" must be absent, eq or match");
+    json_t *want = NULL;
+    if (strcmp(op, "absent") && !(want = header_value(cx, c, op))) return CH_J_ERROR;
+    if (!want) ch_text_puts(&c->expected, "no query");
+    else {
+        ch_text_puts(&c->expected, !strcmp(op, "eq") ? "?" : "a query ~ ");
+        ch_text_raw(&c->expected, json_string_value(want), json_string_length(want), 4 * CH_VALUE_SHOWN);
+    }
+    struct reqs r;
+    struct sel s;
+    enum ch_jstatus st = CH_J_ERROR;
+    if (collect_requests(cx, &r) < 0) {
+        json_decref(want);
+        return ch_jerror(c, "out of memory");
+    }
+    long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
+    if (i >= 0) st = (size_t)i < r.n ? query_judge(c, r.v[i], op, want) : CH_J_FAIL;
     json_decref(want);
     reqs_free(&r);
     return st;

@@ -170,6 +170,22 @@ static int step_read(struct pctx *c, const struct stmt *st, struct cobj *o, json
     return 0;
 }
 
+/* `watch PROP...`: the properties every later event of the object records in its state. */
+static int step_watch(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    json_t *props = json_array();
+    json_object_set_new(step, "props", props);
+    if (sc_nwords(st) < 2) return sc_err_word(c, st, 1, "missing properties (write: watch PROP...)");
+    for (size_t k = 1; k < sc_nwords(st); k++) {
+        w = sc_word(st, k, &n);
+        if (!is_prop_word(w, n)) return sc_err_word(c, st, k, "a bad property name '%.*s'", (int)(n > 40 ? 40 : n), w);
+        json_array_append_new(props, json_stringn(w, n));
+    }
+    return 0;
+}
+
 static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     size_t n;
@@ -372,7 +388,16 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
     if (sc_is(st, 1, "typed")) return json_object_set_new(body, "type", json_string("typed")), send_typed(c, st, body);
-    return sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed)");
+    if (sc_is(st, 1, "utf16")) {
+        json_object_set_new(body, "type", json_string("utf16"));
+        if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send utf16 hex HHHH...");
+        json_t *hex = hex_words(c, st, 3, sc_nwords(st));
+        if (!hex) return -1;
+        json_object_set_new(body, "hex", hex);
+        if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, 3, "UTF-16 code units are 4 hex digits each");
+        return 0;
+    }
+    return sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
 }
 
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -605,6 +630,7 @@ static const struct step_row {
     {"await", ALL_KINDS, "await", 0, step_await},
     {"wait", ALL_KINDS, "wait", 0, step_wait},
     {"read", ALL_KINDS, "read", 1, step_read},
+    {"watch", ALL_KINDS, "watch", 1, step_watch},
     {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es},
     {"new", BIT(KIND_WEBSOCKET), "new", 0, step_new_ws},
     {"open", BIT(KIND_XHR), "open", 1, step_open},

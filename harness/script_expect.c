@@ -216,14 +216,20 @@ static int ex_header(struct pctx *c, const struct stmt *st, const struct cobj *o
     return set_new(e, "value", rest_value(c, st, k + 2));
 }
 
-/* `body SELECTOR = STRING | sha256 HEX | size N` */
+/* `body SELECTOR = STRING | ~ REGEX | sha256 HEX | size N` */
 static int ex_body(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
 {
     size_t used = 0, n;
     long size;
+    const char *usage = "body SELECTOR = STRING | ~ REGEX | sha256 HEX | size N";
     if (set_new(e, "sel", selector_words(c, st, 1, &used)) < 0) return -1;
     size_t k = 1 + used;
-    if (sc_args(c, st, k + 1, k + 1, "body SELECTOR = STRING | sha256 HEX | size N") < 0) return -1;
+    if (sc_is(st, k, "~")) {
+        json_object_set_new(e, "op", json_string("match"));
+        if (sc_nwords(st) < k + 2) return sc_err_word(c, st, k + 1, "write: %s", usage);
+        return set_new(e, "value", rest_value(c, st, k + 1));
+    }
+    if (sc_args(c, st, k + 1, k + 1, usage) < 0) return -1;
     if (sc_is(st, k, "=")) {
         json_object_set_new(e, "op", json_string("eq"));
         return set_new(e, "value", sc_text(c, st, k + 1, "expect"));
@@ -234,7 +240,7 @@ static int ex_body(struct pctx *c, const struct stmt *st, const struct cobj *o, 
         json_object_set_new(e, "value", json_integer(size));
         return 0;
     }
-    if (!sc_is(st, k, "sha256")) return sc_err_word(c, st, k, "write: body SELECTOR = STRING | sha256 HEX | size N");
+    if (!sc_is(st, k, "sha256")) return sc_err_word(c, st, k, "write: %s", usage);
     const char *w = sc_word(st, k + 1, &n);
     char hex[65];
     for (size_t i = 0; i < n && i < 64; i++) hex[i] = (char)(w[i] >= 'A' && w[i] <= 'F' ? w[i] + 32 : w[i]);
@@ -244,6 +250,22 @@ static int ex_body(struct pctx *c, const struct stmt *st, const struct cobj *o, 
     json_object_set_new(e, "op", json_string("sha256"));
     json_object_set_new(e, "value", json_string(hex));
     return 0;
+}
+
+/* `query SELECTOR absent | = VALUE | ~ REGEX`: the request-target's query as it arrived (after '?'). */
+static int ex_query(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
+{
+    size_t used = 0;
+    const char *usage = "query SELECTOR absent | = VALUE | ~ REGEX";
+    if (set_new(e, "sel", selector_words(c, st, 1, &used)) < 0) return -1;
+    size_t k = 1 + used;
+    if (sc_is(st, k, "absent")) {
+        json_object_set_new(e, "op", json_string("absent"));
+        return sc_args(c, st, k, k, usage);
+    }
+    if ((!sc_is(st, k, "=") && !sc_is(st, k, "~")) || sc_nwords(st) < k + 2) return sc_err_word(c, st, k, "write: %s", usage);
+    json_object_set_new(e, "op", json_string(sc_is(st, k, "=") ? "eq" : "match"));
+    return set_new(e, "value", rest_value(c, st, k + 1));
 }
 
 /* `closed SELECTOR by client|server [fin|rst]` */
@@ -331,6 +353,7 @@ static const struct expect_row {
     {"count", EX_SERVER, "request-count", ex_request_count},
     {"header", EX_SERVER, "request-header", ex_header},
     {"body", EX_SERVER, "request-body", ex_body},
+    {"query", EX_SERVER, "request-query", ex_query},
     {"closed", EX_SERVER, "closed", ex_closed},
     {"interval", EX_SERVER, "interval", ex_interval},
     {"ws-close", EX_SERVER, "ws-close", ex_ws_close},

@@ -93,6 +93,9 @@ static json_t *J(const char *s)
     "{'events':[{'t_us':300,'type':'request','conn':1,'n':1,'method':'POST','path':'/echo','headers':[],"         \
     "'body_size':5,'body_sha256':'2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',"             \
     "'body_text':'hello'}]}"
+#define TR_QUERY                                                                                                    \
+    "{'events':[" REQ(300, 1, 1, "GET", "/ping?a=1&b=%20x", "[]", "") "," REQ(400, 1, 2, "GET", "/ping", "[]", "") \
+    "]}"
 #define TR_POST_HEX                                                                                                 \
     "{'events':[{'t_us':300,'type':'request','conn':1,'n':1,'method':'POST','path':'/echo','headers':[],"         \
     "'body_size':5,'body_sha256':'2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',"             \
@@ -297,6 +300,30 @@ static const struct row {
      "'2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824'}]", OBS_TIMEOUT, TR_POST, 1, "PASS", ""},
     {"body size wrong", "[{'kind':'request-body','line':15,'sel':{'index':1},'op':'size','value':6}]", OBS_TIMEOUT,
      TR_POST, 1, "FAIL", "expected 6 bytes, observed \"hello\" (5 bytes)"},
+    {"body matches a regex", "[{'kind':'request-body','line':15,'sel':" SEL("POST", "/echo", 1)
+     ",'op':'match','value':'^h.l+o$'}]", OBS_TIMEOUT, TR_POST, 1, "PASS", ""},
+    {"body does not match a regex", "[{'kind':'request-body','line':15,'sel':" SEL("POST", "/echo", 1)
+     ",'op':'match','value':'^world'}]", OBS_TIMEOUT, TR_POST, 1, "FAIL",
+     "expected a body ~ \"^world\", observed \"hello\" (5 bytes)"},
+    {"body regex on a binary body", "[{'kind':'request-body','line':15,'sel':" SEL("POST", "/echo", 1)
+     ",'op':'match','value':'h'}]", OBS_TIMEOUT, TR_POST_HEX, 1, "FAIL", "expected a body ~ \"h\", observed 5 bytes"},
+    {"body bad regex", "[{'kind':'request-body','line':15,'sel':" SEL("POST", "/echo", 1)
+     ",'op':'match','value':'('}]", OBS_TIMEOUT, TR_POST, 1, "ERROR", "bad regular expression"},
+    /* server: request-query */
+    {"query equals", "[{'kind':'request-query','line':16,'sel':{'index':1},'op':'eq','value':'a=1&b=%20x'}]",
+     OBS_TIMEOUT, TR_QUERY, 1, "PASS", ""},
+    {"query differs", "[{'kind':'request-query','line':16,'sel':{'index':1},'op':'eq','value':'a=1&b= x'}]",
+     OBS_TIMEOUT, TR_QUERY, 1, "FAIL", "expected ?a=1&b= x, observed ?a=1&b=%20x"},
+    {"query matches", "[{'kind':'request-query','line':16,'sel':{'index':1},'op':'match','value':'(^|&)b=%20'}]",
+     OBS_TIMEOUT, TR_QUERY, 1, "PASS", ""},
+    {"query absent", "[{'kind':'request-query','line':16,'sel':{'index':2},'op':'absent'}]", OBS_TIMEOUT, TR_QUERY,
+     1, "PASS", ""},
+    {"query absent but present", "[{'kind':'request-query','line':16,'sel':{'index':1},'op':'absent'}]",
+     OBS_TIMEOUT, TR_QUERY, 1, "FAIL", "expected no query, observed ?a=1"},
+    {"query expected, none came", "[{'kind':'request-query','line':16,'sel':{'index':2},'op':'eq','value':'a'}]",
+     OBS_TIMEOUT, TR_QUERY, 1, "FAIL", "expected ?a, observed no query"},
+    {"query bad op", "[{'kind':'request-query','line':16,'sel':{'index':2},'op':'present'}]", OBS_TIMEOUT, TR_QUERY,
+     1, "ERROR", "\"op\" must be"},
     /* server: closed, interval */
     {"closed by server", "[{'kind':'closed','line':16,'sel':" SEL("GET", "/stream", 1) ",'by':'server','how':'fin'}]",
      OBS_TIMEOUT, TR_SSE_OK, 1, "PASS", ""},
@@ -469,7 +496,8 @@ END_TEST
 static const char *const junk_values[] = {"null", "7", "'x'", "[]", "{}", "[[[]]]", "{'a':{'b':{}}}", "true", "-1",
                                           "1e300"};
 static const char *const kinds[] = {"events", "never", "count", "at", "final", "within", "requests",
-                                    "request-count", "request-header", "request-body", "closed", "interval"};
+                                    "request-count", "request-header", "request-body", "request-query", "closed",
+                                    "interval"};
 static const char *const fields[] = {"pattern", "atoms", "atom", "n", "at_least", "nth", "props", "from", "to",
                                      "ms", "tol_ms", "list", "method", "path", "sel", "name", "op", "value", "by",
                                      "how", "obj", "level", "line", "rule", "spec"};

@@ -102,6 +102,9 @@ static const struct good {
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
                      "{\"op\":\"read\",\"props\":[\"readyState\",\"response.bytes\"],\"label\":\"after-abort\"},{\"props\":[\"status\"]}]"},
+    {CLIENT("client xhr\n  watch responseText response.bytes\n  send utf16 hex 0061 D800 dc00\n"), "client.steps",
+     "[{},{\"op\":\"watch\",\"props\":[\"responseText\",\"response.bytes\"]},"
+     "{\"op\":\"send\",\"body\":{\"type\":\"utf16\",\"hex\":\"0061d800dc00\"}}]"},
     {CLIENT("client xhr\n  await loadend count 2\n  await upload.progress(loaded=3)\n  wait 100ms\n"), "client.steps",
      "[{},{\"op\":\"await\",\"event\":{\"type\":\"loadend\"},\"count\":2},"
      "{\"event\":{\"type\":\"upload.progress\",\"props\":{\"loaded\":3}},\"count\":1},{\"op\":\"wait\",\"ms\":100}]"},
@@ -166,6 +169,11 @@ static const struct good {
             "  body #2 size 3\n"),
      "expect", "[{},{\"kind\":\"request-body\",\"op\":\"eq\",\"value\":\"x\"},"
                "{\"op\":\"sha256\",\"value\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"},{\"op\":\"size\",\"value\":3}]"},
+    {EXPSRV("  body POST /b ~ \"name=\\\"a\\\"\\r\\n\"\n  body #2 ~ ^x{{2}}$\n"), "expect",
+     "[{},{\"kind\":\"request-body\",\"op\":\"match\",\"value\":\"name=\\\"a\\\"\\r\\n\"},{\"op\":\"match\",\"value\":\"^x{{2}}$\"}]"},
+    {EXPSRV("  query GET /a = a=1&b=%20\n  query #2 absent\n  query GET /a#2 ~ (^|&)cb=\n"), "expect",
+     "[{},{\"kind\":\"request-query\",\"sel\":{\"method\":\"GET\"},\"op\":\"eq\",\"value\":\"a=1&b=%20\"},"
+     "{\"sel\":{\"index\":2},\"op\":\"absent\"},{\"op\":\"match\",\"value\":\"(^|&)cb=\"}]"},
     {EXPSRV("  closed GET /a by server rst\n  closed #1 by client\n"), "expect",
      "[{},{\"kind\":\"closed\",\"by\":\"server\",\"how\":\"rst\"},{\"by\":\"client\"}]"},
     {EXPSRV("  interval request(GET /a) end(GET /a#2) 1s +- 100ms\n"), "expect.1",
@@ -348,6 +356,10 @@ static const struct bad {
     {CLIENT("client xhr\n  await readystatechange(7)\n"), "5:9: readystatechange takes a readyState, 0 to 4"},
     {HEAD "client websocket\n  new {A}/w\n  close 70000\n" EXP, "6:9: close code 70000 is out of range 0-65535"},
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
+    {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
+    {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
+    {CLIENT("client xhr\n  watch\n"), "5:8: missing properties (write: watch PROP...)"},
+    {CLIENT("client xhr\n  watch 3x\n"), "5:9: a bad property name '3x'"},
     /* expect sections (§6) */
     {HEAD CLI "expect client foo\n  never load\n", "7:15: no client object named 'foo'"},
     {HEAD "client xhr a\n  send\nclient xhr b\n  send\nexpect client\n  never load\n", "8:8: name the object: expect client NAME (the case has 2)"},
