@@ -2,8 +2,8 @@
 
     node:NAME      NAME a ready-made library (builtin, xhr2, xmlhttprequest-ssl, eventsource, ws) or any
                    module: a file path (CommonJS or ESM) or an installed package name (fixtures/node/adapter.js)
-    python:NAME    NAME a ready-made adapter (requests, httpx, aiohttp, websockets) or any importable module
-                   that defines an adapter (fixtures/python/chclient, fixtures/ADAPTERS.md)
+    python:NAME    NAME a ready-made adapter (requests, httpx, aiohttp, websockets), any importable module or a
+                   .py file that defines `Adapter` (fixtures/python/chclient, fixtures/ADAPTERS.md)
     curl           the curl command line (fixtures/python/chclient/libs/curl.py)
 
 Each factory makes a ProcessClient: an adapter process started with `--server URL --run R --concurrency N`
@@ -86,6 +86,10 @@ def node_factory(name: str, spec: str):
 
 
 def python_factory(name: str, spec: str):
+    if spec.endswith(".py") or os.sep in spec:
+        spec = str(Path(spec).resolve())  # a file, taken from where pytest was started
+        if not Path(spec).is_file():
+            raise AdapterError(f"{name}: no such file {spec}")
     argv = [PYTHON, "-m", "chclient", "--lib", spec]
     version = ""
     if spec in PY_LIBS:
