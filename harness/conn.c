@@ -84,8 +84,12 @@ void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
     if (!c->bev || n == 0) return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     evbuffer_add(out, data, n);
-    /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. */
+    /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. A socket
+     * bufferevent freezes the front of its output buffer so that only it drains it; we drain it here, in the
+     * same single-threaded loop, and leave whatever the socket did not take to the bufferevent. */
+    evbuffer_unfreeze(out, 1);
     evbuffer_write(out, bufferevent_getfd(c->bev));
+    evbuffer_freeze(out, 1);
 }
 
 static void drained(struct ch_conn *c)
@@ -146,9 +150,7 @@ void ch_conn_attach(struct ch_conn *c, struct ch_transcript *t)
     if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) return;
     c->trs[c->ntrs++] = t;
     static const char *const names[] = {"A", "B", "C"};
-    ch_transcript_add(t, c->opened_us, "conn-open",
-                      json_pack("{s:I, s:s, s:s}", "conn", (json_int_t)c->id, "origin", names[c->origin], "peer",
-                                c->peer));
+    ch_transcript_conn_open(t, c->opened_us, c->id, names[c->origin], c->peer);
 }
 
 static void record_close(struct ch_conn *c, const char *by, const char *how)
@@ -156,9 +158,7 @@ static void record_close(struct ch_conn *c, const char *by, const char *how)
     if (c->closed_recorded) return;
     c->closed_recorded = 1;
     int64_t now = ch_now_us();
-    for (int i = 0; i < c->ntrs; i++)
-        ch_transcript_add(c->trs[i], now, "conn-close",
-                          json_pack("{s:I, s:s, s:s}", "conn", (json_int_t)c->id, "by", by, "how", how));
+    for (int i = 0; i < c->ntrs; i++) ch_transcript_conn_close(c->trs[i], now, c->id, by, how);
 }
 
 /* ---- ending responses and connections ------------------------------------------------------------------ */

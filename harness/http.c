@@ -102,8 +102,7 @@ static void on_drained(struct ch_conn *c, void *arg)
 {
     struct ch_exec *x = arg;
     enum ch_conn_end end = x->end;
-    ch_transcript_add(x->tok->tr, ch_now_us(), "end",
-                      json_pack("{s:I, s:i}", "conn", (json_int_t)c->id, "req", x->reqno));
+    ch_transcript_end(x->tok->tr, ch_now_us(), c->id, x->reqno);
     ch_exec_free(x);
     ch_conn_finish(c, end); /* may free c */
 }
@@ -166,7 +165,11 @@ static void exec_continue(struct ch_exec *x)
 static int fill_text(struct ch_exec *x, const char *text, size_t n, struct evbuffer *out, char *err)
 {
     size_t len;
-    char *s = ch_tmpl_fill(text, n, x->vars, x->srv->scale, &len, err);
+    if (!memchr(text, '{', n) && !memchr(text, '}', n)) { /* nothing to fill: the common case */
+        evbuffer_add(out, text, n);
+        return 0;
+    }
+    char *s = ch_tmpl_fill(text, n, ch_exec_vars(x), x->srv->scale, &len, err);
     if (!s) return -1;
     evbuffer_add(out, s, len);
     free(s);
@@ -263,14 +266,14 @@ static enum ch_step_result emit_rendered(struct ch_exec *x, struct evbuffer *b, 
 static enum ch_step_result op_header(struct ch_exec *x, const struct ch_step *s)
 {
     char err[CH_ERR_LEN];
-    const json_t *value = json_object_get(s->json, "value");
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s: ", json_string_value(json_object_get(s->json, "name")));
-    int rc = fill_text(x, json_string_value(value), json_string_length(value), b, err);
-    evbuffer_add(b, "\r\n", 2);
-    enum ch_step_result r = emit_rendered(x, rc == 0 ? b : NULL, err);
-    evbuffer_free(b);
-    return r;
+    const json_t *name = json_object_get(s->json, "name"), *value = json_object_get(s->json, "value");
+    /* The line is rendered into the staged bytes directly: header steps are stageable. */
+    struct evbuffer *out = x->trickle_bytes ? x->pending : x->staged;
+    evbuffer_add(out, json_string_value(name), json_string_length(name));
+    evbuffer_add(out, ": ", 2);
+    if (fill_text(x, json_string_value(value), json_string_length(value), out, err) < 0) return fail_mid(x, err);
+    evbuffer_add(out, "\r\n", 2);
+    return CH_STEP_NEXT;
 }
 
 static enum ch_step_result op_raw(struct ch_exec *x, const struct ch_step *s, const char *suffix)
@@ -431,10 +434,26 @@ static int render_bodies(struct ch_exec *x, char *err)
         if (s->def->render(x, s, x->bodies[i], err) < 0) return -1;
         if (s->def->body) total += evbuffer_get_length(x->bodies[i]);
     }
-    char len[32];
-    snprintf(len, sizeof len, "%zu", total);
-    json_object_set_new(x->vars, "body-length", json_string(len));
+    x->body_length = (long long)total;
+    if (x->vars) { /* built while rendering a body: add what is now known */
+        char len[32];
+        snprintf(len, sizeof len, "%zu", total);
+        json_object_set_new(x->vars, "body-length", json_string(len));
+    }
     return 0;
+}
+
+const json_t *ch_exec_vars(struct ch_exec *x)
+{
+    if (!x->vars) {
+        x->vars = request_vars(x->tok, x->req, x->route->uses_req);
+        if (x->body_length >= 0) {
+            char len[32];
+            snprintf(len, sizeof len, "%lld", x->body_length);
+            json_object_set_new(x->vars, "body-length", json_string(len));
+        }
+    }
+    return x->vars;
 }
 
 void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *tok, const struct ch_route *route,
@@ -456,7 +475,7 @@ void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *to
     x->pending = evbuffer_new();
     x->staged = evbuffer_new();
     x->timer = evtimer_new(srv->base, on_timer, x);
-    x->vars = request_vars(tok, c->req, route->uses_req);
+    x->body_length = -1;
     ch_conn_set_gone(c, exec_gone, x);
     if (render_bodies(x, err) < 0) {
         script_error(x, err);

@@ -31,22 +31,12 @@ static void record_request(struct ch_token *t, struct ch_conn *c, struct ch_requ
                            const struct ch_route *route)
 {
     size_t blen = evbuffer_get_length(r->body);
-    const unsigned char *body = blen ? evbuffer_pullup(r->body, -1) : (const unsigned char *)"";
-    char sha[65], version[8];
-    ch_sha256_hex(body, blen, sha);
-    snprintf(version, sizeof version, "%d.%d", r->major, r->minor);
-    json_t *f = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:I}", "conn", (json_int_t)c->id, "n", n,
-                          "method", r->method, "target", r->target, "path", path, "version", version, "headers",
-                          r->headers, "body_size", (json_int_t)blen, "body_sha256", sha, "body_end_us",
-                          (json_int_t)(r->t_end_us - t->t0_us));
-    json_t *preview = json_object();
-    ch_json_set_bytes(preview, body, blen < 65536 ? blen : 65536);
-    json_object_set(f, json_object_get(preview, "text") ? "body_text" : "body_hex",
-                    json_object_get(preview, "text") ? json_object_get(preview, "text") : json_object_get(preview, "hex"));
-    json_decref(preview);
-    if (route) json_object_set_new(f, "route", json_integer(route->line));
-    else json_object_set_new(f, "unmatched", json_true());
-    ch_transcript_add(t->tr, r->t_head_us ? r->t_head_us : r->t_end_us, "request", f);
+    struct ch_transcript_request rec = {
+        .t_us = r->t_head_us ? r->t_head_us : r->t_end_us, .body_end_us = r->t_end_us, .conn = c->id, .n = n,
+        .minor = r->minor, .route = route ? route->line : 0, .method = r->method, .target = r->target,
+        .path = path, .headers = r->headers, .body = blen ? evbuffer_pullup(r->body, -1) : (const void *)"",
+        .body_len = blen};
+    ch_transcript_request(t->tr, &rec);
 }
 
 static void remember_stray(struct ch_server *srv, struct ch_conn *c, struct ch_request *r, const char *why)

@@ -322,7 +322,7 @@ static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
     int event = strcmp(s->def->name, "sse-event") == 0;
     struct evbuffer *b = evbuffer_new();
     json_t *sum = event ? json_pack("{s:I, s:i}", "conn", (json_int_t)x->conn->id, "req", x->reqno) : NULL;
-    if (!b || ch_sse_render(s->json, x->vars, x->srv->scale, b, sum, err) < 0) {
+    if (!b || ch_sse_render(s->json, ch_exec_vars(x), x->srv->scale, b, sum, err) < 0) {
         if (b) evbuffer_free(b);
         json_decref(sum);
         ch_transcript_add(x->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));
