@@ -10,9 +10,11 @@
  * Everything the engine sees and sends is recorded: `ws-handshake`, `ws-frame-in`, `ws-frame-out` and one
  * `ws-close` summary (harness/MODEL.md §2). */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "exec.h"
 #include "transcript.h"
@@ -131,11 +133,26 @@ static void record_in(struct ch_ws *w, const struct ch_ws_event *ev, int ignored
 
 /* ---- output ---------------------------------------------------------------------------------------------- */
 
+/* Writes to the socket directly while the connection's output buffer is empty (the common case: frames are
+ * small), so the bufferevent does not arm and disarm its write event for every frame; what the socket does not
+ * take, or anything written while older bytes wait, goes through ch_conn_write, which keeps the order. */
+static void conn_write(struct ch_conn *c, const unsigned char *p, size_t n)
+{
+    if (c->bev && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        ssize_t k = send(bufferevent_getfd(c->bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k > 0) {
+            p += k;
+            n -= (size_t)k;
+        }
+    }
+    if (n) ch_conn_write(c, p, n);
+}
+
 static void flush(struct ch_ws *w)
 {
     size_t n = evbuffer_get_length(w->out);
     if (!n) return;
-    ch_conn_write(w->conn, evbuffer_pullup(w->out, -1), n);
+    conn_write(w->conn, evbuffer_pullup(w->out, -1), n);
     evbuffer_drain(w->out, n);
 }
 
@@ -598,7 +615,7 @@ static enum ws_rc step_raw(struct ch_ws *w, const struct ch_step *s)
     size_t n = evbuffer_get_length(b);
     if (rc == 0 && n) {
         flush(w);
-        ch_conn_write(w->conn, evbuffer_pullup(b, -1), n);
+        conn_write(w->conn, evbuffer_pullup(b, -1), n);
         ch_transcript_sent(w->tok->tr, ch_now_us(), w->conn->id, w->reqno, evbuffer_pullup(b, -1), n);
     }
     evbuffer_free(b);

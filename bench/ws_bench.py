@@ -1,0 +1,122 @@
+"""WebSocket echo benchmark: `runner serve` (bench/ws_echo.case) beside Node's `ws` (bench/ws_echo_node.js).
+
+    /usr/bin/python3 bench/ws_bench.py [--rounds 5] [--seconds 5] [--conns 32] [--windows 1,16] [--size 16]
+
+The load client is bench/ws_load.c (C, one epoll loop: a Node client saturates before Node's server does,
+notes/setup.md). Both servers run at once, pinned to CPU 0, the client to CPU 1; rounds alternate between the
+servers (noise hits both alike) and the figures are medians with their spread. For each window (messages in
+flight per connection: 1 is ping-pong, latency-bound; 16 keeps the servers busy) it prints one JSON line
+{"measure", "window", "runner", "node", "runner_median", "node_median", "ratio", "target", and each server's
+median CPU microseconds per message — steadier than msgs/s on a busy machine} and asserts nothing.
+The target (issue 3): the runner at least 2× Node's msgs/s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "build" / "bench" / "ws_load"
+RUNNER = Path(os.environ.get("RUNNER", ROOT / "build" / "runner"))
+
+
+def build_client():
+    CLIENT.parent.mkdir(parents=True, exist_ok=True)
+    src = ROOT / "bench" / "ws_load.c"
+    if not CLIENT.exists() or CLIENT.stat().st_mtime < src.stat().st_mtime:
+        subprocess.run(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-o", str(CLIENT), str(src)], check=True)
+
+
+def pinned(cpu: int, argv: list[str]) -> list[str]:
+    return (["taskset", "-c", str(cpu)] if os.cpu_count() and os.cpu_count() > 1 else []) + argv
+
+
+def start_runner():
+    p = subprocess.Popen(pinned(0, [str(RUNNER), "serve", "--cases", str(ROOT / "bench" / "ws_echo.case")]),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    ready = json.loads(p.stdout.readline())
+    base = ready["origins"]["A"].replace("localhost", "127.0.0.1")
+    with urllib.request.urlopen(base + "/_h/program?case=ws/bench/echo", timeout=10) as r:
+        token = json.load(r)["token"]
+    return p, ready["ports"]["A"], f"/c/{token}/echo"
+
+
+def start_node():
+    p = subprocess.Popen(pinned(0, ["node", str(ROOT / "bench" / "ws_echo_node.js"), "0"]), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    return p, json.loads(p.stdout.readline())["port"], "/"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(pid: int, port: int, path: str, args, window: int) -> tuple[float, float]:
+    """One run: (msgs/s, the server's CPU microseconds per message over the whole run, warm-up included)."""
+    c0 = cpu_seconds(pid)
+    out = subprocess.run(pinned(1, [str(CLIENT), "127.0.0.1", str(port), path, "-c", str(args.conns), "-w",
+                                    str(window), "-s", str(args.size), "-d", str(args.seconds), "-W", "1"]),
+                         capture_output=True, text=True, timeout=args.seconds + 60)
+    if out.returncode != 0:
+        sys.exit(f"ws_load failed: {out.stderr.strip()}")
+    r = json.loads(out.stdout)
+    total = r["msgs_per_s"] * (r["seconds"] + 1)  # the warm-up second ran at about the same rate
+    return r["msgs_per_s"], round((cpu_seconds(pid) - c0) * 1e6 / max(total, 1), 2)
+
+
+def spread(xs):
+    return {"min": min(xs), "max": max(xs), "stdev": round(statistics.pstdev(xs))}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--size", type=int, default=16)
+    ap.add_argument("--windows", default="1,16")
+    args = ap.parse_args()
+    build_client()
+    procs = []
+    try:
+        rp, rport, rpath = start_runner()
+        procs.append(rp)
+        np_, nport, npath = start_node()
+        procs.append(np_)
+        for window in [int(w) for w in args.windows.split(",")]:
+            ours, theirs, ocpu, tcpu = [], [], [], []
+            for _ in range(args.rounds):
+                rate, cpu = load(rp.pid, rport, rpath, args, window)
+                ours.append(rate)
+                ocpu.append(cpu)
+                rate, cpu = load(np_.pid, nport, npath, args, window)
+                theirs.append(rate)
+                tcpu.append(cpu)
+            mo, mt = statistics.median(ours), statistics.median(theirs)
+            print(json.dumps({"measure": "ws_echo_msgs_per_s", "conns": args.conns, "window": window,
+                              "size": args.size, "seconds": args.seconds, "runner": ours, "node": theirs,
+                              "runner_median": mo, "node_median": mt, "runner_spread": spread(ours),
+                              "node_spread": spread(theirs), "ratio": round(mo / mt, 2), "target": ">= 2.0",
+                              "runner_cpu_us_per_msg": statistics.median(ocpu),
+                              "node_cpu_us_per_msg": statistics.median(tcpu)}),
+                  flush=True)
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()
