@@ -11,10 +11,13 @@ opens and links.
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from . import timeline
 from .expectations import EXPECTED, STATUSES, UNEXPECTED_FAIL
@@ -24,17 +27,32 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_ORDER = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "CRASH", "NOTRUN", "N/A")
 
 
+class _Loader(jinja2.FileSystemLoader):
+    """Templates without their indentation: it would be a fifth of a big report's bytes."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        return re.sub(r"^[ \t]+", "", source, flags=re.M), filename, uptodate
+
+
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = jinja2.Environment(loader=_Loader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["ms"] = _fmt_ms
     env.filters["slug"] = _slug
     env.filters["clock"] = _clock
+    env.filters["script_json"] = script_json
     return env
 
 
 def render(run: Run, report: dict) -> str:
-    return environment().get_template("index.html.j2").render(**view(run, report))
+    env = environment()
+    v = view(run, report)
+    body = env.get_template("case_body.html.j2")
+    # Each case's body is rendered here but shipped as an HTML string in one inline JSON object and inserted
+    # when the case is opened: a full run's bodies as live HTML take seconds to parse and 300k DOM nodes.
+    v["bodies"] = {k["id"]: body.render(k=k, clients=v["clients"]) for k in v["cases"]}
+    return env.get_template("index.html.j2").render(**v)
 
 
 def write(run: Run, report: dict, path) -> Path:
@@ -110,6 +128,7 @@ def _case(cid: str, per_client: dict, run: Run) -> dict:
     title = meta.get("title") or v0.get("title") or ""
     spec = meta.get("spec") or ([v0["spec"]] if v0.get("spec") else [])
     runs = {c: _client_run(r, meta) for c, r in per_client.items()}
+    check_clients = [c for c in run.clients if c in runs and runs[c]["checks"]]
     text = " ".join([cid, title] + [r.shown.verdict.get("message") or "" for r in per_client.values()]).lower()
     return {
         "id": cid, "title": title, "family": cid.split("/")[0], "spec": spec, "tags": meta.get("tags") or
@@ -118,7 +137,41 @@ def _case(cid: str, per_client: dict, run: Run) -> dict:
         "st": " ".join(f"{c}={r.status}" for c, r in per_client.items()),
         "unx": " ".join(c for c, r in per_client.items() if r.outcome != EXPECTED),
         "open_first": next((c for c, r in per_client.items() if r.status not in ("PASS", "N/A")), None),
+        "check_clients": check_clients, "check_rows": _check_rows(runs, check_clients),
     }
+
+
+MEASURED = ("within", "interval", "count")   # kinds whose observed value says something even when it passed
+
+
+def _check_rows(runs: dict, clients: list) -> list:
+    """One row per check of the case, a cell per client: the rule and expectation are written once (they are
+    the case's), each client's cell holds its status, and where it failed, what it observed and the first
+    difference. Checks are matched across clients by (line, kind, rule, occurrence)."""
+    rows: dict = {}
+    order = []
+    for c in clients:
+        r = runs[c]
+        seen = Counter()
+        for i, ch in enumerate(r["checks"]):
+            base = (ch.get("line"), ch.get("kind"), ch.get("rule"))
+            seen[base] += 1
+            key = base + (seen[base],)
+            if key not in rows:
+                rows[key] = {"line": ch.get("line"), "kind": ch.get("kind"), "rule": ch.get("rule") or "",
+                             "spec": ch.get("spec"), "level": ch.get("level", "must"),
+                             "expected": ch.get("expected", ""), "cells": {}, "bad": False}
+                order.append(key)
+            row = rows[key]
+            status = ch.get("status", "ERROR")
+            show_obs = status != "PASS" or ch.get("kind") in MEASURED
+            row["cells"][c] = {
+                "status": status, "first": i == r["first_bad"],
+                "observed": ch.get("observed", "") if show_obs else "",
+                "detail": ch.get("detail", "") if status != "PASS" else "",
+                "expected": ch.get("expected", "") if ch.get("expected", "") != row["expected"] else ""}
+            row["bad"] = row["bad"] or status != "PASS"
+    return [rows[k] for k in order]
 
 
 def _client_run(r: Result, meta: dict) -> dict:
@@ -167,8 +220,14 @@ def _clock(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
 
 
-def json_compact(x) -> str:
-    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+def script_json(x) -> markupsafe.Markup:
+    """JSON for the inside of a <script type="application/json">: only what could end or confuse the element
+    is escaped (every `</` gets a backslash before its slash, `<!--` becomes a \\u003c escape), not every < > & as Jinja's tojson does
+    (that would inflate HTML strings by a third)."""
+    text = json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return markupsafe.Markup(text)
 
 
 __all__ = ["render", "write", "view", "STATUSES"]

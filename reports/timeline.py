@@ -67,7 +67,7 @@ def build(verdict: dict, objects: list | None = None) -> dict:
         t = float(e.get("t") or 0)
         add({"side": "client", "kind": "event", "own": t, "t": t + off if off is not None else t,
              "label": _event_label(e), "extra": _state_summary(e.get("state")),
-             "title": json.dumps(e.get("state"), ensure_ascii=False)[:2000] if e.get("state") else "",
+             "title": "",
              "obj": e.get("obj"), "hl": bool(diff and diff.get("client_event") == i), "index": i})
     for i, e in enumerate(sev):
         t = float(e.get("t_us") or 0) / 1000.0
@@ -93,8 +93,7 @@ def align_clocks(steps: list, sev: list, objects: list) -> dict:
     req = next((e for e in sev if e.get("type") == "request"), None)
     if req is None:
         return {"aligned": False, "offset_ms": None,
-                "note": "The server received no request, so the client's clock and the server's are not "
-                        "aligned: each lane shows its own clock."}
+                "note": "The server received no request to align on: each lane shows its own clock."}
     anchor = None
     for s in steps:
         op = s.get("op")
@@ -103,8 +102,8 @@ def align_clocks(steps: list, sev: list, objects: list) -> dict:
             break
     if anchor is None:
         return {"aligned": False, "offset_ms": None,
-                "note": "No client step that sends a request was recorded, so the two clocks are not aligned: "
-                        "each lane shows its own clock."}
+                "note": "No client step that sends a request was recorded to align on: each lane shows its own "
+                        "clock."}
     server_ms = float(req["t_us"]) / 1000.0
     client_ms = float(anchor.get("t") or 0)
     off = server_ms - client_ms
@@ -112,13 +111,11 @@ def align_clocks(steps: list, sev: list, objects: list) -> dict:
     if off < 0:
         return {"aligned": False, "offset_ms": None,
                 "note": f"Aligning {what} with the first request would put the client before its token was "
-                        "issued, so the two clocks are not aligned: each lane shows its own clock."}
+                        "issued: each lane shows its own clock."}
     return {"aligned": True, "offset_ms": off,
-            "note": f"One axis, the server's clock (ms since the case's token was issued). The client's own "
-                    f"times (shown in grey) are shifted by +{off:.1f} ms, so that {what}, which started at "
-                    f"client t={client_ms:.1f} ms, meets the first request the server received "
-                    f"({req.get('method')} {req.get('path')}, server t={server_ms:.1f} ms). Client events may "
-                    f"appear later than they happened by that request's travel time."}
+            "note": f"Server time; client times (grey, c …) shifted by +{off:.1f} ms so that {what} at "
+                    f"c {client_ms:.1f} meets the first request the server received ({req.get('method')} "
+                    f"{req.get('path')} at {server_ms:.1f})."}
 
 
 def first_difference(verdict: dict, cev: list, sev: list, objects: list) -> dict | None:
@@ -215,7 +212,8 @@ def _server_label(e: dict):
     conn = e.get("conn")
     title = ""
     if t == "conn-open":
-        return f"conn {conn} opened", f"origin {e.get('origin', '?')}, from {e.get('peer', '?')}", ""
+        before = " — before this case's token: a kept-alive connection reused" if e.get("t_us", 0) < 0 else ""
+        return f"conn {conn} opened", f"origin {e.get('origin', '?')}, from {e.get('peer', '?')}{before}", ""
     if t == "request":
         head = f"→ {e.get('method')} {e.get('target') or e.get('path')} HTTP/{e.get('version', '1.1')}"
         hdrs = e.get("headers") or []
@@ -227,7 +225,7 @@ def _server_label(e: dict):
     if t == "sent":
         body = e.get("text")
         shown = _visible(body) if body is not None else "hex " + (e.get("hex") or "")
-        title = body if body is not None else e.get("hex", "")
+        title = (body if body is not None else e.get("hex", "")) if len(shown) > PREVIEW else ""
         return f"← {e.get('bytes')} B", _clip(shown, PREVIEW), title
     if t == "end":
         return f"response {e.get('req')} complete", f"conn {conn}", ""

@@ -4,6 +4,20 @@
   var $ = function (s, r) { return (r || document).querySelector(s); };
   var $$ = function (s, r) { return Array.prototype.slice.call((r || document).querySelectorAll(s)); };
   var cases = $$("details.case");
+  var bodies = null;
+
+  // A case's body arrives as HTML in #case-bodies (see reports/html.py) and goes in when it is first opened.
+  function fill(d) {
+    var slot = $(".case-body", d);
+    if (!slot || !slot.dataset.lazy) return;
+    if (bodies === null) bodies = JSON.parse($("#case-bodies").textContent);
+    slot.innerHTML = bodies[d.dataset.id] || "<p class=\"hint\">no details recorded</p>";
+    delete slot.dataset.lazy;
+    if (client.value) $$("[data-client]", slot).forEach(function (el) { el.hidden = el.dataset.client !== client.value; });
+  }
+  cases.forEach(function (d) {
+    d.addEventListener("toggle", function () { if (d.open) fill(d); });
+  });
   var family = $("#f-family"), client = $("#f-client"), text = $("#f-text"), unexpected = $("#f-unexpected");
 
   function pairs(d) {
@@ -48,7 +62,7 @@
 
   $("#open-failing").addEventListener("click", function () {
     cases.forEach(function (d) {
-      if (!d.hidden && pairs(d).some(function (p) { return p[1] !== "PASS" && p[1] !== "N/A"; })) d.open = true;
+      if (!d.hidden && pairs(d).some(function (p) { return p[1] !== "PASS" && p[1] !== "N/A"; })) { fill(d); d.open = true; }
     });
   });
   $("#close-all").addEventListener("click", function () { cases.forEach(function (d) { d.open = false; }); });
@@ -60,9 +74,9 @@
     var d = cases.filter(function (x) { return x.dataset.id === id; })[0];
     if (!d) return;
     d.hidden = false;
+    fill(d);
     d.open = true;
-    var bad = $("section.run.notpass", d);
-    (bad || d).scrollIntoView({block: "start"});
+    d.scrollIntoView({block: "start"});
   }
   window.addEventListener("hashchange", openFromHash);
   apply();

@@ -292,7 +292,7 @@ def test_timeline_aligns_on_the_first_request():
     req = next(e for e in v["transcript"]["events"] if e["type"] == "request")
     send = next(s for s in v["observations"]["steps"] if s["op"] == "send")
     assert tl["aligned"] and tl["offset_ms"] == pytest.approx(req["t_us"] / 1000 - send["t"])
-    assert "first request the server received" in tl["note"]
+    assert "meets the first request the server received (GET /empty at" in tl["note"]
     ts = [r["t"] for r in tl["rows"] if r["side"] != "gap"]
     assert ts == sorted(ts)
     hl = [r for r in tl["rows"] if r["hl"]]
@@ -306,7 +306,7 @@ def test_timeline_aligns_on_the_first_request():
 def test_timeline_without_a_request_keeps_two_clocks():
     v = verdict_of("chromium", "xhr/abort/state/unsent")
     tl = timeline.build(v)
-    assert not tl["aligned"] and tl["rows"] == [] and "not aligned" in tl["note"]
+    assert not tl["aligned"] and tl["rows"] == [] and "each lane shows its own clock" in tl["note"]
     assert tl["lanes"]["client"] and tl["diff"] is None
 
 
@@ -329,10 +329,15 @@ def test_html_is_one_offline_file(built):
     for needle in ("<script src", "<link rel=\"stylesheet\"", "<img", "url(", "@import", "fetch(", "xmlhttprequest",
                    "<iframe", "src=\"http"):
         assert needle not in low, needle
-    assert low.count("<script") == 1 and low.count("<style") == 1
-    assert "xhr/events/empty-body" in html and "First difference:" in html
-    assert "Clocks aligned." in html and "Clocks not aligned." in html
-    assert 'href="https://xhr.spec.whatwg.org/#handle-response-end-of-body"' in html
+    assert low.count("<script") == 2 and low.count("<style") == 1     # the page's script, the case bodies (JSON)
+    assert '<script type="application/json" id="case-bodies">' in html
+    blob = html.split('<script type="application/json" id="case-bodies">', 1)[1].split("</script>", 1)[0]
+    bodies = json.loads(blob)
+    assert sorted(bodies) == sorted(model.load(STREAM).cases)
+    body = bodies["xhr/events/empty-body"]
+    assert "First difference:" in body and "Clocks aligned." in body
+    assert 'href="https://xhr.spec.whatwg.org/#handle-response-end-of-body"' in body
+    assert "Clocks not aligned." in bodies["xhr/abort/state/unsent"]
 
 
 # ---- diff --------------------------------------------------------------------------------------------------
@@ -370,3 +375,19 @@ def test_diff_shows_a_changed_expectation(tmp_path, capsys):
     assert diff.main([str(a / "report.json"), str(tmp_path / "nope.json")]) == 2
     d = diff.diff(json.loads((b / "report.json").read_text()), json.loads((a / "report.json").read_text()))
     assert [x["test"] for x in d["clients"]["firefox"]["new"]] == ["xhr/error/reset-mid-body"]
+
+
+def test_page_survives_hostile_text(tmp_path):
+    evs = events()
+    for e in evs:
+        if e["event"] == "verdict" and (e["client"], e["case"]) == FAILING:
+            e["checks"][0]["observed"] = "</script><script>alert(1)</script><!-- \u2028"
+            e["transcript"]["events"].append({"t_us": 99000, "type": "sent", "conn": 1, "bytes": 9,
+                                              "text": "</script>"})
+    write_stream(tmp_path / "events.jsonl", evs)
+    build.build(tmp_path)
+    html = (tmp_path / "index.html").read_text()
+    assert html.lower().count("<script") == 2 and html.lower().count("</script>") == 2
+    blob = html.split('<script type="application/json" id="case-bodies">', 1)[1].split("</script>", 1)[0]
+    body = json.loads(blob)["xhr/events/empty-body"]
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in body

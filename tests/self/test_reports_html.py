@@ -33,8 +33,10 @@ DOM = r"""(() => {
     cases: $$('details.case').map(d => d.dataset.id),
     badOpen: bad ? bad.open : null,
     badStatuses: bad ? $$('summary .cstat', bad).map(text) : null,
-    firstBad: run && text(run.querySelector('tr.first-bad')),
-    firstBadDetail: run && text(run.querySelector('tr.first-bad-detail')),
+    firstBadRow: bad && text(bad.querySelector('table.checks td.first-bad[data-client="chromium"]').closest('tr')),
+    firstBad: bad && text(bad.querySelector('table.checks td.first-bad[data-client="chromium"]')),
+    firefoxSameRow: bad && text(bad.querySelector('table.checks td.first-bad').parentElement.querySelector('td[data-client="firefox"]')),
+    checkHead: bad && $$('table.checks thead th', bad).map(text),
     highlighted: run && $$('table.tl tr.hl', run).map(text),
     alignNote: run && text(run.querySelector('.align-note')),
     serverRows: run ? $$('table.tl tr.server', run).length : 0,
@@ -99,11 +101,15 @@ def test_index_html_renders_matrix_and_failing_detail(chromium, report, tmp_path
     assert sorted(dom["cases"]) == ["xhr/abort/state/unsent", "xhr/error/reset-mid-body", "xhr/events/empty-body",
                                     "xhr/timeout/status-0"]
     assert dom["badOpen"] is True and dom["badStatuses"] == ["FAIL", "PASS"]
-    assert "no body bytes" in dom["firstBad"] and dom["firstBad"].startswith("FAIL 24 events")
-    assert dom["firstBadDetail"].startswith("First difference: at event 4 (t=")
+    assert dom["checkHead"] == ["line", "check", "rule", "expected", "chromium", "firefox"]
+    assert dom["firstBadRow"].startswith("24 events no body bytes")
+    assert dom["firstBad"].startswith("FAIL readystatechange(1) loadstart readystatechange(2) readystatechange(4)")
+    assert "First difference: at event 4 (t=" in dom["firstBad"]
+    assert dom["firefoxSameRow"] == "PASS"
     assert len(dom["highlighted"]) == 1 and "xhr.readystatechange(4)" in dom["highlighted"][0]
     assert "first difference: expected progress(loaded=0" in dom["highlighted"][0]
-    assert dom["alignNote"].startswith("Clocks aligned.") and "first request the server received" in dom["alignNote"]
+    assert dom["alignNote"].startswith("Clocks aligned. Server time; client times (grey, c …) shifted by +")
+    assert "first request the server received (GET /empty at" in dom["alignNote"]
     assert dom["serverRows"] >= 3 and dom["clientRows"] >= 6
     assert dom["verdict"].startswith("✘ 1 unexpected failure")
     assert dom["resources"] == 0                         # nothing fetched: one offline file
