@@ -196,6 +196,8 @@ size_t ch_ws_close_build(unsigned char *out, size_t cap, long code, const void *
 
 /* ---- the reader ------------------------------------------------------------------------------------------- */
 
+#define KEEP_MSG_BUFFER (64u << 10) /* a message buffer larger than this is released once its message is read */
+
 void ch_ws_reader_init(struct ch_ws_reader *r)
 {
     memset(r, 0, sizeof *r);
@@ -318,6 +320,7 @@ enum ch_ws_status ch_ws_read(struct ch_ws_reader *r, const unsigned char *b, siz
 {
     memset(ev, 0, sizeof *ev);
     *size = 0;
+    if (r->msg_len == 0 && r->msg_cap > KEEP_MSG_BUFFER) ch_ws_reader_free(r); /* after a large message */
     enum ch_ws_status st = ch_ws_header_parse(b, n, &ev->h, ev->why);
     if (st == CH_WS_NEED) return CH_WS_NEED;
     if (st == CH_WS_FAIL) {
