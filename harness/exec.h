@@ -29,7 +29,8 @@ struct ch_exec {
     struct evbuffer *pending;  /* bytes waiting to be trickled */
     struct evbuffer **bodies;  /* pre-rendered bytes of body ops, by step index (NULL for others) */
     struct event *timer;
-    json_t *vars;              /* built on first use (ch_exec_vars): the token's vars + req:* + body-length */
+    json_t *local;             /* this request's own placeholder values: body-length, req:* (on first use) */
+    json_t *vars;              /* built on first ch_exec_vars(): a merged copy of the token's and local */
     long long body_length;     /* -1 until the body ops are rendered */
     enum ch_conn_end end;
 };

@@ -10,6 +10,7 @@
 #include "util.h"
 
 static void exec_continue(struct ch_exec *x);
+static const json_t *exec_local(struct ch_exec *x);
 
 /* ---- lifetime ------------------------------------------------------------------------------------------- */
 
@@ -22,6 +23,7 @@ void ch_exec_free(struct ch_exec *x)
         if (x->bodies[i]) evbuffer_free(x->bodies[i]);
     free(x->bodies);
     json_decref(x->vars);
+    json_decref(x->local);
     free(x);
 }
 
@@ -169,7 +171,7 @@ static int fill_text(struct ch_exec *x, const char *text, size_t n, struct evbuf
         evbuffer_add(out, text, n);
         return 0;
     }
-    char *s = ch_tmpl_fill(text, n, ch_exec_vars(x), x->srv->scale, &len, err);
+    char *s = ch_tmpl_fill2(text, n, exec_local(x), x->tok->vars, x->srv->scale, &len, err);
     if (!s) return -1;
     evbuffer_add(out, s, len);
     free(s);
@@ -403,13 +405,11 @@ const struct ch_op_def ch_http_ops[] = {
 
 /* ---- starting ------------------------------------------------------------------------------------------- */
 
-/* The token's vars plus this request's headers as req:<lowercase name> (first occurrence wins); headers only
- * when the route mentions them. */
-static json_t *request_vars(const struct ch_token *tok, const struct ch_request *r, int with_headers)
+/* This request's headers as req:<lowercase name> (first occurrence wins), when the route mentions them. */
+static void add_request_headers(json_t *v, const struct ch_request *r)
 {
-    json_t *v = json_copy(tok->vars), *h;
+    json_t *h;
     size_t i;
-    if (!with_headers) return v;
     json_array_foreach(r->headers, i, h) {
         char key[256];
         const char *name = json_string_value(json_array_get(h, 0));
@@ -418,7 +418,24 @@ static json_t *request_vars(const struct ch_token *tok, const struct ch_request 
             if (key[j] >= 'A' && key[j] <= 'Z') key[j] = (char)(key[j] + 32);
         if (!json_object_get(v, key)) json_object_set(v, key, json_array_get(h, 1));
     }
-    return v;
+}
+
+static void set_body_length(json_t *v, long long n)
+{
+    char len[32];
+    snprintf(len, sizeof len, "%lld", n);
+    json_object_set_new(v, "body-length", json_string(len));
+}
+
+/* The request's own values, built on the first placeholder that needs them. */
+static const json_t *exec_local(struct ch_exec *x)
+{
+    if (!x->local) {
+        x->local = json_object();
+        if (x->route->uses_req) add_request_headers(x->local, x->req);
+        if (x->body_length >= 0) set_body_length(x->local, x->body_length);
+    }
+    return x->local;
 }
 
 /* Renders every body op now, so that {body-length} is known before the head is written. */
@@ -435,23 +452,16 @@ static int render_bodies(struct ch_exec *x, char *err)
         if (s->def->body) total += evbuffer_get_length(x->bodies[i]);
     }
     x->body_length = (long long)total;
-    if (x->vars) { /* built while rendering a body: add what is now known */
-        char len[32];
-        snprintf(len, sizeof len, "%zu", total);
-        json_object_set_new(x->vars, "body-length", json_string(len));
-    }
+    if (x->local) set_body_length(x->local, x->body_length); /* built while rendering a body */
+    if (x->vars) set_body_length(x->vars, x->body_length);
     return 0;
 }
 
 const json_t *ch_exec_vars(struct ch_exec *x)
 {
     if (!x->vars) {
-        x->vars = request_vars(x->tok, x->req, x->route->uses_req);
-        if (x->body_length >= 0) {
-            char len[32];
-            snprintf(len, sizeof len, "%lld", x->body_length);
-            json_object_set_new(x->vars, "body-length", json_string(len));
-        }
+        x->vars = json_copy(x->tok->vars);
+        json_object_update(x->vars, (json_t *)exec_local(x));
     }
     return x->vars;
 }

@@ -101,7 +101,8 @@ int ch_tmpl_check(const char *in, size_t n, const char *context, size_t *offset,
 }
 
 /* Looks up a name: request headers by lowercase name, default "" when absent. */
-static const char *lookup(const json_t *vars, const char *name, char *scratch, size_t scratchlen, double scale)
+static const char *lookup(const json_t *local, const json_t *vars, const char *name, char *scratch,
+                          size_t scratchlen, double scale)
 {
     if (strncmp(name, "ms:", 3) == 0) return ms_value(name, scale, scratch, scratchlen) == 0 ? scratch : NULL;
     if (strncmp(name, "req:", 4) == 0) {
@@ -109,13 +110,21 @@ static const char *lookup(const json_t *vars, const char *name, char *scratch, s
         for (k = 0; name[k] && k + 1 < scratchlen; k++)
             scratch[k] = (char)(k >= 4 && name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
         scratch[k] = '\0';
-        const char *v = json_string_value(json_object_get(vars, scratch));
+        const char *v = json_string_value(json_object_get(local, scratch));
+        if (!v) v = json_string_value(json_object_get(vars, scratch));
         return v ? v : "";
     }
-    return json_string_value(json_object_get(vars, name));
+    const char *v = json_string_value(json_object_get(local, name));
+    return v ? v : json_string_value(json_object_get(vars, name));
 }
 
 char *ch_tmpl_fill(const char *in, size_t n, const json_t *vars, double time_scale, size_t *outlen, char *err)
+{
+    return ch_tmpl_fill2(in, n, NULL, vars, time_scale, outlen, err);
+}
+
+char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t *vars, double time_scale,
+                    size_t *outlen, char *err)
 {
     struct out o = {0};
     char name[NAME_MAX_LEN], scratch[NAME_MAX_LEN + 32];
@@ -133,7 +142,7 @@ char *ch_tmpl_fill(const char *in, size_t n, const json_t *vars, double time_sca
             continue;
         }
         size_t end = scan_name(in, n, i, name);
-        const char *v = end ? lookup(vars, name, scratch, sizeof scratch, time_scale) : NULL;
+        const char *v = end ? lookup(local, vars, name, scratch, sizeof scratch, time_scale) : NULL;
         if (!v) {
             ch_errf(err, end ? "unknown placeholder {%s}" : "an unterminated placeholder", name);
             free(o.p);

@@ -13,6 +13,11 @@
  * an error: NULL is returned with err set. */
 char *ch_tmpl_fill(const char *in, size_t n, const json_t *vars, double time_scale, size_t *outlen, char *err);
 
+/* The same, looking names up in `local` first, then in `vars` (either may be NULL): a request's own values
+ * (body-length, req:*) over its token's, without copying the token's. */
+char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t *vars, double time_scale,
+                    size_t *outlen, char *err);
+
 /* Checks that every placeholder in `in` is one a case may use in `context` ("client", "server" or "expect");
  * the `runner check` side of the same rules. Returns 0, or -1 with err naming the first bad one and
  * *offset its byte offset. */
