@@ -133,7 +133,7 @@ static void script_error(struct ch_exec *x, const char *why)
 static void exec_continue(struct ch_exec *x)
 {
     for (;;) {
-        if (evbuffer_get_length(x->pending) > 0) {
+        if (x->pending && evbuffer_get_length(x->pending) > 0) {
             ch_exec_flush(x);
             drip(x);
             return;
@@ -361,6 +361,7 @@ static enum ch_step_result op_wait(struct ch_exec *x, const struct ch_step *s)
 static enum ch_step_result op_trickle(struct ch_exec *x, const struct ch_step *s)
 {
     x->trickle_bytes = (size_t)json_integer_value(json_object_get(s->json, "bytes"));
+    if (!x->pending) x->pending = evbuffer_new(); /* only trickled replies need it */
     x->trickle_ms = json_integer_value(json_object_get(s->json, "ms"));
     return CH_STEP_NEXT;
 }
@@ -482,7 +483,6 @@ void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *to
     x->route = route;
     x->reqno = reqno;
     x->end = CH_END_KEEP;
-    x->pending = evbuffer_new();
     x->staged = evbuffer_new();
     x->timer = evtimer_new(srv->base, on_timer, x);
     x->body_length = -1;
