@@ -231,7 +231,8 @@ static void record_summary(struct ch_ws *w, const char *tcp)
                                                                         : json_object_get(firstc, "reason_hex"));
     }
     if (w->failed) json_object_set(f, "failed", w->failed);
-    if (w->pc < w->route->nsteps && !w->steps_over) json_object_set_new(f, "steps_left", json_integer((json_int_t)(w->route->nsteps - w->pc)));
+    if (w->pc < w->route->nsteps) /* a failure, an unmet await or the client's leaving cut the steps short */
+        json_object_set_new(f, "steps_left", json_integer((json_int_t)(w->route->nsteps - w->pc)));
     if (w->unrecorded_in || w->unrecorded_out)
         json_object_set_new(f, "unrecorded", json_pack("{s:I, s:I}", "in", (json_int_t)w->unrecorded_in, "out",
                                                        (json_int_t)w->unrecorded_out));
