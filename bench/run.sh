@@ -2,7 +2,7 @@
 # make bench: the harness's own figures beside their references, measured in one run (notes/setup.md,
 # "Measuring speed"). Prints one JSON line per measure and a summary; asserts nothing.
 #
-#   ROUNDS=5 DURATION=5 bench/run.sh [http|wait|idle|all]
+#   ROUNDS=5 DURATION=5 bench/run.sh [http|wait|idle|sse|ws|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNNER=${RUNNER:-build/runner}
@@ -75,6 +75,14 @@ bench_wait() {
   done
 }
 
+bench_sse() {
+  /usr/bin/python3 bench/sse_streams.py -n "${SSE_STREAMS:-10000}" --rounds "${SSE_ROUNDS:-1}" --modes mid,hold,aiohttp
+}
+
+bench_ws() {
+  if [[ -f bench/ws_bench.py ]]; then /usr/bin/python3 bench/ws_bench.py; fi
+}
+
 bench_idle() {
   /usr/bin/python3 bench/idle_rss.py "$RUNNER_PID" 127.0.0.1 "$PORT" 10000 | sed 's/^{/{"measure": "idle_connection_rss", "target_kib": "<= 4", /'
 }
@@ -84,5 +92,7 @@ case "$WHAT" in
   http) bench_http ;;
   wait) bench_wait ;;
   idle) bench_idle ;;
-  all) bench_http; bench_wait; bench_idle ;;
+  sse) bench_sse ;;
+  ws) bench_ws ;;
+  all) bench_http; bench_wait; bench_idle; bench_sse; bench_ws ;;
 esac
