@@ -23,6 +23,7 @@
 
 #define RECORD_FRAMES 1000    /* data/ping/pong frames recorded one by one per direction; Close frames always */
 #define CLOSE_WAIT_MS 5000    /* after the steps, how long (case time) our Close waits for the client's */
+#define OUT_KEEP (64u << 10)  /* an output buffer larger than this is released once written */
 
 static const unsigned char server_key[4] = {0x37, 0xfa, 0x21, 0x3d}; /* RFC 6455 §5.7's example key */
 
@@ -59,7 +60,8 @@ struct ch_ws {
     const char *await_what;     /* NULL, or "message" / "close" / "ping" / "pong" */
     long await_count;
     struct ch_ws_reader rd;
-    struct evbuffer *out;       /* frames being assembled; flushed per step, per input batch */
+    unsigned char *out;         /* frames being assembled; flushed per step, per input batch (no allocation per frame) */
+    size_t out_len, out_cap;
     int batching;
     struct event *step_timer;   /* `wait`, the first run of the steps, resuming after an await */
     struct event *reply_timer;  /* ws-on-close delay */
@@ -150,10 +152,30 @@ static void conn_write(struct ch_conn *c, const unsigned char *p, size_t n)
 
 static void flush(struct ch_ws *w)
 {
-    size_t n = evbuffer_get_length(w->out);
-    if (!n) return;
-    conn_write(w->conn, evbuffer_pullup(w->out, -1), n);
-    evbuffer_drain(w->out, n);
+    if (!w->out_len) return;
+    conn_write(w->conn, w->out, w->out_len);
+    w->out_len = 0;
+    if (w->out_cap > OUT_KEEP) { /* after a large frame: do not keep its buffer */
+        free(w->out);
+        w->out = NULL;
+        w->out_cap = 0;
+    }
+}
+
+/* Room for n more bytes in the output; returns where they go. Aborts only when memory is exhausted. */
+static unsigned char *out_room(struct ch_ws *w, size_t n)
+{
+    if (w->out_len + n > w->out_cap) {
+        size_t cap = w->out_cap ? w->out_cap : 4096;
+        while (cap < w->out_len + n) cap *= 2;
+        unsigned char *grown = realloc(w->out, cap);
+        if (!grown) abort();
+        w->out = grown;
+        w->out_cap = cap;
+    }
+    unsigned char *at = w->out + w->out_len;
+    w->out_len += n;
+    return at;
 }
 
 /* Queues one frame (flushed at once unless an input batch is being answered) and records it. `by` is a step's
@@ -164,14 +186,10 @@ static void send_frame(struct ch_ws *w, struct ch_ws_header *h, const unsigned c
     unsigned char head[CH_WS_MAX_HEADER];
     if (h->masked) memcpy(h->key, server_key, 4);
     size_t hn = ch_ws_header_encode(h, head), n = (size_t)h->len;
-    evbuffer_add(w->out, head, hn);
-    if (h->masked && n) {
-        size_t at = evbuffer_get_length(w->out);
-        evbuffer_add(w->out, payload, n);
-        ch_ws_mask(evbuffer_pullup(w->out, -1) + at, n, h->key, 0);
-    } else if (n) {
-        evbuffer_add(w->out, payload, n);
-    }
+    unsigned char *at = out_room(w, hn + n);
+    memcpy(at, head, hn);
+    if (n) memcpy(at + hn, payload, n);
+    if (h->masked && n) ch_ws_mask(at + hn, n, h->key, 0);
     if (!w->batching) flush(w);
     w->frames_out++;
     if (!worth_recording(&w->frames_out, &w->unrecorded_out, h->opcode)) return;
@@ -244,7 +262,7 @@ static void ws_free(struct ch_ws *w)
     if (w->step_timer) event_free(w->step_timer);
     if (w->reply_timer) event_free(w->reply_timer);
     if (w->linger_timer) event_free(w->linger_timer);
-    if (w->out) evbuffer_free(w->out);
+    free(w->out);
     ch_ws_reader_free(&w->rd);
     json_decref(w->client_close);
     json_decref(w->server_close);
@@ -769,12 +787,11 @@ static struct ch_ws *engine_new(struct ch_exec *x)
     w->route = x->route;
     w->pc = x->pc;
     w->reqno = x->reqno;
-    w->out = evbuffer_new();
     w->step_timer = evtimer_new(x->srv->base, on_step_timer, w);
     w->reply_timer = evtimer_new(x->srv->base, on_reply_timer, w);
     w->linger_timer = evtimer_new(x->srv->base, on_linger, w);
     ch_ws_reader_init(&w->rd);
-    if (!w->out || !w->step_timer || !w->reply_timer || !w->linger_timer) {
+    if (!w->step_timer || !w->reply_timer || !w->linger_timer) {
         w->x = NULL;
         ws_free(w);
         return NULL;
