@@ -137,7 +137,7 @@ static int cmd_judge(int argc, char **argv)
         json_error_t jerr;
         lineno++;
         if (line[strspn(line, " \t\r\n")] == '\0') continue;
-        json_t *rec = json_loads(line, 0, &jerr);
+        json_t *rec = json_loads(line, JSON_ALLOW_NUL, &jerr);
         if (!json_is_object(rec)) {
             /* A truncated last line (a crashed run) is reported and skipped, never fatal. */
             fprintf(stderr, "%s:%ld:%d: not a JSON object: %s\n", optind < argc ? argv[optind] : "-", lineno,
