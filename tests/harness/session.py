@@ -90,8 +90,24 @@ class ClientSession:
         self._stop_client()
         self.restarts += 1
         ids = self._remaining(after)
+        self._release_inflight(ids)
         if ids:
             self._start(ids)
+
+    def _release_inflight(self, ids: list[str]):
+        """Cases the stopped client had been handed (a client may run several at once) but never answered keep
+        the server's in-flight count up, and a `timing` case waits for it to reach 0: cancel their tokens
+        (NOTRUN). They run again, with new tokens, in the next run."""
+        if not self.run:
+            return
+        for case_id in ids:
+            try:
+                v = self.runner.verdict(run=self.run, case=case_id)
+                if v.get("status") == "PENDING" and v.get("issued") and v.get("token"):
+                    self.runner.cancel(v["token"], "NOTRUN", "the client was restarted before it answered; "
+                                       "the case runs again")
+            except RunnerError:
+                continue
 
     def _stop_client(self):
         if self.client:
