@@ -43,7 +43,7 @@ TEST_SRC  := $(sort $(wildcard harness/tests/check_*.c))
 TEST_BIN  := $(TEST_SRC:harness/tests/%.c=$(BUILD)/tests/%)
 RUNNER    := $(BUILD)/runner
 
-.PHONY: all test check-c check-cases pytest run asan fuzz bench clean deps lint
+.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint
 
 all: $(RUNNER) $(TEST_BIN)
 
@@ -75,7 +75,11 @@ check-cases: $(RUNNER)
 pytest: $(RUNNER)
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q $(PYTEST_ARGS)
 
-test: all check-c check-cases pytest
+# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them).
+check-node:
+	$(Q)cd fixtures/node && CH_BROWSERS=none npm test --silent
+
+test: all check-c check-cases check-node pytest
 
 deps:
 	$(Q)scripts/install-deps.sh
