@@ -200,6 +200,9 @@ def case_meta(case: dict) -> dict:
     keys = ("id", "title", "spec", "tags", "needs", "source", "cell", "deadline_ms")
     meta = {k: case[k] for k in keys if k in case}
     meta["objects"] = (case.get("client") or {}).get("objects", [])
+    src = meta.get("source") or {}
+    if str(src.get("file", "")).startswith(str(ROOT) + os.sep):
+        meta["source"] = dict(src, file=os.path.relpath(src["file"], ROOT))
     return meta
 
 
