@@ -5,7 +5,7 @@
 Reads two report.json files (reports/SCHEMA.md; any schema_version-1 report, one client or several) and
 matches results by (client, case). A changed result says what changed: the status (labelled `regression`
 when it went from a pass to anything else, `fixed` the other way), the expected status (an expectations
-file changed), or both. Exit status: 0 no differences, 1 differences, 2 unreadable input (as diff(1)).
+file changed), or both; regressions are listed first. Exit status: 0 no differences, 1 differences, 2 unreadable input (as diff(1)).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from .expectations import PASSING
 
 PASSLIKE = PASSING + ("N/A",)
+LABEL_ORDER = ("regression", "changed", "fixed", "expectation")
 
 
 def load(path) -> dict:
@@ -78,6 +79,7 @@ def diff(a: dict, b: dict, a_path="A", b_path="B") -> dict:
                             "b_known_intermittent": y.get("known_intermittent", []),
                             "a_unexpected": bool(x.get("unexpected")), "b_unexpected": bool(y.get("unexpected")),
                             "b_message": y.get("message") or "", "a_message": x.get("message") or ""})
+        changed.sort(key=lambda x: (LABEL_ORDER.index(x["label"]), x["test"]))   # regressions first
         new = [{"test": k[1], "status": rb[k]["status"], "expected": rb[k].get("expected", "PASS")}
                for k in sorted(set(kb) - set(ka))]
         removed = [{"test": k[1], "status": ra[k]["status"], "expected": ra[k].get("expected", "PASS")}
