@@ -1,4 +1,4 @@
-/* check_http.c — unit tests of harness/http.c and route.c: compiled routes run over a real connection on a
+/* check_http.c — unit tests of harness/http.c (the executor and the HTTP step words): compiled routes run over a real connection on a
  * socketpair; the client side records every byte with its arrival time and how the connection ended. */
 #include <check.h>
 #include <errno.h>
@@ -240,51 +240,6 @@ START_TEST(transcript_records_sent_runs)
 }
 END_TEST
 
-/* Route choice (FORMAT.md §4): exact nth > nth N+ > none; origin > none; method > `*`; path > prefix. */
-static const struct {
-    const char *method, *path;
-    int nth, origin;
-    int expect_line;
-} match_rows[] = {
-    {"GET", "/a", 1, 0, 3}, {"GET", "/a", 2, 0, 1}, {"GET", "/a", 3, 0, 2}, {"GET", "/a", 9, 0, 2},
-    {"GET", "/a", 1, 1, 4}, {"PUT", "/a", 1, 0, 5}, {"PUT", "/abc", 1, 0, 6}, {"GET", "/zzz", 1, 0, 0},
-    {"patch", "/a", 1, 0, 5},
-};
-
-START_TEST(route_choice)
-{
-    char err[CH_ERR_LEN];
-    struct ch_case k;
-    json_t *j = json_loads(
-        "{\"id\":\"m\",\"server\":["
-        "{\"method\":\"GET\",\"path\":\"/a\",\"nth\":2,\"line\":1,\"steps\":[]},"
-        "{\"method\":\"GET\",\"path\":\"/a\",\"nth\":3,\"nth_plus\":true,\"line\":2,\"steps\":[]},"
-        "{\"method\":\"GET\",\"path\":\"/a\",\"line\":3,\"steps\":[]},"
-        "{\"method\":\"GET\",\"path\":\"/a\",\"origin\":\"B\",\"line\":4,\"steps\":[]},"
-        "{\"method\":\"*\",\"path\":\"/a\",\"line\":5,\"steps\":[]},"
-        "{\"method\":\"*\",\"path\":\"/ab\",\"prefix\":true,\"line\":6,\"steps\":[]}]}", 0, NULL);
-    ck_assert_int_eq(ch_case_compile(&k, j, err), 0);
-    const struct ch_route *r = ch_case_match(&k, match_rows[_i].method, match_rows[_i].path, match_rows[_i].origin,
-                                             match_rows[_i].nth);
-    ck_assert_int_eq(r ? r->line : 0, match_rows[_i].expect_line);
-    ch_case_release(&k);
-    json_decref(j);
-}
-END_TEST
-
-START_TEST(unknown_op_is_refused)
-{
-    char err[CH_ERR_LEN];
-    struct ch_case k;
-    json_t *j = json_loads("{\"id\":\"m\",\"server\":[{\"method\":\"GET\",\"path\":\"/a\",\"line\":1,"
-                           "\"steps\":[{\"op\":\"teleport\",\"line\":2}]}]}", 0, NULL);
-    ck_assert_int_eq(ch_case_compile(&k, j, err), -1);
-    ck_assert_str_eq(err, "m: line 2: no engine runs the server step 'teleport'");
-    ch_case_release(&k);
-    json_decref(j);
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("http");
@@ -297,8 +252,6 @@ int main(void)
     tcase_add_test(tc, keep_alive_answers_the_next_request);
     tcase_add_test(tc, echo_describes_the_request);
     tcase_add_test(tc, transcript_records_sent_runs);
-    tcase_add_loop_test(tc, route_choice, 0, sizeof match_rows / sizeof match_rows[0]);
-    tcase_add_test(tc, unknown_op_is_refused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
