@@ -121,14 +121,14 @@ class Expectations:
 
     # -- stale entries ---------------------------------------------------------------------------------------
     def stale(self, results: list[dict], case_ids, clients) -> list[dict]:
-        """Entries that no longer earn their place: no case of this run's case set matches them (`no such
+        """Entries that no longer earn their place: none of `case_ids` (the cases that exist) matches them (`no such
         case`), or every result they governed in this run passed while they expect something else (`now
         passes`). `results` are report results (client, test, status, statuses); `clients` the run's clients."""
         case_ids = list(case_ids)
         out = []
         for e in self.entries:
             if not any(e.matches(c) for c in case_ids):
-                out.append(_stale(e, "no such case", "no case of this run's case set matches it"))
+                out.append(_stale(e, "no such case", "no case in cases/ or the --cases paths matches it"))
                 continue
             if e.status in PASSING:
                 continue
