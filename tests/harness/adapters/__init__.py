@@ -27,7 +27,6 @@ NODE_LIBS = {  # ready-made name -> npm package whose version is reported (None:
     "builtin": None, "xhr2": "xhr2", "xmlhttprequest-ssl": "xmlhttprequest-ssl", "eventsource": "eventsource",
     "ws": "ws",
 }
-PY_LIBS = {"requests": "requests", "httpx": "httpx", "aiohttp": "aiohttp", "websockets": "websockets"}
 
 
 class AdapterError(ValueError):
@@ -63,6 +62,19 @@ def _npm_version(pkg: str) -> str:
         return ""
 
 
+def _check(argv: list[str], name: str, env: dict | None = None) -> dict:
+    """Loads the library once (`--check`) before the run: a module that does not load is a usage error with its
+    message, not a CRASH per case; the answer gives the name and version for the reports."""
+    p = subprocess.run(argv + ["--check"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **(env or {})})
+    if p.returncode != 0:
+        raise AdapterError(f"{name}: the adapter cannot load it: {(p.stderr or p.stdout).strip()[-1500:]}")
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}
+
+
 def node_factory(name: str, spec: str):
     node = shutil.which("node") or "node"
     adapter = str(NODE_DIR / "adapter.js")
@@ -72,13 +84,13 @@ def node_factory(name: str, spec: str):
             raise AdapterError(f"{name}: fixtures/node/node_modules/{pkg} is missing: run scripts/install-deps.sh "
                                "(npm ci in fixtures/node)")
         argv = [node, adapter, "--lib", spec]
-        version = _npm_version(pkg) if pkg else _node_version()
     else:
         path = Path(spec)
         # A relative file path is taken from where pytest was started, not from the adapter's directory.
         mod = str(path.resolve()) if (path.exists() or spec.startswith(".")) else spec
         argv = [node, adapter, "--module", mod]
-        version = ""
+    info = _check(argv, name)
+    version = info.get("version") or (_node_version() if spec == "builtin" else "")
 
     def factory():
         return AdapterClient(name, argv, version=version)
@@ -91,11 +103,8 @@ def python_factory(name: str, spec: str):
         if not Path(spec).is_file():
             raise AdapterError(f"{name}: no such file {spec}")
     argv = [PYTHON, "-m", "chclient", "--lib", spec]
-    version = ""
-    if spec in PY_LIBS:
-        version = subprocess.run([PYTHON, "-c", f"import {PY_LIBS[spec]} as m; print(m.__version__)"],
-                                 capture_output=True, text=True).stdout.strip()
     env = {"PYTHONPATH": os.pathsep.join(p for p in (str(PY_DIR), os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)}
+    version = _check(argv, name, env).get("version", "")
 
     def factory():
         return AdapterClient(name, argv, version=version, env=env)
@@ -103,12 +112,11 @@ def python_factory(name: str, spec: str):
 
 
 def curl_factory(name: str):
-    curl = shutil.which("curl")
-    if not curl:
+    if not shutil.which("curl"):
         raise AdapterError("curl is not on PATH")
-    version = subprocess.run([curl, "--version"], capture_output=True, text=True).stdout.split()[1]
     argv = [PYTHON, "-m", "chclient", "--lib", "curl"]
     env = {"PYTHONPATH": str(PY_DIR)}
+    version = _check(argv, name, env).get("version", "")
 
     def factory():
         return AdapterClient(name, argv, version=version, env=env)
