@@ -147,7 +147,9 @@ void ch_conn_attach(struct ch_conn *c, struct ch_transcript *t)
 {
     for (int i = 0; i < c->ntrs; i++)
         if (c->trs[i] == t) return;
-    if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) return;
+    /* Browsers reuse keep-alive connections across many cases: keep the most recent tokens (older cases
+     * were judged long ago), never drop the newest. */
+    if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) memmove(&c->trs[0], &c->trs[1], (size_t)--c->ntrs * sizeof c->trs[0]);
     c->trs[c->ntrs++] = t;
     static const char *const names[] = {"A", "B", "C"};
     ch_transcript_conn_open(t, c->opened_us, c->id, names[c->origin], c->peer);

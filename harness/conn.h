@@ -90,7 +90,8 @@ struct ch_conn {
     void (*on_input)(struct ch_conn *c, void *arg);
     void *input_arg;
 
-    /* Transcripts of the tokens this connection carried requests for; each gets conn-open/close events. */
+    /* Transcripts of the latest tokens this connection carried requests for (at most CH_CONN_MAX_TRANSCRIPTS,
+     * the oldest forgotten first); each gets conn-open/close events. */
     struct ch_transcript *trs[CH_CONN_MAX_TRANSCRIPTS];
     int ntrs;
     int closed_recorded;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "transcript.h"
 
 struct seen {
     int requests, closed;
@@ -193,6 +194,48 @@ START_TEST(connection_close_is_honoured)
 }
 END_TEST
 
+/* A browser reuses one keep-alive connection for many cases: each token's transcript gets this connection's
+ * open and close, however many tokens came before on it. */
+static struct ch_transcript *trs[12];
+static int ntr;
+
+static void on_dispatch_tokens(struct ch_conn *c, struct ch_request *r, void *arg)
+{
+    ch_conn_attach(c, trs[ntr++]);
+    ch_conn_reply(c, 200, "OK", "text/plain", NULL, "ok", 2);
+}
+
+START_TEST(every_token_on_a_reused_connection_sees_its_close)
+{
+    int sv[2];
+    char buf[4096];
+    ntr = 0;
+    for (int i = 0; i < 12; i++) trs[i] = ch_transcript_new("t", "c", 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    struct event_base *base = event_base_new();
+    struct seen s = {0};
+    struct ch_conn_owner owner = {on_dispatch_tokens, on_closed, &s, 5000};
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(base, sv[0], &sa, sizeof sa, 0, 1, &owner);
+    for (int i = 0; i < 12; i++) {
+        ck_assert_int_eq(write(sv[1], "GET /x HTTP/1.1\r\n\r\n", 19), 19);
+        while (ntr <= i) event_base_loop(base, EVLOOP_ONCE);
+        ck_assert(read(sv[1], buf, sizeof buf) > 0);
+    }
+    close(sv[1]);
+    while (!s.closed) event_base_loop(base, EVLOOP_ONCE);
+    for (int i = 4; i < 12; i++) { /* the last CH_CONN_MAX_TRANSCRIPTS tokens, the newest above all */
+        json_t *j = ch_transcript_json(trs[i]), *ev = json_object_get(j, "events");
+        ck_assert_uint_eq(json_array_size(ev), 2);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "type")), "conn-close");
+        json_decref(j);
+    }
+    for (int i = 0; i < 12; i++) ch_transcript_free(trs[i]);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("conn");
@@ -206,6 +249,7 @@ int main(void)
     tcase_add_test(tc, too_many_headers_get_431);
     tcase_add_test(tc, half_closed_client_still_answered);
     tcase_add_test(tc, connection_close_is_honoured);
+    tcase_add_test(tc, every_token_on_a_reused_connection_sees_its_close);
     suite_add_tcase(suite, tc);
     SRunner *sr = srunner_create(suite);
     srunner_run_all(sr, CK_ENV);
