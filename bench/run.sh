@@ -48,8 +48,27 @@ CONF
   sleep 0.5
 }
 
-wrk_rps() { # URL -> requests/s
-  taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'
+wrk_rps() { # URL [LUA] -> requests/s
+  taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" ${2:+-s "$2"} "$1" | awk '/Requests\/sec/ {print $2}'
+}
+
+# Every request the runner answers is recorded in its token's transcript, and a transcript stops recording at
+# 20,000 events: so the load rotates over many tokens, as a real run does, and every request is recorded.
+token_rotation() { # N -> a wrk Lua script
+  local lua="$TMP/tokens.lua"
+  /usr/bin/python3 - "$PORT" "$1" "$lua" <<'PY'
+import http.client, json, sys
+port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port)
+paths = []
+for _ in range(n):
+    c.request("GET", "/_h/program?case=http/bench/hello")
+    paths.append("/c/%s/hello" % json.loads(c.getresponse().read())["token"])
+with open(out, "w") as f:
+    f.write("local paths = {\n" + "".join('  "%s",\n' % p for p in paths) + "}\n")
+    f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n")
+PY
+  echo "$lua"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f", m}'; }
@@ -57,9 +76,10 @@ median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 bench_http() {
   NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
   start_nginx
-  local ours=() theirs=()
+  local ours=() theirs=() lua
+  lua=$(token_rotation "${TOKENS:-2000}")
   for r in $(seq "$ROUNDS"); do  # interleaved rounds: noise hits both alike
-    ours+=("$(wrk_rps "http://127.0.0.1:$PORT/c/$TOKEN/hello")")
+    ours+=("$(wrk_rps "http://127.0.0.1:$PORT/" "$lua")")
     theirs+=("$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")")
   done
   local mo mt
