@@ -79,6 +79,7 @@ struct ch_conn {
     int64_t opened_us;
     struct ch_request *req; /* the request being parsed or answered (owned) */
     int nreq;               /* requests completed on this connection */
+    void *tag;              /* the owner's note on the last request (the server: its token) */
 
     /* The responder currently writing, told if the connection goes away under it. */
     void (*on_gone)(void *arg);

@@ -101,6 +101,7 @@ void ch_token_free(struct ch_token *t)
     json_decref(t->counts);
     json_decref(t->observations);
     json_decref(t->verdict);
+    json_decref(t->judged);
     free(t);
 }
 
@@ -176,7 +177,7 @@ static json_t *verdict_out(struct ch_server *srv, struct ch_token *t, int full)
     json_t *v = json_deep_copy(t->verdict);
     if (full) {
         json_object_set_new(v, "observations", t->observations ? json_incref(t->observations) : json_null());
-        json_object_set_new(v, "transcript", ch_transcript_json(t->tr));
+        json_object_set_new(v, "transcript", t->judged ? json_incref(t->judged) : ch_transcript_json(t->tr));
         json_object_set(v, "vars", t->vars);
     }
     return v;
@@ -193,6 +194,8 @@ static void set_verdict(struct ch_server *srv, struct ch_token *t, json_t *verdi
         srv->inflight--;
     }
     if (srv->timing == t) srv->timing = NULL;
+    if (!t->judged) t->judged = ch_transcript_json(t->tr); /* a cancelled case: as it stood then */
+    ch_server_release_token(srv, t);
     for (struct ch_waiter *w = srv->waiters, *next; w; w = next) {
         next = w->next;
         if (w->kind == CH_WAIT_VERDICT && w->token == t) waiter_reply(w, verdict_out(srv, t, w->full));
@@ -440,7 +443,7 @@ static void ep_result(struct ctx *x)
     t->observations = obs;
     json_t *tr = ch_transcript_json(t->tr);
     json_t *v = ch_judge(t->kase->json, obs, tr, t->vars, x->srv->scale);
-    json_decref(tr);
+    t->judged = tr;
     const char *client = t->run ? t->run->client : json_string_value(json_object_get(json_object_get(obs, "client"), "name"));
     json_object_set_new(v, "token", json_string(t->id));
     json_object_set_new(v, "client", client ? json_string(client) : json_null());

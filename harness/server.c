@@ -76,6 +76,7 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     size_t pl = strcspn(p + tl, "?");
     snprintf(path, sizeof path, "%.*s", (int)pl, pl ? p + tl : "/");
     ch_conn_attach(c, t->tr);
+    c->tag = t;
     snprintf(key, sizeof key, "%s %s", r->method, path);
     int nth = (int)json_integer_value(json_object_get(t->counts, key)) + 1;
     json_object_set_new(t->counts, key, json_integer(nth));
@@ -93,6 +94,7 @@ unknown:
 static void on_request(struct ch_conn *c, struct ch_request *r, void *arg)
 {
     struct ch_server *srv = arg;
+    c->tag = NULL; /* set again below only for a case's request: a keep-alive connection moves on */
     if (strncmp(r->target, "/_h/", 4) == 0) {
         ch_control_dispatch(srv, c, r);
     } else if (strncmp(r->target, "/c/", 3) == 0) {
@@ -122,6 +124,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         char key[32];
         snprintf(key, sizeof key, "%llu", (unsigned long long)c->id);
         ch_map_set(srv->conns, key, c);
+    }
+}
+
+void ch_server_release_token(struct ch_server *srv, struct ch_token *t)
+{
+    size_t pos = 0;
+    struct ch_conn *c;
+    while ((c = ch_map_next(srv->conns, &pos, NULL))) {
+        int busy = c->state == CH_CONN_HOLDING || c->state == CH_CONN_RESPONDING || c->state == CH_CONN_UPGRADED;
+        if (c->tag != t || !busy) continue;
+        ch_conn_close(c, "case-over"); /* removes itself from the map: walk it again */
+        pos = 0;
     }
 }
 

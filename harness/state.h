@@ -73,6 +73,7 @@ struct ch_token {
     int nreq;
     int inflight;        /* counted in the server's in-flight total until its verdict */
     json_t *observations, *verdict;
+    json_t *judged;      /* the transcript as the judge saw it (what a full verdict returns, for re-judging) */
 };
 
 struct ch_run {
@@ -137,6 +138,10 @@ const struct ch_op_def *ch_op_find(const char *name);
 /* http.c: runs the matched route for a request on a connection. */
 void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *tok, const struct ch_route *route,
                    int reqno);
+
+/* server.c: a case is over (its verdict is in): close the connections still held or streaming for it, so
+ * that nothing a case left open (a `hold`, an endless stream, a socket a browser keeps) reaches the next. */
+void ch_server_release_token(struct ch_server *srv, struct ch_token *t);
 
 /* control.c */
 void ch_control_dispatch(struct ch_server *srv, struct ch_conn *c, struct ch_request *req);

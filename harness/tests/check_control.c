@@ -45,6 +45,7 @@ static void setup(struct rig *g)
     g->srv.case_by_id = ch_map_new();
     g->srv.tokens = ch_map_new();
     g->srv.runs = ch_map_new();
+    g->srv.conns = ch_map_new();
     g->srv.stray = json_array();
     g->srv.cases_json = json_pack("[o]", json_loads(CASE_JSON, 0, NULL));
     g->srv.ncases = 1;
@@ -70,6 +71,7 @@ static void teardown_rig(struct rig *g)
     ch_map_free(g->srv.case_by_id);
     ch_map_free(g->srv.tokens);
     ch_map_free(g->srv.runs);
+    ch_map_free(g->srv.conns);
     json_decref(g->srv.cases_json);
     json_decref(g->srv.stray);
     event_base_free(g->srv.base);

@@ -107,6 +107,25 @@ def test_unmatched_request_is_404_and_recorded(runner):
     assert req["unmatched"] is True
 
 
+def test_a_finished_case_releases_what_it_held(runner):
+    """A complete keep-alive reply followed by `hold`: a browser may keep that connection for its next request,
+    which would never be answered. Once the case's verdict is in, the server closes what the case still holds."""
+    t = token_for(runner)
+    s = rawhttp.connect(runner.base)
+    t0 = time.monotonic()
+    s.sendall(f"GET /c/{t}/held HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    ex = rawhttp.read_all(s, t0, timeout=0.5)
+    assert ex.data == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" and ex.end is None  # held open
+    runner.post_result(t, {"token": t, "events": [], "final": {"xhr": {"status": 599}}})
+    ex = rawhttp.read_all(s, t0, timeout=3)
+    assert ex.end == "fin"
+    s.close()
+    judged = runner.verdict(token=t, full=True)["transcript"]["events"]
+    assert not [e for e in judged if e["type"] == "conn-close"], "the judged transcript is as it was judged"
+    live = runner.transcript(t)["events"]
+    assert [(e["by"], e["how"]) for e in live if e["type"] == "conn-close"] == [("server", "case-over")]
+
+
 def test_program_fills_placeholders_and_scales(runner):
     p = runner.program("http/selftest/program")
     assert p["page"] == runner.origins["B"]
