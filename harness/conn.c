@@ -83,13 +83,18 @@ void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
 {
     if (!c->bev || n == 0) return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, data, n);
-    /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. A socket
-     * bufferevent freezes the front of its output buffer so that only it drains it; we drain it here, in the
-     * same single-threaded loop, and leave whatever the socket did not take to the bufferevent. */
-    evbuffer_unfreeze(out, 1);
-    evbuffer_write(out, bufferevent_getfd(c->bev));
-    evbuffer_freeze(out, 1);
+    /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. When
+     * nothing is queued the bytes go straight to the socket, so the bufferevent never arms (and disarms) its
+     * write event; only what the socket does not take is left to it. An error is left to the bufferevent to
+     * find and report. */
+    if (evbuffer_get_length(out) == 0) {
+        ssize_t k = send(bufferevent_getfd(c->bev), data, n, MSG_NOSIGNAL);
+        if (k > 0) {
+            data = (const char *)data + k;
+            n -= (size_t)k;
+        }
+    }
+    if (n) evbuffer_add(out, data, n);
 }
 
 static void drained(struct ch_conn *c)
