@@ -363,6 +363,33 @@ static json_t *header_value(const struct ch_jctx *cx, struct ch_jcheck *c, const
     return v;
 }
 
+/* How one selected request is judged: the expectation's op and its expected value (NULL for absent/present). */
+typedef enum ch_jstatus (*req_judge_fn)(struct ch_jcheck *c, const json_t *req, const char *op, const json_t *want);
+
+/* Judges the request the expectation's selector picks: a selector that picks none fails, one that cannot be
+ * read is an error. Takes `want` (may be NULL). */
+static enum ch_jstatus judge_selected(const struct ch_jctx *cx, struct ch_jcheck *c, const char *op, json_t *want,
+                                      req_judge_fn judge)
+{
+    struct reqs r;
+    struct sel s;
+    enum ch_jstatus st = CH_J_ERROR;
+    if (collect_requests(cx, &r) < 0) {
+        json_decref(want);
+        return ch_jerror(c, "out of memory");
+    }
+    long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
+    if (i >= 0) st = (size_t)i < r.n ? judge(c, r.v[i], op, want) : CH_J_FAIL;
+    json_decref(want);
+    reqs_free(&r);
+    return st;
+}
+
+static enum ch_jstatus header_judge_named(struct ch_jcheck *c, const json_t *req, const char *op, const json_t *want)
+{
+    return header_judge(c, req, op, json_object_get(c->exp, "name"), want);
+}
+
 enum ch_jstatus ch_jcheck_request_header(const struct ch_jctx *cx, struct ch_jcheck *c)
 {
     const json_t *name = json_object_get(c->exp, "name");
@@ -373,19 +400,7 @@ enum ch_jstatus ch_jcheck_request_header(const struct ch_jctx *cx, struct ch_jch
     json_t *value = NULL;
     if ((!strcmp(op, "eq") || !strcmp(op, "match")) && !(value = header_value(cx, c, op))) return CH_J_ERROR;
     render_expected_header(&c->expected, op, name, value);
-    struct reqs r;
-    struct sel s;
-    enum ch_jstatus st = CH_J_FAIL;
-    if (collect_requests(cx, &r) < 0) {
-        json_decref(value);
-        return ch_jerror(c, "out of memory");
-    }
-    long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
-    if (i < 0) st = CH_J_ERROR;
-    else if ((size_t)i < r.n) st = header_judge(c, r.v[i], op, name, value);
-    json_decref(value);
-    reqs_free(&r);
-    return st;
+    return judge_selected(cx, c, op, value, header_judge_named);
 }
 
 /* ---- request-body ---- */
@@ -494,18 +509,7 @@ enum ch_jstatus ch_jcheck_request_body(const struct ch_jctx *cx, struct ch_jchec
     json_t *want = body_want(cx, c, op);
     if (!want) return CH_J_ERROR;
     render_body_want(&c->expected, op, want);
-    struct reqs r;
-    struct sel s;
-    enum ch_jstatus st = CH_J_ERROR;
-    if (collect_requests(cx, &r) < 0) {
-        json_decref(want);
-        return ch_jerror(c, "out of memory");
-    }
-    long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
-    if (i >= 0) st = (size_t)i < r.n ? body_judge(c, r.v[i], op, want) : CH_J_FAIL;
-    json_decref(want);
-    reqs_free(&r);
-    return st;
+    return judge_selected(cx, c, op, want, body_judge);
 }
 
 /* ---- request-query ---- */
@@ -565,18 +569,7 @@ enum ch_jstatus ch_jcheck_request_query(const struct ch_jctx *cx, struct ch_jche
         ch_text_puts(&c->expected, !strcmp(op, "eq") ? "?" : "a query ~ ");
         ch_text_raw(&c->expected, json_string_value(want), json_string_length(want), 4 * CH_VALUE_SHOWN);
     }
-    struct reqs r;
-    struct sel s;
-    enum ch_jstatus st = CH_J_ERROR;
-    if (collect_requests(cx, &r) < 0) {
-        json_decref(want);
-        return ch_jerror(c, "out of memory");
-    }
-    long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
-    if (i >= 0) st = (size_t)i < r.n ? query_judge(c, r.v[i], op, want) : CH_J_FAIL;
-    json_decref(want);
-    reqs_free(&r);
-    return st;
+    return judge_selected(cx, c, op, want, query_judge);
 }
 
 /* ---- closed, interval ---- */
