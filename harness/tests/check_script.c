@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "script.h"
+#include "json_fragment.h"
 
 /* Building blocks: HEAD is lines 1-3, CLI three lines, EXP two lines. */
 #define HEAD "case xhr/t\ntitle T\nspec https://x.test/#a\n"
@@ -189,36 +190,6 @@ static const struct good {
      "  close\nclient xhr\n  send\nexpect client\n  never load\n",
      "", "{\"id\":\"xhr/m/a\",\"title\":\"A$\",\"tags\":[],\"server\":[]}"},
 };
-
-/* Walks a dotted path ("server.0.steps.1"; "" is the whole value). */
-static json_t *walk(json_t *v, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
-        v = json_is_array(v) ? json_array_get(v, strtoul(part, NULL, 10)) : json_object_get(v, part);
-    return v;
-}
-
-/* Whether `want` is a subset of `got`: objects key by key, arrays element by element (same length). */
-static int subset(const json_t *want, const json_t *got)
-{
-    if (json_is_object(want)) {
-        const char *k;
-        json_t *v;
-        if (!json_is_object(got)) return 0;
-        json_object_foreach((json_t *)want, k, v)
-            if (!subset(v, json_object_get(got, k))) return 0;
-        return 1;
-    }
-    if (json_is_array(want)) {
-        if (!json_is_array(got) || json_array_size(got) != json_array_size(want)) return 0;
-        for (size_t i = 0; i < json_array_size(want); i++)
-            if (!subset(json_array_get(want, i), json_array_get(got, i))) return 0;
-        return 1;
-    }
-    return json_equal(want, got);
-}
 
 /* The parser's errors, one a line, "line:col: message [cell C]". */
 static void error_text(const json_t *errs, char *out, size_t n)

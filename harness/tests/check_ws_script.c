@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "script.h"
+#include "json_fragment.h"
 
 #define HEAD "case ws/t\ntitle T\nspec https://x.test/#a\n"
 #define CLI "client websocket\n  new ws://{host-A}/c/{token}/x\n  await open\n"
@@ -83,34 +84,6 @@ static const struct {
     {EXPSRV("  ws-close GET /x colour=red\n"),
      "12:19: 'colour' is not a field of the ws-close summary (first, code, reason, clean, handshake_completed, client.code, ...)"},
 };
-
-static json_t *walk(json_t *v, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
-        v = json_is_array(v) ? json_array_get(v, strtoul(part, NULL, 10)) : json_object_get(v, part);
-    return v;
-}
-
-static int subset(const json_t *want, const json_t *got)
-{
-    if (json_is_object(want)) {
-        const char *k;
-        json_t *v;
-        if (!json_is_object(got)) return 0;
-        json_object_foreach((json_t *)want, k, v)
-            if (!subset(v, json_object_get(got, k))) return 0;
-        return 1;
-    }
-    if (json_is_array(want)) {
-        if (!json_is_array(got) || json_array_size(got) != json_array_size(want)) return 0;
-        for (size_t i = 0; i < json_array_size(want); i++)
-            if (!subset(json_array_get(want, i), json_array_get(got, i))) return 0;
-        return 1;
-    }
-    return json_equal(want, got);
-}
 
 static void first_error(const json_t *errs, char *out, size_t n)
 {
