@@ -63,7 +63,7 @@ user_pref("network.proxy.ssl", "127.0.0.1");
 user_pref("network.proxy.ssl_port", 9);
 """
 
-_EVENTS = ["log.entryAdded", "browsingContext.navigationCommitted",
+_EVENTS = ["log.entryAdded", "browsingContext.navigationStarted", "browsingContext.navigationCommitted",
            "browsingContext.navigationFailed", "browsingContext.contextDestroyed"]
 
 
@@ -80,6 +80,7 @@ class Firefox(base.Browser):
         self._context = None
         self._gone = None
         self._navigations = {}                 # navigation id -> ("committed" | "failed", url)
+        self._started = []                     # (navigation id, url) of navigationStarted, our context
         self._nav_cond = threading.Condition()
         t0 = time.monotonic()
         try:
@@ -115,9 +116,17 @@ class Firefox(base.Browser):
             raise base.BrowserGone(f"firefox: {exc}") from None
         except RpcTimeout as exc:
             raise base.CallTimeout(f"firefox: {exc}") from None
-        if reply.get("type") == "error":
-            raise _BidiError(method, reply.get("error"), reply.get("message", ""))
-        return reply.get("result", {})
+        return _result(method, reply)
+
+    def _reply_result(self, reply_future, message_name):
+        """The result of a done reply Future of send_call (errors as _bidi raises them)."""
+        try:
+            reply = reply_future.result(0)
+        except RpcClosed as exc:
+            raise base.BrowserGone(f"firefox: {exc}") from None
+        except Exception as exc:  # cancelled: the connection closed
+            raise base.BrowserGone(f"firefox: {message_name}: {exc!r}") from None
+        return _result(message_name, reply)
 
     def _on_event(self, msg):
         method = msg.get("method")
@@ -131,6 +140,11 @@ class Firefox(base.Browser):
                     frame = params["stackTrace"]["callFrames"][0]
                     text += f" ({frame.get('url')}:{frame.get('lineNumber')})"
                 self._add_console(f"{label}: {text}")
+        elif method == "browsingContext.navigationStarted":
+            if params.get("context") == self._context and params.get("navigation"):
+                with self._nav_cond:
+                    self._started.append((params["navigation"], params.get("url", "")))
+                    self._nav_cond.notify_all()
         elif method in ("browsingContext.navigationCommitted", "browsingContext.navigationFailed"):
             if params.get("context") == self._context and params.get("url", "").startswith("about:tabcrashed"):
                 # A crashed content process shows as a commit of the crash page.
@@ -152,28 +166,63 @@ class Firefox(base.Browser):
 
         (This BiDi knows only none / interactive / complete; "none" plus the
         commit event gives the same point as CDP's Page.navigate.)
+
+        The navigation is known by the command's reply or, if that comes first,
+        by a navigationStarted event for ``url`` in our context: Firefox 153
+        sometimes never answers the command when the navigation ends on an
+        error page at once (seen with a refused port after a page with frames;
+        navigationStarted and navigationCommitted of about:neterror did come).
         """
         self._check()
         deadline = time.monotonic() + timeout
-        try:
-            result = self._bidi("browsingContext.navigate",
-                                {"context": self._context, "url": url, "wait": "none"}, timeout)
-        except _BidiError as exc:
-            raise base.NavigationError(f"firefox: {url}: {exc.message}") from None
-        nav = result.get("navigation")
-        if nav is None:        # same-document (fragment) navigation: nothing to wait for
-            return
+        message = {"method": "browsingContext.navigate",
+                   "params": {"context": self._context, "url": url, "wait": "none"}}
         with self._nav_cond:
-            while nav not in self._navigations:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise base.CallTimeout(f"firefox: {url} not committed within {timeout} s")
-                if self._gone or self._conn.closed:
-                    raise base.BrowserGone(f"firefox: {self._gone or self._conn.close_reason}")
-                self._nav_cond.wait(min(remaining, 0.2))
-            state, committed_url = self._navigations.pop(nav)
+            self._started.clear()
+        try:
+            reply = self._conn.send_call(message, timeout)
+        except RpcClosed as exc:
+            raise base.BrowserGone(f"firefox: {exc}") from None
+        except RpcTimeout as exc:
+            raise base.CallTimeout(f"firefox: {exc}") from None
+        try:
+            nav = self._navigation_of(reply, url, deadline, timeout)
+            if nav is None:    # same-document (fragment) navigation: nothing to wait for
+                return
+            state, committed_url = self._wait_navigation(nav, url, deadline, timeout)
+        finally:
+            reply.cancel()     # a late reply is of no use now
         if state == "failed" or committed_url.startswith("about:neterror"):
             raise base.NavigationError(f"firefox: {url}: navigation failed ({committed_url})")
+
+    def _navigation_of(self, reply, url, deadline, timeout):
+        """The navigation id of our navigate command: from its reply or its navigationStarted."""
+        with self._nav_cond:
+            while not reply.done():
+                for nav, started_url in self._started:
+                    if _same_url(started_url, url):
+                        return nav
+                self._wait_nav(url, deadline, timeout)
+        try:
+            result = self._reply_result(reply, message_name="browsingContext.navigate")
+        except _BidiError as exc:
+            raise base.NavigationError(f"firefox: {url}: {exc.message}") from None
+        return result.get("navigation")
+
+    def _wait_navigation(self, nav, url, deadline, timeout):
+        with self._nav_cond:
+            while nav not in self._navigations:
+                self._wait_nav(url, deadline, timeout)
+            return self._navigations.pop(nav)
+
+    def _wait_nav(self, url, deadline, timeout):
+        """One wait on _nav_cond (held) of at most 0.2 s; raises once the time is up or the browser gone."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise base.CallTimeout(f"firefox: {url} not committed within {timeout} s")
+        if self._gone or self._conn.closed:
+            raise base.BrowserGone(f"firefox: {self._gone or self._conn.close_reason}")
+        self._nav_cond.wait(min(remaining, 0.2))
 
     def evaluate(self, js, timeout=30.0):
         self._check()
@@ -215,3 +264,14 @@ class _BidiError(base.ProtocolError):
     def __init__(self, method, error, message):
         self.method, self.error, self.message = method, error, message
         super().__init__(f"{method}: {error}: {message}")
+
+
+def _result(method, reply):
+    if reply.get("type") == "error":
+        raise _BidiError(method, reply.get("error"), reply.get("message", ""))
+    return reply.get("result", {})
+
+
+def _same_url(seen, asked):
+    """Whether an event's URL is the one navigate() was given (Firefox may add the root "/")."""
+    return seen == asked or seen == asked + "/"

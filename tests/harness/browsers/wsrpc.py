@@ -147,28 +147,56 @@ class RpcConnection:
         Raises RpcClosed if the connection is or becomes closed, RpcTimeout if no
         reply arrives within ``timeout`` s.
         """
+        reply = self.send_call(message, timeout)
+        try:
+            return self.reply_of(reply, message, timeout)
+        finally:
+            reply.cancel()
+
+    def send_call(self, message, timeout=30.0):
+        """Send ``message`` and return the Future of its reply without waiting for it.
+
+        The Future is forgotten once it is done or cancelled (cancel it when the
+        reply no longer matters). Raises RpcClosed if the connection is closed,
+        RpcTimeout if the message could not be sent within ``timeout`` s.
+        """
         if self.closed:
             raise RpcClosed(f"{self.name}: connection closed ({self.close_reason})")
         msg_id = next(self._ids)
         fut = concurrent.futures.Future()
         with self._pending_lock:
             self._pending[msg_id] = fut
+        fut.add_done_callback(lambda _f: self._forget(msg_id))
         coro = self._send(json.dumps(dict(message, id=msg_id)))
         try:
-            try:
-                sent = asyncio.run_coroutine_threadsafe(coro, self._loop)
-            except RuntimeError as exc:   # the loop has already stopped
-                coro.close()
-                raise RpcClosed(f"{self.name}: connection closed ({exc})") from None
+            sent = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        except RuntimeError as exc:   # the loop has already stopped
+            coro.close()
+            fut.cancel()
+            raise RpcClosed(f"{self.name}: connection closed ({exc})") from None
+        try:
             sent.result(timeout)
+        except concurrent.futures.CancelledError:
+            fut.cancel()
+            raise RpcClosed(f"{self.name}: connection closed ({self.close_reason})") from None
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            raise RpcTimeout(f"{self.name}: could not send {message.get('method')} "
+                             f"within {timeout} s") from None
+        return fut
+
+    def reply_of(self, fut, message, timeout):
+        """Wait up to ``timeout`` s for the reply Future of ``send_call``."""
+        try:
             return fut.result(timeout)
         except concurrent.futures.CancelledError:
             raise RpcClosed(f"{self.name}: connection closed ({self.close_reason})") from None
         except concurrent.futures.TimeoutError:
             raise RpcTimeout(f"{self.name}: no reply to {message.get('method')} within {timeout} s") from None
-        finally:
-            with self._pending_lock:
-                self._pending.pop(msg_id, None)
+
+    def _forget(self, msg_id):
+        with self._pending_lock:
+            self._pending.pop(msg_id, None)
 
     def post(self, message):
         """Send ``message`` without waiting for (or keeping) its reply.
