@@ -179,6 +179,13 @@ static int check_transcript(const json_t *tr, struct ch_jctx *cx, char *err)
     if (events && !json_is_array(events)) return ch_errf(err, "malformed transcript: \"events\" is not an array");
     if (json_array_size(events) > CH_JUDGE_MAX_TRANSCRIPT)
         return ch_errf(err, "malformed transcript: more than %d events", CH_JUDGE_MAX_TRANSCRIPT);
+    /* The server stops recording past its limit and counts what it dropped (transcript.h): a check on what
+     * the client sent, or did not send, cannot be judged on part of it. */
+    const json_t *dropped = json_object_get(tr, "dropped");
+    if (dropped && !json_is_integer(dropped)) return ch_errf(err, "malformed transcript: \"dropped\" is not an integer");
+    if (json_integer_value(dropped) > 0)
+        return ch_errf(err, "transcript incomplete: the server dropped %" JSON_INTEGER_FORMAT " events past its "
+                       "limit, so no verdict can rest on it", json_integer_value(dropped));
     char why[CH_ERR_LEN];
     for (size_t i = 0; i < json_array_size(events); i++)
         if (check_transcript_event(json_array_get(events, i), i, why) < 0)

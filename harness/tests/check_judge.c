@@ -237,6 +237,11 @@ static const struct row {
     {"transcript request without method", "[]", OBS_TIMEOUT, "{'events':[{'t_us':1,'type':'request','conn':1,"
      "'path':'/x','headers':[]}]}", 1, "ERROR", "malformed transcript: events[0] (request): \"method\" must be a string"},
     {"transcript events not an array", "[]", OBS_TIMEOUT, "{'events':7}", 1, "ERROR", "malformed transcript"},
+    {"transcript with dropped events", "[]", OBS_TIMEOUT, "{'events':[],'dropped':3}", 1, "ERROR",
+     "transcript incomplete: the server dropped 3 events"},
+    {"transcript dropped not a number", "[]", OBS_TIMEOUT, "{'events':[],'dropped':'no'}", 1, "ERROR",
+     "\"dropped\" is not an integer"},
+    {"transcript dropped nothing", "[]", OBS_TIMEOUT, "{'events':[],'dropped':0}", 1, "PASS", ""},
     {"headers not pairs", "[]", OBS_TIMEOUT, "{'events':[{'t_us':1,'type':'request','conn':1,'method':'GET',"
      "'path':'/x','headers':[['a']]}]}", 1, "ERROR", "\"headers\" must be an array of [name, value]"},
     /* server: requests, request-count */
