@@ -81,36 +81,48 @@ static void arm_timer(struct ch_conn *c, int ms)
 
 void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
 {
-    if (!c->bev || n == 0) return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->dead || n == 0) return;
     /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. When
-     * nothing is queued the bytes go straight to the socket, so the bufferevent never arms (and disarms) its
-     * write event; only what the socket does not take is left to it. An error is left to the bufferevent to
-     * find and report. */
-    if (evbuffer_get_length(out) == 0) {
-        ssize_t k = send(bufferevent_getfd(c->bev), data, n, MSG_NOSIGNAL);
+     * nothing is queued the bytes go straight to the socket; only what it does not take waits in `out`, with
+     * the write event armed. An error is found and reported by that event. */
+    if (evbuffer_get_length(c->out) == 0) {
+        ssize_t k = send(c->fd, data, n, MSG_NOSIGNAL);
         if (k > 0) {
             data = (const char *)data + k;
             n -= (size_t)k;
         }
     }
-    if (n) evbuffer_add(out, data, n);
+    if (n) {
+        evbuffer_add(c->out, data, n);
+        event_add(c->wev, NULL);
+    }
 }
 
 static void drained(struct ch_conn *c)
 {
-    if (c->on_drained && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+    if (c->on_drained && evbuffer_get_length(c->out) == 0) {
         void (*cb)(struct ch_conn *, void *) = c->on_drained;
         c->on_drained = NULL;
         cb(c, c->drained_arg);
     }
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_error(struct ch_conn *c, int err);
+
+/* A read or write that would block or was interrupted: try again when the socket is ready. */
+static int retriable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
+/* The socket takes more of `out`; once it is empty the write event is disarmed and a waiter told. */
+static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
     hold(c);
-    drained(c);
+    if (evbuffer_write(c->out, fd) < 0 && !retriable(errno)) {
+        on_error(c, errno);
+    } else if (evbuffer_get_length(c->out) == 0) {
+        event_del(c->wev);
+        drained(c);
+    }
     release(c);
 }
 
@@ -203,7 +215,11 @@ static void drop_head_buffers(struct ch_conn *c)
 static void really_free(struct ch_conn *c)
 {
     if (c->timer) event_free(c->timer);
-    if (c->bev) bufferevent_free(c->bev);
+    if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    if (c->in) evbuffer_free(c->in);
+    if (c->out) evbuffer_free(c->out); /* unwritten bytes are discarded, as a close discards them */
+    if (c->fd >= 0) evutil_closesocket(c->fd);
     drop_head_buffers(c);
     request_free(c->req);
     free(c);
@@ -218,7 +234,8 @@ static void do_free(struct ch_conn *c)
     tell_gone(c);
     if (c->owner->closed) c->owner->closed(c, c->owner->arg);
     if (c->timer) evtimer_del(c->timer);
-    if (c->bev) bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (c->rev) event_del(c->rev);
+    if (c->wev) event_del(c->wev);
     if (!c->busy) really_free(c);
 }
 
@@ -239,7 +256,7 @@ void ch_conn_close(struct ch_conn *c, const char *how)
 static void reset_now(struct ch_conn *c)
 {
     struct linger lg = {1, 0};
-    setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     ch_conn_close(c, "rst");
 }
 
@@ -249,7 +266,7 @@ static void fin_now(struct ch_conn *c)
 {
     record_close(c, "server", "fin");
     tell_gone(c);
-    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    shutdown(c->fd, SHUT_WR);
     c->state = CH_CONN_CLOSING;
     arm_timer(c, LINGER_MS);
 }
@@ -260,7 +277,7 @@ static void after_drain(struct ch_conn *c, void *arg)
     case CH_END_CLOSE: fin_now(c); break;
     case CH_END_RESET: reset_now(c); break;
     case CH_END_SHUTDOWN:
-        shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+        shutdown(c->fd, SHUT_WR);
         c->state = CH_CONN_HOLDING;
         break;
     default: break;
@@ -277,7 +294,7 @@ static void begin_reading(struct ch_conn *c)
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     arm_timer(c, c->owner->idle_timeout_ms);
-    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+    if (evbuffer_get_length(c->in) > 0) {
         /* Pipelined input: parse it from the loop, never recursively from inside a responder. */
         event_active(c->timer, EV_READ, 0);
     }
@@ -311,7 +328,7 @@ void ch_conn_upgrade(struct ch_conn *c, void (*on_input)(struct ch_conn *, void 
     c->state = CH_CONN_UPGRADED;
     c->on_input = on_input;
     c->input_arg = arg;
-    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) on_input(c, arg);
+    if (evbuffer_get_length(c->in) > 0) on_input(c, arg);
 }
 
 /* ---- the request line (RFC 9112 §3) ---------------------------------------------------------------------- */
@@ -386,9 +403,8 @@ static int read_request_line(struct ch_conn *c, struct evbuffer *in)
     }
     c->head_size = n + eol_len;
     /* libhttp-parser frames headers and body; it only knows fixed methods, so it sees a stand-in line. */
-    char synth[32];
-    int sn = snprintf(synth, sizeof synth, "POST / HTTP/1.%d\r\n", c->req->minor);
-    http_parser_execute(&c->parser, &settings, synth, (size_t)sn);
+    static const char *const synth[] = {"POST / HTTP/1.0\r\n", "POST / HTTP/1.1\r\n"};
+    http_parser_execute(&c->parser, &settings, synth[c->req->minor], strlen(synth[c->req->minor]));
     c->line_done = 1;
     evtimer_del(c->timer);
     arm_timer(c, CH_HEAD_TIMEOUT_MS);
@@ -512,7 +528,7 @@ static void dispatch(struct ch_conn *c)
  * Returns 1 when a request was dispatched, 0 otherwise; the connection may be gone when it returns. */
 static int parse_some(struct ch_conn *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = c->in;
     if (!c->line_done) {
         if (evbuffer_get_length(in) == 0) return 0;
         int r = read_request_line(c, in);
@@ -542,50 +558,74 @@ static int parse_some(struct ch_conn *c)
 static void parse_input(struct ch_conn *c)
 {
     if (c->state != CH_CONN_READING) return;
-    if (!c->line_done && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) return;
+    if (!c->line_done && evbuffer_get_length(c->in) == 0) return;
     parse_some(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* New bytes are in `in`: the current state decides what they are. */
+static void on_input_bytes(struct ch_conn *c)
 {
-    struct ch_conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    hold(c);
     switch (c->state) {
     case CH_CONN_READING: parse_input(c); break;
     case CH_CONN_UPGRADED: c->on_input(c, c->input_arg); break;
     case CH_CONN_RESPONDING:
         /* Pipelined requests wait; an endless stream of them while we answer is refused. */
-        if (evbuffer_get_length(in) > CH_MAX_PENDING_INPUT) ch_conn_close(c, "limit");
+        if (evbuffer_get_length(c->in) > CH_MAX_PENDING_INPUT) ch_conn_close(c, "limit");
         break;
     case CH_CONN_HOLDING:
-    case CH_CONN_CLOSING: evbuffer_drain(in, evbuffer_get_length(in)); break;
+    case CH_CONN_CLOSING: evbuffer_drain(c->in, evbuffer_get_length(c->in)); break;
     }
-    release(c);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+/* The peer sent FIN. */
+static void on_eof(struct ch_conn *c)
 {
-    struct ch_conn *c = arg;
-    hold(c);
     if (c->state == CH_CONN_CLOSING && c->closed_recorded) {
         do_free(c); /* the peer finished our lingering close */
-    } else if (what & BEV_EVENT_EOF) {
-        /* Browsers never half-close: a FIN means the client is gone, unless a complete request is still
-         * buffered (a `printf ... | nc` client), which is answered first and then closed. */
-        record_close(c, "client", "fin");
-        if (c->state == CH_CONN_READING && evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
-            c->peer_closed = 1;
-            parse_input(c);
-        }
-        if (c->state == CH_CONN_READING || c->state == CH_CONN_HOLDING || c->state == CH_CONN_UPGRADED)
-            do_free(c); /* nothing more can arrive: an incomplete request is dropped */
-        else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
-            do_free(c);
-    } else if (what & BEV_EVENT_ERROR) {
-        int e = EVUTIL_SOCKET_ERROR();
-        record_close(c, "client", e == ECONNRESET || e == EPIPE ? "rst" : "error");
+        return;
+    }
+    /* Browsers never half-close: a FIN means the client is gone, unless a complete request is still
+     * buffered (a `printf ... | nc` client), which is answered first and then closed. */
+    record_close(c, "client", "fin");
+    if (c->state == CH_CONN_READING && evbuffer_get_length(c->in) > 0) {
+        c->peer_closed = 1;
+        parse_input(c);
+    }
+    if (c->state == CH_CONN_READING || c->state == CH_CONN_HOLDING || c->state == CH_CONN_UPGRADED)
+        do_free(c); /* nothing more can arrive: an incomplete request is dropped */
+    else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
         do_free(c);
+    else
+        event_del(c->rev); /* answering a request that came with the FIN: nothing more to read */
+}
+
+/* Reading or writing failed (an RST, most often). */
+static void on_error(struct ch_conn *c, int err)
+{
+    if (!(c->state == CH_CONN_CLOSING && c->closed_recorded))
+        record_close(c, "client", err == ECONNRESET || err == EPIPE ? "rst" : "error");
+    do_free(c);
+}
+
+/* Reads what the socket has (no FIONREAD round trip: straight into the buffer's free space). */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct ch_conn *c = arg;
+    struct evbuffer_iovec v;
+    hold(c);
+    if (evbuffer_reserve_space(c->in, 2048, &v, 1) < 1) {
+        on_error(c, ENOMEM);
+    } else {
+        ssize_t n = recv(fd, v.iov_base, v.iov_len, 0);
+        if (n > 0) {
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(c->in, &v, 1);
+            on_input_bytes(c);
+        } else if (n == 0) {
+            on_eof(c);
+        } else if (!retriable(errno)) {
+            on_error(c, errno);
+        }
     }
     release(c);
 }
@@ -641,15 +681,18 @@ struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const s
     c->owner = owner;
     c->opened_us = ch_now_us();
     format_peer(sa, c->peer, sizeof c->peer);
-    c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->fd = fd;
+    evutil_make_socket_nonblocking(fd);
+    c->in = evbuffer_new();
+    c->out = evbuffer_new();
+    c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
     c->timer = event_new(base, -1, 0, on_timer, c);
-    if (!c->bev || !c->timer) {
-        if (!c->bev) evutil_closesocket(fd);
-        do_free(c);
+    if (!c->in || !c->out || !c->rev || !c->wev || !c->timer) {
+        do_free(c); /* closes fd */
         return NULL;
     }
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    event_add(c->rev, NULL);
     begin_reading(c);
     return c;
 }

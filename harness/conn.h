@@ -14,7 +14,7 @@
 #ifndef CH_CONN_H
 #define CH_CONN_H
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <http_parser.h>
 #include <jansson.h>
@@ -74,7 +74,11 @@ struct ch_conn {
     uint64_t id;
     int origin;             /* 0 = A, 1 = B, 2 = C */
     char peer[64];
-    struct bufferevent *bev;
+    evutil_socket_t fd;
+    struct evbuffer *in;    /* bytes read, not yet consumed (a parser or a protocol engine drains it) */
+    struct evbuffer *out;   /* bytes the socket has not taken yet */
+    struct event *rev;      /* readable: always on */
+    struct event *wev;      /* writable: armed only while `out` holds bytes */
     enum ch_conn_state state;
     int64_t opened_us;
     struct ch_request *req; /* the request being parsed or answered (owned) */

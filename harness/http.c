@@ -241,11 +241,14 @@ static void add_chunk(struct evbuffer *out, struct evbuffer *data, size_t n)
 
 static enum ch_step_result op_status(struct ch_exec *x, const struct ch_step *s)
 {
-    char line[512];
-    const char *reason = json_string_value(json_object_get(s->json, "reason"));
-    int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", (int)json_integer_value(json_object_get(s->json, "code")),
-                     reason ? reason : "");
-    ch_exec_emit(x, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    const json_t *reason = json_object_get(s->json, "reason");
+    char code[16];
+    int n = snprintf(code, sizeof code, "%d ", (int)json_integer_value(json_object_get(s->json, "code")));
+    struct evbuffer *out = x->trickle_bytes ? x->pending : x->staged; /* stageable: straight into the run */
+    evbuffer_add(out, "HTTP/1.1 ", 9);
+    evbuffer_add(out, code, (size_t)n);
+    if (reason) evbuffer_add(out, json_string_value(reason), json_string_length(reason));
+    evbuffer_add(out, "\r\n", 2);
     return CH_STEP_NEXT;
 }
 

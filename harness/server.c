@@ -74,10 +74,18 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     struct ch_token *t = ch_map_get(srv->tokens, token);
     if (!t) goto unknown;
     size_t pl = strcspn(p + tl, "?");
-    snprintf(path, sizeof path, "%.*s", (int)pl, pl ? p + tl : "/");
+    if (pl) {
+        memcpy(path, p + tl, pl); /* pl <= CH_MAX_TARGET: the request line was bounded */
+        path[pl] = '\0';
+    } else {
+        strcpy(path, "/");
+    }
     ch_conn_attach(c, t->tr);
     c->tag = t;
-    snprintf(key, sizeof key, "%s %s", r->method, path);
+    size_t ml = strlen(r->method);
+    memcpy(key, r->method, ml); /* method < 64 bytes, path <= CH_MAX_TARGET: fits */
+    key[ml] = ' ';
+    memcpy(key + ml + 1, path, (pl ? pl : 1) + 1);
     int nth = (int)json_integer_value(json_object_get(t->counts, key)) + 1;
     json_object_set_new(t->counts, key, json_integer(nth));
     int reqno = ++t->nreq;

@@ -37,6 +37,7 @@ struct ch_transcript {
     json_t *token, *case_id;
     int64_t t0_us;
     long dropped;
+    int unsorted; /* an event was stamped earlier than the one before it: sort when read */
     struct entry *ev;
     size_t n, cap;
     char *arena;
@@ -91,9 +92,10 @@ static size_t keep(struct ch_transcript *t, const void *p, size_t n)
 
 static size_t keep_str(struct ch_transcript *t, const char *s) { return keep(t, s, strlen(s) + 1); }
 
-/* A new entry stamped now_us, inserted in time order (an event stamped in the past — a conn-open learnt at
- * the connection's first request — goes back). NULL when the transcript is full or memory is out: the event
- * is counted as dropped. */
+/* A new entry stamped now_us, appended (recording is on every request's path: O(1)). An event stamped in the
+ * past — a conn-open learnt at the connection's first request for this token — marks the transcript for a
+ * sort by time when it is read. NULL when the transcript is full or memory is out: the event is counted as
+ * dropped. */
 static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kind kind)
 {
     if (!t) return NULL;
@@ -112,11 +114,8 @@ static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kin
         t->cap = cap;
     }
     int64_t t_us = now_us - t->t0_us;
-    size_t at = t->n;
-    while (at > 0 && t->ev[at - 1].t_us > t_us) at--;
-    memmove(&t->ev[at + 1], &t->ev[at], (t->n - at) * sizeof *t->ev);
-    t->n++;
-    struct entry *e = &t->ev[at];
+    if (t->n > 0 && t->ev[t->n - 1].t_us > t_us) t->unsorted = 1;
+    struct entry *e = &t->ev[t->n++];
     memset(e, 0, sizeof *e);
     e->t_us = t_us;
     e->kind = kind;
@@ -267,13 +266,28 @@ static json_t *entry_json(const struct ch_transcript *t, const struct entry *e)
     return j;
 }
 
+/* Time order, and recording order among events stamped alike. */
+static int by_time(const void *a, const void *b)
+{
+    const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+    if (x->t_us != y->t_us) return x->t_us < y->t_us ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
 json_t *ch_transcript_json(const struct ch_transcript *t)
 {
     json_t *events = json_array();
+    const struct entry **order = malloc((t->n ? t->n : 1) * sizeof *order);
+    if (!order) /* out of memory: every event counts as dropped, so no verdict rests on this snapshot */
+        return json_pack("{s:O, s:O, s:o, s:I}", "token", t->token, "case", t->case_id, "events", events,
+                         "dropped", (json_int_t)(t->dropped + (long)t->n));
+    for (size_t i = 0; i < t->n; i++) order[i] = &t->ev[i];
+    if (t->unsorted) qsort(order, t->n, sizeof *order, by_time);
     for (size_t i = 0; i < t->n; i++) {
-        json_t *j = entry_json(t, &t->ev[i]);
+        json_t *j = entry_json(t, order[i]);
         if (j) json_array_append_new(events, j);
     }
+    free(order);
     return json_pack("{s:O, s:O, s:o, s:I}", "token", t->token, "case", t->case_id, "events", events, "dropped",
                      (json_int_t)t->dropped);
 }

@@ -10,7 +10,6 @@
  * Everything the engine sees and sends is recorded: `ws-handshake`, `ws-frame-in`, `ws-frame-out` and one
  * `ws-close` summary (harness/MODEL.md §2). */
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,19 +134,11 @@ static void record_in(struct ch_ws *w, const struct ch_ws_event *ev, int ignored
 
 /* ---- output ---------------------------------------------------------------------------------------------- */
 
-/* Writes to the socket directly while the connection's output buffer is empty (the common case: frames are
- * small), so the bufferevent does not arm and disarm its write event for every frame; what the socket does not
- * take, or anything written while older bytes wait, goes through ch_conn_write, which keeps the order. */
+/* Frames go out through ch_conn_write, which writes straight to the socket while nothing is queued and keeps
+ * the order otherwise. */
 static void conn_write(struct ch_conn *c, const unsigned char *p, size_t n)
 {
-    if (c->bev && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        ssize_t k = send(bufferevent_getfd(c->bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (k > 0) {
-            p += k;
-            n -= (size_t)k;
-        }
-    }
-    if (n) ch_conn_write(c, p, n);
+    ch_conn_write(c, p, n);
 }
 
 static void flush(struct ch_ws *w)
@@ -440,7 +431,7 @@ static enum ws_rc handle_frame(struct ch_ws *w, const struct ch_ws_event *ev)
 /* Reads every complete frame in the input. Returns WS_GONE when the engine ended. */
 static enum ws_rc read_frames(struct ch_ws *w)
 {
-    struct evbuffer *in = bufferevent_get_input(w->conn->bev);
+    struct evbuffer *in = w->conn->in;
     for (;;) {
         size_t have = evbuffer_get_length(in), size = 0;
         if (!have) return WS_NEXT;
