@@ -46,10 +46,22 @@ CONF
   taskset -c 0 nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2> "$TMP/nginx.err" &
   PIDS+=("$!")
   sleep 0.5
+  NGINX_WORKER=$(pgrep -P "$(cat "$TMP/nginx/nginx.pid")" | head -1)
 }
 
-wrk_rps() { # URL [LUA] -> requests/s
-  taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" ${2:+-s "$2"} "$1" | awk '/Requests\/sec/ {print $2}'
+cpu_ticks() { # PID -> utime+stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# URL PID [LUA] -> "requests/s CPU-µs-per-request" (the server's own CPU time, from /proc, over the run)
+wrk_rps() {
+  local before after out n hz
+  hz=$(getconf CLK_TCK)
+  before=$(cpu_ticks "$2")
+  out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" ${3:+-s "$3"} "$1")
+  after=$(cpu_ticks "$2")
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(awk "BEGIN {printf \"%.2f\", ($after - $before) * 1e6 / $hz / $n}")"
 }
 
 # Every request the runner answers is recorded in its token's transcript, and a transcript stops recording at
@@ -76,16 +88,17 @@ median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 bench_http() {
   NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
   start_nginx
-  local ours=() theirs=() lua
+  local ours=() theirs=() ocpu=() tcpu=() lua r
   lua=$(token_rotation "${TOKENS:-2000}")
-  for r in $(seq "$ROUNDS"); do  # interleaved rounds: noise hits both alike
-    ours+=("$(wrk_rps "http://127.0.0.1:$PORT/" "$lua")")
-    theirs+=("$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")")
+  for _ in $(seq "$ROUNDS"); do  # interleaved rounds: noise hits both alike
+    read -r -a r <<< "$(wrk_rps "http://127.0.0.1:$PORT/" "$RUNNER_PID" "$lua")"; ours+=("${r[0]}"); ocpu+=("${r[1]}")
+    read -r -a r <<< "$(wrk_rps "http://127.0.0.1:$NGINX_PORT/" "$NGINX_WORKER")"; theirs+=("${r[0]}"); tcpu+=("${r[1]}")
   done
-  local mo mt
-  mo=$(printf '%s\n' "${ours[@]}" | median)
-  mt=$(printf '%s\n' "${theirs[@]}" | median)
-  echo "{\"measure\": \"http_small_reply_rps\", \"runner\": [${ours[*]// /, }], \"nginx\": [${theirs[*]// /, }], \"runner_median\": $mo, \"nginx_median\": $mt, \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"target\": \">= 1.0\"}" | sed 's/\[\([^]]*\)\]/[\1]/g'
+  local mo mt co ct
+  mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
+  co=$(printf '%s\n' "${ocpu[@]}" | median); ct=$(printf '%s\n' "${tcpu[@]}" | median)
+  local IFS=,
+  echo "{\"measure\": \"http_small_reply_rps\", \"tokens\": ${TOKENS:-2000}, \"runner\": [${ours[*]}], \"nginx\": [${theirs[*]}], \"runner_median\": $mo, \"nginx_median\": $mt, \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"runner_cpu_us_per_request\": $co, \"nginx_cpu_us_per_request\": $ct, \"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}"), \"target\": \">= 1.0\"}"
 }
 
 bench_wait() {
