@@ -83,7 +83,9 @@ PY
   echo "$lua"
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f", m}'; }
+median() { # [DECIMALS] < numbers
+  sort -g | awk -v d="${1:-0}" '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.*f", d, m}'
+}
 
 bench_http() {
   NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
@@ -96,13 +98,13 @@ bench_http() {
   done
   local mo mt co ct
   mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
-  co=$(printf '%s\n' "${ocpu[@]}" | median); ct=$(printf '%s\n' "${tcpu[@]}" | median)
+  co=$(printf '%s\n' "${ocpu[@]}" | median 2); ct=$(printf '%s\n' "${tcpu[@]}" | median 2)
   local IFS=,
   echo "{\"measure\": \"http_small_reply_rps\", \"tokens\": ${TOKENS:-2000}, \"runner\": [${ours[*]}], \"nginx\": [${theirs[*]}], \"runner_median\": $mo, \"nginx_median\": $mt, \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"runner_cpu_us_per_request\": $co, \"nginx_cpu_us_per_request\": $ct, \"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}"), \"target\": \">= 1.0\"}"
 }
 
 bench_wait() {
-  cc -O2 -o "$TMP/wait_error" bench/wait_error.c
+  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/wait_error" bench/wait_error.c
   for w in 10; do
     taskset -c 1 "$TMP/wait_error" 127.0.0.1 "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
   done

@@ -5,6 +5,7 @@
  * Sends N requests one after another on one keep-alive connection to TARGET (whose route scripts
  * `wait WAIT_MS`), measures request-sent → first-byte with CLOCK_MONOTONIC, and prints the error
  * (measured − scripted) at p50, p90, p99 and max in milliseconds. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -31,7 +31,7 @@ def build_client():
     CLIENT.parent.mkdir(parents=True, exist_ok=True)
     src = ROOT / "bench" / "ws_load.c"
     if not CLIENT.exists() or CLIENT.stat().st_mtime < src.stat().st_mtime:
-        subprocess.run(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-o", str(CLIENT), str(src)], check=True)
+        subprocess.run(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(CLIENT), str(src)], check=True)
 
 
 def pinned(cpu: int, argv: list[str]) -> list[str]:
