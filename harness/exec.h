@@ -30,7 +30,6 @@ struct ch_exec {
     struct evbuffer **bodies;  /* pre-rendered bytes of body ops, by step index (NULL for others) */
     struct event *timer;
     json_t *local;             /* this request's own placeholder values: body-length, req:* (on first use) */
-    json_t *vars;              /* built on first ch_exec_vars(): a merged copy of the token's and local */
     long long body_length;     /* -1 until the body ops are rendered */
     enum ch_conn_end end;
 };
@@ -51,8 +50,9 @@ void ch_exec_free(struct ch_exec *x);
 /* Resumes the steps after an op returned CH_STEP_YIELD. */
 void ch_exec_resume(struct ch_exec *x);
 
-/* The placeholder values of this request (tmpl.h): built on first use, since most steps hold none. */
-const json_t *ch_exec_vars(struct ch_exec *x);
+/* This request's own placeholder values (body-length, req:*), which shadow its token's (tmpl.h's
+ * ch_tmpl_fill2): built on first use, since most steps hold no placeholder. */
+const json_t *ch_exec_local(struct ch_exec *x);
 
 /* Fills placeholders of a step payload ({"text"} or {"hex"}) into out. Returns 0 or -1 with err. */
 int ch_exec_payload(struct ch_exec *x, const json_t *step, struct evbuffer *out, char *err);

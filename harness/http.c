@@ -10,7 +10,6 @@
 #include "util.h"
 
 static void exec_continue(struct ch_exec *x);
-static const json_t *exec_local(struct ch_exec *x);
 
 /* ---- lifetime ------------------------------------------------------------------------------------------- */
 
@@ -22,7 +21,6 @@ void ch_exec_free(struct ch_exec *x)
     for (size_t i = 0; x->bodies && i < x->route->nsteps; i++)
         if (x->bodies[i]) evbuffer_free(x->bodies[i]);
     free(x->bodies);
-    json_decref(x->vars);
     json_decref(x->local);
     free(x);
 }
@@ -171,7 +169,7 @@ static int fill_text(struct ch_exec *x, const char *text, size_t n, struct evbuf
         evbuffer_add(out, text, n);
         return 0;
     }
-    char *s = ch_tmpl_fill2(text, n, exec_local(x), x->tok->vars, x->srv->scale, &len, err);
+    char *s = ch_tmpl_fill2(text, n, ch_exec_local(x), x->tok->vars, x->srv->scale, &len, err);
     if (!s) return -1;
     evbuffer_add(out, s, len);
     free(s);
@@ -431,8 +429,7 @@ static void set_body_length(json_t *v, long long n)
     json_object_set_new(v, "body-length", json_string(len));
 }
 
-/* The request's own values, built on the first placeholder that needs them. */
-static const json_t *exec_local(struct ch_exec *x)
+const json_t *ch_exec_local(struct ch_exec *x)
 {
     if (!x->local) {
         x->local = json_object();
@@ -457,17 +454,7 @@ static int render_bodies(struct ch_exec *x, char *err)
     }
     x->body_length = (long long)total;
     if (x->local) set_body_length(x->local, x->body_length); /* built while rendering a body */
-    if (x->vars) set_body_length(x->vars, x->body_length);
     return 0;
-}
-
-const json_t *ch_exec_vars(struct ch_exec *x)
-{
-    if (!x->vars) {
-        x->vars = json_copy(x->tok->vars);
-        json_object_update(x->vars, (json_t *)exec_local(x));
-    }
-    return x->vars;
 }
 
 void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *tok, const struct ch_route *route,

@@ -94,7 +94,7 @@ static void data_as_dispatched(struct evbuffer *acc, const char *value, size_t n
 /* ---- rendering one step ------------------------------------------------------------------------------- */
 
 struct fill {
-    const json_t *vars;
+    const struct ch_sse_vars *v; /* NULL: no placeholder values */
     double scale;
     int line; /* the step's line, for errors */
 };
@@ -104,7 +104,12 @@ static int fill_string(const struct fill *f, const json_t *v, const char *what, 
 {
     char why[CH_ERR_LEN];
     if (!json_is_string(v)) return ch_errf(err, "line %d: %s must be a string", f->line, what);
-    *s = ch_tmpl_fill(json_string_value(v), json_string_length(v), f->vars, f->scale, n, why);
+    const char *text = json_string_value(v);
+    size_t len = json_string_length(v);
+    /* Only a string with a brace needs the request's own values (building them costs memory per stream). */
+    int braces = memchr(text, '{', len) || memchr(text, '}', len);
+    const json_t *local = braces && f->v && f->v->local ? f->v->local(f->v->arg) : NULL;
+    *s = ch_tmpl_fill2(text, len, local, f->v ? f->v->vars : NULL, f->scale, n, why);
     if (!*s) return ch_errf(err, "line %d: %s: %s", f->line, what, why);
     return 0;
 }
@@ -295,11 +300,11 @@ static const struct {
     {"sse-line", render_line},       {"sse-dispatch", render_dispatch},
 };
 
-int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, struct evbuffer *out,
+int ch_sse_render(const json_t *step, const struct ch_sse_vars *v, double time_scale, struct evbuffer *out,
                   json_t *summary, char *err)
 {
     const char *op = json_string_value(json_object_get(step, "op"));
-    struct fill f = {vars, time_scale, (int)json_integer_value(json_object_get(step, "line"))};
+    struct fill f = {v, time_scale, (int)json_integer_value(json_object_get(step, "line"))};
     enum ch_sse_eol eol = CH_SSE_LF;
     if (step_eol(&f, step, &eol, err) < 0) return -1;
     for (size_t i = 0; op && i < sizeof renderers / sizeof renderers[0]; i++)
@@ -316,13 +321,16 @@ int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, str
  * runs; its bytes are in the next `sent` event (staged until the next wait, pause or end). A step that
  * cannot render (possible only for JSON the parser did not check) ends the stream: recorded as a script
  * error, then closed (FIN) after what was already emitted. */
+static const json_t *local_of(void *x) { return ch_exec_local(x); }
+
 static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
 {
     char err[CH_ERR_LEN];
     int event = strcmp(s->def->name, "sse-event") == 0;
     struct evbuffer *b = evbuffer_new();
     json_t *sum = event ? json_pack("{s:I, s:i}", "conn", (json_int_t)x->conn->id, "req", x->reqno) : NULL;
-    if (!b || ch_sse_render(s->json, ch_exec_vars(x), x->srv->scale, b, sum, err) < 0) {
+    struct ch_sse_vars v = {local_of, x, x->tok->vars};
+    if (!b || ch_sse_render(s->json, &v, x->srv->scale, b, sum, err) < 0) {
         if (b) evbuffer_free(b);
         json_decref(sum);
         ch_transcript_add(x->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));

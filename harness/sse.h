@@ -37,13 +37,22 @@ void ch_sse_put_field(struct evbuffer *out, const char *name, size_t nlen, const
  * the last LF is removed at dispatch). An empty value is one `data: ` line. Returns the number of lines. */
 size_t ch_sse_put_data(struct evbuffer *out, const char *value, size_t n, enum ch_sse_eol eol);
 
+/* Where a step's placeholders come from: `local(arg)` (a request's own values, asked for only when a string
+ * holds a brace; NULL for none) shadows `vars` (the token's; may be NULL). tmpl.h's ch_tmpl_fill2. */
+struct ch_sse_vars {
+    const json_t *(*local)(void *arg);
+    void *arg;
+    const json_t *vars;
+};
+
 /* Renders one sse-* step (its JSON as in MODEL.md §1.1) into out: placeholders in names and values filled from
- * vars under the time scale (tmpl.h), a `retry` given in milliseconds written scaled. When summary is not NULL
+ * `v` (NULL: no placeholder may be used) under the time scale (tmpl.h), a `retry` given in milliseconds
+ * written scaled. When summary is not NULL
  * and the step is `sse-event`, the event's fields are set on it: "id", "event", "retry" (the text written),
  * "data" (the data a client dispatches, at most CH_SSE_DATA_PREVIEW bytes, then "data_truncated": true) and
  * "lines" (data lines written). Returns 0, or -1 with err on a bad step (an unknown op, field or line end, a
  * value holding CR or LF where one line is written, a failed placeholder); out may then hold partial bytes. */
-int ch_sse_render(const json_t *step, const json_t *vars, double time_scale, struct evbuffer *out,
+int ch_sse_render(const json_t *step, const struct ch_sse_vars *v, double time_scale, struct evbuffer *out,
                   json_t *summary, char *err);
 
 #define CH_SSE_DATA_PREVIEW 256

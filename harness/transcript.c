@@ -3,7 +3,8 @@
  * Recording is on every request's path, reading happens once per case: so the hot events (sent, request,
  * end, conn-open, conn-close) are kept as small C records whose bytes live in one arena, and the JSON of
  * harness/MODEL.md §2 is built only by ch_transcript_json(). Events an engine builds itself arrive as JSON
- * and are kept as they are. */
+ * and are kept as compact JSON text in the arena (a jansson object costs several times its text: ten thousand
+ * held event streams each record their events — bench/sse_streams.py). */
 #include "transcript.h"
 
 #include <stdlib.h>
@@ -27,9 +28,8 @@ struct entry {
     enum kind kind;
     int req;
     uint64_t conn;
-    size_t off, len, total; /* arena bytes (sent preview, peer) and the full count of a sent run */
+    size_t off, len, total; /* arena bytes (sent preview, peer, K_JSON text) and the full count of a sent run */
     const char *a, *b;      /* static strings: close by/how, open origin */
-    json_t *json;           /* K_JSON fields */
     struct request_rec *rq;
 };
 
@@ -56,7 +56,6 @@ struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, 
 
 static void entry_release(struct entry *e)
 {
-    json_decref(e->json);
     if (e->rq) {
         json_decref(e->rq->headers);
         free(e->rq);
@@ -124,13 +123,25 @@ static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kin
 
 void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type, json_t *fields)
 {
-    struct entry *e = add_entry(t, now_us, K_JSON);
-    if (!e) {
-        json_decref(fields);
+    json_t *j = fields ? fields : json_object();
+    json_object_set_new(j, "type", json_string(type));
+    char *text = t ? json_dumps(j, JSON_COMPACT) : NULL; /* keys stay in insertion order */
+    json_decref(j);
+    if (!t) return;
+    if (!text) {
+        t->dropped++; /* out of memory: counted like an event past the limit */
         return;
     }
-    e->json = fields ? fields : json_object();
-    json_object_set_new(e->json, "type", json_string(type));
+    struct entry *e = add_entry(t, now_us, K_JSON); /* counts a refusal itself */
+    if (e) {
+        e->len = strlen(text);
+        e->off = keep(t, text, e->len);
+        if (e->off == (size_t)-1) { /* no room for its text: take back the entry just appended */
+            t->n--;
+            t->dropped++;
+        }
+    }
+    free(text);
 }
 
 void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
@@ -238,7 +249,7 @@ static json_t *entry_json(const struct ch_transcript *t, const struct entry *e)
 {
     json_t *j;
     switch (e->kind) {
-    case K_JSON: j = json_copy(e->json); break;
+    case K_JSON: j = json_loadb(t->arena + e->off, e->len, JSON_ALLOW_NUL, NULL); break;
     case K_SENT:
         j = json_pack("{s:s, s:I, s:I}", "type", "sent", "conn", (json_int_t)e->conn, "bytes", (json_int_t)e->total);
         if (e->req) json_object_set_new(j, "req", json_integer(e->req));

@@ -100,13 +100,25 @@ static const struct {
     {"not an sse op", "{'op':'sse-nope'}", 1, B(""), "not an sse step"},
 };
 
+/* The request's own values, layered over the token's as the executor does; counts how often it is asked. */
+static json_t *local_values;
+static int local_asked;
+static const json_t *local_fn(void *arg)
+{
+    (void)arg;
+    local_asked++;
+    return local_values;
+}
+
 START_TEST(render_table)
 {
     char err[CH_ERR_LEN] = "";
     json_t *step = J(render_rows[_i].step);
-    json_t *vars = json_pack("{s:s, s:s}", "token", "tok1", "req:last-event-id", "41");
+    json_t *vars = json_pack("{s:s}", "token", "tok1");
+    local_values = json_pack("{s:s}", "req:last-event-id", "41");
+    struct ch_sse_vars v = {local_fn, NULL, vars};
     struct evbuffer *out = evbuffer_new();
-    int rc = ch_sse_render(step, vars, render_rows[_i].scale, out, NULL, err);
+    int rc = ch_sse_render(step, &v, render_rows[_i].scale, out, NULL, err);
     if (render_rows[_i].error) {
         ck_assert_msg(rc == -1, "%s: rendered, expected an error", render_rows[_i].what);
         ck_assert_msg(strstr(err, render_rows[_i].error), "%s: error '%s' lacks '%s'", render_rows[_i].what, err,
@@ -118,8 +130,35 @@ START_TEST(render_table)
                       "%s: wrong bytes (%zu, expected %zu)", render_rows[_i].what, n, render_rows[_i].len);
     }
     evbuffer_free(out);
+    json_decref(local_values);
     json_decref(vars);
     json_decref(step);
+}
+END_TEST
+
+/* A step without braces never builds the request's values (each held stream would pay for them). */
+START_TEST(local_values_only_for_braces)
+{
+    char err[CH_ERR_LEN] = "";
+    json_t *plain = J("{'op':'sse-event','fields':[['id','1'],['data','hello']]}");
+    json_t *filled = J("{'op':'sse-event','fields':[['data','{req:last-event-id}/{token}']]}");
+    json_t *vars = json_pack("{s:s}", "token", "tok1");
+    local_values = json_pack("{s:s}", "req:last-event-id", "41");
+    struct ch_sse_vars v = {local_fn, NULL, vars};
+    struct evbuffer *out = evbuffer_new();
+    local_asked = 0;
+    ck_assert_int_eq(ch_sse_render(plain, &v, 1, out, NULL, err), 0);
+    ck_assert_int_eq(local_asked, 0);
+    ck_assert_int_eq(ch_sse_render(filled, &v, 1, out, NULL, err), 0);
+    ck_assert_int_eq(local_asked, 1);
+    const char want[] = "id: 1\ndata: hello\n\ndata: 41/tok1\n\n";
+    ck_assert_uint_eq(evbuffer_get_length(out), sizeof want - 1);
+    ck_assert(memcmp(evbuffer_pullup(out, -1), want, sizeof want - 1) == 0);
+    evbuffer_free(out);
+    json_decref(local_values);
+    json_decref(vars);
+    json_decref(plain);
+    json_decref(filled);
 }
 END_TEST
 
@@ -405,6 +444,7 @@ int main(void)
     tcase_add_loop_test(bytes, render_table, 0, sizeof render_rows / sizeof render_rows[0]);
     tcase_add_loop_test(bytes, summary_table, 0, sizeof summary_rows / sizeof summary_rows[0]);
     tcase_add_test(bytes, summary_preview_is_bounded);
+    tcase_add_test(bytes, local_values_only_for_braces);
     tcase_add_test(bytes, eol_names);
     suite_add_tcase(s, bytes);
     TCase *exec = tcase_create("exec");
