@@ -123,23 +123,20 @@ static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kin
 
 void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type, json_t *fields)
 {
-    json_t *j = fields ? fields : json_object();
-    json_object_set_new(j, "type", json_string(type));
-    char *text = t ? json_dumps(j, JSON_COMPACT) : NULL; /* keys stay in insertion order */
-    json_decref(j);
-    if (!t) return;
-    if (!text) {
-        t->dropped++; /* out of memory: counted like an event past the limit */
+    struct entry *e = add_entry(t, now_us, K_JSON); /* counts a refusal itself: then nothing is serialized */
+    if (!e) {
+        json_decref(fields);
         return;
     }
-    struct entry *e = add_entry(t, now_us, K_JSON); /* counts a refusal itself */
-    if (e) {
-        e->len = strlen(text);
-        e->off = keep(t, text, e->len);
-        if (e->off == (size_t)-1) { /* no room for its text: take back the entry just appended */
-            t->n--;
-            t->dropped++;
-        }
+    json_t *j = fields ? fields : json_object();
+    json_object_set_new(j, "type", json_string(type));
+    char *text = json_dumps(j, JSON_COMPACT); /* keys stay in insertion order */
+    json_decref(j);
+    e->len = text ? strlen(text) : 0;
+    e->off = text ? keep(t, text, e->len) : (size_t)-1;
+    if (e->off == (size_t)-1) { /* out of memory: take back the entry just appended, counted as dropped */
+        t->n--;
+        t->dropped++;
     }
     free(text);
 }
