@@ -23,7 +23,7 @@
 #define MAX_ID_LEN 200 /* bytes of a case id before the cell suffix */
 
 const char *const sc_cap_names[CAP_COUNT] = {
-    "blob", "cookies", "eventsource", "fetch", "formdata", "http", "img", "page-b", "page-c",
+    "blob", "cookies", "cors", "eventsource", "fetch", "formdata", "http", "img", "page-b", "page-c",
     "script", "websocket", "xhr", "xhr-sync", "xhr-upload",
 };
 
@@ -348,7 +348,7 @@ static int meta_needs(struct pctx *c, struct stmt *st)
         while (cap < CAP_COUNT && (strlen(sc_cap_names[cap]) != n || memcmp(w, sc_cap_names[cap], n))) cap++;
         if (cap == CAP_COUNT)
             return sc_err_word(c, st, k, "unknown capability '%.*s' (xhr xhr-sync xhr-upload formdata blob "
-                               "eventsource websocket img script fetch http page-b page-c cookies)", (int)n, w);
+                               "eventsource websocket img script fetch http page-b page-c cookies cors)", (int)n, w);
         if (seen & 1u << cap) return sc_err_word(c, st, k, "capability '%.*s' named twice", (int)n, w);
         seen |= 1u << cap;
         c->caps |= 1u << cap;

@@ -31,9 +31,9 @@ static const struct good {
                        "\"deadline_ms\":10000,\"settle_ms\":200,\"page\":\"A\",\"source\":{\"file\":\"t.case\",\"line\":1},"
                        "\"server\":[],\"client\":{\"handlers\":[]}}"},
     {"# comment\n\ncase   xhr/a.b/c_d-1\ntitle  Two  words\nspec https://x.test/#frag\ntags headline timing\n"
-     "needs cookies\ndeadline 5s\nsettle 0ms\npage B\n" CLI EXP,
+     "needs cors cookies\ndeadline 5s\nsettle 0ms\npage B\n" CLI EXP,
      "", "{\"id\":\"xhr/a.b/c_d-1\",\"title\":\"Two  words\",\"tags\":[\"headline\",\"timing\"],"
-         "\"needs\":[\"cookies\",\"page-b\",\"xhr\"],\"deadline_ms\":5000,\"settle_ms\":0,\"page\":\"B\","
+         "\"needs\":[\"cookies\",\"cors\",\"page-b\",\"xhr\"],\"deadline_ms\":5000,\"settle_ms\":0,\"page\":\"B\","
          "\"source\":{\"line\":3}}"},
     {HEAD "spec https://x.test/#b\ndeadline 1.5s\n" CLI EXP, "", "{\"spec\":[\"https://x.test/#a\",\"https://x.test/#b\"],\"deadline_ms\":1500}"},
     /* server sections (§4) */
@@ -255,7 +255,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (xhr xhr-sync xhr-upload formdata blob eventsource websocket img script fetch http page-b page-c cookies)"},
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (xhr xhr-sync xhr-upload formdata blob eventsource websocket img script fetch http page-b page-c cookies cors)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "deadline 10\n" CLI EXP, "4:10: '10' is a number, not a duration (add ms or s)"},
     {HEAD "settle 1.5ms\n" CLI EXP, "4:8: '1.5ms' is not a whole number of milliseconds"},

@@ -119,6 +119,8 @@ NA_ROWS = [  # (client, case file, case id, phrases the N/A reason must hold)
     ("python:requests", "cases/xhr/empty-body.case", "xhr/events/empty-body", ["xhr"]),
     ("python:websockets", "cases/http/status-not-found.case", "http/status/not-found", ["http", "websockets offers"]),
     ("curl", "cases/sse/events/named.case", "sse/events/named", ["eventsource"]),
+    # a same-origin URL whose redirect crosses origins: the case declares `needs cors`
+    ("node:xhr2", "cases/cors/redirect/userinfo.case", "cors/redirect/userinfo", ["cors", "no page origin"]),
 ]
 
 
