@@ -639,9 +639,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         got += (size_t)n;
         if ((size_t)n < room || got >= READ_MAX) break;
     }
+    /* A FIN behind bytes is left for the next turn (a socket at EOF stays readable): the bytes may start
+     * pipelined work on the loop that must run before the FIN is judged. An error is not repeated by the
+     * socket, so it is handled now, after the bytes. */
     if (got) on_input_bytes(c);
-    if (!c->dead && eof) on_eof(c);
-    else if (!c->dead && err) on_error(c, err);
+    else if (eof) on_eof(c);
+    if (!c->dead && err) on_error(c, err);
     release(c);
 }
 

@@ -183,6 +183,26 @@ START_TEST(half_closed_client_still_answered)
 }
 END_TEST
 
+/* Pipelined requests and the FIN in one write, of every length around the read reservation's: at one of them
+ * the bytes end exactly where a reservation does, so the reader sees the FIN in the same turn as the bytes.
+ * Every request is answered, then the connection ends (fuzz_request found a version that answered them and
+ * then stayed open forever). */
+START_TEST(pipelined_requests_then_fin_in_one_write)
+{
+    for (int pad_len = 880; pad_len <= 980; pad_len++) { /* the boundary was at 929 */
+        struct seen s = {0};
+        char pad[1024], in[4096];
+        memset(pad, 'p', (size_t)pad_len);
+        pad[pad_len] = '\0';
+        int n = snprintf(in, sizeof in, "GET /1 HTTP/1.1\r\nX-Pad: %s\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", pad);
+        char *out = exchange(in, (size_t)n, 1, 30, &s);
+        ck_assert_msg(s.requests == 2, "pad %d: %d requests", pad_len, s.requests);
+        ck_assert_msg(s.closed, "pad %d: the connection outlived its client's FIN", pad_len);
+        free(out);
+    }
+}
+END_TEST
+
 START_TEST(connection_close_is_honoured)
 {
     struct seen s = {0};
@@ -248,6 +268,7 @@ int main(void)
     tcase_add_test(tc, oversize_heads_get_414_and_431);
     tcase_add_test(tc, too_many_headers_get_431);
     tcase_add_test(tc, half_closed_client_still_answered);
+    tcase_add_test(tc, pipelined_requests_then_fin_in_one_write);
     tcase_add_test(tc, connection_close_is_honoured);
     tcase_add_test(tc, every_token_on_a_reused_connection_sees_its_close);
     suite_add_tcase(suite, tc);
