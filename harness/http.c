@@ -66,10 +66,13 @@ static void write_recorded(struct ch_exec *x, const void *data, size_t n)
     ch_transcript_sent(x->tok->tr, ch_now_us(), x->conn->id, x->reqno, data, n);
 }
 
+/* Where emitted bytes go: staged for the next write, or pending when they are trickled. */
+static struct evbuffer *emit_target(struct ch_exec *x) { return x->trickle_bytes ? x->pending : x->staged; }
+
 void ch_exec_emit(struct ch_exec *x, const void *data, size_t n)
 {
     if (n == 0) return;
-    evbuffer_add(x->trickle_bytes ? x->pending : x->staged, data, n);
+    evbuffer_add(emit_target(x), data, n);
 }
 
 void ch_exec_flush(struct ch_exec *x)
@@ -165,7 +168,7 @@ static void exec_continue(struct ch_exec *x)
 static int fill_text(struct ch_exec *x, const char *text, size_t n, struct evbuffer *out, char *err)
 {
     size_t len;
-    if (!memchr(text, '{', n) && !memchr(text, '}', n)) { /* nothing to fill: the common case */
+    if (!ch_tmpl_has_braces(text, n)) { /* nothing to fill: the common case */
         evbuffer_add(out, text, n);
         return 0;
     }
@@ -242,11 +245,10 @@ static enum ch_step_result op_status(struct ch_exec *x, const struct ch_step *s)
     const json_t *reason = json_object_get(s->json, "reason");
     char code[16];
     int n = snprintf(code, sizeof code, "%d ", (int)json_integer_value(json_object_get(s->json, "code")));
-    struct evbuffer *out = x->trickle_bytes ? x->pending : x->staged; /* stageable: straight into the run */
-    evbuffer_add(out, "HTTP/1.1 ", 9);
-    evbuffer_add(out, code, (size_t)n);
-    if (reason) evbuffer_add(out, json_string_value(reason), json_string_length(reason));
-    evbuffer_add(out, "\r\n", 2);
+    ch_exec_emit(x, "HTTP/1.1 ", 9);
+    ch_exec_emit(x, code, (size_t)n);
+    if (reason) ch_exec_emit(x, json_string_value(reason), json_string_length(reason));
+    ch_exec_emit(x, "\r\n", 2);
     return CH_STEP_NEXT;
 }
 
@@ -271,7 +273,7 @@ static enum ch_step_result op_header(struct ch_exec *x, const struct ch_step *s)
     char err[CH_ERR_LEN];
     const json_t *name = json_object_get(s->json, "name"), *value = json_object_get(s->json, "value");
     /* The line is rendered into the staged bytes directly: header steps are stageable. */
-    struct evbuffer *out = x->trickle_bytes ? x->pending : x->staged;
+    struct evbuffer *out = emit_target(x);
     evbuffer_add(out, json_string_value(name), json_string_length(name));
     evbuffer_add(out, ": ", 2);
     if (fill_text(x, json_string_value(value), json_string_length(value), out, err) < 0) return fail_mid(x, err);

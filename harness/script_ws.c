@@ -9,6 +9,7 @@
 #include "lex.h"
 #include "script_int.h"
 #include "util.h"
+#include "tmpl.h"
 
 #define MAX_CONTROL 125
 
@@ -33,7 +34,7 @@ static int string_data(struct pctx *c, const struct stmt *st, size_t k, json_t *
     if (ch_utf8_text((const unsigned char *)b, n)) {
         if ((rc = sc_tmpl(c, st->ln, sc_off(st, k), b, n, "server", 0)) == 0)
             json_object_set_new(step, "text", json_stringn(b, n));
-    } else if (memchr(b, '{', n) || memchr(b, '}', n)) {
+    } else if (ch_tmpl_has_braces(b, n)) {
         rc = sc_err_word(c, st, k, "placeholders are filled only in UTF-8 text without NUL (use hex)");
     } else {
         set_hex(step, (const unsigned char *)b, n);

@@ -107,8 +107,7 @@ static int fill_string(const struct fill *f, const json_t *v, const char *what, 
     const char *text = json_string_value(v);
     size_t len = json_string_length(v);
     /* Only a string with a brace needs the request's own values (building them costs memory per stream). */
-    int braces = memchr(text, '{', len) || memchr(text, '}', len);
-    const json_t *local = braces && f->v && f->v->local ? f->v->local(f->v->arg) : NULL;
+    const json_t *local = f->v && f->v->local && ch_tmpl_has_braces(text, len) ? f->v->local(f->v->arg) : NULL;
     *s = ch_tmpl_fill2(text, len, local, f->v ? f->v->vars : NULL, f->scale, n, why);
     if (!*s) return ch_errf(err, "line %d: %s: %s", f->line, what, why);
     return 0;

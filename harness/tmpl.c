@@ -123,6 +123,11 @@ char *ch_tmpl_fill(const char *in, size_t n, const json_t *vars, double time_sca
     return ch_tmpl_fill2(in, n, NULL, vars, time_scale, outlen, err);
 }
 
+int ch_tmpl_has_braces(const char *in, size_t n)
+{
+    return memchr(in, '{', n) || memchr(in, '}', n);
+}
+
 char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t *vars, double time_scale,
                     size_t *outlen, char *err)
 {

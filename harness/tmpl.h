@@ -6,6 +6,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* Whether `in` (n bytes) holds a brace: a placeholder or a `{{` `}}` escape. A text without one fills to
+ * itself, so callers copy it as it is and need no values. */
+int ch_tmpl_has_braces(const char *in, size_t n);
+
 /* Fills placeholders in `in` (n bytes) and returns a malloc'd buffer (*outlen bytes, NUL-terminated).
  * `vars` maps names to strings: "A", "origin-A", "host-A", ..., "token", "case", "body-length", and
  * "req:<lowercase header name>" for request headers. `{ms:N}` is computed as N × time_scale (rounded).
