@@ -22,10 +22,13 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wfor
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-CPPFLAGS += -D_GNU_SOURCE -Iharness $(shell pkg-config --cflags $(PKGS))
+# pkg-config runs when make parses this file. On a fresh machine the packages are not installed yet at that
+# moment, so the entry points that install them (see ENTRY_POINTS) do their work in a sub-make parsed after
+# the install; a plain `make` on a machine without them stops at `pkgcheck`, saying what to run.
+CPPFLAGS += -D_GNU_SOURCE -Iharness $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c11 $(WARN) $(OPT) $(SAN) -MMD -MP
-LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm
-CHECK_LIBS := $(shell pkg-config --libs check)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 ifeq ($(V),1)
 Q :=
@@ -46,11 +49,15 @@ TEST_SRC  := $(sort $(wildcard harness/tests/check_*.c))
 TEST_BIN  := $(TEST_SRC:harness/tests/%.c=$(BUILD)/tests/%)
 RUNNER    := $(BUILD)/runner
 
-.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint
+.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck
 
 all: $(RUNNER) $(TEST_BIN)
 
-$(BUILD)/%.o: %.c
+pkgcheck:
+	$(Q)pkg-config --exists $(PKGS) check || { echo "missing build packages ($(PKGS) check): run" \
+	   "'make deps' (scripts/install-deps.sh), or 'make run' / 'make test', which install them first" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -71,9 +78,6 @@ $(BUILD)/tests/%: harness/tests/%.c $(BUILD)/libharness.a
 check-c: $(TEST_BIN)
 	$(Q)fail=0; for t in $(TEST_BIN); do $$t || fail=1; done; exit $$fail
 
-check-cases: $(RUNNER)
-	$(Q)$(RUNNER) check cases
-
 # pytest self-tests: the harness tests itself with the real runner, real clients on loopback.
 pytest: $(RUNNER)
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q $(PYTEST_ARGS)
@@ -82,20 +86,8 @@ pytest: $(RUNNER)
 check-node:
 	$(Q)cd fixtures/node && CH_BROWSERS=none npm test --silent
 
-test: all check-c check-cases check-node pytest
-
 deps:
 	$(Q)scripts/install-deps.sh
-
-run: deps all
-	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/conformance -q \
-	   --client "$(subst $(space),$(comma),$(strip $(CLIENTS)))" --report $(or $(REPORT),reports/out) \
-	   $(if $(EXPECTATIONS),--expectations $(EXPECTATIONS)) $(RUN_ARGS); \
-	 rc=$$?; echo "reports: $(or $(REPORT),reports/out)/index.html"; exit $$rc
-
-asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 # libFuzzer targets: every fuzz/fuzz_*.c, linked against the harness sources compiled for fuzzing (clang,
 # -fsanitize=fuzzer-no-link plus ASan and UBSan) into $(FUZZ_BUILD)/. With FUZZ_SECONDS=N, each runs for N
@@ -109,7 +101,7 @@ FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_OBJ    := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
-$(FUZZ_BUILD)/harness/%.o: harness/%.c
+$(FUZZ_BUILD)/harness/%.o: harness/%.c | pkgcheck
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
@@ -121,14 +113,6 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libharness.a
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_BUILD)/libharness.a $(LDLIBS)
 
-fuzz: $(FUZZ_BIN)
-ifneq ($(FUZZ_SECONDS),)
-	$(Q)for b in $(FUZZ_BIN); do n=$$(basename $$b); mkdir -p $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n; \
-	  echo "  FUZZ    $$n for $(FUZZ_SECONDS)s"; \
-	  $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n || exit 1; done
-endif
-
 clean:
 	rm -rf build build-asan build-fuzz
 
@@ -138,6 +122,39 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
+# ---- entry points ---------------------------------------------------------------------------------------------
+# The commands a newcomer may type first install what is missing (scripts/install-deps.sh), then do their work in
+# a sub-make, parsed after the install so that pkg-config finds the packages. CH_DEPS_DONE=1 on that sub-make's
+# command line reaches every make below it, so the install runs once per command.
+ENTRY_POINTS := run test asan check-cases bench fuzz
+ifeq ($(CH_DEPS_DONE),)
+$(ENTRY_POINTS): deps
+	$(Q)$(MAKE) --no-print-directory CH_DEPS_DONE=1 $@
+else
+check-cases: $(RUNNER)
+	$(Q)$(RUNNER) check cases
+
+test: all check-c check-cases check-node pytest
+
+run: all
+	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/conformance -q \
+	   --client "$(subst $(space),$(comma),$(strip $(CLIENTS)))" --report $(or $(REPORT),reports/out) \
+	   $(if $(EXPECTATIONS),--expectations $(EXPECTATIONS)) $(RUN_ARGS); \
+	 rc=$$?; echo "reports: $(or $(REPORT),reports/out)/index.html"; exit $$rc
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+fuzz: $(FUZZ_BIN)
+ifneq ($(FUZZ_SECONDS),)
+	$(Q)for b in $(FUZZ_BIN); do n=$$(basename $$b); mkdir -p $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n; \
+	  echo "  FUZZ    $$n for $(FUZZ_SECONDS)s"; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n || exit 1; done
+endif
+
 # Benchmarks: figures beside their references, printed, never asserted (bench/run.sh says how).
 bench: $(RUNNER)
 	$(Q)RUNNER=$(RUNNER) bench/run.sh
+endif
