@@ -20,6 +20,7 @@
 
 #include "lex.h"
 #include "matrix.h"
+#include "util.h"
 
 #define SC_MAX_ERRORS 100      /* per file: then one "too many errors" line, and silence */
 #define SC_MAX_OBJECTS 32      /* client objects per case */
@@ -77,13 +78,15 @@ struct fctx {
     int nerr;
     const char *fixtures;
     struct ch_matrix matrix;
+    json_t *wpt;       /* the WPT topic list's files (wpt.h), loaded at the file's first `wpt` line */
+    char wpt_err[CH_ERR_LEN]; /* why it could not be loaded ("" when it was, or was not tried) */
 };
 
 /* One cell's parse: the case being built. */
 struct pctx {
     struct fctx *f;
     const char *cell; /* the cell's id for errors, NULL outside a matrix */
-    json_t *id, *title, *spec, *tags;
+    json_t *id, *title, *spec, *tags, *wpt;
     int case_line, title_line, deadline_line, settle_line, page_line;
     size_t id_col;
     long deadline_ms, settle_ms;
