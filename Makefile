@@ -43,10 +43,13 @@ CLIENTS ?= chromium
 EXPECTATIONS ?= expectations/browsers.json
 PYTEST  := $(PY) -m pytest -p no:cacheprovider
 
-LIB_SRC   := $(sort $(wildcard harness/*.c))
+# harness/<layer>/*.c are the library; harness/<layer>/tests/check_*.c its Check tests, one binary each (names are
+# unique across layers: build/tests/check_NAME).
+LIB_SRC   := $(sort $(wildcard harness/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
-TEST_SRC  := $(sort $(wildcard harness/tests/check_*.c))
-TEST_BIN  := $(TEST_SRC:harness/tests/%.c=$(BUILD)/tests/%)
+TEST_SRC  := $(sort $(wildcard harness/*/tests/check_*.c))
+TEST_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
+vpath check_%.c $(sort $(dir $(TEST_SRC)))
 RUNNER    := $(BUILD)/runner
 
 .PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck
@@ -69,7 +72,7 @@ $(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: harness/tests/%.c $(BUILD)/libharness.a
+$(BUILD)/tests/%: %.c $(BUILD)/libharness.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CHECK   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libharness.a $(LDLIBS) $(CHECK_LIBS)

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "judge.h"
-#include "script.h"
-#include "server.h"
-#include "util.h"
+#include "judge/judge.h"
+#include "case/script.h"
+#include "server/server.h"
+#include "core/util.h"
 
 enum { EXIT_BAD_CASES = 2, EXIT_USAGE = 64 };
 

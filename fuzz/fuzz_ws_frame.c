@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "ws.h"
+#include "core/util.h"
+#include "engines/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,75 @@
+/* check_util.c — unit tests of harness/util.c. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static const struct {
+    const char *bytes;
+    size_t len;
+    int text;
+} utf8_rows[] = {
+    {"plain ascii", 11, 1},
+    {"caf\xc3\xa9", 5, 1},
+    {"\xf0\x9f\x98\x80", 4, 1},          /* U+1F600 */
+    {"a\0b", 3, 0},                       /* NUL is not text */
+    {"\xc0\xaf", 2, 0},                   /* overlong '/' */
+    {"\xed\xa0\x80", 3, 0},               /* a surrogate */
+    {"\xf4\x90\x80\x80", 4, 0},           /* above U+10FFFF */
+    {"\xf8\x88\x80\x80\x80", 5, 0},       /* a 5-byte form (RFC 3629 forbids) */
+    {"\xe2\x82", 2, 0},                   /* truncated */
+    {"\xff", 1, 0},
+};
+
+START_TEST(utf8_table)
+{
+    ck_assert_int_eq(ch_utf8_text((const unsigned char *)utf8_rows[_i].bytes, utf8_rows[_i].len),
+                     utf8_rows[_i].text);
+}
+END_TEST
+
+START_TEST(hex_round_trip)
+{
+    char err[CH_ERR_LEN], out[9];
+    size_t n = 0;
+    unsigned char *b = ch_hex_decode("de ad BE ef", &n, err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(n, 4);
+    ch_hex_encode(b, n, out);
+    ck_assert_str_eq(out, "deadbeef");
+    free(b);
+    ck_assert_ptr_null(ch_hex_decode("abc", &n, err));
+    ck_assert_str_eq(err, "odd number of hex digits");
+    ck_assert_ptr_null(ch_hex_decode("zz", &n, err));
+}
+END_TEST
+
+START_TEST(digests)
+{
+    char hex[65], b64[64];
+    unsigned char sha1[20];
+    ch_sha256_hex("", 0, hex);
+    ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* RFC 6455 §1.3: the sample key's accept value. */
+    const char *k = "dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    ch_sha1(k, strlen(k), sha1);
+    ch_base64(sha1, 20, b64);
+    ck_assert_str_eq(b64, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, utf8_table, 0, sizeof utf8_rows / sizeof utf8_rows[0]);
+    tcase_add_test(tc, hex_round_trip);
+    tcase_add_test(tc, digests);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
