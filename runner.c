@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "judge/judge.h"
-#include "case/script.h"
+#include "case/case.h"
 #include "server/server.h"
-#include "core/util.h"
+#include "core/core.h"
 
 enum { EXIT_BAD_CASES = 2, EXIT_USAGE = 64 };
 

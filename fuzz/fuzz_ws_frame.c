@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "core/core.h"
 #include "engines/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

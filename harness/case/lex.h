@@ -1,7 +1,7 @@
 /* lex.h — the lexical layer of the case language (cases/FORMAT.md §1): lines, words, strings, integers,
  * durations, hex. Pure functions over byte ranges, no global state.
  *
- * Error convention (util.h): a fallible function returns -1 and writes a one-line message into err
+ * Error convention (core.h): a fallible function returns -1 and writes a one-line message into err
  * (CH_ERR_LEN bytes, may be NULL); where it says so it also sets *at to the byte offset, within the range it
  * was given, of the character the message is about, so the caller can turn it into a column. */
 #ifndef CH_LEX_H

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/util.h"
+#include "core/core.h"
 
 static int is_name_start(char c)
 {

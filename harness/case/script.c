@@ -1,12 +1,12 @@
 /* script.c — the case parser's front (cases/FORMAT.md -> harness/MODEL.md §1): files and directories, the
  * matrix section and its cells, lines into sections (FORMAT.md §1 "indentation is structure"), meta lines
- * (§2), the helpers every section parser shares (script_int.h), and the public API (script.h).
+ * (§2), the helpers every section parser shares (script_int.h), and the public API (case.h).
  *
  * One file is parsed as: split into lines and check them (tabs, UTF-8) once; read the matrix section once;
  * then for every cell, apply guards and `$NAME`, split words, group lines into sections, parse meta lines,
  * then server and client sections, then expect sections (they need every client object and the case's
  * spec), and assemble the case JSON. Errors carry the cell; an error repeated by every cell is listed once. */
-#include "script.h"
+#include "case.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +16,7 @@
 #include <sys/stat.h>
 
 #include "script_int.h"
-#include "core/tmpl.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_DEPTH 32   /* directory levels walked by ch_script_load */
 #define MAX_ID_LEN 200 /* bytes of a case id before the cell suffix */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "script_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define ALL_KINDS 0x7fu
 #define BIT(k) (1u << (k))

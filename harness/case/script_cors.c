@@ -1,15 +1,15 @@
 /* script_cors.c — `cors` sections (cases/FORMAT.md §7.1) and the lines of `expect cors` (§7.3).
  *
- * A cors section's lines fill a struct ch_cors_block (cors_case.h); cors_case.c compiles it into routes, a
+ * A cors section's lines fill a struct ch_cors_block (harness/cors/cors.h); cors_case.c compiles it into routes, a
  * client object with its steps, capabilities and the case's `cors` summary, and cors_expect.c turns each
  * `expect cors` line into the oracle's expectations. This file only reads words and reports where they are
  * wrong; every CORS rule lives in cors*.c. The block's strings are owned by the cell (sc_cors_free). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cors/cors_case.h"
+#include "cors/cors.h"
 #include "script_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_HEADERS 64
 #define MAX_COOKIES 8

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "script_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_COUNT 100000L
 

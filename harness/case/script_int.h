@@ -1,6 +1,6 @@
 /* script_int.h — internals shared by the case parser's files; not an API for other modules.
  *
- *   script.c          files, cells, lines into sections, meta lines, helpers, the public API (script.h)
+ *   script.c          files, cells, lines into sections, meta lines, helpers, the public API (case.h)
  *   script_server.c   server sections (FORMAT.md §4)
  *   script_client.c   client sections (FORMAT.md §5)
  *   script_expect.c   expect sections (FORMAT.md §6.2, §6.3)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "script_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_REPEAT 10000 /* the largest n or m of {n} / {n,m} */
 #define MAX_NUMBER 40    /* characters of a numeric value */

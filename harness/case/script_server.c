@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 
 #include "script_int.h"
-#include "core/tmpl.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_GEN (1L << 30)    /* bytes of `body gen N` / `chunk gen N` */
 #define MAX_NTH 100000L       /* `nth N` */

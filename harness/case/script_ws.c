@@ -8,8 +8,7 @@
 
 #include "lex.h"
 #include "script_int.h"
-#include "core/util.h"
-#include "core/tmpl.h"
+#include "core/core.h"
 
 #define MAX_CONTROL 125
 

@@ -1,5 +1,5 @@
-/* map.c — see map.h. Deletion uses backward-shift, so there are no tombstones. */
-#include "map.h"
+/* map.c — see core.h. Deletion uses backward-shift, so there are no tombstones. */
+#include "core.h"
 
 #include <stdint.h>
 #include <stdlib.h>

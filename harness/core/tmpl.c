@@ -1,12 +1,11 @@
-/* tmpl.c — see tmpl.h. */
-#include "tmpl.h"
+/* tmpl.c — see core.h. */
+#include "core.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 
 #define NAME_MAX_LEN 128
 

@@ -1,16 +1,15 @@
-/* transcript.c — see transcript.h.
+/* transcript.c — see core.h.
  *
  * Recording is on every request's path, reading happens once per case: so the hot events (sent, request,
  * end, conn-open, conn-close) are kept as small C records whose bytes live in one arena, and the JSON of
  * harness/MODEL.md §2 is built only by ch_transcript_json(). Events an engine builds itself arrive as JSON
  * and are kept as compact JSON text in the arena (a jansson object costs several times its text: ten thousand
  * held event streams each record their events — bench/sse_streams.py). */
-#include "transcript.h"
+#include "core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 
 enum kind { K_JSON, K_SENT, K_REQUEST, K_END, K_OPEN, K_CLOSE };
 

@@ -1,5 +1,5 @@
-/* util.c — see util.h. */
-#include "util.h"
+/* util.c — see core.h. */
+#include "core.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "cors_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* ---- small helpers (cors_int.h) ------------------------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* cors_case.c — a `cors` section into routes and a client program (cors_case.h, cases/FORMAT.md §7). The
+/* cors_case.c — a `cors` section into routes and a client program (cors.h, cases/FORMAT.md §7). The
  * expectations are cors_expect.c. The oracle's input is built here: the page's origin and the URL's origin as
  * templates, the replies as the client will receive them (a Content-Length the section did not write is added
  * to both the route and the oracle's copy, so the client and the oracle see the same headers). */
@@ -7,10 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cors_case.h"
+#include "cors.h"
 #include "cors_case_int.h"
-#include "core/tmpl.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* ---- the URL ------------------------------------------------------------------------------------------ */
 

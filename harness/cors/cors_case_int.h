@@ -5,7 +5,6 @@
 #include <jansson.h>
 
 #include "cors.h"
-#include "cors_case.h"
 
 /* One reply as the client receives it. */
 struct cc_reply {

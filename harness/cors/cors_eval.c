@@ -13,7 +13,7 @@
 
 #include "cors.h"
 #include "cors_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define TEXT_PLAIN_UTF8 "text/plain;charset=UTF-8"
 

@@ -1,4 +1,4 @@
-/* cors_expect.c — the expectations of an `expect cors` section (cors_case.h, cases/FORMAT.md §7.3): the CORS
+/* cors_expect.c — the expectations of an `expect cors` section (cors.h, cases/FORMAT.md §7.3): the CORS
  * oracle's outcome for one cell written as the judge's ordinary expectation kinds (harness/MODEL.md §1.3),
  * each with the rule that produced it and its spec anchor. Also the `cors` summary of the case JSON. */
 #include <stdio.h>
@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cors_case.h"
+#include "cors.h"
 #include "cors_case_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 struct gen {
     const struct ch_cors_block *b;

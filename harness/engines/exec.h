@@ -50,7 +50,7 @@ void ch_exec_free(struct ch_exec *x);
 /* Resumes the steps after an op returned CH_STEP_YIELD. */
 void ch_exec_resume(struct ch_exec *x);
 
-/* This request's own placeholder values (body-length, req:*), which shadow its token's (tmpl.h's
+/* This request's own placeholder values (body-length, req:*), which shadow its token's (core.h's
  * ch_tmpl_fill2): built on first use, since most steps hold no placeholder. */
 const json_t *ch_exec_local(struct ch_exec *x);
 

@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "exec.h"
-#include "core/tmpl.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 static void exec_continue(struct ch_exec *x);
 

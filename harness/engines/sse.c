@@ -8,9 +8,7 @@
 #include <string.h>
 
 #include "exec.h"
-#include "core/tmpl.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* ---- line ends, fields, data -------------------------------------------------------------------------- */
 

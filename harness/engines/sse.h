@@ -38,7 +38,7 @@ void ch_sse_put_field(struct evbuffer *out, const char *name, size_t nlen, const
 size_t ch_sse_put_data(struct evbuffer *out, const char *value, size_t n, enum ch_sse_eol eol);
 
 /* Where a step's placeholders come from: `local(arg)` (a request's own values, asked for only when a string
- * holds a brace; NULL for none) shadows `vars` (the token's; may be NULL). tmpl.h's ch_tmpl_fill2. */
+ * holds a brace; NULL for none) shadows `vars` (the token's; may be NULL). core.h's ch_tmpl_fill2. */
 struct ch_sse_vars {
     const json_t *(*local)(void *arg);
     void *arg;
@@ -46,7 +46,7 @@ struct ch_sse_vars {
 };
 
 /* Renders one sse-* step (its JSON as in MODEL.md §1.1) into out: placeholders in names and values filled from
- * `v` (NULL: no placeholder may be used) under the time scale (tmpl.h), a `retry` given in milliseconds
+ * `v` (NULL: no placeholder may be used) under the time scale (core.h), a `retry` given in milliseconds
  * written scaled. When summary is not NULL
  * and the step is `sse-event`, the event's fields are set on it: "id", "event", "retry" (the text written),
  * "data" (the data a client dispatches, at most CH_SSE_DATA_PREVIEW bytes, then "data_truncated": true) and

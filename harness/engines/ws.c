@@ -16,8 +16,7 @@
 #include <sys/socket.h>
 
 #include "exec.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 #include "ws.h"
 
 #define RECORD_FRAMES 1000    /* data/ping/pong frames recorded one by one per direction; Close frames always */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "core/core.h"
 #include "ws.h"
 
 /* ---- close codes ------------------------------------------------------------------------------------------ */

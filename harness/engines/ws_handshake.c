@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "net/conn.h"
-#include "core/util.h"
+#include "net/net.h"
+#include "core/core.h"
 #include "ws.h"
 
 #define MAX_OFFERS 64 /* subprotocols or extensions kept per request; more are ignored */

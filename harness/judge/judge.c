@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "judge_int.h"
-#include "core/tmpl.h"
-#include "core/util.h"
+#include "core/core.h"
 
 static const struct {
     const char *kind;
@@ -179,7 +178,7 @@ static int check_transcript(const json_t *tr, struct ch_jctx *cx, char *err)
     if (events && !json_is_array(events)) return ch_errf(err, "malformed transcript: \"events\" is not an array");
     if (json_array_size(events) > CH_JUDGE_MAX_TRANSCRIPT)
         return ch_errf(err, "malformed transcript: more than %d events", CH_JUDGE_MAX_TRANSCRIPT);
-    /* The server stops recording past its limit and counts what it dropped (transcript.h): a check on what
+    /* The server stops recording past its limit and counts what it dropped (core.h): a check on what
      * the client sent, or did not send, cannot be judged on part of it. */
     const json_t *dropped = json_object_get(tr, "dropped");
     if (dropped && !json_is_integer(dropped)) return ch_errf(err, "malformed transcript: \"dropped\" is not an integer");

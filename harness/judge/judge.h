@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 /* Judges one run of a case. `observations` and `transcript` may be NULL (treated as empty). `vars` holds the
- * placeholder values of this run (tmpl.h: origins, token, case) used to fill expected values such as
+ * placeholder values of this run (core.h: origins, token, case) used to fill expected values such as
  * `header GET /x Origin = {origin-A}`; it may be NULL when no expectation uses one. `time_scale` multiplies
  * every duration and tolerance in the expectations. Returns a new verdict object (never NULL):
  * {"case", "status", "message", "checks": [...]} — the caller adds token, client, observations, transcript. */

@@ -7,7 +7,7 @@
 
 #include "judge_int.h"
 #include "pattern.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define MAX_HINT_PROPS 8
 

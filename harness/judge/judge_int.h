@@ -65,7 +65,7 @@ enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c
 /* Writes the reason into c->detail and returns CH_J_ERROR: the case or the inputs cannot be judged. */
 enum ch_jstatus ch_jerror(struct ch_jcheck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A copy of an expected value with its placeholders filled (tmpl.h, context "expect"). NULL + err. */
+/* A copy of an expected value with its placeholders filled (core.h, context "expect"). NULL + err. */
 json_t *ch_jfill(const struct ch_jctx *cx, const json_t *v, char *err);
 
 /* Reads an integer field >= min (absent: `dflt` if dflt >= min, else an error). 0, or -1 with err set. */

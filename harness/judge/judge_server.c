@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "judge_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* The request events of the transcript, in order (borrowed), and each one's rank among the requests with its
  * method and path (1 for the first). */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "core/core.h"
 
 #define EQ_MAX_DEPTH 256
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "judge_int.h"
-#include "core/util.h"
+#include "core/core.h"
 
 static int type_is(const json_t *ev, const char *type)
 {

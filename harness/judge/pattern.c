@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "core/core.h"
 
 enum kind { K_ATOM, K_SEQ, K_ALT, K_REPEAT };
 

@@ -1,5 +1,5 @@
-/* conn.c — see conn.h. One function per state transition; the read callback is a switch on the state. */
-#include "conn.h"
+/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. */
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,8 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define LINGER_MS 2000
 

@@ -14,9 +14,7 @@
 
 #include "judge/judge.h"
 #include "state.h"
-#include "core/tmpl.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define CH_VERSION "0.1.0"
 #define NEXT_WAIT_MS 5000

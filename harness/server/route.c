@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "state.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* Each engine exports a NULL-terminated table of the step words it runs. Adding an engine = one line here. */
 extern const struct ch_op_def ch_http_ops[];

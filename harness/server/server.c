@@ -13,10 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "case/script.h"
+#include "case/case.h"
 #include "state.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 struct listen_arg {
     struct ch_server *srv;

@@ -8,8 +8,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "net/conn.h"
-#include "core/map.h"
+#include "net/net.h"
+#include "core/core.h"
 #include "server.h"
 
 struct ch_exec;
@@ -68,7 +68,7 @@ struct ch_token {
     struct ch_run *run;  /* NULL for /_h/program tokens */
     int64_t t0_us;
     struct ch_transcript *tr;
-    json_t *vars;        /* placeholders of this run of the case (tmpl.h) */
+    json_t *vars;        /* placeholders of this run of the case (core.h, tmpl.c) */
     json_t *counts;      /* "METHOD path" -> requests so far, for `nth` */
     int nreq;
     int inflight;        /* counted in the server's in-flight total until its verdict */

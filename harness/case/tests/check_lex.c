@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "case/lex.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* Durations: whole milliseconds, or the exact error. */
 static const struct {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "case/matrix.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* Adds one `axis ...` or `exclude ...` line; returns the error text ("" when none). */
 static const char *add_line(struct ch_matrix *m, const char *line, char err[CH_ERR_LEN], size_t *at)

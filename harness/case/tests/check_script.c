@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "case/script.h"
+#include "case/case.h"
 #include "testing/json_fragment.h"
 
 /* Building blocks: HEAD is lines 1-3, CLI three lines, EXP two lines. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case/script.h"
+#include "case/case.h"
 #include "testing/json_fragment.h"
 
 #define HEAD "case ws/t\ntitle T\nspec https://x.test/#a\n"

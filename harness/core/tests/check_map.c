@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/map.h"
+#include "core/core.h"
 
 START_TEST(set_get_delete_many)
 {

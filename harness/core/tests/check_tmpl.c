@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tmpl.h"
-#include "core/util.h"
+#include "core/core.h"
 
 static json_t *vars(void)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/transcript.h"
+#include "core/core.h"
 
 static json_t *events_of(struct ch_transcript *t)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cors/cors.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define D10 "0123456789"
 #define D100 D10 D10 D10 D10 D10 D10 D10 D10 D10 D10

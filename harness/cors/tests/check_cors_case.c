@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cors/cors_case.h"
+#include "cors/cors.h"
 #include "judge/judge.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define N(a) (sizeof(a) / sizeof(a)[0])
 #define OA "http://localhost:41001"

@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 #include "server/state.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 struct rig {
     struct ch_server srv;

@@ -13,8 +13,7 @@
 
 #include "engines/exec.h"
 #include "engines/sse.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define B(s) s, sizeof(s) - 1
 

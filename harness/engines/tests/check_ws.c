@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/conn.h"
-#include "core/util.h"
+#include "net/net.h"
+#include "core/core.h"
 #include "engines/ws.h"
 
 /* ---- close codes (notes/spec.md §3.3) --------------------------------------------------------------------- */

@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 #include "server/state.h"
-#include "core/transcript.h"
-#include "core/util.h"
+#include "core/core.h"
 #include "engines/ws.h"
 
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="

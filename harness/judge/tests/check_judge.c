@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "judge/judge.h"
-#include "core/util.h"
+#include "core/core.h"
 
 #define SPEC "https://xhr.spec.whatwg.org/#request-error-steps"
 

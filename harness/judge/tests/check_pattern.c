@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "judge/pattern.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* ---- helpers ---- */
 

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/conn.h"
-#include "core/transcript.h"
+#include "net/net.h"
+#include "core/core.h"
 
 struct seen {
     int requests, closed;

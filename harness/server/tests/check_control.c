@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "server/state.h"
-#include "core/util.h"
+#include "core/core.h"
 
 static const char *CASE_JSON =
     "{\"id\":\"xhr/c\",\"title\":\"t\",\"spec\":[\"s\"],\"tags\":[],\"needs\":[\"xhr\"],\"deadline_ms\":1000,"

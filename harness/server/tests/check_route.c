@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "server/state.h"
-#include "core/util.h"
+#include "core/core.h"
 
 /* Route choice (FORMAT.md §4): exact nth > nth N+ > none; origin > none; method > `*`; path > prefix. */
 static const struct {

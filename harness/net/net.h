@@ -1,4 +1,5 @@
-/* conn.h — one loopback connection: reading HTTP/1.1 requests, writing exactly what a responder asks for.
+/* net.h — the one public header of harness/net/ (conn.c): one loopback connection, reading HTTP/1.1 requests
+ * and writing exactly what a responder asks for. The engines write replies through it; the server owns it.
  *
  * A connection is a small state machine (one state at a time, see enum ch_conn_state). It parses one request
  * at a time (pipelined input waits in the buffer), hands each complete request to the server's dispatcher, and

@@ -1,4 +1,5 @@
-/* script.h — the case language: lexer, parser, matrix expansion (cases/FORMAT.md -> harness/MODEL.md §1).
+/* case.h — the one public header of harness/case/: the case language (cases/FORMAT.md) parsed into case JSON
+ * (harness/MODEL.md §1) by the lexer (lex.c), the matrix expansion (matrix.c) and the parser (script*.c).
  *
  * Errors are collected, never defaulted: each is appended to `errs` as
  * {"file": PATH, "line": N, "col": N, "message": TEXT} (plus "cell": ID inside a matrix), so `runner check`
