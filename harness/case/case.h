@@ -23,6 +23,11 @@ int ch_script_parse_file(const char *path, json_t *out, json_t *errs);
  * and checks that case ids are unique across them (a duplicate is an error at the second definition). */
 int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs);
 
+/* The op of a server step (MODEL.md §1.1) by its name in case JSON, from the case language's one table of step
+ * words (script_server.c); NULL for a name no word emits. The server compiles routes with it. */
+struct ch_op;
+const struct ch_op *ch_case_op(const char *name);
+
 /* Prints each error in `errs` as `file:line:col: message` (with ` [cell ID]` when there is one), one a line. */
 void ch_script_print_errors(const json_t *errs, FILE *to);
 

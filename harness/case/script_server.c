@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "script_int.h"
+#include "case.h"
 #include "core/core.h"
+#include "engines/engines.h"
+#include "script_int.h"
 
 #define MAX_GEN (1L << 30)    /* bytes of `body gen N` / `chunk gen N` */
 #define MAX_NTH 100000L       /* `nth N` */
@@ -266,43 +268,64 @@ static int st_plain(struct pctx *c, const struct stmt *st, json_t *step)
     return sc_args(c, st, 0, 0, json_string_value(json_object_get(step, "op")));
 }
 
-/* Server steps: one row per word (FORMAT.md §4). To add one (issue 3: ws-accept, ws-send, ws-close, ...),
- * write a server_fn that checks the words after word 0 and fills the step's fields ("op" is set, "line" is
- * added after; a family of words may live in its own file, as script_sse.c does), then add a row: the word,
- * where it may stand (enum step_class; add a class if none fits and teach order_ok() about it), and the op it
- * emits (MODEL.md §1.1 — the server refuses ops it does not know, so only documented ops may appear here). */
+/* ---- the server step words ------------------------------------------------------------------------------- */
+
+/* The one table of server step words (FORMAT.md §4, MODEL.md §1.1): each row is a word as a case writes it,
+ * where it may stand (enum step_class, checked by order_ok()), the function that checks the words after it
+ * and fills the step's JSON ("op" is set, "line" added after; a family of words may live in its own file, as
+ * script_sse.c and script_ws.c do), and the op that runs it: its name in case JSON, its function in
+ * harness/engines/ and its flags (engines.h). The server compiles routes from the same rows (ch_case_op), so a
+ * word and its behaviour cannot drift apart. To add a word: write the parse and op functions, add one row. */
+#define HEAD (CH_OP_HEAD | CH_OP_STAGE | CH_OP_PLAIN)   /* head lines, staged */
+#define BODY (CH_OP_BODY | CH_OP_STAGE | CH_OP_PLAIN)   /* rendered before the head, counted in {body-length} */
+#define EMIT (CH_OP_STAGE | CH_OP_PLAIN)                /* bytes through the executor, staged */
+#define PLAIN CH_OP_PLAIN                               /* a plain reply only */
+#define ANY (CH_OP_PLAIN | CH_OP_UPGRADED)              /* before and after ws-accept */
+#define WS CH_OP_UPGRADED                               /* after ws-accept only */
+
 static const struct server_row {
-    const char *word;
+    const char *word; /* NULL: an op no word names alone (`trickle off` is op trickle-off) */
     enum step_class cls;
-    const char *op;
     server_fn parse;
+    struct ch_op op;
 } server_rows[] = {
-    {"status", SC_STATUS, "status", st_status},
-    {"header", SC_HEAD, "header", st_header},
-    {"header-raw", SC_HEAD, "header-raw", st_header_raw},
-    {"body", SC_BODY, "body", st_body},
-    {"chunk", SC_BODY, "chunk", st_chunk},
-    {"chunk-end", SC_BODY, "chunk-end", st_plain},
-    {"echo", SC_BODY, "echo", st_plain},
-    {"send", SC_RAW, "send", st_send},
-    {"wait", SC_TIMING, "wait", st_wait},
-    {"trickle", SC_TIMING, "trickle", st_trickle},
-    {"close", SC_END, "close", st_plain},
-    {"reset", SC_END, "reset", st_plain},
-    {"hold", SC_END, "hold", st_plain},
-    {"shutdown", SC_SHUT, "shutdown", st_plain},
-    {"sse-event", SC_BODY, "sse-event", sc_sse_event},
-    {"sse-field", SC_BODY, "sse-field", sc_sse_field},
-    {"sse-comment", SC_BODY, "sse-comment", sc_sse_comment},
-    {"sse-line", SC_BODY, "sse-line", sc_sse_line},
-    {"sse-dispatch", SC_BODY, "sse-dispatch", sc_sse_dispatch},
-    {"ws-accept", SC_WS_ACCEPT, "ws-accept", sc_ws_accept},
-    {"ws-send", SC_WS, "ws-send", sc_ws_send},
-    {"ws-close", SC_WS, "ws-close", sc_ws_close},
-    {"ws-echo", SC_WS, "ws-echo", sc_ws_echo},
-    {"ws-await", SC_WS, "ws-await", sc_ws_await},
-    {"ws-on-close", SC_WS, "ws-on-close", sc_ws_on_close},
+    /* word          where          parse             op: name          run                  render               flags */
+    {"status",       SC_STATUS,     st_status,        {"status",       ch_op_status,        NULL,                HEAD}},
+    {"header",       SC_HEAD,       st_header,        {"header",       ch_op_header,        NULL,                HEAD}},
+    {"header-raw",   SC_HEAD,       st_header_raw,    {"header-raw",   ch_op_header_raw,    NULL,                HEAD}},
+    {"body",         SC_BODY,       st_body,          {"body",         ch_op_body,          ch_render_body,      BODY}},
+    {"chunk",        SC_BODY,       st_chunk,         {"chunk",        ch_op_body,          ch_render_chunk,     BODY}},
+    {"chunk-end",    SC_BODY,       st_plain,         {"chunk-end",    ch_op_body,          ch_render_chunk_end, BODY}},
+    {"echo",         SC_BODY,       st_plain,         {"echo",         ch_op_body,          ch_render_echo,      BODY}},
+    {"send",         SC_RAW,        st_send,          {"send",         ch_op_send,          NULL,                EMIT | ANY}},
+    {"wait",         SC_TIMING,     st_wait,          {"wait",         ch_op_wait,          NULL,                ANY}},
+    {"trickle",      SC_TIMING,     st_trickle,       {"trickle",      ch_op_trickle,       NULL,                PLAIN}},
+    {NULL,           SC_TIMING,     NULL,             {"trickle-off",  ch_op_trickle_off,   NULL,                PLAIN}},
+    {"close",        SC_END,        st_plain,         {"close",        ch_op_close,         NULL,                ANY}},
+    {"reset",        SC_END,        st_plain,         {"reset",        ch_op_reset,         NULL,                ANY}},
+    {"hold",         SC_END,        st_plain,         {"hold",         ch_op_hold,          NULL,                ANY}},
+    {"shutdown",     SC_SHUT,       st_plain,         {"shutdown",     ch_op_shutdown,      NULL,                PLAIN}},
+    {"sse-event",    SC_BODY,       sc_sse_event,     {"sse-event",    ch_op_sse,           NULL,                EMIT}},
+    {"sse-field",    SC_BODY,       sc_sse_field,     {"sse-field",    ch_op_sse,           NULL,                EMIT}},
+    {"sse-comment",  SC_BODY,       sc_sse_comment,   {"sse-comment",  ch_op_sse,           NULL,                EMIT}},
+    {"sse-line",     SC_BODY,       sc_sse_line,      {"sse-line",     ch_op_sse,           NULL,                EMIT}},
+    {"sse-dispatch", SC_BODY,       sc_sse_dispatch,  {"sse-dispatch", ch_op_sse,           NULL,                EMIT}},
+    {"ws-accept",    SC_WS_ACCEPT,  sc_ws_accept,     {"ws-accept",    ch_op_ws_accept,     NULL,                PLAIN}},
+    {"ws-send",      SC_WS,         sc_ws_send,       {"ws-send",      ch_op_ws_send,       NULL,                WS}},
+    {"ws-close",     SC_WS,         sc_ws_close,      {"ws-close",     ch_op_ws_close,      NULL,                WS}},
+    {"ws-echo",      SC_WS,         sc_ws_echo,       {"ws-echo",      ch_op_ws_echo,       NULL,                WS}},
+    {"ws-await",     SC_WS,         sc_ws_await,      {"ws-await",     ch_op_ws_await,      NULL,                WS}},
+    {"ws-on-close",  SC_WS,         sc_ws_on_close,   {"ws-on-close",  ch_op_ws_on_close,   NULL,                WS}},
 };
+
+#define NROWS (sizeof server_rows / sizeof server_rows[0])
+
+const struct ch_op *ch_case_op(const char *name)
+{
+    for (size_t r = 0; r < NROWS; r++)
+        if (strcmp(server_rows[r].op.name, name) == 0) return &server_rows[r].op;
+    return NULL;
+}
 
 /* Checks that a step of this row may come now, and moves the phase on. */
 static int order_ok(struct pctx *c, const struct stmt *st, const struct server_row *row, struct route_state *rs)
@@ -359,13 +382,13 @@ static void server_step(struct pctx *c, const struct stmt *st, json_t *steps, st
     size_t n, r = 0;
     const char *w = sc_word(st, 0, &n);
     sc_no_attachments(c, st);
-    while (r < sizeof server_rows / sizeof *server_rows && !sc_is(st, 0, server_rows[r].word)) r++;
-    if (r == sizeof server_rows / sizeof *server_rows) {
+    while (r < NROWS && !(server_rows[r].word && sc_is(st, 0, server_rows[r].word))) r++;
+    if (r == NROWS) {
         sc_err_word(c, st, 0, "unknown step '%.*s' in a server section", (int)(n > 40 ? 40 : n), w);
         return;
     }
     if (order_ok(c, st, &server_rows[r], rs) < 0) return;
-    json_t *step = json_pack("{s:s}", "op", server_rows[r].op);
+    json_t *step = json_pack("{s:s}", "op", server_rows[r].op.name);
     if (server_rows[r].parse(c, st, step) < 0) {
         json_decref(step);
         return;

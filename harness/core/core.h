@@ -22,6 +22,9 @@ int ch_errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC). Never fails. */
 int64_t ch_now_us(void);
 
+/* Milliseconds of case time → milliseconds of wall time under a run's time scale (rounded to the nearest). */
+int64_t ch_scale_ms(int64_t ms, double scale);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void ch_hex_encode(const unsigned char *in, size_t n, char *out);
 

@@ -27,6 +27,11 @@ int64_t ch_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t ch_scale_ms(int64_t ms, double scale)
+{
+    return (int64_t)(ms * scale + 0.5);
+}
+
 void ch_hex_encode(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

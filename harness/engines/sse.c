@@ -309,7 +309,7 @@ int ch_sse_render(const json_t *step, const struct ch_sse_vars *v, double time_s
     return ch_errf(err, "line %d: '%s' is not an sse step", f.line, op ? op : "(none)");
 }
 
-/* ---- running: the op table ------------------------------------------------------------------------------ */
+/* ---- running ------------------------------------------------------------------------------------------- */
 
 /* Runs an sse step: renders it now (a stream's steps are not pre-rendered: the executor would keep every
  * one of them, at least a 1 KiB evbuffer chain each, until the reply ends — bench/sse_streams.py), emits the
@@ -317,39 +317,33 @@ int ch_sse_render(const json_t *step, const struct ch_sse_vars *v, double time_s
  * makes of them — id, event type, retry text and the dispatched data. The event is stamped when the step
  * runs; its bytes are in the next `sent` event (staged until the next wait, pause or end). A step that
  * cannot render (possible only for JSON the parser did not check) ends the stream: recorded as a script
- * error, then closed (FIN) after what was already emitted. */
+ * error, then closed (FIN) after what was already emitted.
+ *
+ * The words are not `head`, not `body` (their bytes do not count in {body-length}; a framed event stream is
+ * a `body` step), nothing pre-rendered, and stageable: they only add bytes through ch_exec_emit, so
+ * consecutive steps (and a `send` before them) leave in one write, up to the next wait, pause or end. */
 static const json_t *local_of(void *x) { return ch_exec_local(x); }
 
-static enum ch_step_result op_sse(struct ch_exec *x, const struct ch_step *s)
+enum ch_step_result ch_op_sse(struct ch_exec *x, const struct ch_step *s)
 {
     char err[CH_ERR_LEN];
-    int event = strcmp(s->def->name, "sse-event") == 0;
+    int event = strcmp(s->op->name, "sse-event") == 0;
     struct evbuffer *b = evbuffer_new();
     json_t *sum = event ? json_pack("{s:I, s:i}", "conn", (json_int_t)x->conn->id, "req", x->reqno) : NULL;
-    struct ch_sse_vars v = {local_of, x, x->tok->vars};
-    if (!b || ch_sse_render(s->json, &v, x->srv->scale, b, sum, err) < 0) {
+    struct ch_sse_vars v = {local_of, x, x->vars};
+    if (!b || ch_sse_render(s->json, &v, x->env->scale, b, sum, err) < 0) {
         if (b) evbuffer_free(b);
         json_decref(sum);
-        ch_transcript_add(x->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));
+        ch_transcript_add(x->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));
         /* End like a `close` step: what was written before still goes out (closing now would discard it). */
-        x->end = CH_END_CLOSE;
-        x->pc = x->route->nsteps;
-        return CH_STEP_NEXT;
+        return ch_exec_end(x, CH_END_CLOSE);
     }
     size_t n = evbuffer_get_length(b);
     ch_exec_emit(x, evbuffer_pullup(b, -1), n);
     evbuffer_free(b);
     if (sum) {
         json_object_set_new(sum, "bytes", json_integer((json_int_t)n));
-        ch_transcript_add(x->tok->tr, ch_now_us(), "sse-event", sum);
+        ch_transcript_add(x->tr, ch_now_us(), "sse-event", sum);
     }
     return CH_STEP_NEXT;
 }
-
-/* Stream words: not `head`, not `body` (their bytes do not count in {body-length}; a framed event stream is
- * a `body` step), nothing pre-rendered; `stage` 1: they only add bytes through ch_exec_emit, so consecutive
- * steps (and a `send` before them) leave in one write, up to the next wait, pause or end. */
-const struct ch_op_def ch_sse_ops[] = {
-    {"sse-event", op_sse, 0, 0, NULL, 1},   {"sse-field", op_sse, 0, 0, NULL, 1},  {"sse-comment", op_sse, 0, 0, NULL, 1},
-    {"sse-line", op_sse, 0, 0, NULL, 1},    {"sse-dispatch", op_sse, 0, 0, NULL, 1}, {NULL, NULL, 0, 0, NULL, 0},
-};

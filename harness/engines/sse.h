@@ -1,5 +1,5 @@
-/* sse.h — Server-sent events: the event-stream writer and its server step words (cases/FORMAT.md §4.5,
- * harness/MODEL.md §1.1).
+/* sse.h — Server-sent events (internal to harness/engines/): the event-stream writer behind the sse-* step
+ * words (cases/FORMAT.md §4.5, harness/MODEL.md §1.1).
  *
  * The words write the `text/event-stream` syntax of the HTML Standard §9.2.5 "Parsing an event stream"
  * (https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream) exactly: fields as
@@ -9,9 +9,9 @@
  * (a BOM, a NUL, split UTF-8, mixed line ends inside one line's bytes) are `send` steps.
  *
  * Rendering is separate from running so the bytes can be tested without a loop: ch_sse_render() turns one
- * step's JSON into bytes; the op table ch_sse_ops[] (registered in route.c) renders each step when it runs
- * (never ahead: a stream may be long, and its bytes do not count in {body-length}), writes it through the
- * executor and records an `sse-event` transcript event for each `sse-event` step. */
+ * step's JSON into bytes; the op ch_op_sse (engines.h) renders each step when it runs (never ahead: a stream may
+ * be long, and its bytes do not count in {body-length}), writes it through the executor and records an
+ * `sse-event` transcript event for each `sse-event` step. */
 #ifndef CH_SSE_H
 #define CH_SSE_H
 

@@ -1,11 +1,12 @@
 /* ws.c — the WebSocket engine: the `ws-*` step words (cases/FORMAT.md §4.4) and one state machine per upgraded
  * connection (RFC 6455 §4.2 handshake, §5 frames, §7 closing).
  *
- * The HTTP executor (http.c) runs a route's steps up to `ws-accept`. That op validates the request, writes the
- * 101 and takes the connection and the executor over (CH_STEP_OWNED): from then on this engine reads every
- * client frame (ch_conn_upgrade) and runs the remaining steps itself, while automatic behaviour — pongs,
- * echo, answering a client's Close — runs between them. When the steps end the connection stays with the
- * engine until the closing handshake is over (the server then closes TCP first, §7.1.1) or the client leaves.
+ * The executor (exec.c) runs a route's steps; `ws-accept` validates the request, writes the 101 and upgrades
+ * the connection (exec.h's upgrade hooks): from then on this engine reads every client frame
+ * (ch_conn_upgrade), while the same executor runs the remaining steps (ws-* words, wait, send, close, reset,
+ * hold) and automatic behaviour — pongs, echo, answering a client's Close — runs between them. When the steps
+ * end the connection stays with the engine until the closing handshake is over (the server then closes TCP
+ * first, §7.1.1) or the client leaves.
  *
  * Everything the engine sees and sends is recorded: `ws-handshake`, `ws-frame-in`, `ws-frame-out` and one
  * `ws-close` summary (harness/MODEL.md §2). */
@@ -15,8 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "exec.h"
 #include "core/core.h"
+#include "exec.h"
 #include "ws.h"
 
 #define RECORD_FRAMES 1000    /* data/ping/pong frames recorded one by one per direction; Close frames always */
@@ -39,20 +40,14 @@ enum on_close { ON_CLOSE_ECHO, ON_CLOSE_IGNORE, ON_CLOSE_DELAY };
 enum ws_rc {
     WS_NEXT,  /* go on */
     WS_YIELD, /* a timer or an await will resume the steps */
-    WS_STOP,  /* the steps are over (hold, an unmet await) */
-    WS_GONE,  /* the engine ended and is freed: touch nothing */
+    WS_GONE,  /* the engine ended, the executor and the engine are freed: touch nothing */
 };
 
 struct ch_ws {
-    struct ch_server *srv;
     struct ch_conn *conn;
-    struct ch_token *tok;
-    struct ch_exec *x;          /* the executor that ran the steps so far: its vars fill payloads; never resumed */
-    const struct ch_route *route;
-    size_t pc;                  /* the next step */
-    int reqno;
+    struct ch_exec *x;          /* runs the steps; its `over` / `finished` say whether they are over */
     enum ws_state state;
-    int steps_over, hold, echo, starting, reader_dead, handshake_completed;
+    int hold, echo, starting, reader_dead, handshake_completed;
     enum on_close on_close;
     int64_t on_close_ms;
     const char *await_what;     /* NULL, or "message" / "close" / "ping" / "pong" */
@@ -61,7 +56,6 @@ struct ch_ws {
     unsigned char *out;         /* frames being assembled; flushed per step, per input batch (no allocation per frame) */
     size_t out_len, out_cap;
     int batching;
-    struct event *step_timer;   /* `wait`, the first run of the steps, resuming after an await */
     struct event *reply_timer;  /* ws-on-close delay */
     struct event *linger_timer; /* our Close waiting for the client's */
     /* The closing handshake, for the `ws-close` summary. */
@@ -72,15 +66,17 @@ struct ch_ws {
     long frames_in, frames_out, messages_in, pings_in, pongs_in, unrecorded_in, unrecorded_out;
 };
 
-static void run_steps(struct ch_ws *w);
 static enum ws_rc maybe_finish(struct ch_ws *w);
+
+/* The steps are over: they ended, or failed, or an await can no longer be met. */
+static int steps_over(const struct ch_ws *w) { return w->x->over || w->x->finished; }
 
 /* ---- recording ------------------------------------------------------------------------------------------- */
 
 static void record(struct ch_ws *w, const char *type, json_t *fields)
 {
     json_object_set_new(fields, "conn", json_integer((json_int_t)w->conn->id));
-    ch_transcript_add(w->tok->tr, ch_now_us(), type, fields);
+    ch_transcript_add(w->x->tr, ch_now_us(), type, fields);
 }
 
 static json_t *close_json(const struct ch_ws_close *c)
@@ -232,24 +228,24 @@ static void record_summary(struct ch_ws *w, const char *tcp)
                           or_null(w->server_close), "clean", w->client_close && w->server_close, "handshake_completed",
                           w->handshake_completed, "tcp", tcp, "frames_in", (json_int_t)w->frames_in, "frames_out",
                           (json_int_t)w->frames_out, "messages_in", (json_int_t)w->messages_in);
-    json_object_set_new(f, "req", json_integer(w->reqno));
+    json_object_set_new(f, "req", json_integer(w->x->reqno));
     if (firstc) {
         json_object_set(f, "code", json_object_get(firstc, "code"));
         json_object_set(f, "reason", json_object_get(firstc, "reason") ? json_object_get(firstc, "reason")
                                                                         : json_object_get(firstc, "reason_hex"));
     }
     if (w->failed) json_object_set(f, "failed", w->failed);
-    if (w->pc < w->route->nsteps) /* a failure, an unmet await or the client's leaving cut the steps short */
-        json_object_set_new(f, "steps_left", json_integer((json_int_t)(w->route->nsteps - w->pc)));
+    if (w->x->pc < w->x->route->nsteps) /* a failure, an unmet await or the client's leaving cut the steps short */
+        json_object_set_new(f, "steps_left", json_integer((json_int_t)(w->x->route->nsteps - w->x->pc)));
     if (w->unrecorded_in || w->unrecorded_out)
         json_object_set_new(f, "unrecorded", json_pack("{s:I, s:I}", "in", (json_int_t)w->unrecorded_in, "out",
                                                        (json_int_t)w->unrecorded_out));
     record(w, "ws-close", f);
 }
 
-static void ws_free(struct ch_ws *w)
+static void ws_free(void *engine)
 {
-    if (w->step_timer) event_free(w->step_timer);
+    struct ch_ws *w = engine;
     if (w->reply_timer) event_free(w->reply_timer);
     if (w->linger_timer) event_free(w->linger_timer);
     free(w->out);
@@ -257,30 +253,22 @@ static void ws_free(struct ch_ws *w)
     json_decref(w->client_close);
     json_decref(w->server_close);
     json_decref(w->failed);
-    if (w->x) ch_exec_free(w->x);
     free(w);
 }
 
 /* The server ends the connection: FIN (or RST) once everything is written (conn.c lingers for the client's
- * FIN, so the server closes TCP first, §7.1.1). */
+ * FIN, so the server closes TCP first, §7.1.1). The executor and the engine are freed. */
 static enum ws_rc ws_end(struct ch_ws *w, enum ch_conn_end how)
 {
     struct ch_conn *c = w->conn;
+    struct ch_exec *x = w->x;
     flush(w);
     record_summary(w, how == CH_END_RESET ? "server-rst" : "server-fin");
-    ch_transcript_add(w->tok->tr, ch_now_us(), "end", json_pack("{s:I, s:i}", "conn", (json_int_t)c->id, "req", w->reqno));
+    ch_transcript_add(x->tr, ch_now_us(), "end", json_pack("{s:I, s:i}", "conn", (json_int_t)c->id, "req", x->reqno));
     ch_conn_set_gone(c, NULL, NULL);
-    ws_free(w);
+    ch_exec_free(x);
     ch_conn_finish(c, how);
     return WS_GONE;
-}
-
-/* The client closed TCP (or the server is shutting down): record, free, never touch the connection again. */
-static void on_gone(void *arg)
-{
-    struct ch_ws *w = arg;
-    record_summary(w, "client");
-    ws_free(w);
 }
 
 /* A step the engine cannot run: said in the transcript, then the connection closes. */
@@ -288,8 +276,8 @@ static enum ws_rc script_error(struct ch_ws *w, const struct ch_step *s, const c
 {
     char msg[CH_ERR_LEN + 32];
     snprintf(msg, sizeof msg, "line %d: %s", s->line, why);
-    ch_transcript_add(w->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", msg));
-    w->steps_over = 1;
+    ch_transcript_add(w->x->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", msg));
+    w->x->over = 1;
     return ws_end(w, CH_END_CLOSE);
 }
 
@@ -304,18 +292,17 @@ static enum ws_rc fail_connection(struct ch_ws *w, int code, const char *why)
         send_close(w, p, 2, 0, "fail");
     }
     w->state = WS_CLOSED;
-    w->steps_over = 1;
+    w->x->over = 1;
     return ws_end(w, CH_END_CLOSE);
 }
 
 /* After the steps: close TCP once the closing handshake is over; our unanswered Close waits CLOSE_WAIT_MS. */
 static enum ws_rc maybe_finish(struct ch_ws *w)
 {
-    if (!w->steps_over || w->hold) return WS_NEXT;
+    if (!steps_over(w) || w->hold) return WS_NEXT;
     if (w->state == WS_CLOSED) return ws_end(w, CH_END_CLOSE);
     if (w->state == WS_CLOSE_SENT && !evtimer_pending(w->linger_timer, NULL)) {
-        int64_t ms = ch_scaled_ms(w->srv, CLOSE_WAIT_MS);
-        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        struct timeval tv = ch_exec_tv(w->x, CLOSE_WAIT_MS);
         evtimer_add(w->linger_timer, &tv);
     }
     return WS_NEXT;
@@ -363,8 +350,7 @@ static enum ws_rc got_close(struct ch_ws *w, const struct ch_ws_event *ev)
     case ON_CLOSE_ECHO: return answer_close(w);
     case ON_CLOSE_IGNORE: return WS_NEXT;
     case ON_CLOSE_DELAY: {
-        int64_t ms = ch_scaled_ms(w->srv, w->on_close_ms);
-        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        struct timeval tv = ch_exec_tv(w->x, w->on_close_ms);
         evtimer_add(w->reply_timer, &tv);
         return WS_NEXT;
     }
@@ -388,16 +374,16 @@ static enum ws_rc check_await(struct ch_ws *w)
     if (!w->await_what) return WS_NEXT;
     if (await_count_of(w, w->await_what) >= w->await_count) {
         w->await_what = NULL;
-        event_active(w->step_timer, EV_TIMEOUT, 1);
+        ch_exec_wake(w->x);
         return WS_NEXT;
     }
     if (w->client_close || w->state == WS_CLOSED) {
-        ch_transcript_add(w->tok->tr, ch_now_us(), "ws-await-unmet",
+        ch_transcript_add(w->x->tr, ch_now_us(), "ws-await-unmet",
                           json_pack("{s:I, s:s, s:I, s:I}", "conn", (json_int_t)w->conn->id, "what", w->await_what,
                                     "count", (json_int_t)w->await_count, "seen",
                                     (json_int_t)await_count_of(w, w->await_what)));
         w->await_what = NULL;
-        w->steps_over = 1;
+        w->x->over = 1;
         return maybe_finish(w);
     }
     return WS_NEXT;
@@ -523,6 +509,12 @@ static int oversize_refused(const json_t *s, unsigned opcode, size_t n, char *er
                    "means it", ch_ws_opcode_name(opcode), n);
 }
 
+/* What a step's ws_rc means to the executor. */
+static enum ch_step_result step_result(enum ws_rc rc)
+{
+    return rc == WS_GONE ? CH_STEP_OWNED : rc == WS_YIELD ? CH_STEP_YIELD : CH_STEP_NEXT;
+}
+
 /* `ws-send KIND DATA [fin false] [rsv N] [opcode N] [masked] [oversize]` */
 static enum ws_rc step_send(struct ch_ws *w, const struct ch_step *s)
 {
@@ -600,85 +592,50 @@ static enum ws_rc step_await(struct ch_ws *w, const struct ch_step *s)
     enum ws_rc rc = check_await(w);
     if (rc != WS_NEXT) return rc;
     if (!w->await_what) { /* met already: check_await scheduled a resume we do not need */
-        event_del(w->step_timer);
+        event_del(w->x->timer);
         return WS_NEXT;
     }
     return WS_YIELD;
 }
 
-static enum ws_rc step_wait(struct ch_ws *w, const struct ch_step *s)
+/* The ws-* words: run by the executor after ws-accept (flagged CH_OP_UPGRADED in the words' table). */
+enum ch_step_result ch_op_ws_send(struct ch_exec *x, const struct ch_step *s) { return step_result(step_send(x->engine, s)); }
+enum ch_step_result ch_op_ws_close(struct ch_exec *x, const struct ch_step *s) { return step_result(step_close(x->engine, s)); }
+enum ch_step_result ch_op_ws_echo(struct ch_exec *x, const struct ch_step *s) { return step_result(step_echo(x->engine, s)); }
+enum ch_step_result ch_op_ws_on_close(struct ch_exec *x, const struct ch_step *s) { return step_result(step_on_close(x->engine, s)); }
+enum ch_step_result ch_op_ws_await(struct ch_exec *x, const struct ch_step *s) { return step_result(step_await(x->engine, s)); }
+
+/* ---- the upgrade hooks (exec.h) ---------------------------------------------------------------------------- */
+
+/* The executor's timer fired: on the first turn after ws-accept, the input that came with the handshake is
+ * read first. */
+static int hook_resume(struct ch_exec *x)
 {
-    int64_t ms = ch_scaled_ms(w->srv, jint(s->json, "ms", 0));
-    event_base_update_cache_time(w->srv->base);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(w->step_timer, &tv);
-    return WS_YIELD;
+    struct ch_ws *w = x->engine;
+    if (!w->starting) return 0;
+    w->starting = 0;
+    return take_input(w) == WS_GONE ? -1 : 0;
 }
 
-/* `send`: raw bytes, no framing (a frame with a lying length, garbage, half a frame). */
-static enum ws_rc step_raw(struct ch_ws *w, const struct ch_step *s)
+/* The steps ended: `close` and `reset` end the connection now, `hold` keeps it silent, and steps that ran out
+ * leave it to the closing handshake (maybe_finish). */
+static void hook_steps_over(struct ch_exec *x, enum ch_conn_end how)
 {
-    char err[CH_ERR_LEN];
-    struct evbuffer *b = evbuffer_new();
-    int rc = step_bytes(w, s->json, b, err);
-    size_t n = evbuffer_get_length(b);
-    if (rc == 0 && n) {
-        flush(w);
-        conn_write(w->conn, evbuffer_pullup(b, -1), n);
-        ch_transcript_sent(w->tok->tr, ch_now_us(), w->conn->id, w->reqno, evbuffer_pullup(b, -1), n);
+    struct ch_ws *w = x->engine;
+    if (how == CH_END_CLOSE || how == CH_END_RESET) {
+        ws_end(w, how);
+        return;
     }
-    evbuffer_free(b);
-    return rc == 0 ? WS_NEXT : script_error(w, s, err);
-}
-
-static enum ws_rc step_tcp_close(struct ch_ws *w, const struct ch_step *s) { w->steps_over = 1; return ws_end(w, CH_END_CLOSE); }
-static enum ws_rc step_reset(struct ch_ws *w, const struct ch_step *s) { w->steps_over = 1; return ws_end(w, CH_END_RESET); }
-static enum ws_rc step_hold(struct ch_ws *w, const struct ch_step *s) { w->hold = 1; return WS_STOP; }
-
-/* The words that may follow ws-accept (cases/FORMAT.md §4.4). */
-static const struct {
-    const char *name;
-    enum ws_rc (*run)(struct ch_ws *w, const struct ch_step *s);
-} engine_steps[] = {
-    {"ws-send", step_send}, {"ws-close", step_close}, {"ws-echo", step_echo}, {"ws-on-close", step_on_close},
-    {"ws-await", step_await}, {"wait", step_wait}, {"send", step_raw}, {"close", step_tcp_close},
-    {"reset", step_reset}, {"hold", step_hold},
-};
-
-static enum ws_rc run_step(struct ch_ws *w, const struct ch_step *s)
-{
-    for (size_t i = 0; i < sizeof engine_steps / sizeof engine_steps[0]; i++)
-        if (!strcmp(engine_steps[i].name, s->def->name)) return engine_steps[i].run(w, s);
-    char why[128];
-    snprintf(why, sizeof why, "'%s' cannot follow ws-accept", s->def->name);
-    return script_error(w, s, why);
-}
-
-static void run_steps(struct ch_ws *w)
-{
-    while (!w->steps_over) {
-        if (w->pc == w->route->nsteps) {
-            w->steps_over = 1;
-            break;
-        }
-        enum ws_rc rc = run_step(w, &w->route->steps[w->pc++]);
-        if (rc == WS_GONE || rc == WS_YIELD) return;
-        if (rc == WS_STOP) w->steps_over = 1;
-    }
+    if (how == CH_END_HOLD) w->hold = 1;
     maybe_finish(w);
 }
 
-/* The step timer: a `wait` ended, an await was met, or the steps start after ws-accept (then input that came
- * with the handshake is read first). */
-static void on_step_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct ch_ws *w = arg;
-    if (w->starting) {
-        w->starting = 0;
-        if (take_input(w) == WS_GONE) return;
-    }
-    run_steps(w);
-}
+static void hook_fail(struct ch_exec *x, const struct ch_step *s, const char *why) { script_error(x->engine, s, why); }
+
+/* The client closed TCP (or the server is shutting down): record; never touch the connection again. */
+static void hook_gone(struct ch_exec *x) { record_summary(x->engine, "client"); }
+
+static const struct ch_upgrade_ops upgrade_ops = {hook_resume, hook_steps_over, hook_fail, hook_gone, ws_free};
 
 /* ---- ws-accept: the opening handshake (RFC 6455 §4.2.2) ----------------------------------------------------- */
 
@@ -730,8 +687,7 @@ static int write_101(struct ch_exec *x, const struct ch_step *s, const struct ch
     if (ext) evbuffer_add_printf(b, "Sec-WebSocket-Extensions: %s\r\n", ext);
     evbuffer_add(b, "\r\n", 2);
     size_t n = evbuffer_get_length(b);
-    ch_conn_write(x->conn, evbuffer_pullup(b, -1), n);
-    ch_transcript_sent(x->tok->tr, ch_now_us(), x->conn->id, x->reqno, evbuffer_pullup(b, -1), n);
+    ch_exec_write(x, evbuffer_pullup(b, -1), n);
     evbuffer_free(b);
     int proto_ok = !proto || ch_ws_offered(o->protocols, proto), ext_ok = !ext || ch_ws_offered(o->extensions, ext);
     json_object_set_new(rec, "accept", json_string(accept));
@@ -756,10 +712,8 @@ static enum ch_step_result refuse(struct ch_exec *x, const struct ch_ws_offer *o
                       "Connection: close\r\n\r\n",
                       o->status, o->status == 426 ? "Upgrade Required" : "Bad Request",
                       o->status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "", bn);
-    ch_conn_write(c, head, (size_t)hn);
-    ch_conn_write(c, body, (size_t)bn);
-    ch_transcript_sent(x->tok->tr, ch_now_us(), c->id, x->reqno, head, (size_t)hn);
-    ch_transcript_sent(x->tok->tr, ch_now_us(), c->id, x->reqno, body, (size_t)bn);
+    ch_exec_write(x, head, (size_t)hn);
+    ch_exec_write(x, body, (size_t)bn);
     ch_conn_set_gone(c, NULL, NULL);
     ch_exec_free(x);
     ch_conn_finish(c, CH_END_CLOSE);
@@ -770,27 +724,22 @@ static struct ch_ws *engine_new(struct ch_exec *x)
 {
     struct ch_ws *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    w->srv = x->srv;
     w->conn = x->conn;
-    w->tok = x->tok;
     w->x = x;
-    w->route = x->route;
-    w->pc = x->pc;
-    w->reqno = x->reqno;
-    w->step_timer = evtimer_new(x->srv->base, on_step_timer, w);
-    w->reply_timer = evtimer_new(x->srv->base, on_reply_timer, w);
-    w->linger_timer = evtimer_new(x->srv->base, on_linger, w);
+    w->reply_timer = evtimer_new(x->env->base, on_reply_timer, w);
+    w->linger_timer = evtimer_new(x->env->base, on_linger, w);
     ch_ws_reader_init(&w->rd);
-    if (!w->step_timer || !w->reply_timer || !w->linger_timer) {
-        w->x = NULL;
+    if (!w->reply_timer || !w->linger_timer) {
         ws_free(w);
         return NULL;
     }
     return w;
 }
 
-/* `ws-accept [protocol P] [extension E] [fault F]...` */
-static enum ch_step_result op_accept(struct ch_exec *x, const struct ch_step *s)
+/* `ws-accept [protocol P] [extension E] [fault F]...`: a valid request gets the 101 and the connection is
+ * upgraded; the steps after this one run on the next loop turn, once the input that came with the handshake
+ * is read (hook_resume). */
+enum ch_step_result ch_op_ws_accept(struct ch_exec *x, const struct ch_step *s)
 {
     struct ch_ws_offer o;
     ch_ws_offer_read(x->req, &o);
@@ -800,7 +749,7 @@ static enum ch_step_result op_accept(struct ch_exec *x, const struct ch_step *s)
                             list_json(o.extensions), "valid", o.valid);
     if (!o.valid) {
         json_object_set_new(rec, "error", json_string(o.why));
-        ch_transcript_add(x->tok->tr, ch_now_us(), "ws-handshake", rec);
+        ch_transcript_add(x->tr, ch_now_us(), "ws-handshake", rec);
         enum ch_step_result r = refuse(x, &o);
         ch_ws_offer_free(&o);
         return r;
@@ -813,31 +762,12 @@ static enum ch_step_result op_accept(struct ch_exec *x, const struct ch_step *s)
     }
     w->handshake_completed = write_101(x, s, &o, rec);
     json_object_set_new(rec, "completed", json_boolean(w->handshake_completed));
-    ch_transcript_add(x->tok->tr, ch_now_us(), "ws-handshake", rec);
+    ch_transcript_add(x->tr, ch_now_us(), "ws-handshake", rec);
     ch_ws_offer_free(&o);
-    ch_conn_set_gone(w->conn, on_gone, w);
+    x->up = &upgrade_ops;
+    x->engine = w;
     w->starting = 1;
     ch_conn_upgrade(w->conn, on_input, w);
-    event_active(w->step_timer, EV_TIMEOUT, 1);
-    return CH_STEP_OWNED;
+    ch_exec_wake(x);
+    return CH_STEP_YIELD;
 }
-
-/* A ws word before ws-accept (the parser refuses this; a hand-written case JSON may not). */
-static enum ch_step_result op_before_accept(struct ch_exec *x, const struct ch_step *s)
-{
-    char msg[128];
-    snprintf(msg, sizeof msg, "line %d: %s before ws-accept", s->line, s->def->name);
-    ch_transcript_add(x->tok->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", msg));
-    ch_conn_close(x->conn, "error");
-    return CH_STEP_OWNED;
-}
-
-const struct ch_op_def ch_ws_ops[] = {
-    {.name = "ws-accept", .run = op_accept},
-    {.name = "ws-send", .run = op_before_accept},
-    {.name = "ws-close", .run = op_before_accept},
-    {.name = "ws-echo", .run = op_before_accept},
-    {.name = "ws-await", .run = op_before_accept},
-    {.name = "ws-on-close", .run = op_before_accept},
-    {.name = NULL},
-};

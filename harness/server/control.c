@@ -114,7 +114,7 @@ static void scale_ms_fields(struct ch_server *srv, json_t *v)
     } else if (json_is_object(v)) {
         json_object_foreach(v, key, x) {
             if (strcmp(key, "ms") == 0 && json_is_integer(x))
-                json_integer_set(x, ch_scaled_ms(srv, json_integer_value(x)));
+                json_integer_set(x, ch_scale_ms(json_integer_value(x), srv->scale));
             else
                 scale_ms_fields(srv, x);
         }
@@ -141,9 +141,9 @@ static json_t *program_json(struct ch_server *srv, struct ch_token *t, char *err
     json_object_set_new(p, "origins", json_pack("{s:s, s:s, s:s}", "A", srv->origin[0], "B", srv->origin[1], "C",
                                                 srv->origin[2]));
     json_object_set_new(p, "deadline_ms",
-                        json_integer(ch_scaled_ms(srv, json_integer_value(json_object_get(k, "deadline_ms")))));
+                        json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));
     json_object_set_new(p, "settle_ms",
-                        json_integer(ch_scaled_ms(srv, json_integer_value(json_object_get(k, "settle_ms")))));
+                        json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "settle_ms")), srv->scale)));
     json_object_set_new(p, "result", json_string(result));
     return p;
 }

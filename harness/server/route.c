@@ -3,22 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "case/case.h"
 #include "core/core.h"
-
-/* Each engine exports a NULL-terminated table of the step words it runs. Adding an engine = one line here. */
-extern const struct ch_op_def ch_http_ops[];
-extern const struct ch_op_def ch_sse_ops[];
-extern const struct ch_op_def ch_ws_ops[];
-static const struct ch_op_def *const op_tables[] = {ch_http_ops, ch_sse_ops, ch_ws_ops};
-
-const struct ch_op_def *ch_op_find(const char *name)
-{
-    for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
-        for (const struct ch_op_def *d = op_tables[t]; d->name; d++)
-            if (strcmp(d->name, name) == 0) return d;
-    return NULL;
-}
+#include "state.h"
 
 static int origin_index(const json_t *v)
 {
@@ -63,8 +50,8 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
         const char *op = json_string_value(json_object_get(s, "op"));
         r->steps[i].json = s;
         r->steps[i].line = (int)json_integer_value(json_object_get(s, "line"));
-        r->steps[i].def = op ? ch_op_find(op) : NULL;
-        if (!r->steps[i].def)
+        r->steps[i].op = op ? ch_case_op(op) : NULL;
+        if (!r->steps[i].op)
             return ch_errf(err, "%s: line %d: no engine runs the server step '%s'", id, r->steps[i].line,
                            op ? op : "(none)");
     }

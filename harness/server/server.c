@@ -90,7 +90,7 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     int reqno = ++t->nreq;
     const struct ch_route *route = ch_case_match(t->kase, r->method, path, c->origin, nth);
     record_request(t, c, r, path, reqno, route);
-    if (route) ch_exec_start(srv, c, t, route, reqno);
+    if (route) ch_exec_start(&srv->env, c, t->tr, t->vars, route, reqno);
     else no_script(t, c, r, path, reqno);
     return;
 unknown:
@@ -302,6 +302,7 @@ int ch_server_run(const struct ch_serve_opts *opts)
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER); /* sub-millisecond scripted waits */
     srv.base = event_base_new_with_config(cfg);
     event_config_free(cfg);
+    srv.env = (struct ch_exec_env){srv.base, srv.scale, opts->fixtures_dir};
     if (!srv.base) {
         fprintf(stderr, "runner serve: cannot create the event loop\n");
         goto done;

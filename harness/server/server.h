@@ -3,6 +3,9 @@
 #define CH_SERVER_H
 
 #include <jansson.h>
+#include <stddef.h>
+
+#include "engines/engines.h"
 
 struct ch_serve_opts {
     char *const *case_paths;  /* files or directories of cases */
@@ -16,5 +19,27 @@ struct ch_serve_opts {
 /* Loads the cases, binds the three origins on loopback, prints the ready line (one JSON object) on stdout, and
  * serves until /_h/quit, SIGINT or SIGTERM. Returns the process exit code (0 clean, 2 bad cases, 1 other). */
 int ch_server_run(const struct ch_serve_opts *opts);
+
+/* ---- compiled cases (route.c) ------------------------------------------------------------------------------ */
+
+/* A case as the server runs it: its `server` routes compiled (each step's op from the case language's table,
+ * case.h's ch_case_op). */
+struct ch_case {
+    json_t *json; /* owned */
+    const char *id;
+    struct ch_route *routes;
+    size_t nroutes;
+    int timing; /* tagged `timing`: runs alone */
+};
+
+/* Compiles a case JSON's routes, refusing an op no word emits. Returns 0, or -1 with err (release k either
+ * way). */
+int ch_case_compile(struct ch_case *k, json_t *json, char *err);
+void ch_case_release(struct ch_case *k);
+
+/* The route that answers a request (method, path after /c/<token>, origin 0-2, the request's rank among its
+ * token's requests with this method and path), the most specific that fits (FORMAT.md §4); NULL for none. */
+const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
+                                     int nth);
 
 #endif

@@ -1,6 +1,5 @@
-/* state.h — the server's state: compiled cases, tokens, runs, waiters. Shared by server.c (lifecycle),
- * control.c (the /_h/ endpoints), http.c (scripted replies) and the protocol engines. Single-threaded: all of
- * it lives on one libevent loop. */
+/* state.h — the server's state: tokens, runs, waiters, listeners. Shared by server.c (lifecycle) and control.c
+ * (the /_h/ endpoints). Single-threaded: all of it lives on one libevent loop. */
 #ifndef CH_STATE_H
 #define CH_STATE_H
 
@@ -8,57 +7,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "net/net.h"
 #include "core/core.h"
+#include "engines/engines.h"
+#include "net/net.h"
 #include "server.h"
-
-struct ch_exec;
-struct ch_step;
-
-/* What an op function tells the executor (http.c). */
-enum ch_step_result {
-    CH_STEP_NEXT,  /* done; run the next step */
-    CH_STEP_YIELD, /* the op scheduled its own continuation; it will call ch_exec_resume() */
-    CH_STEP_OWNED, /* the executor is the op's now (an upgrade took the connection) or already freed (the
-                    * op closed the connection): the step loop stops and touches nothing */
-};
-
-/* One server step word (harness/MODEL.md §1.1). `head` marks ops that belong to the response head; any other
- * op first ends an open head with CRLF. `body` marks ops whose bytes count in {body-length}. */
-struct ch_op_def {
-    const char *name;
-    enum ch_step_result (*run)(struct ch_exec *x, const struct ch_step *s);
-    int head, body;
-    /* Renders the bytes of a body op into out (NULL for other ops). Returns 0 or -1 with err. */
-    int (*render)(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
-    /* 1: the op only adds bytes through ch_exec_emit, so they may join the bytes staged before it into one
-     * write. 0 (the default for engines' ops): staged bytes are written before the op runs, so an op that
-     * writes to the connection itself, waits or hands over never reorders the stream. */
-    int stage;
-};
-
-struct ch_step {
-    const struct ch_op_def *def;
-    const json_t *json; /* borrowed from the case JSON */
-    int line;
-};
-
-struct ch_route {
-    const char *method, *path; /* borrowed */
-    int prefix, nth, nth_plus, origin; /* nth 0 = any; origin -1 = any */
-    struct ch_step *steps;
-    size_t nsteps;
-    int line;
-    int uses_req; /* some step text holds a {req:...} placeholder: the executor fills request headers */
-};
-
-struct ch_case {
-    json_t *json; /* owned */
-    const char *id;
-    struct ch_route *routes;
-    size_t nroutes;
-    int timing; /* tagged `timing`: runs alone */
-};
 
 struct ch_run;
 
@@ -108,6 +60,7 @@ struct ch_server {
     struct event_base *base;
     const struct ch_serve_opts *opts;
     double scale;
+    struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
     struct evconnlistener *listeners[CH_MAX_LISTENERS];
     int nlisteners, port[3];
     char origin[3][64], host[3][64];
@@ -124,20 +77,6 @@ struct ch_server {
     struct event *sigint, *sigterm, *quit;
     struct ch_map *conns;       /* live connections by id, to close them at shutdown */
 };
-
-/* Milliseconds of case time → milliseconds of wall time under the run's time scale. */
-int64_t ch_scaled_ms(const struct ch_server *srv, int64_t ms);
-
-/* route.c: compiles a case's server routes (refusing ops no engine knows) and matches requests. */
-int ch_case_compile(struct ch_case *k, json_t *json, char *err);
-void ch_case_release(struct ch_case *k);
-const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
-                                     int nth);
-const struct ch_op_def *ch_op_find(const char *name);
-
-/* http.c: runs the matched route for a request on a connection. */
-void ch_exec_start(struct ch_server *srv, struct ch_conn *c, struct ch_token *tok, const struct ch_route *route,
-                   int reqno);
 
 /* server.c: a case is over (its verdict is in): close the connections still held or streaming for it, so
  * that nothing a case left open (a `hold`, an endless stream, a socket a browser keeps) reaches the next. */

@@ -1,5 +1,6 @@
-/* check_http.c — unit tests of harness/http.c (the executor and the HTTP step words): compiled routes run over a real connection on a
- * socketpair; the client side records every byte with its arrival time and how the connection ended. */
+/* check_http.c — unit tests of the executor and the HTTP step words (harness/engines/exec.c, http.c): compiled
+ * routes run over a real connection on a socketpair; the client side records every byte with its arrival time
+ * and how the connection ended. */
 #include <check.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -11,15 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/state.h"
 #include "core/core.h"
+#include "reply_rig.h"
 
 struct rig {
-    struct ch_server srv;
-    struct ch_serve_opts opts;
-    struct ch_case kase;
-    struct ch_token tok;
-    int fd;                 /* the client end */
+    struct reply_rig r;
     char got[65536];
     size_t ngot;
     int64_t t_send, t_first, t_last;
@@ -27,21 +24,7 @@ struct rig {
     size_t want;            /* stop the loop once this many bytes arrived (and EOF, when want_eof) */
     int want_eof;
     struct event *reader;
-    struct ch_conn_owner owner; /* must outlive the connection */
 };
-
-static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
-{
-    struct rig *g = arg;
-    char path[256];
-    snprintf(path, sizeof path, "%s", r->target);
-    ch_conn_attach(c, g->tok.tr);
-    const struct ch_route *route = ch_case_match(&g->kase, r->method, path, 0, ++g->tok.nreq);
-    ck_assert_ptr_nonnull(route);
-    ch_exec_start(&g->srv, c, &g->tok, route, g->tok.nreq);
-}
-
-static void on_closed(struct ch_conn *c, void *arg) {}
 
 static void on_client_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -59,60 +42,29 @@ static void on_client_read(evutil_socket_t fd, short what, void *arg)
         g->rst = 1;
         event_del(g->reader);
     }
-    if (g->want && g->ngot >= g->want && (!g->want_eof || g->eof || g->rst)) event_base_loopbreak(g->srv.base);
+    if (g->want && g->ngot >= g->want && (!g->want_eof || g->eof || g->rst)) event_base_loopbreak(g->r.env.base);
 }
 
 /* Compiles `json` (an array of routes) and sends `req`; runs the loop until `want` bytes (and EOF when
  * `want_eof`) arrived, or for `ms` when want is 0; never longer than 10 s (slow under valgrind). */
 static void run(struct rig *g, const char *routes, const char *req, int ms, size_t want, int want_eof)
 {
-    char err[CH_ERR_LEN];
-    json_error_t jerr;
-    int sv[2];
     memset(g, 0, sizeof *g);
     g->want = want;
     g->want_eof = want_eof;
     if (want) ms = 10000;
-    json_t *routes_json = json_loads(routes, 0, &jerr);
-    ck_assert_msg(routes_json != NULL, "%s", jerr.text);
-    json_t *k = json_pack("{s:s, s:o}", "id", "t/x", "server", routes_json);
-    ck_assert_int_eq(ch_case_compile(&g->kase, k, err), 0);
-    json_decref(k);
-    g->opts.fixtures_dir = "fixtures";
-    g->srv.opts = &g->opts;
-    g->srv.scale = 1.0;
-    g->srv.base = event_base_new();
-    strcpy(g->tok.id, "t1");
-    g->tok.kase = &g->kase;
-    g->tok.t0_us = ch_now_us();
-    g->tok.tr = ch_transcript_new("t1", "t/x", g->tok.t0_us);
-    g->tok.vars = json_pack("{s:s}", "token", "t1");
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    g->fd = sv[1];
-    g->owner = (struct ch_conn_owner){on_dispatch, on_closed, g, 5000};
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(g->srv.base, sv[0], &sa, sizeof sa, 0, 1, &g->owner);
-    g->reader = event_new(g->srv.base, sv[1], EV_READ | EV_PERSIST, on_client_read, g);
+    reply_rig_open(&g->r, "t/x", routes, 1.0, "fixtures");
+    g->reader = event_new(g->r.env.base, g->r.fd, EV_READ | EV_PERSIST, on_client_read, g);
     event_add(g->reader, NULL);
     g->t_send = ch_now_us();
-    ck_assert_int_eq(write(sv[1], req, strlen(req)), (ssize_t)strlen(req));
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_loopexit(g->srv.base, &tv);
-    event_base_dispatch(g->srv.base);
+    ck_assert_int_eq(write(g->r.fd, req, strlen(req)), (ssize_t)strlen(req));
+    reply_rig_run(&g->r, ms);
 }
 
 static void done(struct rig *g)
 {
     event_free(g->reader);
-    close(g->fd);
-    event_base_loopexit(g->srv.base, NULL);
-    event_base_dispatch(g->srv.base);
-    event_base_free(g->srv.base);
-    ch_case_release(&g->kase);
-    ch_transcript_free(g->tok.tr);
-    json_decref(g->tok.vars);
+    reply_rig_close(&g->r, 0);
 }
 
 #define GET "GET /x HTTP/1.1\r\nHost: h\r\nOrigin: http://o\r\n\r\n"
@@ -183,7 +135,7 @@ START_TEST(close_sends_fin_after_the_bytes)
     run(&g, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":[{\"op\":\"send\",\"text\":\"partial\"},{\"op\":\"close\"}]}]", GET, 0, 7, 1);
     ck_assert_str_eq(g.got, "partial");
     ck_assert_int_eq(g.eof, 1);
-    json_t *t = ch_transcript_json(g.tok.tr);
+    json_t *t = ch_transcript_json(g.r.tr);
     json_t *last = json_array_get(json_object_get(t, "events"), json_array_size(json_object_get(t, "events")) - 1);
     ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "conn-close");
     ck_assert_str_eq(json_string_value(json_object_get(last, "by")), "server");
@@ -225,7 +177,7 @@ START_TEST(transcript_records_sent_runs)
     struct rig g;
     run(&g, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"body\",\"text\":\"hi\"}]}]",
         GET, 0, 21, 0);
-    json_t *t = ch_transcript_json(g.tok.tr), *e;
+    json_t *t = ch_transcript_json(g.r.tr), *e;
     size_t i, sent = 0, ends = 0;
     json_array_foreach(json_object_get(t, "events"), i, e) {
         const char *type = json_string_value(json_object_get(e, "type"));

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engines/exec.h"
-#include "engines/sse.h"
 #include "core/core.h"
+#include "engines/sse.h"
+#include "reply_rig.h"
 
 #define B(s) s, sizeof(s) - 1
 
@@ -227,30 +227,12 @@ END_TEST
 /* ---- through the executor: a real connection on a socketpair ---- */
 
 struct rig {
-    struct ch_server srv;
-    struct ch_serve_opts opts;
-    struct ch_case kase;
-    struct ch_token tok;
-    struct ch_conn_owner owner;
+    struct reply_rig g;
     struct event *reader;
-    int client_fd;
     struct evbuffer *got;
     int64_t arrivals_us[16]; /* when each read returned data */
     size_t narrivals;
-    int conn_closed;
 };
-
-static void rig_dispatch(struct ch_conn *c, struct ch_request *req, void *arg)
-{
-    struct rig *r = arg;
-    ch_conn_attach(c, r->tok.tr);
-    ch_exec_start(&r->srv, c, &r->tok, &r->kase.routes[0], 1);
-}
-
-static void rig_closed(struct ch_conn *c, void *arg)
-{
-    ((struct rig *)arg)->conn_closed = 1;
-}
 
 /* The client side: read until EOF, then close, which lets the server's lingering close finish. */
 static void on_client_read(evutil_socket_t fd, short what, void *arg)
@@ -265,7 +247,7 @@ static void on_client_read(evutil_socket_t fd, short what, void *arg)
     }
     event_del(r->reader);
     close(fd);
-    r->client_fd = -1;
+    r->g.fd = -1;
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -273,52 +255,36 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-/* Runs one request against a route whose steps are given as JSON; returns when the server's connection is
- * gone and the client has read to EOF (or after 5 s). */
+/* Runs one request against a route whose steps are given as JSON (' for "); returns when the server's
+ * connection is gone and the client has read to EOF (or after 5 s). */
 static void rig_run(struct rig *r, const char *steps)
 {
-    char err[CH_ERR_LEN];
-    int sv[2];
+    char routes[4096];
     memset(r, 0, sizeof *r);
-    r->opts.fixtures_dir = ".";
-    r->srv.opts = &r->opts;
-    r->srv.scale = 1;
-    r->srv.base = event_base_new();
-    char route[4096];
-    snprintf(route, sizeof route, "{'id':'sse/unit','server':[{'method':'GET','path':'/s','line':1,'steps':%s}]}", steps);
-    json_t *kj = J(route);
-    ck_assert_msg(ch_case_compile(&r->kase, kj, err) == 0, "%s", err);
-    json_decref(kj);
-    r->tok.tr = ch_transcript_new("tok1", "sse/unit", ch_now_us());
-    r->tok.vars = json_pack("{s:s}", "token", "tok1");
-    r->owner = (struct ch_conn_owner){rig_dispatch, rig_closed, r, 5000};
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    ck_assert_ptr_nonnull(ch_conn_new(r->srv.base, sv[0], &sa, sizeof sa, 0, 1, &r->owner));
-    r->client_fd = sv[1];
+    snprintf(routes, sizeof routes, "[{'method':'GET','path':'/s','line':1,'steps':%s}]", steps);
+    for (char *p = routes; *p; p++)
+        if (*p == '\'') *p = '"';
+    reply_rig_open(&r->g, "sse/unit", routes, 1, ".");
+    struct event_base *base = r->g.env.base;
     r->got = evbuffer_new();
-    r->reader = event_new(r->srv.base, sv[1], EV_READ | EV_PERSIST, on_client_read, r);
+    r->reader = event_new(base, r->g.fd, EV_READ | EV_PERSIST, on_client_read, r);
     event_add(r->reader, NULL);
-    static const char req[] = "GET /c/tok1/s HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\nConnection: close\r\n\r\n";
-    ck_assert_int_eq(write(sv[1], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
-    struct event *deadline = evtimer_new(r->srv.base, on_deadline, r->srv.base);
+    static const char req[] = "GET /s HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(write(r->g.fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+    struct event *deadline = evtimer_new(base, on_deadline, base);
     struct timeval tv = {5, 0};
     evtimer_add(deadline, &tv);
-    while ((!r->conn_closed || r->client_fd >= 0) && event_base_loop(r->srv.base, EVLOOP_ONCE) == 0 &&
-           !event_base_got_break(r->srv.base)) {
+    while ((!r->g.conn_closed || r->g.fd >= 0) && event_base_loop(base, EVLOOP_ONCE) == 0 &&
+           !event_base_got_break(base)) {
     }
     event_free(deadline);
 }
 
 static void rig_free(struct rig *r)
 {
-    if (r->client_fd >= 0) close(r->client_fd);
     event_free(r->reader);
     evbuffer_free(r->got);
-    ch_transcript_free(r->tok.tr);
-    json_decref(r->tok.vars);
-    ch_case_release(&r->kase);
-    event_base_free(r->srv.base);
+    reply_rig_close(&r->g, 0);
 }
 
 static void assert_wire(struct rig *r, const char *bytes, size_t len)
@@ -356,7 +322,7 @@ START_TEST(wire_table)
 {
     struct rig r;
     rig_run(&r, wire_rows[_i].steps);
-    ck_assert_msg(r.conn_closed, "%s: the connection did not end", wire_rows[_i].what);
+    ck_assert_msg(r.g.conn_closed, "%s: the connection did not end", wire_rows[_i].what);
     assert_wire(&r, wire_rows[_i].bytes, wire_rows[_i].len);
     rig_free(&r);
 }
@@ -369,7 +335,7 @@ START_TEST(transcript_events)
     struct rig r;
     rig_run(&r, "[{'op':'status','code':200,'reason':'OK'},{'op':'sse-event','fields':[['id','1'],['retry',400],['data','a\\nb']]},"
                 "{'op':'sse-comment'},{'op':'sse-event','fields':[['event','e'],['data','{req:last-event-id}']]},{'op':'close'}]");
-    json_t *t = ch_transcript_json(r.tok.tr), *ev, *sse = json_array();
+    json_t *t = ch_transcript_json(r.g.tr), *ev, *sse = json_array();
     size_t i;
     char types[512] = "";
     json_array_foreach(json_object_get(t, "events"), i, ev) {
@@ -403,7 +369,7 @@ START_TEST(bad_step_recorded)
     struct rig r;
     rig_run(&r, "[{'op':'status','code':200,'reason':'OK'},{'op':'sse-event','fields':[['data','ok']]},"
                 "{'op':'sse-event','fields':[['nope','x']],'line':9},{'op':'hold'}]");
-    json_t *t = ch_transcript_json(r.tok.tr), *ev, *err = NULL, *close = NULL;
+    json_t *t = ch_transcript_json(r.g.tr), *ev, *err = NULL, *close = NULL;
     size_t i;
     json_array_foreach(json_object_get(t, "events"), i, ev) {
         const char *type = json_string_value(json_object_get(ev, "type"));

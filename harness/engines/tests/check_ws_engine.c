@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/state.h"
 #include "core/core.h"
 #include "engines/ws.h"
+#include "reply_rig.h"
 
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -32,17 +32,12 @@ struct act {
 };
 
 struct rig {
-    struct ch_server srv;
-    struct ch_serve_opts opts;
-    struct ch_case kase;
-    struct ch_token tok;
-    int fd;
+    struct reply_rig r;
     unsigned char got[300000];
     size_t ngot;
     int eof, rst;
     int64_t t0, t_eof;
     struct event *reader;
-    struct ch_conn_owner owner;
     json_t *events; /* the transcript's events after the run */
 };
 
@@ -50,17 +45,6 @@ struct pending {
     struct rig *g;
     const struct act *a;
 };
-
-static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
-{
-    struct rig *g = arg;
-    ch_conn_attach(c, g->tok.tr);
-    const struct ch_route *route = ch_case_match(&g->kase, r->method, "/ws", 0, ++g->tok.nreq);
-    ck_assert_ptr_nonnull(route);
-    ch_exec_start(&g->srv, c, &g->tok, route, g->tok.nreq);
-}
-
-static void on_closed(struct ch_conn *c, void *arg) {}
 
 static void on_client_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -75,7 +59,7 @@ static void on_client_read(evutil_socket_t fd, short what, void *arg)
     else g->rst = 1;
     g->t_eof = ch_now_us();
     event_del(g->reader);
-    event_base_loopbreak(g->srv.base);
+    event_base_loopbreak(g->r.env.base);
 }
 
 /* A client frame: masked (unless told otherwise) with a fixed key. */
@@ -94,13 +78,13 @@ static void do_act(evutil_socket_t fd, short what, void *arg)
     const struct act *a = p->a;
     struct rig *g = p->g;
     free(p);
-    if (g->fd < 0) return;
+    if (g->r.fd < 0) return;
     if (!strcmp(a->what, "close")) {
         struct timeval tv = {0, 50000}; /* let the server see the FIN */
-        close(g->fd);
-        g->fd = -1;
+        close(g->r.fd);
+        g->r.fd = -1;
         event_del(g->reader);
-        event_base_loopexit(g->srv.base, &tv);
+        event_base_loopexit(g->r.env.base, &tv);
         return;
     }
     size_t n = a->len ? a->len : a->data ? strlen(a->data) : 0;
@@ -109,7 +93,7 @@ static void do_act(evutil_socket_t fd, short what, void *arg)
     if (!strcmp(a->what, "raw")) memcpy(b, a->data, n);
     else k = client_frame(b, a->opcode, !a->fin_false, !a->unmasked, a->data, n);
     for (size_t off = 0; off < k;) { /* a socketpair may take a large frame in parts */
-        ssize_t w = write(g->fd, b + off, k - off);
+        ssize_t w = write(g->r.fd, b + off, k - off);
         if (w > 0) off += (size_t)w;
         else if (errno != EAGAIN) break;
     }
@@ -120,63 +104,30 @@ static void do_act(evutil_socket_t fd, short what, void *arg)
  * connection, the client does, or `ms` pass. */
 static void run(struct rig *g, const char *steps, const char *req, const struct act *acts, int ms, double scale)
 {
-    char err[CH_ERR_LEN], routes[8192];
-    json_error_t jerr;
-    int sv[2];
+    char routes[8192];
     memset(g, 0, sizeof *g);
     snprintf(routes, sizeof routes, "[{\"method\":\"GET\",\"path\":\"/ws\",\"steps\":%s}]", steps);
-    json_t *rj = json_loads(routes, 0, &jerr);
-    ck_assert_msg(rj != NULL, "%s", jerr.text);
-    json_t *k = json_pack("{s:s, s:o}", "id", "ws/x", "server", rj);
-    ck_assert_msg(ch_case_compile(&g->kase, k, err) == 0, "%s", err);
-    json_decref(k);
-    g->opts.fixtures_dir = "fixtures";
-    g->srv.opts = &g->opts;
-    g->srv.scale = scale;
-    g->srv.base = event_base_new();
-    strcpy(g->tok.id, "t1");
-    g->tok.kase = &g->kase;
-    g->tok.t0_us = ch_now_us();
-    g->tok.tr = ch_transcript_new("t1", "ws/x", g->tok.t0_us);
-    g->tok.vars = json_pack("{s:s}", "token", "t1");
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    g->fd = sv[1];
-    g->owner = (struct ch_conn_owner){on_dispatch, on_closed, g, 5000};
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(g->srv.base, sv[0], &sa, sizeof sa, 0, 1, &g->owner);
-    g->reader = event_new(g->srv.base, sv[1], EV_READ | EV_PERSIST, on_client_read, g);
+    reply_rig_open(&g->r, "ws/x", routes, scale, "fixtures");
+    g->reader = event_new(g->r.env.base, g->r.fd, EV_READ | EV_PERSIST, on_client_read, g);
     event_add(g->reader, NULL);
     g->t0 = ch_now_us();
-    ck_assert_int_eq(write(sv[1], req, strlen(req)), (ssize_t)strlen(req));
+    ck_assert_int_eq(write(g->r.fd, req, strlen(req)), (ssize_t)strlen(req));
     for (const struct act *a = acts; a && a->what; a++) {
         struct pending *p = malloc(sizeof *p);
         *p = (struct pending){g, a};
         struct timeval tv = {a->ms / 1000, (a->ms % 1000) * 1000};
-        event_base_once(g->srv.base, -1, EV_TIMEOUT, do_act, p, &tv);
+        event_base_once(g->r.env.base, -1, EV_TIMEOUT, do_act, p, &tv);
     }
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_loopexit(g->srv.base, &tv);
-    event_base_dispatch(g->srv.base);
-    json_t *t = ch_transcript_json(g->tok.tr);
-    g->events = json_incref(json_object_get(t, "events"));
-    json_decref(t);
+    reply_rig_run(&g->r, ms);
+    g->events = reply_rig_events(&g->r);
 }
 
 static void done(struct rig *g)
 {
     event_free(g->reader);
-    if (g->fd >= 0) close(g->fd);
-    g->fd = -1; /* acts still pending now do nothing */
-    /* let the server see the close and free the connection (pending event_base_once acts run and free) */
-    struct timeval tv = {0, 300000};
-    event_base_loopexit(g->srv.base, &tv);
-    event_base_dispatch(g->srv.base);
-    event_base_free(g->srv.base);
-    ch_case_release(&g->kase);
-    ch_transcript_free(g->tok.tr);
-    json_decref(g->tok.vars);
+    /* let the server see the close and free the connection (pending event_base_once acts run and free: with
+     * the client end closed they do nothing) */
+    reply_rig_close(&g->r, 300);
     json_decref(g->events);
 }
 
@@ -470,13 +421,9 @@ START_TEST(on_close_ignore)
     struct rig g;
     static const struct act acts[] = {CLIENT_CLOSE(20, "\x03\xe8"), {150, "close", 0, NULL, 0, 0, 0}, ACT_END};
     run(&g, STEPS(",{\"op\":\"ws-on-close\",\"policy\":\"ignore\"}"), UPGRADE, acts, 3000, 1.0);
-    struct timeval tv = {0, 100000}; /* let the server read the FIN */
-    event_base_loopexit(g.srv.base, &tv);
-    event_base_dispatch(g.srv.base);
-    json_t *t = ch_transcript_json(g.tok.tr);
+    reply_rig_run(&g.r, 100); /* let the server read the FIN */
     json_decref(g.events);
-    g.events = json_incref(json_object_get(t, "events"));
-    json_decref(t);
+    g.events = reply_rig_events(&g.r);
     const json_t *s = summary(&g);
     ck_assert_str_eq(jstr(s, "first"), "client");
     ck_assert(json_is_false(json_object_get(s, "clean")));

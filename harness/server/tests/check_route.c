@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "server/state.h"
+#include "server/server.h"
 #include "core/core.h"
 
 /* Route choice (FORMAT.md §4): exact nth > nth N+ > none; origin > none; method > `*`; path > prefix. */
