@@ -20,6 +20,15 @@ struct ch_serve_opts {
  * serves until /_h/quit, SIGINT or SIGTERM. Returns the process exit code (0 clean, 2 bad cases, 1 other). */
 int ch_server_run(const struct ch_serve_opts *opts);
 
+struct ch_server;
+
+/* A server over `cases` (case JSON as the parser makes it, stolen): the cases compiled, an event loop, the
+ * three origins bound (opts->port, 0 = any free port); nothing runs until the loop does. `opts` must outlive
+ * it. Returns 0, or the exit code of ch_server_run with err (2: a case cannot be compiled; 1: the loop or a
+ * port); *out is set either way and must be freed. */
+int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err);
+void ch_server_free(struct ch_server *srv);
+
 /* ---- compiled cases (route.c) ------------------------------------------------------------------------------ */
 
 /* A case as the server runs it: its `server` routes compiled (each step's op from the case language's table,

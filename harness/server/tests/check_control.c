@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/state.h"
+#include "server/server_int.h"
 #include "core/core.h"
 
 static const char *CASE_JSON =
@@ -22,60 +22,21 @@ static const char *CASE_JSON =
     "\"spec\":\"s\",\"level\":\"must\",\"text\":\"final status=200\"}]}";
 
 struct rig {
-    struct ch_server srv;
     struct ch_serve_opts opts;
-    int fd;
+    struct ch_server *srv;
 };
 
-static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
-{
-    ch_control_dispatch(arg, c, r);
-}
-
-static void on_closed(struct ch_conn *c, void *arg) { ch_control_cancel_waiters(arg, c); }
-
+/* A real server (its constructor: the case compiled, the origins bound on free ports) at time scale 2. */
 static void setup(struct rig *g)
 {
     char err[CH_ERR_LEN];
     memset(g, 0, sizeof *g);
-    g->opts.fixtures_dir = "fixtures";
-    g->srv.opts = &g->opts;
-    g->srv.scale = 2.0;
-    g->srv.base = event_base_new();
-    g->srv.case_by_id = ch_map_new();
-    g->srv.tokens = ch_map_new();
-    g->srv.runs = ch_map_new();
-    g->srv.conns = ch_map_new();
-    g->srv.stray = json_array();
-    g->srv.cases_json = json_pack("[o]", json_loads(CASE_JSON, 0, NULL));
-    g->srv.ncases = 1;
-    g->srv.cases = calloc(1, sizeof *g->srv.cases);
-    ck_assert_int_eq(ch_case_compile(&g->srv.cases[0], json_array_get(g->srv.cases_json, 0), err), 0);
-    ch_map_set(g->srv.case_by_id, "xhr/c", &g->srv.cases[0]);
-    for (int i = 0; i < 3; i++) {
-        snprintf(g->srv.origin[i], sizeof g->srv.origin[i], "http://o%c", 'a' + i);
-        snprintf(g->srv.host[i], sizeof g->srv.host[i], "o%c", 'a' + i);
-    }
-    g->srv.owner = (struct ch_conn_owner){on_dispatch, on_closed, &g->srv, 5000};
+    g->opts = (struct ch_serve_opts){.fixtures_dir = "fixtures", .time_scale = 2.0, .idle_timeout_ms = 5000};
+    int rc = ch_server_new(&g->opts, json_pack("[o]", json_loads(CASE_JSON, 0, NULL)), &g->srv, err);
+    ck_assert_msg(rc == 0, "%s", err);
 }
 
-static void teardown_rig(struct rig *g)
-{
-    size_t pos = 0;
-    void *v;
-    while ((v = ch_map_next(g->srv.tokens, &pos, NULL))) ch_token_free(v);
-    pos = 0;
-    while ((v = ch_map_next(g->srv.runs, &pos, NULL))) ch_run_free(v);
-    ch_case_release(&g->srv.cases[0]);
-    free(g->srv.cases);
-    ch_map_free(g->srv.case_by_id);
-    ch_map_free(g->srv.tokens);
-    ch_map_free(g->srv.runs);
-    ch_map_free(g->srv.conns);
-    json_decref(g->srv.cases_json);
-    json_decref(g->srv.stray);
-    event_base_free(g->srv.base);
-}
+static void teardown_rig(struct rig *g) { ch_server_free(g->srv); }
 
 /* One request on a fresh connection; returns the whole reply (malloc'd). */
 static char *ask(struct rig *g, const char *req)
@@ -84,19 +45,19 @@ static char *ask(struct rig *g, const char *req)
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(g->srv.base, sv[0], &sa, sizeof sa, 0, 1, &g->srv.owner);
+    ch_conn_new(g->srv->base, sv[0], &sa, sizeof sa, 0, 1, &g->srv->owner);
     ck_assert_int_eq(write(sv[1], req, strlen(req)), (ssize_t)strlen(req));
     shutdown(sv[1], SHUT_WR);
     struct timeval tv = {0, 200000};
-    event_base_loopexit(g->srv.base, &tv);
-    event_base_dispatch(g->srv.base);
+    event_base_loopexit(g->srv->base, &tv);
+    event_base_dispatch(g->srv->base);
     char *out = calloc(1, 65536);
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
     ssize_t n = read(sv[1], out, 65535);
     out[n > 0 ? n : 0] = '\0';
     close(sv[1]);
-    event_base_loopexit(g->srv.base, NULL);
-    event_base_dispatch(g->srv.base);
+    event_base_loopexit(g->srv->base, NULL);
+    event_base_dispatch(g->srv->base);
     return out;
 }
 
@@ -150,12 +111,12 @@ START_TEST(program_is_filled_and_scaled)
     ck_assert_ptr_nonnull(p);
     const char *tok = json_string_value(json_object_get(p, "token"));
     char url[128];
-    snprintf(url, sizeof url, "http://oc/c/%s/x", tok);
+    snprintf(url, sizeof url, "%s/c/%s/x", g.srv->origin[2], tok);
     json_t *steps = json_object_get(p, "steps");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(steps, 0), "url")), url);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(steps, 1), "ms")), 80);
     ck_assert_int_eq(json_integer_value(json_object_get(p, "deadline_ms")), 2000);
-    ck_assert_str_eq(json_string_value(json_object_get(p, "page")), "http://ob");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "page")), g.srv->origin[1]);
     json_decref(p);
     free(out);
     teardown_rig(&g);

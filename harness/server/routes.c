@@ -1,11 +1,11 @@
-/* route.c — compiling a case's `server` routes and choosing the route for a request
+/* routes.c — compiling a case's `server` routes and choosing the route for a request
  * (cases/FORMAT.md §4, harness/MODEL.md §1.1). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "case/case.h"
 #include "core/core.h"
-#include "state.h"
+#include "server.h"
 
 static int origin_index(const json_t *v)
 {
