@@ -1,5 +1,5 @@
-/* cors_case.c — a `cors` section into routes and a client program (cors.h, cases/FORMAT.md §7). The
- * expectations are cors_expect.c. The oracle's input is built here: the page's origin and the URL's origin as
+/* cors_case.c — a `cors` section into routes, a client program and the oracle's summary (cors.h, cases/FORMAT.md
+ * §7, MODEL.md §1.4). The expectations are cors_expect.c, which uses the prepared block from here. The oracle's input is built here: the page's origin and the URL's origin as
  * templates, the replies as the client will receive them (a Content-Length the section did not write is added
  * to both the route and the oracle's copy, so the client and the oracle see the same headers). */
 #include <stdio.h>
@@ -316,6 +316,36 @@ static json_t *fetch_steps(const struct ch_cors_block *b)
 }
 
 
+/* ---- the summary ---------------------------------------------------------------------------------------- */
+
+static json_t *decision(const struct ch_cors_decision *d)
+{
+    const struct ch_cors_rule *r = ch_cors_rule(d->rule);
+    return json_pack("{s:s, s:s, s:s, s:s}", "rule", r->id, "text", r->text, "spec", r->anchor, "detail", d->detail);
+}
+
+/* The `cors` object of the case JSON (MODEL.md §1.4): what the oracle decided for the block. */
+static json_t *outcome_json(const struct ch_cors_block *b, const struct cc_prepared *p)
+{
+    const struct ch_cors_outcome *o = &p->out;
+    json_t *exposed = json_array(), *hidden = json_array(), *dropped = json_array();
+    for (size_t i = 0; i < p->nreads; i++)
+        json_array_append_new(p->reads[i].exposed ? exposed : hidden, json_string(p->reads[i].name));
+    for (size_t i = 0; i < o->dropped.n; i++) json_array_append_new(dropped, json_string(o->dropped.v[i]));
+    json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:o, s:o}",
+                          "obj", b->obj, "api", b->api == CH_CORS_XHR ? "xhr" : "fetch", "url", b->url, "path", p->path,
+                          "method", o->method, "preflight", o->preflight, "why", decision(&o->why_preflight),
+                          "actual_sent", o->actual_sent, "credentials", o->credentials, "network_error",
+                          o->network_error, "opaque", o->opaque, "status", o->status, "result", decision(&o->result),
+                          "exposed", exposed, "hidden", hidden, "dropped", dropped);
+    json_object_set_new(s, "acrm", o->acrm ? json_string(o->acrm) : json_null());
+    json_object_set_new(s, "acrh", o->acrh ? json_string(o->acrh) : json_null());
+    json_object_set_new(s, "preflight_ok", o->preflight ? json_boolean(o->preflight_ok) : json_null());
+    json_object_set_new(s, "preflight_result", o->preflight ? decision(&o->preflight_result) : json_null());
+    json_object_set_new(s, "max_age", o->preflight && o->preflight_ok ? json_integer(o->max_age) : json_null());
+    return s;
+}
+
 int ch_cors_block_compile(const struct ch_cors_block *b, json_t *routes, json_t *objects, json_t *steps,
                           json_t *caps, json_t **summary, char *err)
 {
@@ -338,7 +368,7 @@ int ch_cors_block_compile(const struct ch_cors_block *b, json_t *routes, json_t 
     json_array_append_new(caps, json_string(b->api == CH_CORS_XHR ? "xhr" : "fetch"));
     if (b->upload) json_array_append_new(caps, json_string("xhr-upload"));
     if (b->ncookies) json_array_append_new(caps, json_string("cookies"));
-    *summary = cc_summary(b, &p);
+    *summary = outcome_json(b, &p);
     cc_prepared_free(&p);
     return 0;
 }

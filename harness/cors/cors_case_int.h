@@ -1,4 +1,5 @@
-/* cors_case_int.h — what cors_case.c (routes, program) shares with cors_expect.c (expectations); not an API. */
+/* cors_case_int.h — what cors_expect.c (expectations) uses of cors_case.c (a checked block, run through the
+ * oracle); not an API. */
 #ifndef CH_CORS_CASE_INT_H
 #define CH_CORS_CASE_INT_H
 
@@ -31,7 +32,5 @@ struct cc_prepared {
 
 int cc_prepare(const struct ch_cors_block *b, struct cc_prepared *p, char *err);
 void cc_prepared_free(struct cc_prepared *p);
-/* The `cors` object of the case JSON (MODEL.md §1.4). */
-json_t *cc_summary(const struct ch_cors_block *b, const struct cc_prepared *p);
 
 #endif

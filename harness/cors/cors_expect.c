@@ -347,32 +347,3 @@ int ch_cors_block_expect(const struct ch_cors_block *b, enum ch_cors_family fam,
     cc_prepared_free(&p);
     return g.count;
 }
-
-/* ---- the summary ---------------------------------------------------------------------------------------- */
-
-static json_t *decision(const struct ch_cors_decision *d)
-{
-    const struct ch_cors_rule *r = ch_cors_rule(d->rule);
-    return json_pack("{s:s, s:s, s:s, s:s}", "rule", r->id, "text", r->text, "spec", r->anchor, "detail", d->detail);
-}
-
-json_t *cc_summary(const struct ch_cors_block *b, const struct cc_prepared *p)
-{
-    const struct ch_cors_outcome *o = &p->out;
-    json_t *exposed = json_array(), *hidden = json_array(), *dropped = json_array();
-    for (size_t i = 0; i < p->nreads; i++)
-        json_array_append_new(p->reads[i].exposed ? exposed : hidden, json_string(p->reads[i].name));
-    for (size_t i = 0; i < o->dropped.n; i++) json_array_append_new(dropped, json_string(o->dropped.v[i]));
-    json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:o, s:o}",
-                          "obj", b->obj, "api", b->api == CH_CORS_XHR ? "xhr" : "fetch", "url", b->url, "path", p->path,
-                          "method", o->method, "preflight", o->preflight, "why", decision(&o->why_preflight),
-                          "actual_sent", o->actual_sent, "credentials", o->credentials, "network_error",
-                          o->network_error, "opaque", o->opaque, "status", o->status, "result", decision(&o->result),
-                          "exposed", exposed, "hidden", hidden, "dropped", dropped);
-    json_object_set_new(s, "acrm", o->acrm ? json_string(o->acrm) : json_null());
-    json_object_set_new(s, "acrh", o->acrh ? json_string(o->acrh) : json_null());
-    json_object_set_new(s, "preflight_ok", o->preflight ? json_boolean(o->preflight_ok) : json_null());
-    json_object_set_new(s, "preflight_result", o->preflight ? decision(&o->preflight_result) : json_null());
-    json_object_set_new(s, "max_age", o->preflight && o->preflight_ok ? json_integer(o->max_age) : json_null());
-    return s;
-}
