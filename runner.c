@@ -2,12 +2,15 @@
  *
  *   runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]
  *                [--time-scale X] [--idle-timeout MS]
- *   runner check PATH...          validate case files; exit 0, or 2 with file:line:col errors
- *   runner list --json PATH...    print the expanded case set as JSON (harness/MODEL.md §1)
- *   runner judge --cases PATH... [--time-scale X] [RECORDS.jsonl]
+ *   runner check [--fixtures DIR] PATH...        validate case files; exit 0, or 2 with file:line:col errors
+ *   runner list [--json] [--fixtures DIR] PATH...  print the expanded case set (JSON: harness/MODEL.md §1)
+ *   runner judge --cases PATH... [--fixtures DIR] [--time-scale X] [RECORDS.jsonl]
  *                                 re-judge recorded runs: each input line holds {"case": ID,
  *                                 "observations", "transcript", "vars"} (a verdict fetched with
  *                                 full=1 is such a record); each output line is a verdict
+ *
+ * The fixtures directory (default `fixtures`) is the one `body file` paths are checked against and read from,
+ * and what /_h/static/ serves: every command that parses cases takes it the same way.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -26,18 +29,20 @@ static int usage(FILE *to)
 {
     fputs("usage: runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]\n"
           "                    [--time-scale X] [--idle-timeout MS]\n"
-          "       runner check PATH...\n"
-          "       runner list --json PATH...\n"
-          "       runner judge --cases PATH... [--time-scale X] [RECORDS.jsonl]\n",
+          "       runner check [--fixtures DIR] PATH...\n"
+          "       runner list [--json] [--fixtures DIR] PATH...\n"
+          "       runner judge --cases PATH... [--fixtures DIR] [--time-scale X] [RECORDS.jsonl]\n",
           to);
     return EXIT_USAGE;
 }
 
+#define DEFAULT_FIXTURES "fixtures"
+
 /* Loads cases from paths; prints errors and returns NULL when there are any. */
-static json_t *load_cases(char *const *paths, int n)
+static json_t *load_cases(char *const *paths, int n, const char *fixtures)
 {
     json_t *cases = json_array(), *errs = json_array();
-    int nerr = ch_script_load(paths, n, cases, errs);
+    int nerr = ch_script_load(paths, n, fixtures, cases, errs);
     if (nerr > 0) {
         ch_script_print_errors(errs, stderr);
         fprintf(stderr, "%d error%s\n", nerr, nerr == 1 ? "" : "s");
@@ -48,10 +53,27 @@ static json_t *load_cases(char *const *paths, int n)
     return cases;
 }
 
+/* Takes the leading `--json` (when json is not NULL) and `--fixtures DIR` of check and list; returns the index
+ * of the first path, or -1 on a usage error. */
+static int leading_options(int argc, char **argv, int *json, const char **fixtures)
+{
+    int i = 1;
+    *fixtures = DEFAULT_FIXTURES;
+    for (; i < argc; i++) {
+        if (json && strcmp(argv[i], "--json") == 0) *json = 1;
+        else if (strcmp(argv[i], "--fixtures") == 0 && i + 1 < argc) *fixtures = argv[++i];
+        else if (strncmp(argv[i], "--", 2) == 0) return -1;
+        else break;
+    }
+    return i < argc ? i : -1;
+}
+
 static int cmd_check(int argc, char **argv)
 {
-    if (argc < 2) return usage(stderr);
-    json_t *cases = load_cases(argv + 1, argc - 1);
+    const char *fixtures;
+    int first = leading_options(argc, argv, NULL, &fixtures);
+    if (first < 0) return usage(stderr);
+    json_t *cases = load_cases(argv + first, argc - first, fixtures);
     if (!cases) return EXIT_BAD_CASES;
     printf("%zu cases ok\n", json_array_size(cases));
     json_decref(cases);
@@ -60,12 +82,12 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-    int first = 1;
-    if (argc > 1 && strcmp(argv[1], "--json") == 0) first = 2;
-    if (argc <= first) return usage(stderr);
-    json_t *cases = load_cases(argv + first, argc - first);
+    const char *fixtures;
+    int json = 0, first = leading_options(argc, argv, &json, &fixtures);
+    if (first < 0) return usage(stderr);
+    json_t *cases = load_cases(argv + first, argc - first, fixtures);
     if (!cases) return EXIT_BAD_CASES;
-    if (first == 2) {
+    if (json) {
         json_dumpf(cases, stdout, JSON_INDENT(1) | JSON_ENSURE_ASCII);
         putchar('\n');
     } else {
@@ -111,18 +133,21 @@ static void judge_record(json_t *cases, json_t *rec, double scale)
 static int cmd_judge(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"cases", required_argument, NULL, 'c'}, {"time-scale", required_argument, NULL, 's'}, {0, 0, 0, 0}};
+        {"cases", required_argument, NULL, 'c'}, {"fixtures", required_argument, NULL, 'f'},
+        {"time-scale", required_argument, NULL, 's'}, {0, 0, 0, 0}};
     char *paths[64];
+    const char *fixtures = DEFAULT_FIXTURES;
     int npaths = 0, opt, rc = 0;
     double scale = 1.0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (opt == 'c' && npaths < 64) paths[npaths++] = optarg;
+        else if (opt == 'f') fixtures = optarg;
         else if (opt == 's') scale = atof(optarg);
         else return usage(stderr);
     }
     if (npaths == 0 || scale <= 0) return usage(stderr);
-    json_t *cases = load_cases(paths, npaths);
+    json_t *cases = load_cases(paths, npaths, fixtures);
     if (!cases) return EXIT_BAD_CASES;
     FILE *in = optind < argc ? fopen(argv[optind], "r") : stdin;
     if (!in) {
@@ -164,7 +189,7 @@ static int cmd_serve(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, 'i'}, {0, 0, 0, 0}};
     static char *default_cases[] = {"cases"};
     char *paths[64];
-    struct ch_serve_opts o = {.fixtures_dir = "fixtures", .time_scale = 1.0, .idle_timeout_ms = 30000};
+    struct ch_serve_opts o = {.fixtures_dir = DEFAULT_FIXTURES, .time_scale = 1.0, .idle_timeout_ms = 30000};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

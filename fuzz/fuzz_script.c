@@ -26,7 +26,7 @@ static void check_errors(const json_t *errs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *out = json_array(), *errs = json_array();
-    int n = ch_script_parse_text("fuzz.case", (const char *)data, size, out, errs);
+    int n = ch_script_parse_text("fuzz.case", (const char *)data, size, "fixtures", out, errs);
     if (n != (int)json_array_size(errs) || (n > 0 && json_array_size(out) > 0)) abort();
     check_errors(errs);
     /* Serialise both, as `runner list --json` and `runner check` would. */

@@ -12,16 +12,18 @@
 #include <stdio.h>
 
 /* Parses the text of one case file (`path` is used in errors and in each case's "source"). Every expanded case
- * (one, or one per matrix cell) is appended to `out` as case JSON. Returns the number of errors appended to
- * `errs`; cases are appended only when the file has none. */
-int ch_script_parse_text(const char *path, const char *text, size_t len, json_t *out, json_t *errs);
+ * (one, or one per matrix cell) is appended to `out` as case JSON. `fixtures` is the directory `body file`
+ * paths must name a file in (the server's --fixtures; core.h's ch_path_within). Returns the number of errors
+ * appended to `errs`; cases are appended only when the file has none. */
+int ch_script_parse_text(const char *path, const char *text, size_t len, const char *fixtures, json_t *out,
+                         json_t *errs);
 
 /* Reads and parses one file. An unreadable file is one error at line 0. */
-int ch_script_parse_file(const char *path, json_t *out, json_t *errs);
+int ch_script_parse_file(const char *path, const char *fixtures, json_t *out, json_t *errs);
 
 /* Loads every `*.case` file under the given paths (files, or directories walked recursively in sorted order)
  * and checks that case ids are unique across them (a duplicate is an error at the second definition). */
-int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs);
+int ch_script_load(char *const *paths, int npaths, const char *fixtures, json_t *out, json_t *errs);
 
 /* The op of a server step (MODEL.md §1.1) by its name in case JSON, from the case language's one table of step
  * words (script_server.c); NULL for a name no word emits. The server compiles routes with it. */

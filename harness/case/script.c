@@ -771,12 +771,6 @@ static void expand(struct fctx *f, const struct ch_line *lines, size_t n, const 
     if (kept == 0) ferr(f, matrix_line, 1, NULL, "the excludes remove every cell of the matrix");
 }
 
-static const char *fixtures_dir(void)
-{
-    const char *d = getenv("CH_FIXTURES_DIR");
-    return d && *d ? d : "fixtures";
-}
-
 static int first_matrix_line(const struct ch_line *lines, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -785,9 +779,10 @@ static int first_matrix_line(const struct ch_line *lines, size_t n)
 }
 
 /* The whole of ch_script_parse_text, with the id columns wanted by ch_script_load. */
-static int parse_text(const char *path, const char *text, size_t len, json_t *out, json_t *errs, json_t *idcols)
+static int parse_text(const char *path, const char *text, size_t len, const char *fixtures, json_t *out, json_t *errs,
+                      json_t *idcols)
 {
-    struct fctx f = {.path = path, .errs = errs, .errs_first = json_array_size(errs), .fixtures = fixtures_dir()};
+    struct fctx f = {.path = path, .errs = errs, .errs_first = json_array_size(errs), .fixtures = fixtures};
     json_t *cases = json_array();
     size_t n = 0;
     struct ch_line *lines = ch_lex_lines(text, len, &n);
@@ -808,9 +803,10 @@ static int parse_text(const char *path, const char *text, size_t len, json_t *ou
     return f.nerr;
 }
 
-int ch_script_parse_text(const char *path, const char *text, size_t len, json_t *out, json_t *errs)
+int ch_script_parse_text(const char *path, const char *text, size_t len, const char *fixtures, json_t *out,
+                         json_t *errs)
 {
-    return parse_text(path, text, len, out, errs, NULL);
+    return parse_text(path, text, len, fixtures, out, errs, NULL);
 }
 
 static int file_error(json_t *errs, const char *path, const char *msg)
@@ -820,7 +816,7 @@ static int file_error(json_t *errs, const char *path, const char *msg)
     return 1;
 }
 
-static int parse_file(const char *path, json_t *out, json_t *errs, json_t *idcols)
+static int parse_file(const char *path, const char *fixtures, json_t *out, json_t *errs, json_t *idcols)
 {
     char err[CH_ERR_LEN];
     struct stat sb;
@@ -830,14 +826,14 @@ static int parse_file(const char *path, json_t *out, json_t *errs, json_t *idcol
     if (sb.st_size > (off_t)SC_MAX_FILE) return file_error(errs, path, "the file is larger than 16 MiB");
     char *text = ch_read_file(path, &len, err);
     if (!text) return file_error(errs, path, "cannot read the file");
-    int rc = parse_text(path, text, len, out, errs, idcols);
+    int rc = parse_text(path, text, len, fixtures, out, errs, idcols);
     free(text);
     return rc;
 }
 
-int ch_script_parse_file(const char *path, json_t *out, json_t *errs)
+int ch_script_parse_file(const char *path, const char *fixtures, json_t *out, json_t *errs)
 {
-    return parse_file(path, out, errs, NULL);
+    return parse_file(path, fixtures, out, errs, NULL);
 }
 
 /* ---- loading a tree -------------------------------------------------------------------------------- */
@@ -930,7 +926,7 @@ static int check_ids(const char *path, json_t *cases, json_t *idcols, json_t *se
     return f.nerr;
 }
 
-int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs)
+int ch_script_load(char *const *paths, int npaths, const char *fixtures, json_t *out, json_t *errs)
 {
     struct paths files = {0};
     json_t *seen = json_object();
@@ -939,7 +935,7 @@ int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs)
     for (size_t i = 0; i < files.n; i++) {
         json_t *cases = json_array(), *idcols = json_array();
         if (!files.p[i]) continue;
-        nerr += parse_file(files.p[i], cases, errs, idcols);
+        nerr += parse_file(files.p[i], fixtures, cases, errs, idcols);
         nerr += check_ids(files.p[i], cases, idcols, seen, errs, out);
         json_decref(cases);
         json_decref(idcols);

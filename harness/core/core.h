@@ -47,6 +47,23 @@ int ch_utf8_text(const unsigned char *s, size_t n);
 /* Reads a whole file into a malloc'd, NUL-terminated buffer (*len excludes the NUL). NULL + err on failure. */
 char *ch_read_file(const char *path, size_t *len, char *err);
 
+/* Why a path is not a file inside a directory (ch_path_within). */
+enum ch_path_fault {
+    CH_PATH_OK,
+    CH_PATH_EMPTY,    /* empty, or holding a NUL byte */
+    CH_PATH_ABSOLUTE, /* starts with '/' */
+    CH_PATH_DOTDOT,   /* a `..` segment */
+    CH_PATH_MISSING,  /* no regular file there (or the path is too long) */
+    CH_PATH_OUTSIDE,  /* its real path (symlinks resolved) is not inside the directory's */
+};
+
+/* The one rule for "a path stays inside fixtures/", used by the parser (`body file`), the executor (reading
+ * it) and the server (/_h/static/): `rel` (n bytes) must be a relative path without `..` segments naming a
+ * regular file whose real path lies inside `root`'s real path. The faults are checked in the order of the
+ * enum. On CH_PATH_OK, real (PATH_MAX bytes) gets the file's real path and *size its size (either may be
+ * NULL). */
+enum ch_path_fault ch_path_within(const char *root, const char *rel, size_t n, char *real, size_t *size);
+
 /* ---- map.c: a string-keyed hash map of pointers ------------------------------------------------------------ */
 
 /* Open addressing, linear probing, grows at 50% load. Keys are copied; values are borrowed. Used for case ids,

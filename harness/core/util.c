@@ -2,11 +2,13 @@
 #include "core.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int ch_errf(char *err, const char *fmt, ...)
@@ -163,4 +165,31 @@ char *ch_read_file(const char *path, size_t *len, char *err)
 done:
     fclose(f);
     return buf;
+}
+
+/* A `..` segment: the whole path, its start, its end, or between slashes (`a..b` is a name like any other). */
+static int has_dotdot(const char *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') && (i + 2 == n || p[i + 2] == '/'))
+            return 1;
+    return 0;
+}
+
+enum ch_path_fault ch_path_within(const char *root, const char *rel, size_t n, char *real, size_t *size)
+{
+    char full[PATH_MAX], r[PATH_MAX], base[PATH_MAX];
+    struct stat sb;
+    if (n == 0 || strlen(rel) != n) return CH_PATH_EMPTY;
+    if (rel[0] == '/') return CH_PATH_ABSOLUTE;
+    if (has_dotdot(rel, n)) return CH_PATH_DOTDOT;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, rel) >= sizeof full || stat(full, &sb) != 0 ||
+        !S_ISREG(sb.st_mode))
+        return CH_PATH_MISSING;
+    if (!realpath(full, r) || !realpath(root, base)) return CH_PATH_OUTSIDE;
+    size_t bn = strlen(base);
+    if (strncmp(r, base, bn) != 0 || (r[bn] != '/' && strcmp(base, "/") != 0)) return CH_PATH_OUTSIDE;
+    if (real) memcpy(real, r, strlen(r) + 1);
+    if (size) *size = (size_t)sb.st_size;
+    return CH_PATH_OK;
 }

@@ -1,5 +1,6 @@
 /* http.c — the HTTP/1.1 step words (cases/FORMAT.md §4.1-§4.3): the head, bodies, chunks, raw bytes, pauses and
  * how a reply ends. Each writes exactly what the step says, through the executor (exec.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,14 @@ static void gen_bytes(size_t n, struct evbuffer *out)
     }
 }
 
+/* `body file PATH`: checked again now (core.h's ch_path_within: the parser's rule), read whole. */
 static int file_bytes(struct ch_exec *x, const char *rel, struct evbuffer *out, char *err)
 {
-    char path[4096];
+    char path[PATH_MAX];
     size_t n;
-    if (strstr(rel, "..") || rel[0] == '/') return ch_errf(err, "fixture path '%s' leaves fixtures/", rel);
-    snprintf(path, sizeof path, "%s/%s", x->env->fixtures, rel);
+    enum ch_path_fault f = ch_path_within(x->env->fixtures, rel, strlen(rel), path, NULL);
+    if (f == CH_PATH_MISSING) return ch_errf(err, "no fixture file '%s' under %s/", rel, x->env->fixtures);
+    if (f != CH_PATH_OK) return ch_errf(err, "fixture path '%s' leaves fixtures/", rel);
     char *b = ch_read_file(path, &n, err);
     if (!b) return -1;
     evbuffer_add(out, b, n);

@@ -161,7 +161,7 @@ void ch_server_free(struct ch_server *srv)
 static json_t *load_cases(const struct ch_serve_opts *o)
 {
     json_t *errs = json_array(), *cases = json_array();
-    int nerr = ch_script_load(o->case_paths, o->ncase_paths, cases, errs);
+    int nerr = ch_script_load(o->case_paths, o->ncase_paths, o->fixtures_dir, cases, errs);
     if (nerr) {
         ch_script_print_errors(errs, stderr);
         fprintf(stderr, "runner serve: %d error%s in the cases; not serving\n", nerr, nerr == 1 ? "" : "s");

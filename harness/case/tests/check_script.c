@@ -213,7 +213,7 @@ START_TEST(good_table)
     json_t *out = json_array(), *errs = json_array(), *want;
     json_error_t jerr;
     char text[4096];
-    int n = ch_script_parse_text("t.case", g->text, strlen(g->text), out, errs);
+    int n = ch_script_parse_text("t.case", g->text, strlen(g->text), fixtures, out, errs);
     error_text(errs, text, sizeof text);
     ck_assert_msg(n == 0, "row %d: unexpected errors:\n%s", _i, text);
     want = json_loads(g->json, JSON_DECODE_ANY, &jerr);
@@ -388,7 +388,7 @@ START_TEST(bad_table)
     const char *at = strstr(b->error, "@F");
     if (at) snprintf(want, sizeof want, "%.*s%s%s", (int)(at - b->error), b->error, fixtures, at + 2);
     else snprintf(want, sizeof want, "%s", b->error);
-    int n = ch_script_parse_text("t.case", b->text, strlen(b->text), out, errs);
+    int n = ch_script_parse_text("t.case", b->text, strlen(b->text), fixtures, out, errs);
     error_text(errs, text, sizeof text);
     ck_assert_msg(n > 0, "row %d: no error (wanted %s)", _i, want);
     ck_assert_int_eq(json_array_size(out), 0);
@@ -407,7 +407,7 @@ START_TEST(matrix_cells)
     const char *text = "case cors/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\n  axis b P Q\n"
                        "  exclude a=y b=p\n" CLI EXP;
     json_t *out = json_array(), *errs = json_array();
-    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), out, errs), 0);
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), fixtures, out, errs), 0);
     ck_assert_int_eq(json_array_size(out), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(out, 0), "id")), "cors/m/x-p");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(out, 1), "id")), "cors/m/x-q");
@@ -423,7 +423,7 @@ START_TEST(all_errors)
     const char *text = "case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\n"
                        "server GET /x\n  sattus 200\n  status 9999\n" CLI "expect client\n  nevr load\n";
     json_t *out = json_array(), *errs = json_array();
-    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), out, errs), 3);
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), fixtures, out, errs), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errs, 0), "cell")), "x");
     json_decref(out);
     json_decref(errs);
@@ -431,7 +431,7 @@ START_TEST(all_errors)
     text = HEAD "server GET nopath\n  sattus 200\n" CLI "expect client nobody\n  nevr load\n";
     out = json_array();
     errs = json_array();
-    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), out, errs), 4);
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), fixtures, out, errs), 4);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(errs, 3), "line")), 10);
     json_decref(out);
     json_decref(errs);
@@ -462,7 +462,7 @@ START_TEST(load_tree)
     snprintf(path, sizeof path, "%s/sub/c.case", dir);
     write_file(path, "\n\ncase  xhr/t\ntitle T\nspec https://x.test/#a\n" CLI EXP);
     json_t *out = json_array(), *errs = json_array();
-    ck_assert_int_eq(ch_script_load(paths, 1, out, errs), 1);
+    ck_assert_int_eq(ch_script_load(paths, 1, fixtures, out, errs), 1);
     ck_assert_int_eq(json_array_size(out), 2);
     json_t *e = json_array_get(errs, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(e, "line")), 3);
@@ -475,7 +475,7 @@ START_TEST(load_tree)
     out = json_array();
     snprintf(path, sizeof path, "%s/none.case", dir);
     paths[0] = path;
-    ck_assert_int_eq(ch_script_load(paths, 1, out, errs), 1);
+    ck_assert_int_eq(ch_script_load(paths, 1, fixtures, out, errs), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(errs, 0), "line")), 0);
     json_decref(out);
     json_decref(errs);
@@ -495,7 +495,7 @@ START_TEST(print_errors)
 }
 END_TEST
 
-/* Creates the fixtures directory the rows use (CH_FIXTURES_DIR) with a.txt of 3 bytes. */
+/* Creates the fixtures directory the rows parse against, with a.txt of 3 bytes. */
 static void make_fixtures(void)
 {
     char path[300];
@@ -506,7 +506,6 @@ static void make_fixtures(void)
     if (!f) abort();
     fputs("abc", f);
     fclose(f);
-    setenv("CH_FIXTURES_DIR", fixtures, 1);
 }
 
 int main(void)

@@ -134,7 +134,7 @@ START_TEST(good_table)
     json_t *out = json_array(), *errs = json_array(), *want;
     json_error_t jerr;
     char text[4096];
-    int n = ch_script_parse_text("t.case", g->text, strlen(g->text), out, errs);
+    int n = ch_script_parse_text("t.case", g->text, strlen(g->text), "fixtures", out, errs);
     error_text(errs, text, sizeof text);
     ck_assert_msg(n == 0, "row %d: unexpected errors:\n%s", _i, text);
     want = json_loads(g->json, JSON_DECODE_ANY, &jerr);
@@ -154,7 +154,7 @@ START_TEST(bad_table)
     const struct bad *b = &bad[_i];
     json_t *out = json_array(), *errs = json_array();
     char text[4096], first[4096];
-    int n = ch_script_parse_text("t.case", b->text, strlen(b->text), out, errs);
+    int n = ch_script_parse_text("t.case", b->text, strlen(b->text), "fixtures", out, errs);
     error_text(errs, text, sizeof text);
     ck_assert_msg(n > 0, "row %d: no error (wanted %s)", _i, b->error);
     ck_assert_int_eq(json_array_size(out), 0);
@@ -174,7 +174,7 @@ START_TEST(requests_only_when_pure)
         json_t *out = json_array(), *errs = json_array(), *e;
         size_t k;
         int lists = 0;
-        ck_assert_int_eq(ch_script_parse_text("t.case", texts[i], strlen(texts[i]), out, errs), 0);
+        ck_assert_int_eq(ch_script_parse_text("t.case", texts[i], strlen(texts[i]), "fixtures", out, errs), 0);
         json_array_foreach(json_object_get(json_array_get(out, 0), "expect"), k, e)
             lists += !strcmp(json_string_value(json_object_get(e, "kind")), "requests");
         ck_assert_int_eq(lists, i == 0);

@@ -97,7 +97,7 @@ START_TEST(good_table)
     json_t *out = json_array(), *errs = json_array(), *want;
     json_error_t jerr;
     char text[1024];
-    int n = ch_script_parse_text("t.case", good[_i].text, strlen(good[_i].text), out, errs);
+    int n = ch_script_parse_text("t.case", good[_i].text, strlen(good[_i].text), "fixtures", out, errs);
     first_error(errs, text, sizeof text);
     ck_assert_msg(n == 0, "row %d: unexpected error %s", _i, text);
     want = json_loads(good[_i].json, JSON_DECODE_ANY, &jerr);
@@ -116,7 +116,7 @@ START_TEST(bad_table)
 {
     json_t *out = json_array(), *errs = json_array();
     char text[1024];
-    int n = ch_script_parse_text("t.case", bad[_i].text, strlen(bad[_i].text), out, errs);
+    int n = ch_script_parse_text("t.case", bad[_i].text, strlen(bad[_i].text), "fixtures", out, errs);
     first_error(errs, text, sizeof text);
     ck_assert_msg(n > 0, "row %d: no error (want %s)", _i, bad[_i].error);
     ck_assert_msg(!strcmp(text, bad[_i].error), "row %d:\n got  %s\n want %s", _i, text, bad[_i].error);

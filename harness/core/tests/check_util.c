@@ -1,7 +1,11 @@
-/* check_util.c — unit tests of harness/util.c. */
+/* check_util.c — unit tests of harness/core/util.c. */
 #include <check.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core.h"
 
@@ -59,6 +63,63 @@ START_TEST(digests)
 }
 END_TEST
 
+/* ch_path_within over a scratch tree: root/a.txt (3 bytes), root/d/ (a directory), root/up -> ../out.txt (a
+ * symlink out), root/in -> a.txt (a symlink inside), and out.txt beside root. */
+static char tree[64], root[96];
+
+static void make_tree(void)
+{
+    char p[160];
+    snprintf(tree, sizeof tree, "/tmp/check_util_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tree));
+    snprintf(root, sizeof root, "%s/root", tree);
+    ck_assert_int_eq(mkdir(root, 0700), 0);
+    snprintf(p, sizeof p, "%s/d", root);
+    ck_assert_int_eq(mkdir(p, 0700), 0);
+    const char *files[] = {"root/a.txt", "out.txt", "root/a..b"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", tree, files[i]);
+        FILE *f = fopen(p, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("abc", f);
+        fclose(f);
+    }
+    snprintf(p, sizeof p, "%s/up", root);
+    ck_assert_int_eq(symlink("../out.txt", p), 0);
+    snprintf(p, sizeof p, "%s/in", root);
+    ck_assert_int_eq(symlink("a.txt", p), 0);
+}
+
+static const struct {
+    const char *rel;
+    enum ch_path_fault want;
+} path_rows[] = {
+    {"a.txt", CH_PATH_OK},         {"./a.txt", CH_PATH_OK},       {"in", CH_PATH_OK},
+    {"a..b", CH_PATH_OK},          {"", CH_PATH_EMPTY},           {"/etc/passwd", CH_PATH_ABSOLUTE},
+    {"..", CH_PATH_DOTDOT},        {"../out.txt", CH_PATH_DOTDOT}, {"d/../a.txt", CH_PATH_DOTDOT},
+    {"d/..", CH_PATH_DOTDOT},      {"nope.txt", CH_PATH_MISSING}, {"d", CH_PATH_MISSING},
+    {"up", CH_PATH_OUTSIDE},
+};
+
+START_TEST(path_within_table)
+{
+    char real[PATH_MAX];
+    size_t size = 0;
+    make_tree();
+    const char *rel = path_rows[_i].rel;
+    enum ch_path_fault f = ch_path_within(root, rel, strlen(rel), real, &size);
+    ck_assert_msg(f == path_rows[_i].want, "'%s': fault %d, want %d", rel, (int)f, (int)path_rows[_i].want);
+    if (f == CH_PATH_OK) {
+        ck_assert_uint_eq(size, 3);
+        ck_assert_ptr_nonnull(strstr(real, "/root/"));
+    }
+    ck_assert_int_eq(ch_path_within(root, "a.txt\0x", 7, NULL, NULL), CH_PATH_EMPTY); /* a NUL inside */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tree);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -66,6 +127,7 @@ int main(void)
     tcase_add_loop_test(tc, utf8_table, 0, sizeof utf8_rows / sizeof utf8_rows[0]);
     tcase_add_test(tc, hex_round_trip);
     tcase_add_test(tc, digests);
+    tcase_add_loop_test(tc, path_within_table, 0, sizeof path_rows / sizeof path_rows[0]);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
