@@ -212,6 +212,7 @@ static int cmd_serve(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    ch_oom_install(); /* before jansson or libevent allocate anything (core.h, memory) */
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);

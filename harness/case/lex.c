@@ -39,19 +39,13 @@ static void make_line(struct ch_line *ln, int no, const char *start, size_t len)
 struct ch_line *ch_lex_lines(const char *text, size_t len, size_t *n)
 {
     size_t count = 0, cap = 16;
-    struct ch_line *lines = malloc(cap * sizeof *lines);
+    struct ch_line *lines = ch_xmalloc(cap * sizeof *lines);
     const char *p = text, *end = text + len;
-    if (!lines) return NULL;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
         if (count == cap) {
-            struct ch_line *more = realloc(lines, 2 * cap * sizeof *lines);
-            if (!more) {
-                free(lines);
-                return NULL;
-            }
-            lines = more;
+            lines = ch_xrealloc(lines, 2 * cap * sizeof *lines);
             cap *= 2;
         }
         make_line(&lines[count], (int)count + 1, p, l);
@@ -140,8 +134,7 @@ static size_t scan_word(const char *s, size_t n, size_t i, size_t *at, char *err
 int ch_lex_words(const char *s, size_t n, struct ch_tok **tok, size_t *ntok, size_t *at, char *err)
 {
     size_t count = 0, cap = 8, i = 0;
-    struct ch_tok *t = malloc(cap * sizeof *t);
-    if (!t) return ch_errf(err, "out of memory");
+    struct ch_tok *t = ch_xmalloc(cap * sizeof *t);
     for (;;) {
         while (i < n && is_blank(s[i])) i++;
         if (i >= n) break;
@@ -151,12 +144,7 @@ int ch_lex_words(const char *s, size_t n, struct ch_tok **tok, size_t *ntok, siz
             return -1;
         }
         if (count == cap) {
-            struct ch_tok *more = realloc(t, 2 * cap * sizeof *t);
-            if (!more) {
-                free(t);
-                return ch_errf(err, "out of memory");
-            }
-            t = more;
+            t = ch_xrealloc(t, 2 * cap * sizeof *t);
             cap *= 2;
         }
         t[count].off = i;
@@ -255,8 +243,7 @@ long ch_lex_string(const char *s, size_t n, char **out, size_t *outlen, size_t *
         return ch_errf(err, n && s[0] == '"' ? "an unterminated string" : "expected a string");
     }
     /* The decoded form is never longer than the source: each escape is at least as long as its bytes. */
-    char *buf = malloc(end);
-    if (!buf) return ch_errf(err, "out of memory");
+    char *buf = ch_xmalloc(end);
     while (i < end - 1) {
         if (s[i] != '\\') {
             buf[w++] = s[i++];
@@ -327,10 +314,9 @@ int ch_lex_duration(const char *s, size_t n, long *ms, char *err)
 
 int ch_lex_hex(const char *s, size_t n, unsigned char **out, size_t *outlen, size_t *at, char *err)
 {
-    unsigned char *buf = malloc(n / 2 + 1);
+    unsigned char *buf = ch_xmalloc(n / 2 + 1);
     size_t w = 0, first = n;
     int hi = -1;
-    if (!buf) return ch_errf(err, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (is_blank(s[i])) continue;
         int v = hex_digit(s[i]);

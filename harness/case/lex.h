@@ -26,7 +26,7 @@ struct ch_tok {
 };
 
 /* Splits text into lines. Returns a malloc'd array (*n entries, pointing into text; caller frees the array
- * only), or NULL on allocation failure. An empty text gives 0 lines and a non-NULL array. */
+ * only). An empty text gives 0 lines. */
 struct ch_line *ch_lex_lines(const char *text, size_t len, size_t *n);
 
 /* Checks one line: not UTF-8 text (or a NUL byte), or a tab in the indentation. Returns 0, or -1 with err

@@ -66,14 +66,12 @@ static int axis_value(struct ch_axis *ax, const char *w, size_t n, size_t *at, c
     }
     if (l >= CH_MATRIX_NAME_LEN) return ch_errf(err, "a label longer than %d characters", CH_MATRIX_NAME_LEN - 1);
     if (find_label(ax, w, l) >= 0) return ch_errf(err, "a duplicate label '%.*s' in axis '%s'", (int)l, w, ax->name);
-    v = realloc(ax->val, (ax->nval + 1) * sizeof *v);
-    if (!v) return ch_errf(err, "out of memory");
-    ax->val = v;
+    ax->val = ch_xrealloc(ax->val, (ax->nval + 1) * sizeof *ax->val);
     v = &ax->val[ax->nval];
     memcpy(v->label, w, l);
     v->label[l] = '\0';
     if (l == n) {
-        v->text = strndup(w, l);
+        v->text = ch_xstrndup(w, l);
         v->len = l;
     } else {
         size_t sat = 0;
@@ -91,7 +89,6 @@ static int axis_value(struct ch_axis *ax, const char *w, size_t n, size_t *at, c
             return ch_errf(err, "an axis value cannot hold a NUL byte (write \\0 inside the string that uses it)");
         }
     }
-    if (!v->text) return ch_errf(err, "out of memory");
     ax->nval++;
     return 0;
 }
@@ -164,9 +161,7 @@ int ch_matrix_exclude(struct ch_matrix *m, const char *s, const struct ch_tok *t
             return -1;
         }
     }
-    int (*ex)[CH_MATRIX_MAX_AXES] = realloc(m->ex, (m->nex + 1) * sizeof *ex);
-    if (!ex) return ch_errf(err, "out of memory");
-    m->ex = ex;
+    m->ex = ch_xrealloc(m->ex, (m->nex + 1) * sizeof *m->ex);
     memcpy(m->ex[m->nex++], row, sizeof row);
     return 0;
 }
@@ -291,24 +286,19 @@ struct sbuf {
     size_t len, cap;
 };
 
-static int sput(struct sbuf *b, const char *s, size_t n, size_t from, int same_origin)
+static void sput(struct sbuf *b, const char *s, size_t n, size_t from, int same_origin)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return -1;
-        b->p = p;
-        size_t *map = realloc(b->map, cap * sizeof *map);
-        if (!map) return -1;
-        b->map = map;
+        b->p = ch_xrealloc(b->p, cap);
+        b->map = ch_xrealloc(b->map, cap * sizeof *b->map);
         b->cap = cap;
     }
     memcpy(b->p + b->len, s, n);
     for (size_t k = 0; k < n; k++) b->map[b->len + k] = same_origin ? from : from + k;
     b->len += n;
     b->p[b->len] = '\0';
-    return 0;
 }
 
 /* The `$...` reference at s[i] == '$': sets *val and *vlen (the replacement) and returns its source length, or 0
@@ -344,7 +334,7 @@ int ch_matrix_subst(const struct ch_matrix *m, const int *sel, const char *s, si
 {
     struct sbuf b = {0};
     size_t i = 0, lit = 0;
-    if (sput(&b, "", 0, 0, 0) < 0) goto oom;
+    sput(&b, "", 0, 0, 0);
     while (m->naxes > 0 && i < n) {
         const char *val;
         size_t vlen, used;
@@ -359,20 +349,17 @@ int ch_matrix_subst(const struct ch_matrix *m, const int *sel, const char *s, si
             free(b.map);
             return -1;
         }
-        if (sput(&b, s + lit, i - lit, lit, 0) < 0 || sput(&b, val, vlen, i, 1) < 0) goto oom;
+        sput(&b, s + lit, i - lit, lit, 0);
+        sput(&b, val, vlen, i, 1);
         i += used;
         lit = i;
     }
-    if (sput(&b, s + lit, n - lit, lit, 0) < 0) goto oom;
+    sput(&b, s + lit, n - lit, lit, 0);
     b.map[b.len] = n;
     *out = b.p;
     *outlen = b.len;
     *map = b.map;
     return 0;
-oom:
-    free(b.p);
-    free(b.map);
-    return ch_errf(err, "out of memory");
 }
 
 void ch_matrix_free(struct ch_matrix *m)

@@ -437,8 +437,7 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap) return p;
     size_t ncap = *cap ? 2 * *cap : 8;
-    void *q = realloc(p, ncap * size);
-    if (!q) abort(); /* out of memory while parsing a case file: nothing sensible remains to do */
+    void *q = ch_xrealloc(p, ncap * size);
     *cap = ncap;
     return q;
 }
@@ -453,9 +452,7 @@ struct layout {
 
 static void add_attachment(struct stmt *it, struct sline *ln)
 {
-    struct sline **att = realloc(it->att, (it->natt + 1) * sizeof *att); /* attachments are few */
-    if (!att) abort();
-    it->att = att;
+    it->att = ch_xrealloc(it->att, (it->natt + 1) * sizeof *it->att); /* attachments are few */
     it->att[it->natt++] = ln;
 }
 
@@ -577,10 +574,9 @@ static void free_lines(struct sline *l, size_t n)
 static struct sline *cell_lines(struct pctx *c, const struct ch_line *lines, size_t n, const char *skip,
                                 const int *sel, size_t *count, int *dropped)
 {
-    struct sline *l = calloc(n + 1, sizeof *l);
+    struct sline *l = ch_xcalloc(n + 1, sizeof *l);
     size_t k = 0, drop_indent = 0;
     int dropping = 0;
-    if (!l) abort();
     for (size_t i = 0; i < n; i++) {
         if (skip[i]) continue;
         if (dropping && lines[i].indent > drop_indent) continue;
@@ -786,8 +782,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     json_t *cases = json_array();
     size_t n = 0;
     struct ch_line *lines = ch_lex_lines(text, len, &n);
-    char *skip = lines ? calloc(n + 1, 1) : NULL;
-    if (!lines || !skip) abort();
+    char *skip = ch_xcalloc(n + 1, 1);
     if (len > SC_MAX_FILE) {
         ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
     } else {
@@ -867,20 +862,19 @@ static int walk_dir(const char *path, int depth, struct paths *acc, json_t *errs
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.') continue;
         names.p = grow(names.p, &names.cap, names.n, sizeof *names.p);
-        names.p[names.n++] = strdup(de->d_name);
+        names.p[names.n++] = ch_xstrdup(de->d_name);
     }
     closedir(d);
     if (names.n) qsort(names.p, names.n, sizeof *names.p, by_name);
     for (size_t i = 0; i < names.n; i++) {
-        char *child = NULL;
-        if (names.p[i] && asprintf(&child, "%s/%s", path, names.p[i]) >= 0) {
-            struct stat sb;
-            if (stat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) nerr += walk(child, depth + 1, acc, errs);
-            else if (is_case_file(names.p[i])) {
-                acc->p = grow(acc->p, &acc->cap, acc->n, sizeof *acc->p);
-                acc->p[acc->n++] = child;
-                child = NULL;
-            }
+        char *child = ch_xmalloc(strlen(path) + strlen(names.p[i]) + 2);
+        struct stat sb;
+        sprintf(child, "%s/%s", path, names.p[i]);
+        if (stat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) nerr += walk(child, depth + 1, acc, errs);
+        else if (is_case_file(names.p[i])) {
+            acc->p = grow(acc->p, &acc->cap, acc->n, sizeof *acc->p);
+            acc->p[acc->n++] = child;
+            child = NULL;
         }
         free(child);
         free(names.p[i]);
@@ -900,7 +894,7 @@ static int walk(const char *path, int depth, struct paths *acc, json_t *errs)
         return walk_dir(path, depth, acc, errs);
     }
     acc->p = grow(acc->p, &acc->cap, acc->n, sizeof *acc->p);
-    acc->p[acc->n++] = strdup(path);
+    acc->p[acc->n++] = ch_xstrdup(path);
     return 0;
 }
 
@@ -934,7 +928,6 @@ int ch_script_load(char *const *paths, int npaths, const char *fixtures, json_t 
     for (int i = 0; i < npaths; i++) nerr += walk(paths[i], 0, &files, errs);
     for (size_t i = 0; i < files.n; i++) {
         json_t *cases = json_array(), *idcols = json_array();
-        if (!files.p[i]) continue;
         nerr += parse_file(files.p[i], fixtures, cases, errs, idcols);
         nerr += check_ids(files.p[i], cases, idcols, seen, errs, out);
         json_decref(cases);

@@ -84,11 +84,7 @@ static json_t *hex_words(struct pctx *c, const struct stmt *st, size_t from, siz
     if (from >= to) return sc_err_word(c, st, from, "missing hex digits"), NULL;
     size_t start = sc_off(st, from), end = sc_off(st, to - 1) + st->ln->tok[st->first + to - 1].len;
     if (ch_lex_hex(st->ln->text + start, end - start, &b, &n, &at, err) < 0) return sc_err(c, st->ln, start + at, "%s", err), NULL;
-    char *hex = malloc(2 * n + 1);
-    if (!hex) abort();
-    ch_hex_encode(b, n, hex);
-    json_t *v = json_string(hex);
-    free(hex);
+    json_t *v = ch_hex_json(b, n);
     free(b);
     return v;
 }

@@ -27,13 +27,9 @@ struct sc_cors {
 
 static char *own(struct sc_cors *s, const char *p, size_t n)
 {
-    char **o = realloc(s->owned, (s->nowned + 1) * sizeof *o);
-    if (!o) abort(); /* out of memory while parsing a case file */
-    s->owned = o;
-    if (!(o[s->nowned] = malloc(n + 1))) abort();
-    memcpy(o[s->nowned], p, n);
-    o[s->nowned][n] = '\0';
-    return o[s->nowned++];
+    s->owned = ch_xrealloc(s->owned, (s->nowned + 1) * sizeof *s->owned);
+    s->owned[s->nowned] = ch_xstrndup(p, n);
+    return s->owned[s->nowned++];
 }
 
 static int once(struct pctx *c, const struct stmt *st, int *seen, const char *what)
@@ -212,8 +208,7 @@ static struct sc_cors *cors_header(struct pctx *c, const struct stmt *h)
     if (!object_name_ok(w, n)) return sc_err_word(c, h, 2, "a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"), NULL;
     if (sc_find_obj(c, w, n)) return sc_err_word(c, h, sc_nwords(h) - 1, "a second object named '%.*s'", (int)n, w), NULL;
     if (c->nobj == SC_MAX_OBJECTS) return sc_err_word(c, h, 0, "more than %d client objects", SC_MAX_OBJECTS), NULL;
-    struct sc_cors *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    struct sc_cors *s = ch_xcalloc(1, sizeof *s);
     snprintf(s->name, sizeof s->name, "%.*s", (int)n, w);
     s->line = h->ln->src->no;
     s->b.obj = s->name;
@@ -231,10 +226,8 @@ static struct sc_cors *cors_header(struct pctx *c, const struct stmt *h)
 
 static void keep(struct pctx *c, struct sc_cors *s)
 {
-    struct sc_cors **v = realloc(c->cors, (c->ncors + 1) * sizeof *v);
-    if (!v) abort();
-    c->cors = v;
-    v[c->ncors++] = s;
+    c->cors = ch_xrealloc(c->cors, (c->ncors + 1) * sizeof *c->cors);
+    c->cors[c->ncors++] = s;
 }
 
 static void free_block(struct sc_cors *s)

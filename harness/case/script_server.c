@@ -38,11 +38,7 @@ struct route_state {
 
 static int hex_into(json_t *step, const unsigned char *b, size_t n)
 {
-    char *hex = malloc(2 * n + 1);
-    if (!hex) abort();
-    ch_hex_encode(b, n, hex);
-    json_object_set_new(step, "hex", json_string(hex));
-    free(hex);
+    json_object_set_new(step, "hex", ch_hex_json(b, n));
     return 0;
 }
 

@@ -14,11 +14,7 @@
 
 static void set_hex(json_t *step, const unsigned char *b, size_t n)
 {
-    char *hex = malloc(2 * n + 1);
-    if (!hex) abort();
-    ch_hex_encode(b, n, hex);
-    json_object_set_new(step, "hex", json_string(hex));
-    free(hex);
+    json_object_set_new(step, "hex", ch_hex_json(b, n));
 }
 
 /* A STRING at word k: "text" when it is UTF-8 without NUL (placeholders checked), else "hex" (no placeholder

@@ -9,15 +9,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- util.c: errors as values, hex, digests, clocks, files ------------------------------------------------ */
+/* ---- util.c: errors as values, memory, hex, digests, clocks, files ---------------------------------------- */
 
 /* Error convention (used by every module): a fallible function takes `char *err` (CH_ERR_LEN bytes, may be
- * NULL) and returns 0 on success, -1 on failure after writing a one-line message into err. */
+ * NULL) and returns 0 on success, -1 on failure after writing a one-line message into err.
+ *
+ * Memory (harness/README.md, "Out of memory"): an allocation that fails ends the process — ch_oom() prints
+ * "runner: out of memory" and aborts. The ch_x* functions never return NULL, and after ch_oom_install()
+ * neither do jansson's and libevent's allocations, so no caller checks for NULL. The only exceptions are the
+ * buffers whose size a peer or an input decides, which degrade on purpose and say so where they are: the
+ * transcript's arena (events dropped and counted), a WebSocket message (1009), the pattern matcher's memo (an
+ * ERROR check). */
 
 #define CH_ERR_LEN 256
 
 /* Formats a message into err (if not NULL) and returns -1, so callers can `return ch_errf(err, ...)`. */
 int ch_errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "runner: out of memory (N bytes)" on stderr and aborts. */
+void ch_oom(size_t n) __attribute__((noreturn));
+void *ch_xmalloc(size_t n);
+void *ch_xcalloc(size_t count, size_t size);
+void *ch_xrealloc(void *p, size_t n);
+char *ch_xstrdup(const char *s);
+/* A NUL-terminated copy of n bytes. */
+char *ch_xstrndup(const char *s, size_t n);
+/* Routes jansson's and libevent's allocations through ch_xmalloc/ch_xrealloc. Call first thing in main(),
+ * before either library allocates. */
+void ch_oom_install(void);
 
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC). Never fails. */
 int64_t ch_now_us(void);
@@ -27,6 +46,9 @@ int64_t ch_scale_ms(int64_t ms, double scale);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void ch_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* The lowercase hex of n bytes as a new JSON string (case JSON's "hex" payloads, transcripts). */
+json_t *ch_hex_json(const void *bytes, size_t n);
 
 /* Decodes hex digits (spaces ignored) into a malloc'd buffer; *len gets its size. Returns NULL with err set on
  * an odd digit count or a non-hex character. Caller frees. */
@@ -74,8 +96,8 @@ struct ch_map;
 struct ch_map *ch_map_new(void);
 /* Frees the map and its key copies, not the values. NULL is a no-op. */
 void ch_map_free(struct ch_map *m);
-/* Sets key -> value (replacing any). Returns 0, or -1 when out of memory. */
-int ch_map_set(struct ch_map *m, const char *key, void *value);
+/* Sets key -> value (replacing any). */
+void ch_map_set(struct ch_map *m, const char *key, void *value);
 /* The value for key, or NULL. */
 void *ch_map_get(const struct ch_map *m, const char *key);
 /* Removes key; returns its value or NULL. */

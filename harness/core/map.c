@@ -24,14 +24,9 @@ static uint64_t hash(const char *s)
 
 struct ch_map *ch_map_new(void)
 {
-    struct ch_map *m = calloc(1, sizeof *m);
-    if (!m) return NULL;
+    struct ch_map *m = ch_xcalloc(1, sizeof *m);
     m->cap = 16;
-    m->slots = calloc(m->cap, sizeof *m->slots);
-    if (!m->slots) {
-        free(m);
-        return NULL;
-    }
+    m->slots = ch_xcalloc(m->cap, sizeof *m->slots);
     return m;
 }
 
@@ -50,30 +45,26 @@ static size_t find(const struct ch_map *m, const char *key)
     return i;
 }
 
-static int grow(struct ch_map *m)
+static void grow(struct ch_map *m)
 {
     struct slot *old = m->slots;
     size_t oldcap = m->cap;
-    struct slot *slots = calloc(oldcap * 2, sizeof *slots);
-    if (!slots) return -1;
-    m->slots = slots;
+    m->slots = ch_xcalloc(oldcap * 2, sizeof *m->slots);
     m->cap = oldcap * 2;
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].key) m->slots[find(m, old[i].key)] = old[i];
     free(old);
-    return 0;
 }
 
-int ch_map_set(struct ch_map *m, const char *key, void *value)
+void ch_map_set(struct ch_map *m, const char *key, void *value)
 {
-    if ((m->count + 1) * 2 > m->cap && grow(m) < 0) return -1;
+    if ((m->count + 1) * 2 > m->cap) grow(m);
     size_t i = find(m, key);
     if (!m->slots[i].key) {
-        if (!(m->slots[i].key = strdup(key))) return -1;
+        m->slots[i].key = ch_xstrdup(key);
         m->count++;
     }
     m->slots[i].value = value;
-    return 0;
 }
 
 void *ch_map_get(const struct ch_map *m, const char *key)

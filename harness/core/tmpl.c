@@ -15,20 +15,17 @@ struct out {
     size_t len, cap;
 };
 
-static int put(struct out *o, const char *s, size_t n)
+static void put(struct out *o, const char *s, size_t n)
 {
     if (o->len + n + 1 > o->cap) {
         size_t cap = o->cap ? o->cap : 64;
         while (cap < o->len + n + 1) cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (!p) return -1;
-        o->p = p;
+        o->p = ch_xrealloc(o->p, cap);
         o->cap = cap;
     }
     memcpy(o->p + o->len, s, n);
     o->len += n;
     o->p[o->len] = '\0';
-    return 0;
 }
 
 /* `{ms:N}`: N must be a non-negative decimal integer. */
@@ -133,10 +130,10 @@ char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t 
     struct out o = {0};
     char name[NAME_MAX_LEN], scratch[NAME_MAX_LEN + 32];
     size_t i = 0, lit = 0;
-    if (put(&o, "", 0) < 0) goto oom;
+    put(&o, "", 0);
     while (i < n) {
         if ((in[i] == '{' || in[i] == '}') && i + 1 < n && in[i + 1] == in[i]) {
-            if (put(&o, in + lit, i + 1 - lit) < 0) goto oom;
+            put(&o, in + lit, i + 1 - lit);
             i += 2;
             lit = i;
             continue;
@@ -152,16 +149,13 @@ char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t 
             free(o.p);
             return NULL;
         }
-        if (put(&o, in + lit, i - lit) < 0 || put(&o, v, strlen(v)) < 0) goto oom;
+        put(&o, in + lit, i - lit);
+        put(&o, v, strlen(v));
         i = lit = end;
     }
-    if (put(&o, in + lit, n - lit) < 0) goto oom;
+    put(&o, in + lit, n - lit);
     if (outlen) *outlen = o.len;
     return o.p;
-oom:
-    free(o.p);
-    ch_errf(err, "out of memory");
-    return NULL;
 }
 
 json_t *ch_tmpl_fill_json(const json_t *v, const json_t *vars, double time_scale, char *err)

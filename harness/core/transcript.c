@@ -45,8 +45,7 @@ struct ch_transcript {
 
 struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, int64_t t0_us)
 {
-    struct ch_transcript *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
+    struct ch_transcript *t = ch_xcalloc(1, sizeof *t);
     t->token = json_string(token);
     t->case_id = json_string(case_id);
     t->t0_us = t0_us;
@@ -72,7 +71,9 @@ void ch_transcript_free(struct ch_transcript *t)
     free(t);
 }
 
-/* Copies bytes into the arena; returns their offset, or (size_t)-1 when out of memory. */
+/* Copies bytes into the arena; returns their offset, or (size_t)-1 when out of memory. Recording degrades on
+ * purpose (core.h, memory): an event that finds no memory is dropped and counted, like one past the limit, and
+ * the judge gives ERROR for a transcript with drops. */
 static size_t keep(struct ch_transcript *t, const void *p, size_t n)
 {
     if (t->alen + n > t->acap) {
@@ -208,11 +209,7 @@ void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
         json_object_set_new(obj, "text", json_stringn(n ? bytes : "", n));
         return;
     }
-    char *hex = malloc(2 * n + 1);
-    if (!hex) return;
-    ch_hex_encode(bytes, n, hex);
-    json_object_set_new(obj, "hex", json_string(hex));
-    free(hex);
+    json_object_set_new(obj, "hex", ch_hex_json(bytes, n));
 }
 
 /* ---- JSON, built on demand ----------------------------------------------------------------------------- */

@@ -2,6 +2,8 @@
 #include "core.h"
 
 #include <errno.h>
+#include <event2/event.h>
+#include <jansson.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -20,6 +22,52 @@ int ch_errf(char *err, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
+}
+
+void ch_oom(size_t n)
+{
+    fprintf(stderr, "runner: out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *ch_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) ch_oom(n);
+    return p;
+}
+
+void *ch_xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) ch_oom(count * size);
+    return p;
+}
+
+void *ch_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) ch_oom(n);
+    return q;
+}
+
+char *ch_xstrdup(const char *s)
+{
+    return ch_xstrndup(s, strlen(s));
+}
+
+char *ch_xstrndup(const char *s, size_t n)
+{
+    char *p = ch_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void ch_oom_install(void)
+{
+    json_set_alloc_funcs(ch_xmalloc, free);
+    event_set_mem_functions(ch_xmalloc, ch_xrealloc, free);
 }
 
 int64_t ch_now_us(void)
@@ -44,6 +92,15 @@ void ch_hex_encode(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+json_t *ch_hex_json(const void *bytes, size_t n)
+{
+    char *hex = ch_xmalloc(2 * n + 1);
+    ch_hex_encode(bytes, n, hex);
+    json_t *j = json_string(hex);
+    free(hex);
+    return j;
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -54,13 +111,9 @@ static int hex_value(char c)
 
 unsigned char *ch_hex_decode(const char *hex, size_t *len, char *err)
 {
-    unsigned char *out = malloc(strlen(hex) / 2 + 1);
+    unsigned char *out = ch_xmalloc(strlen(hex) / 2 + 1);
     size_t n = 0;
     int hi = -1;
-    if (!out) {
-        ch_errf(err, "out of memory");
-        return NULL;
-    }
     for (const char *p = hex; *p; p++) {
         if (*p == ' ') continue;
         int v = hex_value(*p);
@@ -149,11 +202,7 @@ char *ch_read_file(const char *path, size_t *len, char *err)
         ch_errf(err, "%s: cannot size the file", path);
         goto done;
     }
-    buf = malloc((size_t)size + 1);
-    if (!buf) {
-        ch_errf(err, "%s: out of memory", path);
-        goto done;
-    }
+    buf = ch_xmalloc((size_t)size + 1);
     if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
         ch_errf(err, "%s: short read", path);
         free(buf);

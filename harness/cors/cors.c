@@ -43,19 +43,9 @@ void cors_normalize_value(const char **v, size_t *n)
 
 char *cors_lower(const char *s)
 {
-    char *r = strdup(s);
-    if (!r) return NULL;
+    char *r = ch_xstrdup(s);
     for (char *p = r; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    return r;
-}
-
-char *cors_memdup(const char *s, size_t n)
-{
-    char *r = malloc(n + 1);
-    if (!r) return NULL;
-    memcpy(r, s, n);
-    r[n] = '\0';
     return r;
 }
 
@@ -76,14 +66,10 @@ void ch_cors_names_free(struct ch_cors_names *n)
     n->n = 0;
 }
 
-int cors_names_add(struct ch_cors_names *n, const char *s, size_t len)
+void cors_names_add(struct ch_cors_names *n, const char *s, size_t len)
 {
-    char **v = realloc(n->v, (n->n + 1) * sizeof *v);
-    if (!v) return -1;
-    n->v = v;
-    if (!(v[n->n] = cors_memdup(s, len))) return -1;
-    n->n++;
-    return 0;
+    n->v = ch_xrealloc(n->v, (n->n + 1) * sizeof *n->v);
+    n->v[n->n++] = ch_xstrndup(s, len);
 }
 
 int ch_cors_names_has(const struct ch_cors_names *n, const char *s, int nocase)
@@ -111,8 +97,8 @@ char *ch_cors_normalize_method(const char *m)
 {
     static const char *const normal[] = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"};
     for (size_t i = 0; i < sizeof normal / sizeof normal[0]; i++)
-        if (strcasecmp(m, normal[i]) == 0) return strdup(normal[i]);
-    return strdup(m);
+        if (strcasecmp(m, normal[i]) == 0) return ch_xstrdup(normal[i]);
+    return ch_xstrdup(m);
 }
 
 /* A CORS-safelisted method is `GET`, `HEAD` or `POST`: a byte comparison, after normalization. */
@@ -289,40 +275,33 @@ static void sorted_set(struct ch_cors_names *n)
 
 /* CORS-unsafe request-header names: every header that is not safelisted, and when the safelisted values
  * together exceed 1024 bytes, the safelisted ones too. */
-int ch_cors_unsafe_names(const struct ch_cors_header *h, size_t n, struct ch_cors_names *out)
+void ch_cors_unsafe_names(const struct ch_cors_header *h, size_t n, struct ch_cors_names *out)
 {
     struct ch_cors_names maybe = {0};
     size_t total = 0;
-    int rc = 0;
     out->v = NULL;
     out->n = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t i = 0; i < n; i++) {
         char *low = cors_lower(h[i].name);
-        if (!low) {
-            rc = -1;
-            break;
-        }
         if (ch_cors_safelisted_request_header(h[i].name, h[i].value, h[i].len)) {
-            rc = cors_names_add(&maybe, low, strlen(low));
+            cors_names_add(&maybe, low, strlen(low));
             total += h[i].len;
         } else {
-            rc = cors_names_add(out, low, strlen(low));
+            cors_names_add(out, low, strlen(low));
         }
         free(low);
     }
-    for (size_t i = 0; rc == 0 && total > CH_CORS_SAFELISTED_TOTAL_MAX && i < maybe.n; i++)
-        rc = cors_names_add(out, maybe.v[i], strlen(maybe.v[i]));
+    for (size_t i = 0; total > CH_CORS_SAFELISTED_TOTAL_MAX && i < maybe.n; i++)
+        cors_names_add(out, maybe.v[i], strlen(maybe.v[i]));
     ch_cors_names_free(&maybe);
-    if (rc == 0) sorted_set(out);
-    return rc;
+    sorted_set(out);
 }
 
 char *ch_cors_join(const struct ch_cors_names *names)
 {
     size_t len = 1;
     for (size_t i = 0; i < names->n; i++) len += strlen(names->v[i]) + 1;
-    char *r = malloc(len), *p = r;
-    if (!r) return NULL;
+    char *r = ch_xmalloc(len), *p = r;
     *p = '\0';
     for (size_t i = 0; i < names->n; i++) {
         if (i) *p++ = ',';

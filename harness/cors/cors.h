@@ -180,7 +180,7 @@ void ch_cors_outcome_free(struct ch_cors_outcome *o);
 int ch_cors_is_method(const char *m);
 int ch_cors_forbidden_method(const char *m);
 /* DELETE GET HEAD OPTIONS POST PUT in any case are upper-cased; any other method is kept as written.
- * Returns a malloc'd copy (NULL only when out of memory). */
+ * Returns a malloc'd copy. */
 char *ch_cors_normalize_method(const char *m);
 /* GET, HEAD, POST, byte for byte (after normalization). */
 int ch_cors_safelisted_method(const char *m);
@@ -196,8 +196,8 @@ int ch_cors_mime_essence(const char *value, size_t len, char *out, size_t n);
 /* "Parse a single range header value" with allowWhitespace false. Returns 1 and the bounds (-1 for null),
  * or 0 on failure. */
 int ch_cors_parse_range(const char *value, size_t len, long long *start, long long *end);
-/* CORS-unsafe request-header names: lowercase, sorted (byte order), unique. Returns 0 or -1 (memory). */
-int ch_cors_unsafe_names(const struct ch_cors_header *h, size_t n, struct ch_cors_names *out);
+/* CORS-unsafe request-header names: lowercase, sorted (byte order), unique. */
+void ch_cors_unsafe_names(const struct ch_cors_header *h, size_t n, struct ch_cors_names *out);
 /* The names joined by "," with no spaces (the ACRH value); "" for none. malloc'd. */
 char *ch_cors_join(const struct ch_cors_names *names);
 
@@ -225,8 +225,8 @@ int ch_cors_preflight_check(const char *method, const struct ch_cors_header *req
 long ch_cors_max_age(const struct ch_cors_header *h, size_t n, struct ch_cors_decision *why);
 
 /* Exposure of the actual reply's headers (main fetch's CORS-exposed header-name list, CORS filtered
- * response). Fills out->headers / nheaders. `basic` for a same-origin response. Returns 0 or -1 (memory). */
-int ch_cors_exposure(const struct ch_cors_reply *reply, int include, int basic, struct ch_cors_outcome *out);
+ * response). Fills out->headers / nheaders. `basic` for a same-origin response. */
+void ch_cors_exposure(const struct ch_cors_reply *reply, int include, int basic, struct ch_cors_outcome *out);
 
 void ch_cors_names_free(struct ch_cors_names *n);
 int ch_cors_names_has(const struct ch_cors_names *n, const char *s, int nocase);

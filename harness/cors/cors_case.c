@@ -103,7 +103,7 @@ static int check_request(const struct ch_cors_block *b, char *err)
             return ch_errf(err, "cookie name \"%.60s\": letters, digits, '_', '-' and placeholders", c);
     }
     char *m = ch_cors_normalize_method(b->method);
-    int options = m && strcmp(m, "OPTIONS") == 0;
+    int options = strcmp(m, "OPTIONS") == 0;
     free(m);
     if (options) return ch_errf(err, "method OPTIONS would share the preflight's route: not in a cors section");
     return 0;
@@ -115,8 +115,7 @@ static int check_request(const struct ch_cors_block *b, char *err)
  * http://{host-X}, {X} is http://{host-X}/c/{token}. */
 static char *canonical_origin(const char *v, size_t n)
 {
-    char *r = malloc(n * 14 + 1), *w = r; /* each 3-byte {X} grows to at most 25 bytes */
-    if (!r) return NULL;
+    char *r = ch_xmalloc(n * 14 + 1), *w = r; /* each 3-byte {X} grows to at most 25 bytes */
     for (size_t i = 0; i < n;) {
         if (n - i >= 10 && !memcmp(v + i, "{origin-", 8) && strchr("ABC", v[i + 8]) && v[i + 9] == '}') {
             w += sprintf(w, "http://{host-%c}", v[i + 8]);
@@ -146,7 +145,7 @@ void cc_prepared_free(struct cc_prepared *p)
 
 /* One reply as the client gets it: the wire list (as written, plus Content-Length when the section wrote none
  * and the status has a body) and the oracle's copy (ACAO canonical). */
-static int prepare_reply(const struct ch_cors_reply_spec *s, struct cc_reply *r, char *err)
+static void prepare_reply(const struct ch_cors_reply_spec *s, struct cc_reply *r)
 {
     long blen = s->body ? body_length(s->body, s->body_len) : 0;
     int add_cl = !null_body_status(s->status);
@@ -154,15 +153,13 @@ static int prepare_reply(const struct ch_cors_reply_spec *s, struct cc_reply *r,
         if (!strcasecmp(s->headers[i].name, "Content-Length") || !strcasecmp(s->headers[i].name, "Transfer-Encoding"))
             add_cl = 0;
     size_t n = s->nheaders + (size_t)add_cl;
-    r->wire = calloc(n ? n : 1, sizeof *r->wire);
-    r->oracle = calloc(n ? n : 1, sizeof *r->oracle);
-    r->owned = calloc(n ? n : 1, sizeof *r->owned);
-    if (!r->wire || !r->oracle || !r->owned) return ch_errf(err, "out of memory");
+    r->wire = ch_xcalloc(n, sizeof *r->wire);
+    r->oracle = ch_xcalloc(n, sizeof *r->oracle);
+    r->owned = ch_xcalloc(n, sizeof *r->owned);
     for (size_t i = 0; i < s->nheaders; i++) {
         r->wire[i] = r->oracle[i] = s->headers[i];
         if (strcasecmp(s->headers[i].name, "Access-Control-Allow-Origin") != 0) continue;
-        if (!(r->owned[r->n++] = canonical_origin(s->headers[i].value, s->headers[i].len)))
-            return ch_errf(err, "out of memory");
+        r->owned[r->n++] = canonical_origin(s->headers[i].value, s->headers[i].len);
         r->oracle[i].value = r->owned[r->n - 1];
         r->oracle[i].len = strlen(r->owned[r->n - 1]);
     }
@@ -172,20 +169,19 @@ static int prepare_reply(const struct ch_cors_reply_spec *s, struct cc_reply *r,
     }
     r->count = n;
     r->reply = (struct ch_cors_reply){s->status, r->oracle, n};
-    return 0;
 }
 
 /* The names script reads back: every distinct name of the actual reply. On a network error or an opaque
  * response none is readable; the oracle's exposure list is then empty, so the names come from a scratch run of
  * the exposure rules and are all marked hidden. */
-static int reads(struct cc_prepared *p, char *err)
+static void reads(struct cc_prepared *p)
 {
     if (!p->out.network_error && !p->out.opaque) {
         p->reads = p->out.headers;
         p->nreads = p->out.nheaders;
-        return 0;
+        return;
     }
-    if (ch_cors_exposure(&p->r[1].reply, 0, 0, &p->scratch) != 0) return ch_errf(err, "out of memory");
+    ch_cors_exposure(&p->r[1].reply, 0, 0, &p->scratch);
     for (size_t i = 0; i < p->scratch.nheaders; i++) {
         struct ch_cors_exposure *x = &p->scratch.headers[i];
         x->exposed = 0;
@@ -194,7 +190,6 @@ static int reads(struct cc_prepared *p, char *err)
     }
     p->reads = p->scratch.headers;
     p->nreads = p->scratch.nheaders;
-    return 0;
 }
 
 int cc_prepare(const struct ch_cors_block *b, struct cc_prepared *p, char *err)
@@ -209,14 +204,15 @@ int cc_prepare(const struct ch_cors_block *b, struct cc_prepared *p, char *err)
     if (b->pre.present && check_reply("preflight", &b->pre, err) != 0) return -1;
     snprintf(p->origin, sizeof p->origin, "http://{host-%c}", b->page);
     snprintf(p->url_origin, sizeof p->url_origin, "http://{host-%c}", p->target);
-    if (prepare_reply(&b->act, &p->r[1], err) != 0) return -1;
-    if (b->pre.present && prepare_reply(&b->pre, &p->r[0], err) != 0) return -1;
+    prepare_reply(&b->act, &p->r[1]);
+    if (b->pre.present) prepare_reply(&b->pre, &p->r[0]);
     struct ch_cors_request rq = {b->api, p->origin, p->url_origin, b->method, b->headers, b->nheaders,
                                  b->credentials, b->mode, b->upload, b->has_body};
     char e2[CH_ERR_LEN];
     if (ch_cors_evaluate(&rq, b->pre.present ? &p->r[0].reply : NULL, &p->r[1].reply, &p->out, e2) != 0)
         return ch_errf(err, "the CORS oracle refuses this request: %s", e2);
-    return reads(p, err);
+    reads(p);
+    return 0;
 }
 
 int ch_cors_block_check(const struct ch_cors_block *b, struct ch_cors_outcome *out, char *err)
@@ -233,12 +229,8 @@ int ch_cors_block_check(const struct ch_cors_block *b, struct ch_cors_outcome *o
 
 static json_t *text_or_hex(const char *s, size_t n)
 {
-    if (ch_utf8_text((const unsigned char *)s, n)) return json_pack("{s:s%}", "text", s, n);
-    char *hex = malloc(2 * n + 1);
-    if (!hex) return NULL;
-    ch_hex_encode((const unsigned char *)s, n, hex);
-    json_t *j = json_pack("{s:s}", "hex", hex);
-    free(hex);
+    json_t *j = json_object();
+    ch_json_set_bytes(j, s, n);
     return j;
 }
 

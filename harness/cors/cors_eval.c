@@ -32,21 +32,13 @@ static void hlist_free(struct hlist *l)
     free(l->v);
 }
 
-static int hlist_append(struct hlist *l, const char *name, const char *value, size_t len)
+static void hlist_append(struct hlist *l, const char *name, const char *value, size_t len)
 {
-    struct ch_cors_header *v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v) return -1;
-    l->v = v;
-    v[l->n].name = strdup(name);
-    v[l->n].value = cors_memdup(value, len);
-    v[l->n].len = len;
-    if (!v[l->n].name || !v[l->n].value) {
-        free((char *)v[l->n].name);
-        free((char *)v[l->n].value);
-        return -1;
-    }
+    l->v = ch_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n].name = ch_xstrdup(name);
+    l->v[l->n].value = ch_xstrndup(value, len);
+    l->v[l->n].len = len;
     l->n++;
-    return 0;
 }
 
 static struct ch_cors_header *hlist_find(struct hlist *l, const char *name)
@@ -57,12 +49,11 @@ static struct ch_cors_header *hlist_find(struct hlist *l, const char *name)
 }
 
 /* Header list "combine" (XHR setRequestHeader): the first header of that name gets ", " and the value. */
-static int hlist_combine(struct hlist *l, const char *name, const char *value, size_t len)
+static void hlist_combine(struct hlist *l, const char *name, const char *value, size_t len)
 {
     struct ch_cors_header *h = hlist_find(l, name);
     if (!h) return hlist_append(l, name, value, len);
-    char *v = malloc(h->len + 2 + len + 1);
-    if (!v) return -1;
+    char *v = ch_xmalloc(h->len + 2 + len + 1);
     memcpy(v, h->value, h->len);
     memcpy(v + h->len, ", ", 2);
     memcpy(v + h->len + 2, value, len);
@@ -70,14 +61,13 @@ static int hlist_combine(struct hlist *l, const char *name, const char *value, s
     free((char *)h->value);
     h->value = v;
     h->len += 2 + len;
-    return 0;
 }
 
 /* Header list "append" (fetch's Headers): a repeated name takes the casing of the first. */
-static int hlist_add(struct hlist *l, const char *name, const char *value, size_t len)
+static void hlist_add(struct hlist *l, const char *name, const char *value, size_t len)
 {
     struct ch_cors_header *h = hlist_find(l, name);
-    return hlist_append(l, h ? h->name : name, value, len);
+    hlist_append(l, h ? h->name : name, value, len);
 }
 
 /* ---- step 1: the request ------------------------------------------------------------------------------- */
@@ -100,14 +90,11 @@ static int no_cors_keeps(struct hlist *l, const char *name, const char *v, size_
     size_t len;
     char *cur = ch_cors_get(l->v, l->n, name, &len);
     if (!cur) return ch_cors_safelisted_request_header(name, v, n);
-    char *tmp = malloc(len + 2 + n + 1);
-    int ok = 0;
-    if (tmp) {
-        memcpy(tmp, cur, len);
-        memcpy(tmp + len, ", ", 2);
-        memcpy(tmp + len + 2, v, n);
-        ok = ch_cors_safelisted_request_header(name, tmp, len + 2 + n);
-    }
+    char *tmp = ch_xmalloc(len + 2 + n + 1);
+    memcpy(tmp, cur, len);
+    memcpy(tmp + len, ", ", 2);
+    memcpy(tmp + len + 2, v, n);
+    int ok = ch_cors_safelisted_request_header(name, tmp, len + 2 + n);
     free(tmp);
     free(cur);
     return ok;
@@ -124,9 +111,10 @@ static int author_header(const struct ch_cors_request *rq, const struct ch_cors_
     if (!valid_value(v, n)) return ch_errf(err, "header %.60s: a NUL, CR or LF in the value: %s", h->name, who);
     int keep = !ch_cors_forbidden_request_header(h->name, v, n);
     if (keep && rq->mode == CH_CORS_MODE_NO_CORS) keep = no_cors_keeps(l, h->name, v, n);
-    if (!keep) return cors_names_add(&out->dropped, h->name, strlen(h->name)) ? ch_errf(err, "out of memory") : 0;
-    int rc = rq->api == CH_CORS_XHR ? hlist_combine(l, h->name, v, n) : hlist_add(l, h->name, v, n);
-    return rc ? ch_errf(err, "out of memory") : 0;
+    if (!keep) cors_names_add(&out->dropped, h->name, strlen(h->name));
+    else if (rq->api == CH_CORS_XHR) hlist_combine(l, h->name, v, n);
+    else hlist_add(l, h->name, v, n);
+    return 0;
 }
 
 /* A charset parameter other than UTF-8 in an author Content-Type: XHR's send() would rewrite it. */
@@ -158,10 +146,9 @@ static int body_and_accept(const struct ch_cors_request *rq, const char *method,
         struct ch_cors_header *ct = hlist_find(l, "Content-Type");
         if (ct && rq->api == CH_CORS_XHR && foreign_charset(ct->value, ct->len))
             return ch_errf(err, "send() would rewrite the charset of \"%.60s\": not modelled", ct->value);
-        if (!ct && hlist_append(l, "Content-Type", TEXT_PLAIN_UTF8, strlen(TEXT_PLAIN_UTF8)) != 0)
-            return ch_errf(err, "out of memory");
+        if (!ct) hlist_append(l, "Content-Type", TEXT_PLAIN_UTF8, strlen(TEXT_PLAIN_UTF8));
     }
-    if (!hlist_find(l, "Accept") && hlist_append(l, "Accept", "*/*", 3) != 0) return ch_errf(err, "out of memory");
+    if (!hlist_find(l, "Accept")) hlist_append(l, "Accept", "*/*", 3);
     return 0;
 }
 
@@ -172,7 +159,7 @@ static int build_request(const struct ch_cors_request *rq, struct hlist *l, stru
         return ch_errf(err, "method \"%.40s\" is not a token: %s throws", rq->method, who);
     if (ch_cors_forbidden_method(rq->method))
         return ch_errf(err, "method %.40s is forbidden: %s throws", rq->method, who);
-    if (!(out->method = ch_cors_normalize_method(rq->method))) return ch_errf(err, "out of memory");
+    out->method = ch_cors_normalize_method(rq->method);
     if (rq->mode == CH_CORS_MODE_NO_CORS && !ch_cors_safelisted_method(out->method))
         return ch_errf(err, "mode no-cors with method %.40s: Request() throws TypeError", out->method);
     for (size_t i = 0; i < rq->nheaders; i++)
@@ -192,17 +179,12 @@ static int redirect_with_location(const struct ch_cors_reply *r)
 }
 
 /* Is a preflight needed (main fetch's CORS-with-preflight branch; HTTP fetch with an empty cache)? */
-static int needs_preflight(const struct ch_cors_request *rq, const struct hlist *l, struct ch_cors_outcome *out,
-                           char *err)
+static void needs_preflight(const struct ch_cors_request *rq, const struct hlist *l, struct ch_cors_outcome *out)
 {
     struct ch_cors_names unsafe;
-    if (ch_cors_unsafe_names(l->v, l->n, &unsafe) != 0) return ch_errf(err, "out of memory");
+    ch_cors_unsafe_names(l->v, l->n, &unsafe);
     char *joined = ch_cors_join(&unsafe);
     int upload = rq->api == CH_CORS_XHR && rq->upload_listeners;
-    if (!joined) {
-        ch_cors_names_free(&unsafe);
-        return ch_errf(err, "out of memory");
-    }
     out->preflight = 1;
     if (!ch_cors_safelisted_method(out->method))
         cors_decide(&out->why_preflight, CH_CORS_R_NEEDS_METHOD, "method %.40s", out->method);
@@ -219,19 +201,16 @@ static int needs_preflight(const struct ch_cors_request *rq, const struct hlist 
     }
     free(joined);
     ch_cors_names_free(&unsafe);
-    if (out->preflight && !(out->acrm = strdup(out->method))) return ch_errf(err, "out of memory");
-    return 0;
+    if (out->preflight) out->acrm = ch_xstrdup(out->method);
 }
 
-static int shared(const struct ch_cors_request *rq, const struct ch_cors_reply *act, int basic,
-                  struct ch_cors_outcome *out, char *err)
+static void shared(const struct ch_cors_request *rq, const struct ch_cors_reply *act, int basic,
+                   struct ch_cors_outcome *out)
 {
     out->actual_sent = 1;
     out->status = act->status;
     if (!basic) cors_decide(&out->result, CH_CORS_R_SHARED, "status %d reaches the page", act->status);
-    if (ch_cors_exposure(act, rq->credentials == CH_CORS_CREDS_INCLUDE, basic, out) != 0)
-        return ch_errf(err, "out of memory");
-    return 0;
+    ch_cors_exposure(act, rq->credentials == CH_CORS_CREDS_INCLUDE, basic, out);
 }
 
 static void network_error(struct ch_cors_outcome *out)
@@ -244,14 +223,13 @@ static int cors_request(const struct ch_cors_request *rq, const struct hlist *l,
                         const struct ch_cors_reply *act, struct ch_cors_outcome *out, char *err)
 {
     int include = rq->credentials == CH_CORS_CREDS_INCLUDE;
-    if (needs_preflight(rq, l, out, err) != 0) return -1;
+    needs_preflight(rq, l, out);
     if (out->preflight) {
         if (!pre) return ch_errf(err, "the oracle expects a preflight (%s) but the case scripts no preflight reply",
                                  ch_cors_rule(out->why_preflight.rule)->id);
         int upload = rq->api == CH_CORS_XHR && rq->upload_listeners;
         int ok = ch_cors_preflight_check(out->method, l->v, l->n, rq->origin, include, upload, pre, &out->max_age,
                                          &out->preflight_result);
-        if (ok < 0) return ch_errf(err, "out of memory");
         out->preflight_ok = ok;
         if (ok) ch_cors_max_age(pre->headers, pre->nheaders, &out->max_age_rule);
         if (!ok) {
@@ -266,7 +244,8 @@ static int cors_request(const struct ch_cors_request *rq, const struct hlist *l,
         network_error(out);
         return 0;
     }
-    return shared(rq, act, 0, out, err);
+    shared(rq, act, 0, out);
+    return 0;
 }
 
 int ch_cors_evaluate(const struct ch_cors_request *rq, const struct ch_cors_reply *pre, const struct ch_cors_reply *act,
@@ -282,7 +261,7 @@ int ch_cors_evaluate(const struct ch_cors_request *rq, const struct ch_cors_repl
         cors_decide(&out->why_preflight, CH_CORS_R_SAME_ORIGIN, "the URL's origin is the page's");
         cors_decide(&out->result, CH_CORS_R_SAME_ORIGIN, "same-origin response");
         out->credentials = rq->credentials != CH_CORS_CREDS_OMIT;
-        rc = shared(rq, act, 1, out, err);
+        shared(rq, act, 1, out);
     } else if (rq->mode == CH_CORS_MODE_SAME_ORIGIN) {
         cors_decide(&out->why_preflight, CH_CORS_R_SAME_ORIGIN_MODE, "mode same-origin, another origin");
         out->result = out->why_preflight;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/core.h"
 #include "cors.h"
 #include "cors_int.h"
 
@@ -18,8 +19,7 @@ char *ch_cors_get(const struct ch_cors_header *h, size_t n, const char *name, si
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(h[i].name, name) == 0) total += h[i].len + 2, count++;
     if (!count) return NULL;
-    char *r = malloc(total + 1), *p = r;
-    if (!r) return NULL;
+    char *r = ch_xmalloc(total + 1), *p = r;
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(h[i].name, name) != 0) continue;
         const char *v = h[i].value;
@@ -54,7 +54,7 @@ static int split_tokens(const char *v, size_t n, struct ch_cors_names *out)
         while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
         if (e > b) {
             if (!cors_token(v + b, e - b)) return -1;
-            if (cors_names_add(out, v + b, e - b) != 0) return -1;
+            cors_names_add(out, v + b, e - b);
         }
         i++;
     }
@@ -66,7 +66,8 @@ static int delta_seconds(const char *v, size_t n, struct ch_cors_names *out)
     if (n == 0) return -1;
     for (size_t i = 0; i < n; i++)
         if (v[i] < '0' || v[i] > '9') return -1;
-    return cors_names_add(out, v, n);
+    cors_names_add(out, v, n);
+    return 0;
 }
 
 /* Extract header list values: null without the header; failure when the ABNF allows one header and there are
@@ -204,7 +205,7 @@ static int headers_allow(const struct ch_cors_header *req, size_t nreq, const st
             return 0;
         }
     struct ch_cors_names unsafe;
-    if (ch_cors_unsafe_names(req, nreq, &unsafe) != 0) return -1;
+    ch_cors_unsafe_names(req, nreq, &unsafe);
     int ok = 1;
     for (size_t i = 0; ok && i < unsafe.n; i++) {
         if (ch_cors_names_has(allowed, unsafe.v[i], 1)) continue;
@@ -245,14 +246,14 @@ int ch_cors_preflight_check(const char *method, const struct ch_cors_header *req
         cors_decide(why, CH_CORS_R_ACAM_UNPARSABLE, "Access-Control-Allow-Methods does not parse as #method");
     else if (rh < 0)
         cors_decide(why, CH_CORS_R_ACAH_UNPARSABLE, "Access-Control-Allow-Headers does not parse as #field-name");
-    else if (rm == 1 && use_preflight_flag && cors_names_add(&methods, method, strlen(method)) != 0)
-        ok = -1;
-    else if (methods_allow(method, &methods, include, why) &&
-             (ok = headers_allow(req, nreq, &names, include, why)) == 1) {
-        struct ch_cors_decision age;
-        *max_age = ch_cors_max_age(reply->headers, reply->nheaders, &age);
-        cors_decide(why, CH_CORS_R_PREFLIGHT_OK, "preflight status %d; method %.40s and the request headers "
-                    "allowed", reply->status, method);
+    else {
+        if (rm == 1 && use_preflight_flag) cors_names_add(&methods, method, strlen(method));
+        if (methods_allow(method, &methods, include, why) && (ok = headers_allow(req, nreq, &names, include, why))) {
+            struct ch_cors_decision age;
+            *max_age = ch_cors_max_age(reply->headers, reply->nheaders, &age);
+            cors_decide(why, CH_CORS_R_PREFLIGHT_OK, "preflight status %d; method %.40s and the request headers "
+                        "allowed", reply->status, method);
+        }
     }
     ch_cors_names_free(&methods);
     ch_cors_names_free(&names);
@@ -307,30 +308,27 @@ static int cmp_exposure(const void *a, const void *b)
 }
 
 /* One entry per distinct name of the reply (lowercase, sorted), with its combined value. */
-static int distinct_names(const struct ch_cors_reply *r, struct ch_cors_outcome *out)
+static void distinct_names(const struct ch_cors_reply *r, struct ch_cors_outcome *out)
 {
-    out->headers = calloc(r->nheaders ? r->nheaders : 1, sizeof *out->headers);
-    if (!out->headers) return -1;
+    out->headers = ch_xcalloc(r->nheaders, sizeof *out->headers);
     for (size_t i = 0; i < r->nheaders; i++) {
         int seen = 0;
         for (size_t j = 0; j < out->nheaders && !seen; j++) seen = strcasecmp(out->headers[j].name, r->headers[i].name) == 0;
         if (seen) continue;
         struct ch_cors_exposure *x = &out->headers[out->nheaders];
-        if (!(x->name = cors_lower(r->headers[i].name))) return -1;
+        x->name = cors_lower(r->headers[i].name);
         out->nheaders++;
-        if (!(x->value = ch_cors_get(r->headers, r->nheaders, x->name, &x->len))) return -1;
+        x->value = ch_cors_get(r->headers, r->nheaders, x->name, &x->len); /* the name is there: never NULL */
     }
     qsort(out->headers, out->nheaders, sizeof *out->headers, cmp_exposure);
-    return 0;
 }
 
-int ch_cors_exposure(const struct ch_cors_reply *reply, int include, int basic, struct ch_cors_outcome *out)
+void ch_cors_exposure(const struct ch_cors_reply *reply, int include, int basic, struct ch_cors_outcome *out)
 {
     struct ch_cors_names list = {0};
-    if (distinct_names(reply, out) != 0) return -1;
+    distinct_names(reply, out);
     int aceh = basic ? 1 : ch_cors_extract(reply->headers, reply->nheaders, "Access-Control-Expose-Headers",
                                            CH_CORS_LIST_FIELD_NAME, &list);
     for (size_t i = 0; i < out->nheaders; i++) expose_one(&out->headers[i], basic, include, aceh, &list);
     ch_cors_names_free(&list);
-    return 0;
 }

@@ -275,8 +275,7 @@ int ch_exec_payload(struct ch_exec *x, const json_t *step, struct evbuffer *out,
 static int render_bodies(struct ch_exec *x, char *err)
 {
     size_t total = 0;
-    x->bodies = calloc(x->route->nsteps ? x->route->nsteps : 1, sizeof *x->bodies);
-    if (!x->bodies) return ch_errf(err, "out of memory");
+    x->bodies = ch_xcalloc(x->route->nsteps, sizeof *x->bodies);
     for (size_t i = 0; i < x->route->nsteps; i++) {
         const struct ch_step *s = &x->route->steps[i];
         if (!s->op->render) continue;
@@ -293,11 +292,7 @@ void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_t
                    const struct ch_route *route, int reqno)
 {
     char err[CH_ERR_LEN];
-    struct ch_exec *x = calloc(1, sizeof *x);
-    if (!x) {
-        ch_conn_close(c, "error");
-        return;
-    }
+    struct ch_exec *x = ch_xcalloc(1, sizeof *x);
     x->env = env;
     x->conn = c;
     x->tr = tr;

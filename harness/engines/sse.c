@@ -151,8 +151,8 @@ static int retry_text(const struct fill *f, const json_t *v, char **s, size_t *n
         if (ms < 0) return ch_errf(err, "line %d: retry must not be negative", f->line);
         char buf[32];
         *n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)llround((double)ms * f->scale));
-        *s = strdup(buf);
-        return *s ? 0 : ch_errf(err, "out of memory");
+        *s = ch_xstrdup(buf);
+        return 0;
     }
     return fill_line(f, v, "retry", s, n, err);
 }
@@ -220,7 +220,6 @@ static int render_event(const struct fill *f, const json_t *step, enum ch_sse_eo
     if (!json_is_array(fields) || json_array_size(fields) == 0)
         return ch_errf(err, "line %d: sse-event needs at least one field", f->line);
     struct evbuffer *acc = evbuffer_new();
-    if (!acc) return ch_errf(err, "out of memory");
     json_array_foreach(fields, i, pair)
         if ((rc = event_field(f, pair, eol, out, acc, &lines, summary, err)) < 0) break;
     if (rc == 0) {
@@ -331,10 +330,10 @@ enum ch_step_result ch_op_sse(struct ch_exec *x, const struct ch_step *s)
     struct evbuffer *b = evbuffer_new();
     json_t *sum = event ? json_pack("{s:I, s:i}", "conn", (json_int_t)x->conn->id, "req", x->reqno) : NULL;
     struct ch_sse_vars v = {local_of, x, x->vars};
-    if (!b || ch_sse_render(s->json, &v, x->env->scale, b, sum, err) < 0) {
-        if (b) evbuffer_free(b);
+    if (ch_sse_render(s->json, &v, x->env->scale, b, sum, err) < 0) {
+        evbuffer_free(b);
         json_decref(sum);
-        ch_transcript_add(x->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", b ? err : "out of memory"));
+        ch_transcript_add(x->tr, ch_now_us(), "script-error", json_pack("{s:s}", "message", err));
         /* End like a `close` step: what was written before still goes out (closing now would discard it). */
         return ch_exec_end(x, CH_END_CLOSE);
     }

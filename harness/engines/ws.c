@@ -148,15 +148,13 @@ static void flush(struct ch_ws *w)
     }
 }
 
-/* Room for n more bytes in the output; returns where they go. Aborts only when memory is exhausted. */
+/* Room for n more bytes in the output; returns where they go. */
 static unsigned char *out_room(struct ch_ws *w, size_t n)
 {
     if (w->out_len + n > w->out_cap) {
         size_t cap = w->out_cap ? w->out_cap : 4096;
         while (cap < w->out_len + n) cap *= 2;
-        unsigned char *grown = realloc(w->out, cap);
-        if (!grown) abort();
-        w->out = grown;
+        w->out = ch_xrealloc(w->out, cap);
         w->out_cap = cap;
     }
     unsigned char *at = w->out + w->out_len;
@@ -722,17 +720,12 @@ static enum ch_step_result refuse(struct ch_exec *x, const struct ch_ws_offer *o
 
 static struct ch_ws *engine_new(struct ch_exec *x)
 {
-    struct ch_ws *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    struct ch_ws *w = ch_xcalloc(1, sizeof *w);
     w->conn = x->conn;
     w->x = x;
     w->reply_timer = evtimer_new(x->env->base, on_reply_timer, w);
     w->linger_timer = evtimer_new(x->env->base, on_linger, w);
     ch_ws_reader_init(&w->rd);
-    if (!w->reply_timer || !w->linger_timer) {
-        ws_free(w);
-        return NULL;
-    }
     return w;
 }
 
@@ -755,11 +748,6 @@ enum ch_step_result ch_op_ws_accept(struct ch_exec *x, const struct ch_step *s)
         return r;
     }
     struct ch_ws *w = engine_new(x);
-    if (!w) {
-        ch_ws_offer_free(&o);
-        ch_conn_close(x->conn, "error"); /* frees x through the executor's gone handler */
-        return CH_STEP_OWNED;
-    }
     w->handshake_completed = write_101(x, s, &o, rec);
     json_object_set_new(rec, "completed", json_boolean(w->handshake_completed));
     ch_transcript_add(x->tr, ch_now_us(), "ws-handshake", rec);

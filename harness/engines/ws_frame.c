@@ -261,6 +261,8 @@ static enum ch_ws_status check_header(const struct ch_ws_reader *r, const struct
     return CH_WS_DONE;
 }
 
+/* The message buffer grows with what a client sends (up to max_message): a failed allocation fails the
+ * connection with 1009 rather than the process (core.h, memory: a size a peer decides degrades). */
 static int msg_reserve(struct ch_ws_reader *r, size_t more)
 {
     size_t want = r->msg_len + more;

@@ -30,10 +30,8 @@ static void split_into(const char *value, char ***v, size_t *n)
         while (a < b && is_ows(*a)) a++;
         while (b > a && is_ows(b[-1])) b--;
         if (b > a) {
-            char **grown = realloc(*v, (*n + 2) * sizeof **v);
-            if (!grown) return;
-            *v = grown;
-            (*v)[(*n)++] = strndup(a, (size_t)(b - a));
+            *v = ch_xrealloc(*v, (*n + 2) * sizeof **v);
+            (*v)[(*n)++] = ch_xstrndup(a, (size_t)(b - a));
             (*v)[*n] = NULL;
         }
         p = *end ? end + 1 : end;
@@ -43,10 +41,9 @@ static void split_into(const char *value, char ***v, size_t *n)
 /* Every value of header `name` (all occurrences), split on commas. Never NULL. */
 static char **header_list(const struct ch_request *r, const char *name)
 {
-    char **v = calloc(1, sizeof *v);
+    char **v = ch_xcalloc(1, sizeof *v);
     size_t n = 0, i;
     json_t *h;
-    if (!v) return NULL;
     json_array_foreach(r->headers, i, h)
         if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
             split_into(json_string_value(json_array_get(h, 1)), &v, &n);

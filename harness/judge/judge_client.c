@@ -18,20 +18,18 @@ struct evs {
 };
 
 /* Collects the object's events; `reads` keeps the `read` pseudo-events (FORMAT.md §6.2: only `events` drops
- * them). Returns -1 when out of memory. */
-static int collect(const struct ch_jctx *cx, const char *obj, int reads, struct evs *e)
+ * them). */
+static void collect(const struct ch_jctx *cx, const char *obj, int reads, struct evs *e)
 {
     size_t total = json_array_size(cx->events);
     e->n = 0;
-    e->v = malloc((total ? total : 1) * sizeof *e->v);
-    if (!e->v) return -1;
+    e->v = ch_xmalloc((total ? total : 1) * sizeof *e->v);
     for (size_t i = 0; i < total; i++) {
         const json_t *ev = json_array_get(cx->events, i);
         if (strcmp(json_string_value(json_object_get(ev, "obj")), obj) != 0) continue;
         if (!reads && !strcmp(json_string_value(json_object_get(ev, "type")), "read")) continue;
         e->v[e->n++] = ev;
     }
-    return 0;
 }
 
 static double ev_t(const json_t *ev)
@@ -75,7 +73,7 @@ static int setup(const struct ch_jctx *cx, struct ch_jcheck *c, int reads, struc
     char err[CH_ERR_LEN];
     const char *obj = object_of(cx, c->exp, err);
     if (!obj) return ch_jerror(c, "%s", err), -1;
-    if (collect(cx, obj, reads, e) < 0) return ch_jerror(c, "out of memory"), -1;
+    collect(cx, obj, reads, e);
     return 0;
 }
 
@@ -211,8 +209,7 @@ static void list_hits(struct ch_text *t, const struct evs *e, const size_t *hit,
 
 static enum ch_jstatus never_scan(struct ch_jcheck *c, const struct evs *e, json_t *const *atoms, size_t na)
 {
-    size_t *hit = malloc((e->n ? e->n : 1) * sizeof *hit), nhit = 0;
-    if (!hit) return ch_jerror(c, "out of memory");
+    size_t *hit = ch_xmalloc((e->n ? e->n : 1) * sizeof *hit), nhit = 0;
     ch_text_puts(&c->expected, na == 1 ? "no " : "none of ");
     for (size_t k = 0; k < na && k < CH_JUDGE_SHOWN_EVENTS; k++) {
         if (k) ch_text_puts(&c->expected, " ");
@@ -237,8 +234,7 @@ enum ch_jstatus ch_jcheck_never(const struct ch_jctx *cx, struct ch_jcheck *c)
     const json_t *raw = json_object_get(c->exp, "atoms");
     size_t na = json_array_size(raw);
     if (!json_is_array(raw) || na == 0) return ch_jerror(c, "\"atoms\" must be a non-empty array");
-    json_t **atoms = calloc(na, sizeof *atoms);
-    if (!atoms) return ch_jerror(c, "out of memory");
+    json_t **atoms = ch_xcalloc(na, sizeof *atoms);
     struct evs e = {0};
     enum ch_jstatus st = CH_J_PASS;
     for (size_t k = 0; k < na && st == CH_J_PASS; k++)
@@ -254,9 +250,9 @@ enum ch_jstatus ch_jcheck_never(const struct ch_jctx *cx, struct ch_jcheck *c)
 /* Indexes of the events matching `atom`, into a malloc'd array. */
 static size_t *occurrences(const struct evs *e, const json_t *atom, size_t *n)
 {
-    size_t *hit = malloc((e->n ? e->n : 1) * sizeof *hit);
+    size_t *hit = ch_xmalloc((e->n ? e->n : 1) * sizeof *hit);
     *n = 0;
-    for (size_t i = 0; hit && i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++)
         if (ch_atom_match(atom, e->v[i])) hit[(*n)++] = i;
     return hit;
 }
@@ -266,7 +262,6 @@ static enum ch_jstatus count_scan(struct ch_jcheck *c, const struct evs *e, cons
 {
     size_t nhit;
     size_t *hit = occurrences(e, atom, &nhit);
-    if (!hit) return ch_jerror(c, "out of memory");
     ch_atom_render(&c->expected, atom);
     ch_text_printf(&c->expected, " × %lld%s", want, at_least ? " or more" : "");
     ch_atom_render(&c->observed, atom);
@@ -380,7 +375,6 @@ static enum ch_jstatus at_check(struct ch_jcheck *c, const struct evs *e, const 
     if (nth > 0) ch_text_printf(&c->expected, " #%lld", nth);
     size_t nhit;
     size_t *hit = occurrences(e, atom, &nhit);
-    if (!hit) return ch_jerror(c, "out of memory");
     enum ch_jstatus st;
     if (nhit == 0 || (nth > 0 && (size_t)nth > nhit)) {
         ch_atom_render(&c->observed, atom);

@@ -60,10 +60,9 @@ static int cmp_rank_key(const void *x, const void *y)
 }
 
 /* Ranks by sorting on (method, path, position): O(n log n) however many requests a transcript holds. */
-static int rank_requests(struct reqs *r)
+static void rank_requests(struct reqs *r)
 {
-    struct rank_key *k = malloc((r->n ? r->n : 1) * sizeof *k);
-    if (!k) return -1;
+    struct rank_key *k = ch_xmalloc((r->n ? r->n : 1) * sizeof *k);
     for (size_t i = 0; i < r->n; i++)
         k[i] = (struct rank_key){json_object_get(r->v[i], "method"), json_object_get(r->v[i], "path"), i};
     qsort(k, r->n, sizeof *k, cmp_rank_key);
@@ -72,7 +71,6 @@ static int rank_requests(struct reqs *r)
         r->rank[k[i].i] = rank;
     }
     free(k);
-    return 0;
 }
 
 static void reqs_free(struct reqs *r)
@@ -82,24 +80,16 @@ static void reqs_free(struct reqs *r)
     *r = (struct reqs){0};
 }
 
-/* Collects the requests; -1 when out of memory (r is then freed). */
-static int collect_requests(const struct ch_jctx *cx, struct reqs *r)
+/* Collects the requests (free with reqs_free). */
+static void collect_requests(const struct ch_jctx *cx, struct reqs *r)
 {
     size_t total = json_array_size(cx->trevents);
     *r = (struct reqs){0};
-    r->v = malloc((total ? total : 1) * sizeof *r->v);
-    r->rank = malloc((total ? total : 1) * sizeof *r->rank);
-    if (!r->v || !r->rank) {
-        reqs_free(r);
-        return -1;
-    }
+    r->v = ch_xmalloc((total ? total : 1) * sizeof *r->v);
+    r->rank = ch_xmalloc((total ? total : 1) * sizeof *r->rank);
     for (size_t i = 0; i < total; i++)
         if (is_type(json_array_get(cx->trevents, i), "request")) r->v[r->n++] = json_array_get(cx->trevents, i);
-    if (rank_requests(r) < 0) {
-        reqs_free(r);
-        return -1;
-    }
-    return 0;
+    rank_requests(r);
 }
 
 static int method_is(const json_t *req, const json_t *method)
@@ -229,10 +219,10 @@ enum ch_jstatus ch_jcheck_requests(const struct ch_jctx *cx, struct ch_jcheck *c
     const json_t *list = json_object_get(c->exp, "list");
     if (!json_is_array(list)) return ch_jerror(c, "\"list\" must be an array");
     size_t ns = json_array_size(list);
-    struct sel *s = calloc(ns ? ns : 1, sizeof *s);
-    struct reqs r = {0};
+    struct sel *s = ch_xcalloc(ns, sizeof *s);
+    struct reqs r;
     enum ch_jstatus st = CH_J_PASS;
-    if (!s || collect_requests(cx, &r) < 0) st = ch_jerror(c, "out of memory");
+    collect_requests(cx, &r);
     for (size_t i = 0; st == CH_J_PASS && i < ns; i++)
         if (sel_parse(json_array_get(list, i), &s[i], err) < 0) st = ch_jerror(c, "list[%zu]: %s", i, err);
     if (st == CH_J_PASS) {
@@ -258,7 +248,7 @@ enum ch_jstatus ch_jcheck_request_count(const struct ch_jctx *cx, struct ch_jche
         return ch_jerror(c, "request-count needs a string \"method\" and \"path\"");
     if (ch_jint(c->exp, "n", 0, -1, &want, err) < 0) return ch_jerror(c, "%s", err);
     struct reqs r;
-    if (collect_requests(cx, &r) < 0) return ch_jerror(c, "out of memory");
+    collect_requests(cx, &r);
     size_t n = 0;
     for (size_t i = 0; i < r.n; i++) n += sel_fits(&r, i, &s, 0);
     render_sel(&c->expected, &s);
@@ -374,10 +364,7 @@ static enum ch_jstatus judge_selected(const struct ch_jctx *cx, struct ch_jcheck
     struct reqs r;
     struct sel s;
     enum ch_jstatus st = CH_J_ERROR;
-    if (collect_requests(cx, &r) < 0) {
-        json_decref(want);
-        return ch_jerror(c, "out of memory");
-    }
+    collect_requests(cx, &r);
     long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
     if (i >= 0) st = (size_t)i < r.n ? judge(c, r.v[i], op, want) : CH_J_FAIL;
     json_decref(want);
@@ -540,10 +527,7 @@ static enum ch_jstatus query_judge(struct ch_jcheck *c, const json_t *req, const
     if (!strcmp(op, "absent")) return q ? CH_J_FAIL : CH_J_PASS;
     if (!q) return CH_J_FAIL;
     if (!strcmp(op, "match")) {
-        char *z = malloc(n + 1);
-        if (!z) return ch_jerror(c, "out of memory");
-        memcpy(z, q, n);
-        z[n] = '\0';
+        char *z = ch_xstrndup(q, n);
         int hit = regex_search(c, z, want);
         free(z);
         if (hit < 0) return CH_J_ERROR;
@@ -619,7 +603,7 @@ enum ch_jstatus ch_jcheck_closed(const struct ch_jctx *cx, struct ch_jcheck *c)
     if (h) ch_text_printf(&c->expected, " (%s)", h);
     struct reqs r;
     struct sel s;
-    if (collect_requests(cx, &r) < 0) return ch_jerror(c, "out of memory");
+    collect_requests(cx, &r);
     long i = find_request(c, json_object_get(c->exp, "sel"), &r, &s);
     enum ch_jstatus st = i < 0 ? CH_J_ERROR : CH_J_FAIL;
     if (i >= 0 && (size_t)i < r.n) {
@@ -684,7 +668,7 @@ static enum ch_jstatus interval_judge(const struct ch_jctx *cx, struct ch_jcheck
                                       struct point *b, double ms, double tol)
 {
     struct reqs r;
-    if (collect_requests(cx, &r) < 0) return ch_jerror(c, "out of memory");
+    collect_requests(cx, &r);
     render_point(&c->expected, b);
     ch_text_puts(&c->expected, " ");
     ch_jtime(&c->expected, ms);

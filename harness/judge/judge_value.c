@@ -11,31 +11,18 @@
 
 #define EQ_MAX_DEPTH 256
 
-static int grow(struct ch_text *t, size_t extra)
+static void grow(struct ch_text *t, size_t extra)
 {
-    if (t->oom) return -1;
-    if (t->len + extra + 1 <= t->cap) return 0;
+    if (t->len + extra + 1 <= t->cap) return;
     size_t cap = t->cap ? t->cap : 64;
-    while (cap < t->len + extra + 1) {
-        if (cap > ((size_t)-1) / 2) {
-            t->oom = 1;
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *p = realloc(t->p, cap);
-    if (!p) {
-        t->oom = 1;
-        return -1;
-    }
-    t->p = p;
+    while (cap < t->len + extra + 1) cap *= 2;
+    t->p = ch_xrealloc(t->p, cap);
     t->cap = cap;
-    return 0;
 }
 
 void ch_text_put(struct ch_text *t, const char *s, size_t n)
 {
-    if (grow(t, n) < 0) return;
+    grow(t, n);
     memcpy(t->p + t->len, s, n);
     t->len += n;
     t->p[t->len] = '\0';
@@ -58,7 +45,7 @@ void ch_text_printf(struct ch_text *t, const char *fmt, ...)
         ch_text_put(t, small, (size_t)n);
         return;
     }
-    if (grow(t, (size_t)n) < 0) return;
+    grow(t, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -67,7 +54,7 @@ void ch_text_printf(struct ch_text *t, const char *fmt, ...)
 
 const char *ch_text_str(const struct ch_text *t)
 {
-    return t->p && !t->oom ? t->p : "";
+    return t->p ? t->p : "";
 }
 
 void ch_text_free(struct ch_text *t)
@@ -79,8 +66,7 @@ void ch_text_free(struct ch_text *t)
 json_t *ch_text_json(struct ch_text *t)
 {
     json_t *j;
-    if (t->oom) j = json_string("(out of memory)");
-    else if (ch_utf8_text((const unsigned char *)ch_text_str(t), t->len)) j = json_stringn(ch_text_str(t), t->len);
+    if (ch_utf8_text((const unsigned char *)ch_text_str(t), t->len)) j = json_stringn(ch_text_str(t), t->len);
     else {
         /* Only reachable if a caller appended raw non-UTF-8 bytes: keep ASCII, mark the rest. */
         for (size_t i = 0; i < t->len; i++)

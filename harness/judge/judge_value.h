@@ -13,12 +13,10 @@
 /* Longest rendering of one value, in bytes, before it is cut. */
 #define CH_VALUE_SHOWN 80
 
-/* A growable NUL-terminated text; zero-initialise it (`struct ch_text t = {0};`). After a failed allocation it
- * stops growing and sets `oom`; ch_text_json() then gives "(out of memory)". Never fails loudly. */
+/* A growable NUL-terminated text; zero-initialise it (`struct ch_text t = {0};`). */
 struct ch_text {
     char *p;
     size_t len, cap;
-    int oom;
 };
 
 void ch_text_put(struct ch_text *t, const char *s, size_t n);

@@ -90,16 +90,13 @@ static int cc_err(struct cc *c, const char *what)
     return ch_errf(c->err, "%s: %s", c->where, what);
 }
 
-static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
+static void reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap) return 0;
+    if (need <= *cap) return;
     size_t n = *cap ? *cap : 16;
     while (n < need) n *= 2;
-    void *q = realloc(*arr, n * elem);
-    if (!q) return -1;
-    *arr = q;
+    *arr = ch_xrealloc(*arr, n * elem);
     *cap = n;
-    return 0;
 }
 
 static long new_node(struct cc *c, enum kind kind)
@@ -107,8 +104,7 @@ static long new_node(struct cc *c, enum kind kind)
     struct ch_pat *p = c->p;
     if (p->nnodes >= CH_PAT_MAX_NODES)
         return ch_errf(c->err, "%s: the pattern has more than %d nodes", c->where, CH_PAT_MAX_NODES);
-    if (reserve((void **)&p->nodes, &p->capnodes, p->nnodes + 1, sizeof *p->nodes) < 0)
-        return cc_err(c, "out of memory");
+    reserve((void **)&p->nodes, &p->capnodes, p->nnodes + 1, sizeof *p->nodes);
     p->nodes[p->nnodes] = (struct node){.kind = kind, .max = -1};
     return (long)p->nnodes++;
 }
@@ -122,7 +118,7 @@ static long build_list(struct cc *c, long ni, const json_t *arr, int depth, cons
     size_t n = json_array_size(arr), base = p->nkids, at = strlen(c->where);
     if (n > CH_PAT_MAX_NODES)
         return ch_errf(c->err, "%s: the pattern has more than %d nodes", c->where, CH_PAT_MAX_NODES);
-    if (reserve((void **)&p->kids, &p->capkids, base + n, sizeof *p->kids) < 0) return cc_err(c, "out of memory");
+    reserve((void **)&p->kids, &p->capkids, base + n, sizeof *p->kids);
     p->nkids += n;
     p->nodes[ni].kid0 = base;
     p->nodes[ni].nkids = n;
@@ -161,7 +157,7 @@ static long build_repeat(struct cc *c, long ni, const json_t *j, int depth)
     if (k < 0) return -1;
     c->where[at] = '\0';
     struct ch_pat *p = c->p;
-    if (reserve((void **)&p->kids, &p->capkids, p->nkids + 1, sizeof *p->kids) < 0) return cc_err(c, "out of memory");
+    reserve((void **)&p->kids, &p->capkids, p->nkids + 1, sizeof *p->kids);
     p->kids[p->nkids] = (size_t)k;
     p->nodes[ni] = (struct node){.kind = K_REPEAT, .kid0 = p->nkids++, .nkids = 1, .min = min, .max = max};
     return ni;
@@ -304,11 +300,7 @@ void ch_pat_free(struct ch_pat *p)
 
 struct ch_pat *ch_pat_compile(const json_t *pattern, char *err)
 {
-    struct ch_pat *p = calloc(1, sizeof *p);
-    if (!p) {
-        ch_errf(err, "out of memory");
-        return NULL;
-    }
+    struct ch_pat *p = ch_xcalloc(1, sizeof *p);
     struct cc c = {.p = p, .err = err, .where = "pattern"};
     long root = build(&c, pattern, 0);
     if (root < 0) goto fail;
@@ -320,11 +312,7 @@ struct ch_pat *ch_pat_compile(const json_t *pattern, char *err)
         goto fail;
     }
     p->capprog = (size_t)size + 1;
-    p->prog = malloc(p->capprog * sizeof *p->prog);
-    if (!p->prog) {
-        ch_errf(err, "out of memory");
-        goto fail;
-    }
+    p->prog = ch_xmalloc(p->capprog * sizeof *p->prog);
     gen(p, p->root);
     emit(p, OP_MATCH, 0, 0, NULL);
     p->src = json_incref((json_t *)pattern);
@@ -362,7 +350,10 @@ static int seen_slot_add(uint64_t *slot, size_t cap, uint64_t key)
     }
 }
 
-/* Returns 1 if the key is new (and records it), 0 if seen before, -1 out of memory. */
+/* Returns 1 if the key is new (and records it), 0 if seen before, -1 out of memory. The search's memory (this
+ * memo and the thread stack) grows with the pattern × the events a client sent: a failed allocation ends the
+ * match with CH_PAT_NOMEM, which the judge reports as an ERROR check (core.h, memory: a size an input decides
+ * degrades). */
 static int seen_add(struct seen *s, uint64_t key)
 {
     if (2 * (s->n + 1) > s->cap) {
@@ -397,7 +388,13 @@ struct run {
 
 static int push(struct run *x, uint32_t pc, size_t pos)
 {
-    if (reserve((void **)&x->stack, &x->cap, x->depth + 1, sizeof *x->stack) < 0) return -1;
+    if (x->depth == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 16;
+        struct thread *s = realloc(x->stack, cap * sizeof *s);
+        if (!s) return -1; /* see seen_add */
+        x->stack = s;
+        x->cap = cap;
+    }
     x->stack[x->depth++] = (struct thread){pc, pos};
     return 0;
 }

@@ -39,8 +39,7 @@ static const http_parser_settings settings = {
 
 static struct ch_request *request_new(void)
 {
-    struct ch_request *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    struct ch_request *r = ch_xcalloc(1, sizeof *r);
     r->headers = json_array();
     r->body = evbuffer_new();
     r->t_begin_us = ch_now_us();
@@ -197,11 +196,10 @@ static void tell_gone(struct ch_conn *c)
 /* The buffers that collect header names and values exist only while a head is parsed (read_request_line to
  * dispatch): a held or streaming connection does not keep them (2 evbuffers, ~300 bytes of heap each
  * connection: bench/sse_streams.py). */
-static int head_buffers(struct ch_conn *c)
+static void head_buffers(struct ch_conn *c)
 {
     if (!c->hname) c->hname = evbuffer_new();
     if (!c->hvalue) c->hvalue = evbuffer_new();
-    return c->hname && c->hvalue ? 0 : -1;
 }
 
 static void drop_head_buffers(struct ch_conn *c)
@@ -356,10 +354,10 @@ static int parse_request_line(struct ch_conn *c, const char *line, size_t n)
     if (ver[7] != '0' && ver[7] != '1') return 505;
     memcpy(c->req->method, line, (size_t)(sp1 - line));
     c->req->method[sp1 - line] = '\0';
-    c->req->target = strndup(sp1 + 1, tlen);
+    c->req->target = ch_xstrndup(sp1 + 1, tlen);
     c->req->major = 1;
     c->req->minor = ver[7] - '0';
-    return c->req->target ? 0 : 500;
+    return 0;
 }
 
 static const char *reason_for(int status)
@@ -394,7 +392,8 @@ static int read_request_line(struct ch_conn *c, struct evbuffer *in)
     size_t n = 0;
     char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
     if (!c->req) c->req = request_new();
-    int status = line && head_buffers(c) == 0 ? parse_request_line(c, line, n) : 500;
+    head_buffers(c);
+    int status = line ? parse_request_line(c, line, n) : 500;
     free(line);
     if (status) {
         fail_request(c, status, reason_for(status), "malformed request line");
@@ -426,9 +425,8 @@ static json_t *header_string(struct evbuffer *b)
     size_t n = evbuffer_get_length(b);
     const unsigned char *s = n ? evbuffer_pullup(b, -1) : (const unsigned char *)"";
     if (ch_utf8_text(s, n)) return json_stringn(n ? (const char *)s : "", n);
-    char *u = malloc(2 * n + 1);
+    char *u = ch_xmalloc(2 * n + 1);
     size_t k = 0;
-    if (!u) return json_string("");
     for (size_t i = 0; i < n; i++) {
         if (s[i] < 0x80) {
             u[k++] = (char)s[i];
@@ -686,12 +684,8 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t n)
 struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
                             int origin, uint64_t id, const struct ch_conn_owner *owner)
 {
-    struct ch_conn *c = calloc(1, sizeof *c);
+    struct ch_conn *c = ch_xcalloc(1, sizeof *c);
     int one = 1;
-    if (!c) {
-        evutil_closesocket(fd);
-        return NULL;
-    }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->id = id;
     c->origin = origin;
@@ -705,10 +699,6 @@ struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const s
     c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
     c->timer = event_new(base, -1, 0, on_timer, c);
-    if (!c->in || !c->out || !c->rev || !c->wev || !c->timer) {
-        do_free(c); /* closes fd */
-        return NULL;
-    }
     event_add(c->rev, NULL);
     begin_reading(c);
     return c;

@@ -113,7 +113,7 @@ struct ch_conn {
     const struct ch_conn_owner *owner;
 };
 
-/* Takes a freshly accepted socket. Returns the connection or NULL (socket closed). */
+/* Takes a freshly accepted socket and returns its connection. */
 struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
                             int origin, uint64_t id, const struct ch_conn_owner *owner);
 

@@ -121,8 +121,8 @@ static void ep_program(struct ctx *x)
     struct ch_case *k = id ? ch_map_get(x->srv->case_by_id, id) : NULL;
     if (!k) return ch_reply_error(x->conn, 404, "unknown case '%s'", id ? id : "(none)");
     struct ch_token *t = ch_token_new(x->srv, k, NULL);
-    json_t *p = t ? ch_token_program(x->srv, t, err) : NULL;
-    if (!p) return ch_reply_error(x->conn, 500, "cannot build the program: %s", t ? err : "out of memory");
+    json_t *p = ch_token_program(x->srv, t, err);
+    if (!p) return ch_reply_error(x->conn, 500, "cannot build the program: %s", err);
     ch_reply_json(x->conn, 200, p);
 }
 

@@ -44,8 +44,7 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
     r->origin = origin_index(json_object_get(j, "origin"));
     r->uses_req = mentions_req(steps);
     r->nsteps = json_array_size(steps);
-    r->steps = calloc(r->nsteps ? r->nsteps : 1, sizeof *r->steps);
-    if (!r->steps) return ch_errf(err, "out of memory");
+    r->steps = ch_xcalloc(r->nsteps, sizeof *r->steps);
     json_array_foreach(steps, i, s) {
         const char *op = json_string_value(json_object_get(s, "op"));
         r->steps[i].json = s;
@@ -69,8 +68,7 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     json_array_foreach(json_object_get(json, "tags"), i, tag)
         if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
     k->nroutes = json_array_size(routes);
-    k->routes = calloc(k->nroutes ? k->nroutes : 1, sizeof *k->routes);
-    if (!k->routes) return ch_errf(err, "out of memory");
+    k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);
     json_array_foreach(routes, i, r)
         if (compile_route(&k->routes[i], r, k->id, err) < 0) return -1;
     return 0;

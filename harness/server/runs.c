@@ -11,9 +11,9 @@
 struct ch_run *ch_run_new(struct ch_server *srv, const char *client, const json_t *cases, int concurrency,
                           const json_t *polyfill)
 {
-    struct ch_run *r = calloc(1, sizeof *r);
+    struct ch_run *r = ch_xcalloc(1, sizeof *r);
     snprintf(r->id, sizeof r->id, "r%llu", (unsigned long long)++srv->next_run);
-    r->client = strdup(client);
+    r->client = ch_xstrdup(client);
     r->queue = json_array();
     r->by_case = json_object();
     r->concurrency = concurrency;
@@ -24,8 +24,7 @@ struct ch_run *ch_run_new(struct ch_server *srv, const char *client, const json_
     }
     if (json_is_string(polyfill)) {
         r->polyfill_len = json_string_length(polyfill);
-        r->polyfill = malloc(r->polyfill_len + 1);
-        memcpy(r->polyfill, json_string_value(polyfill), r->polyfill_len + 1);
+        r->polyfill = ch_xstrndup(json_string_value(polyfill), r->polyfill_len);
     }
     ch_map_set(srv->runs, r->id, r);
     return r;
@@ -65,7 +64,6 @@ json_t *ch_run_next(struct ch_server *srv, struct ch_run *run)
     if (srv->timing) return NULL;
     if (k->timing ? srv->inflight > 0 : floor_wanted(srv, run)) return NULL;
     struct ch_token *t = ch_token_new(srv, k, run);
-    if (!t) return json_pack("{s:s}", "error", "out of memory");
     run->next++;
     t->inflight = 1;
     srv->inflight++;

@@ -22,8 +22,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     struct ch_listen_arg *la = arg;
     struct ch_server *srv = la->srv;
-    struct ch_conn *c = ch_conn_new(srv->base, fd, sa, salen, la->origin, ++srv->next_conn, &srv->owner);
-    if (c) ch_conns_add(srv, c);
+    ch_conns_add(srv, ch_conn_new(srv->base, fd, sa, salen, la->origin, ++srv->next_conn, &srv->owner));
 }
 
 static struct evconnlistener *listen_on(struct ch_server *srv, int family, int port, int origin)
@@ -87,7 +86,7 @@ static int bind_origin(struct ch_server *srv, int origin, int want, char *err)
 static int compile_cases(struct ch_server *srv, char *err)
 {
     srv->ncases = json_array_size(srv->cases_json);
-    srv->cases = calloc(srv->ncases ? srv->ncases : 1, sizeof *srv->cases);
+    srv->cases = ch_xcalloc(srv->ncases, sizeof *srv->cases);
     for (size_t i = 0; i < srv->ncases; i++) {
         if (ch_case_compile(&srv->cases[i], json_array_get(srv->cases_json, i), err) < 0) return -1;
         ch_map_set(srv->case_by_id, srv->cases[i].id, &srv->cases[i]);
@@ -102,7 +101,7 @@ static void on_quit(evutil_socket_t fd, short what, void *arg)
 
 int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err)
 {
-    struct ch_server *srv = calloc(1, sizeof *srv);
+    struct ch_server *srv = ch_xcalloc(1, sizeof *srv);
     *out = srv;
     srv->opts = opts;
     srv->scale = opts->time_scale;

@@ -24,9 +24,8 @@ static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *tok
 
 struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run)
 {
-    struct ch_token *t = calloc(1, sizeof *t);
+    struct ch_token *t = ch_xcalloc(1, sizeof *t);
     unsigned short rnd;
-    if (!t) return NULL;
     evutil_secure_rng_get_bytes(&rnd, sizeof rnd);
     snprintf(t->id, sizeof t->id, "t%llu-%04x", (unsigned long long)++srv->next_token, rnd);
     t->kase = k;
@@ -36,10 +35,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
     t->counts = json_object();
     t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
     set_origin_vars(srv, t->vars, t->id);
-    if (ch_map_set(srv->tokens, t->id, t) < 0) {
-        ch_token_free(t);
-        return NULL;
-    }
+    ch_map_set(srv->tokens, t->id, t);
     return t;
 }
 

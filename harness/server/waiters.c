@@ -32,11 +32,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 void ch_waiter_add(struct ch_server *srv, struct ch_conn *c, enum ch_wait_kind kind, struct ch_run *run,
                    struct ch_token *t, int ms, int full)
 {
-    struct ch_waiter *w = calloc(1, sizeof *w);
-    if (!w) {
-        ch_reply_error(c, 500, "out of memory");
-        return;
-    }
+    struct ch_waiter *w = ch_xmalloc(sizeof *w);
     *w = (struct ch_waiter){srv, c, kind, run, t, full, NULL, srv->waiters};
     w->timer = evtimer_new(srv->base, on_timeout, w);
     srv->waiters = w;

