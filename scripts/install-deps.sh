@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian package and npm module the harness needs (notes/setup.md §1). Idempotent: when every
+# Installs every Debian package and npm module the harness needs (Debian 12's archive). Idempotent: when every
 # package is already installed it only checks. Run as root (CI machines are root).
 set -euo pipefail
 cd "$(dirname "$0")/.."

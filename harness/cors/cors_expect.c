@@ -82,8 +82,10 @@ static int upload_events(const struct gen *g)
 }
 
 /* XHR: success is `1 loadstart [upload ok] 2 (3|progress)* 4 load loadend`; a network error follows the request
- * error steps (notes/spec.md §1.3): `1 loadstart [u.loadstart] 4 [u.error u.loadend] error loadend`, where a
- * body already sent (the actual request failed its CORS check) may instead have completed its upload. */
+ * error steps (https://xhr.spec.whatwg.org/#request-error-steps: readyState 4, then, if the upload was not
+ * complete and had listeners, the upload's error and loadend, then error and loadend; never load):
+ * `1 loadstart [u.loadstart] 4 [u.error u.loadend] error loadend`, where a body already sent (the actual request
+ * failed its CORS check) may instead have completed its upload. */
 static json_t *xhr_pattern(const struct gen *g, char *text, size_t n)
 {
     json_t *s = json_array();

@@ -42,7 +42,8 @@ enum {
     CH_WS_CLOSE_TOO_BIG = 1009,
 };
 
-/* ---- close codes (RFC 6455 §7.4, the IANA registry; notes/spec.md §3.3) ------------------------------------ */
+/* ---- close codes (RFC 6455 §7.4, https://www.rfc-editor.org/rfc/rfc6455#section-7.4, and the IANA registry,
+ * https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number) -------------------------------- */
 
 /* Who sends a Close frame: the rules differ only for 1010, which only a client may send. */
 enum ch_ws_side { CH_WS_FROM_CLIENT, CH_WS_FROM_SERVER };

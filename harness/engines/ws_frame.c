@@ -10,9 +10,12 @@
 
 /* ---- close codes ------------------------------------------------------------------------------------------ */
 
-/* RFC 6455 §7.4.1-7.4.2 and the IANA "WebSocket Close Code Number Registry" (1012-1014 registered after the
- * RFC); notes/spec.md §3.3. 1004 is reserved, 1005/1006/1015 describe a close locally and never travel. 1010
- * ("mandatory extension") is a client's complaint about the server's handshake: only a client sends it. */
+/* RFC 6455 §7.4.1-7.4.2 (https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1) and the IANA "WebSocket Close
+ * Code Number Registry" (https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number;
+ * 1012-1014 registered after the RFC). 1004 is reserved, 1005/1006/1015 "MUST NOT be set as a status code in a
+ * Close control frame": they describe a close locally and never travel. 1010 ("mandatory extension") is sent
+ * by a client that expected the server to negotiate an extension: only a client sends it. 0-999 and
+ * 1016-2999 are not used; 5000 and up are outside the registry's range. */
 int ch_ws_close_code_valid(long code, enum ch_ws_side from)
 {
     if (code >= 1000 && code <= 1003) return 1;

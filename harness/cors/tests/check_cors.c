@@ -1,7 +1,7 @@
 /* check_cors.c — unit tests of the CORS oracle (harness/cors*.c), one table per rule family, each row citing
  * where its expectation comes from: `fetch#ANCHOR` is a section of the Fetch Standard
  * (https://fetch.spec.whatwg.org/#ANCHOR), `xhr#ANCHOR` of the XMLHttpRequest Standard, `wpt:PATH` a file of
- * web-platform-tests, `spec.md §N` the project's notes/spec.md.
+ * web-platform-tests; a reading of the text, where one is needed, follows in parentheses.
  *
  * Header lists are written "Name: value\nName: value" (split at the first ": "); H() turns one into an array.
  * Values are C strings, so a row spells control bytes as \x01 and so on. */
@@ -79,7 +79,7 @@ static const struct {
     {"OPTIONS", 1, 0, "OPTIONS", 0, "fetch#cors-safelisted-method"},
     {"options", 1, 0, "OPTIONS", 0, "fetch#concept-method-normalize"},
     {"PATCH", 1, 0, "PATCH", 0, "wpt:fetch/api/cors/cors-preflight.any.js"},
-    {"patch", 1, 0, "patch", 0, "fetch#example-normalization; spec.md §4.2"},
+    {"patch", 1, 0, "patch", 0, "fetch#example-normalization (patch is not one of the six methods normalized: it keeps its case)"},
     {"Patch", 1, 0, "Patch", 0, "fetch#concept-method-normalize"},
     {"NEW", 1, 0, "NEW", 0, "wpt:fetch/api/cors/cors-preflight.any.js"},
     {"CHICKEN", 1, 0, "CHICKEN", 0, "fetch#concept-method (note)"},
@@ -166,7 +166,7 @@ static const struct {
     {"content-type", "textplain", 0, "mimesniff parse a MIME type (no '/')"},
     {"content-type", "text/", 0, "mimesniff parse a MIME type (empty subtype)"},
     {"content-type", "/plain", 0, "mimesniff parse a MIME type (empty type)"},
-    {"Range", "bytes=0-", 1, "fetch#cors-safelisted-request-header; spec.md §4.1"},
+    {"Range", "bytes=0-", 1, "fetch#cors-safelisted-request-header (bytes=N- is a simple range header value)"},
     {"range", "bytes=0-499", 1, "fetch#simple-range-header-value"},
     {"range", "bytes=5-5", 1, "fetch#simple-range-header-value"},
     {"range", "bytes=-500", 0, "fetch#cors-safelisted-request-header (no start: not safelisted)"},
@@ -269,7 +269,7 @@ static const struct {
     {ACAO O "\n" ACAC "true\n" ACAC "true", 1, 0, CH_CORS_R_ACAC_NOT_TRUE,
      "fetch#concept-cors-check (get combines to `true, true`)"},
     {ACAO O "\n" ACAO O, 0, 0, CH_CORS_R_ACAO_MISMATCH, "fetch#concept-cors-check (a duplicated header)"},
-    {ACAO "*\n" ACAO "*", 0, 0, CH_CORS_R_ACAO_MISMATCH, "spec.md §4.3 (a doubled ACAO: * is rejected)"},
+    {ACAO "*\n" ACAO "*", 0, 0, CH_CORS_R_ACAO_MISMATCH, "fetch#concept-cors-check (two `*` get as `*, *`: neither `*` nor the origin)"},
     {ACAO O ", http://b.test", 0, 0, CH_CORS_R_ACAO_MISMATCH, "wpt:fetch/api/cors/cors-multiple-origins.sub.any.js"},
     {ACAO "  " O "  ", 0, 1, CH_CORS_R_CHECK_PASS_ORIGIN, "fetch#concept-header-value-normalize"},
     {"access-control-allow-origin: *", 0, 1, CH_CORS_R_CHECK_PASS_STAR, "fetch#concept-header-list-get"},
@@ -314,7 +314,7 @@ static const struct {
     {"GET", "X-Test: 1", 1, 0, 200, CRED ACAM "*\n" ACAH "*", 0, CH_CORS_R_HEADER_STAR_CREDENTIALS, STAR_SRC},
     {"*", "*: 1", 1, 0, 200, CRED ACAM "*\n" ACAH "*", 1, CH_CORS_R_PREFLIGHT_OK, STAR_SRC " (literal *)"},
     {"PUT", "", 1, 0, 200, CRED ACAM "put\n" ACAH "*", 0, CH_CORS_R_METHOD_NOT_ALLOWED, STAR_SRC},
-    {"patch", "", 0, 0, 200, ACAO "*\n" ACAM "PATCH", 0, CH_CORS_R_METHOD_NOT_ALLOWED, "spec.md §4.2 (patch)"},
+    {"patch", "", 0, 0, 200, ACAO "*\n" ACAM "PATCH", 0, CH_CORS_R_METHOD_NOT_ALLOWED, "fetch#cors-preflight-fetch-0 (methods compare byte for byte: patch is not PATCH)"},
     {"PATCH", "", 0, 0, 200, ACAO "*\n" ACAM "patch", 0, CH_CORS_R_METHOD_NOT_ALLOWED, "fetch#cors-preflight-fetch-0"},
     {"patch", "", 0, 0, 200, ACAO "*\n" ACAM "patch", 1, CH_CORS_R_PREFLIGHT_OK, "fetch#cors-preflight-fetch-0"},
     {"DELETE", "", 0, 0, 200, ACAO "*\n" ACAM "PUT, DELETE", 1, CH_CORS_R_PREFLIGHT_OK,
@@ -450,7 +450,8 @@ static const struct {
     {"", 5, CH_CORS_R_MAX_AGE_DEFAULT, "fetch#cors-preflight-fetch-0 (null: 5)"},
     {MAXAGE "0", 0, CH_CORS_R_MAX_AGE, "fetch#http-access-control-max-age"},
     {MAXAGE "600", 600, CH_CORS_R_MAX_AGE, "fetch#http-access-control-max-age"},
-    {MAXAGE "-1", 5, CH_CORS_R_MAX_AGE_DEFAULT, "spec.md §4.5 (Fetch reading; wpt:cors/preflight-cache.htm differs)"},
+    {MAXAGE "-1", 5, CH_CORS_R_MAX_AGE_DEFAULT, "fetch#cors-preflight-fetch-0 (-1 is not delta-seconds: the default 5; wpt:cors/preflight-cache.htm "
+                                        "expects no caching)"},
     {MAXAGE "1.5", 5, CH_CORS_R_MAX_AGE_DEFAULT, "RFC 9111 delta-seconds"},
     {MAXAGE "", 5, CH_CORS_R_MAX_AGE_DEFAULT, "RFC 9111 delta-seconds (1*DIGIT)"},
     {MAXAGE "abc", 5, CH_CORS_R_MAX_AGE_DEFAULT, "fetch#cors-preflight-fetch-0 (failure: 5)"},
@@ -571,7 +572,7 @@ static const struct {
     {X, "http://b.test", "PUT", "", CH_CORS_CREDS_SAME_ORIGIN, 0, 0, 0, ACAO "*\n" ACAM "PUT", 200, OK200, 200, 1, "PUT",
      NULL, 1, 0, 200, CH_CORS_R_SHARED, "wpt:fetch/api/cors/cors-preflight.any.js"},
     {X, "http://b.test", "patch", "", CH_CORS_CREDS_SAME_ORIGIN, 0, 0, 0, ACAO "*\n" ACAM "PATCH", 200, OK200, 200, 1,
-     "patch", NULL, 0, 1, 0, CH_CORS_R_METHOD_NOT_ALLOWED, "spec.md §4.2"},
+     "patch", NULL, 0, 1, 0, CH_CORS_R_METHOD_NOT_ALLOWED, "fetch#concept-method-normalize (patch stays patch)"},
     {X, "http://b.test", "delete", "", CH_CORS_CREDS_SAME_ORIGIN, 0, 0, 0, ACAO "*\n" ACAM "DELETE", 200, OK200, 200, 1,
      "DELETE", NULL, 1, 0, 200, CH_CORS_R_SHARED, "fetch#concept-method-normalize"},
     {X, "http://b.test", "GET", "X-B: 1\nx-a: 2", CH_CORS_CREDS_SAME_ORIGIN, 0, 0, 0, ACAO "*\n" ACAH "*", 200, OK200,

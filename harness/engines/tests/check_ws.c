@@ -10,7 +10,7 @@
 #include "core/core.h"
 #include "engines/ws.h"
 
-/* ---- close codes (notes/spec.md §3.3) --------------------------------------------------------------------- */
+/* ---- close codes (RFC 6455 §7.4.1-7.4.2 and the IANA registry: see harness/engines/ws_frame.c) ------------- */
 
 static const struct {
     long code;

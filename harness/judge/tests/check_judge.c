@@ -33,7 +33,8 @@ static json_t *J(const char *s)
     "{'obj':'xhr','type':'" type "','t':" #t ",'state':{'readyState':" #rs ",'status':" #st ",'loaded':" #loaded \
     ",'total':0,'lengthComputable':false}}"
 
-/* notes/spec.md §1.3 and §5: a timeout = 200 ms against a server that answers after 1 s. */
+/* A timeout of 200 ms against a server that answers after 1 s: the request error steps
+ * (https://xhr.spec.whatwg.org/#request-error-steps) give readystatechange(4), timeout, loadend, never load. */
 #define EV_TIMEOUT                                                                                                  \
     RS(1, 0.4, 0) "," PEV("loadstart", 0.9, 1, 0, 0) "," RS(4, 201.3, 0) "," PEV("timeout", 201.5, 4, 0, 0) "," \
     PEV("loadend", 201.6, 4, 0, 0)
@@ -80,7 +81,8 @@ static json_t *J(const char *s)
     REQ(310, 1, 1, "GET", "/slow", "[['Host','localhost:41001'],['Accept','*/*']]", "") "," CLOSE(201900, 1,      \
     "client", "fin") "," END(2000600, 1, 1) "]}"
 
-/* SSE reconnect (notes/spec.md §5): the second request carries Last-Event-ID. */
+/* SSE reconnect: the second request carries Last-Event-ID, the last event ID the stream set
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model). */
 #define TR_SSE(second_headers)                                                                                      \
     "{'events':[" REQ(300, 1, 1, "GET", "/stream", "[['Accept','text/event-stream']]", "") ","                    \
     "{'t_us':400,'type':'sent','conn':1,'req':1,'bytes':20,'text':'HTTP/1.1 200 OK'}," END(300500, 1, 1) ","      \

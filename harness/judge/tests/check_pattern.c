@@ -336,7 +336,8 @@ static const struct {
     {"load(response.bytes=12)", "[{'obj':'x','type':'load','t':1,'state':{'response':{'bytes':13}}}]", 0, NULL},
     {"message(data=\"a b\")", "[{'obj':'x','type':'message','t':1,'state':{'data':'a b'}}]", -1, NULL},
     {"upload.progress+ upload.load", "upload.progress upload.progress upload.load", -1, NULL},
-    /* the XHR orders of notes/spec.md §1.1 and §1.3 */
+    /* XHR event orders: the request error steps on a timeout (https://xhr.spec.whatwg.org/#request-error-steps),
+     * and a success with its readystatechange(3)/progress pairs (https://xhr.spec.whatwg.org/#the-send()-method) */
     {"readystatechange(1) loadstart readystatechange(4) timeout loadend",
      "readystatechange(1) loadstart readystatechange(4) timeout loadend", -1, NULL},
     {"readystatechange(1) loadstart readystatechange(4) timeout loadend",
