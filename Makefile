@@ -16,7 +16,7 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WERROR  ?= 0
 SAN     ?=
-PKGS    := libevent libevent_pthreads jansson libcrypto
+PKGS    := libevent libevent_pthreads jansson libcrypto zlib
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wno-unused-parameter
 ifeq ($(WERROR),1)

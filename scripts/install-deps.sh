@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # build
-  gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev
+  gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
   # pytest and reports

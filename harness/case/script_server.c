@@ -19,8 +19,9 @@ enum step_class {
     SC_HEAD,   /* header, header-raw: after status, before the body */
     SC_BODY,   /* body, chunk, chunk-end, echo: after the head (ends it) */
     SC_RAW,    /* send: raw bytes anywhere; first, it means "no head at all" */
-    SC_TIMING, /* wait, trickle: before status they delay the head; after it they end it (its blank line goes
-                  out before them, as before any step that is not status, header or header-raw) */
+    SC_TIMING, /* wait, trickle, compress: before status they delay the head (or, compress, only set what
+                  follows); after it they end it (its blank line goes out before them, as before any step that is
+                  not status, header or header-raw) */
     SC_END,    /* close, reset, hold: last */
     SC_SHUT,   /* shutdown: then only wait, close, reset or hold */
     SC_WS_ACCEPT, /* ws-accept: first (only wait before it); the route is a WebSocket from here on (§4.4) */
@@ -251,6 +252,19 @@ static int st_trickle(struct pctx *c, const struct stmt *st, json_t *step)
     return 0;
 }
 
+/* `compress gzip | compress deflate | compress off` (the coding of the body data that follows). */
+static int st_compress(struct pctx *c, const struct stmt *st, json_t *step)
+{
+    static const char *const codings[] = {"gzip", "deflate", "off"};
+    if (sc_args(c, st, 1, 1, "compress gzip|deflate|off") < 0) return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (sc_is(st, 1, codings[i])) {
+            json_object_set_new(step, "coding", json_string(codings[i]));
+            return 0;
+        }
+    return sc_err_word(c, st, 1, "the coding is gzip, deflate or off");
+}
+
 static int st_plain(struct pctx *c, const struct stmt *st, json_t *step)
 {
     return sc_args(c, st, 0, 0, json_string_value(json_object_get(step, "op")));
@@ -266,6 +280,7 @@ static int st_plain(struct pctx *c, const struct stmt *st, json_t *step)
  * word and its behaviour cannot drift apart. To add a word: write the parse and op functions, add one row. */
 #define HEAD (CH_OP_HEAD | CH_OP_STAGE | CH_OP_PLAIN)   /* head lines, staged */
 #define BODY (CH_OP_BODY | CH_OP_STAGE | CH_OP_PLAIN)   /* rendered before the head, counted in {body-length} */
+#define DATA (BODY | CH_OP_DATA)                        /* ... and content-coded after `compress` */
 #define EMIT (CH_OP_STAGE | CH_OP_PLAIN)                /* bytes through the executor, staged */
 #define PLAIN CH_OP_PLAIN                               /* a plain reply only */
 #define ANY (CH_OP_PLAIN | CH_OP_UPGRADED)              /* before and after ws-accept */
@@ -281,14 +296,15 @@ static const struct server_row {
     {"status",       SC_STATUS,     st_status,        {"status",       ch_op_status,        NULL,                HEAD}},
     {"header",       SC_HEAD,       st_header,        {"header",       ch_op_header,        NULL,                HEAD}},
     {"header-raw",   SC_HEAD,       st_header_raw,    {"header-raw",   ch_op_header_raw,    NULL,                HEAD}},
-    {"body",         SC_BODY,       st_body,          {"body",         ch_op_body,          ch_render_body,      BODY}},
-    {"chunk",        SC_BODY,       st_chunk,         {"chunk",        ch_op_body,          ch_render_chunk,     BODY}},
+    {"body",         SC_BODY,       st_body,          {"body",         ch_op_body,          ch_render_body,      DATA}},
+    {"chunk",        SC_BODY,       st_chunk,         {"chunk",        ch_op_body,          ch_render_chunk,     DATA}},
     {"chunk-end",    SC_BODY,       st_plain,         {"chunk-end",    ch_op_body,          ch_render_chunk_end, BODY}},
-    {"echo",         SC_BODY,       st_plain,         {"echo",         ch_op_body,          ch_render_echo,      BODY}},
+    {"echo",         SC_BODY,       st_plain,         {"echo",         ch_op_body,          ch_render_echo,      DATA}},
     {"send",         SC_RAW,        st_send,          {"send",         ch_op_send,          NULL,                EMIT | ANY}},
     {"wait",         SC_TIMING,     st_wait,          {"wait",         ch_op_wait,          NULL,                ANY}},
     {"trickle",      SC_TIMING,     st_trickle,       {"trickle",      ch_op_trickle,       NULL,                PLAIN}},
     {NULL,           SC_TIMING,     NULL,             {"trickle-off",  ch_op_trickle_off,   NULL,                PLAIN}},
+    {"compress",     SC_TIMING,     st_compress,      {"compress",     ch_op_compress,      ch_render_compress,  EMIT}},
     {"close",        SC_END,        st_plain,         {"close",        ch_op_close,         NULL,                ANY}},
     {"reset",        SC_END,        st_plain,         {"reset",        ch_op_reset,         NULL,                ANY}},
     {"hold",         SC_END,        st_plain,         {"hold",         ch_op_hold,          NULL,                ANY}},

@@ -7,6 +7,7 @@
  *
  *   exec.c          the executor: the step loop, output (staged, trickled), payloads, the end of a reply
  *   http.c          HTTP/1.1 step words: status, header, body, chunk, send, wait, trickle, close, ...
+ *   compress.c      content coding of body data (gzip, deflate; zlib)
  *   sse.c           event-stream step words (sse-*)
  *   ws.c            the WebSocket engine: ws-accept upgrades the connection; ws-* words run after it
  *   ws_frame.c, ws_handshake.c   the WebSocket codec (internal: ws.h)
@@ -44,11 +45,12 @@ typedef int (*ch_op_render_fn)(struct ch_exec *x, const struct ch_step *s, struc
 enum {
     CH_OP_HEAD = 1 << 0,     /* belongs to the response head; any other op first ends an open head with CRLF */
     CH_OP_BODY = 1 << 1,     /* its rendered bytes count in {body-length} */
-    CH_OP_STAGE = 1 << 2,    /* only adds bytes through ch_exec_emit, so they may join the bytes staged before it
+    CH_OP_DATA = 1 << 2,     /* its rendered bytes are body data: after `compress`, they are content-coded */
+    CH_OP_STAGE = 1 << 3,    /* only adds bytes through ch_exec_emit, so they may join the bytes staged before it
                               * in one write; without it, staged bytes are written before the op runs (an op that
                               * writes itself, waits or hands over never reorders the stream) */
-    CH_OP_PLAIN = 1 << 3,    /* runs on a plain HTTP reply (before any upgrade) */
-    CH_OP_UPGRADED = 1 << 4, /* runs after ws-accept upgraded the connection */
+    CH_OP_PLAIN = 1 << 4,    /* runs on a plain HTTP reply (before any upgrade) */
+    CH_OP_UPGRADED = 1 << 5, /* runs after ws-accept upgraded the connection */
 };
 
 /* A server op (MODEL.md §1.1): the name in case JSON and what runs it. `render` is set for body ops only. */
@@ -109,6 +111,10 @@ enum ch_step_result ch_op_close(struct ch_exec *x, const struct ch_step *s);
 enum ch_step_result ch_op_reset(struct ch_exec *x, const struct ch_step *s);
 enum ch_step_result ch_op_shutdown(struct ch_exec *x, const struct ch_step *s);
 enum ch_step_result ch_op_hold(struct ch_exec *x, const struct ch_step *s);
+
+/* compress.c: `compress gzip|deflate|off` codes the data of the body, chunk and echo steps after it */
+enum ch_step_result ch_op_compress(struct ch_exec *x, const struct ch_step *s);
+int ch_render_compress(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
 
 /* sse.c: every sse-* word */
 enum ch_step_result ch_op_sse(struct ch_exec *x, const struct ch_step *s);

@@ -15,6 +15,7 @@ static void exec_continue(struct ch_exec *x);
 void ch_exec_free(struct ch_exec *x)
 {
     if (x->up) x->up->free(x->engine);
+    ch_zip_free(x);
     if (x->timer) event_free(x->timer);
     if (x->pending) evbuffer_free(x->pending);
     if (x->staged) evbuffer_free(x->staged);
@@ -283,6 +284,7 @@ static int render_bodies(struct ch_exec *x, char *err)
         if (s->op->render(x, s, x->bodies[i], err) < 0) return -1;
         if (s->op->flags & CH_OP_BODY) total += evbuffer_get_length(x->bodies[i]);
     }
+    ch_zip_free(x); /* a stream whose data steps all rendered is ended already */
     x->body_length = (long long)total;
     if (x->local) set_body_length(x->local, x->body_length); /* built while rendering a body */
     return 0;

@@ -19,6 +19,8 @@
 
 #include "engines.h"
 
+struct ch_zip;
+
 /* A protocol engine that took the connection over (ws.c). Every hook gets the executor; `engine` is its state. */
 struct ch_upgrade_ops {
     /* The executor's timer fired (a wait ended, an await was met, the first turn after the upgrade): the
@@ -57,6 +59,7 @@ struct ch_exec {
     json_t *local;             /* this request's own placeholder values: body-length, req:* (on first use) */
     long long body_length;     /* -1 until the body ops are rendered */
     enum ch_conn_end end;
+    struct ch_zip *zip;        /* while the bodies are rendered: the content coding of body data (compress.c) */
     const struct ch_upgrade_ops *up; /* after an upgrade: the engine that owns the connection's input */
     void *engine;
 };
@@ -101,6 +104,12 @@ int ch_exec_fill(struct ch_exec *x, const char *text, size_t n, struct evbuffer 
 
 /* Fills placeholders of a step payload ({"text"} or {"hex"}) into out. Returns 0 or -1 with err. */
 int ch_exec_payload(struct ch_exec *x, const json_t *step, struct evbuffer *out, char *err);
+
+/* Content-codes a data step's bytes in place when a `compress` stream is on (compress.c); the segment's last
+ * data step ends the stream. Returns 0 or -1 with err. */
+int ch_zip_code(struct ch_exec *x, const struct ch_step *s, struct evbuffer *data, char *err);
+/* Ends a `compress` stream still open (the end of rendering, or the executor's end). */
+void ch_zip_free(struct ch_exec *x);
 
 /* Milliseconds of case time → a timeval of wall time under the server's time scale. */
 struct timeval ch_exec_tv(const struct ch_exec *x, int64_t ms);

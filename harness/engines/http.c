@@ -35,7 +35,7 @@ static int file_bytes(struct ch_exec *x, const char *rel, struct evbuffer *out, 
     return 0;
 }
 
-/* The data of a body/chunk step: text, hex, file or gen. */
+/* The data of a body/chunk step: text, hex, file or gen (content-coded after `compress`: body_data). */
 static int step_data(struct ch_exec *x, const json_t *s, struct evbuffer *out, char *err)
 {
     const json_t *gen = json_object_get(s, "gen");
@@ -46,6 +46,13 @@ static int step_data(struct ch_exec *x, const json_t *s, struct evbuffer *out, c
     }
     if (file) return file_bytes(x, file, out, err);
     return ch_exec_payload(x, s, out, err);
+}
+
+/* A data step's bytes as sent: its data, content-coded when a `compress` stream is on (compress.c). */
+static int body_data(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err)
+{
+    int rc = step_data(x, s->json, out, err);
+    return rc == 0 ? ch_zip_code(x, s, out, err) : rc;
 }
 
 static void add_chunk(struct evbuffer *out, struct evbuffer *data, size_t n)
@@ -115,9 +122,9 @@ int ch_render_body(struct ch_exec *x, const struct ch_step *s, struct evbuffer *
 {
     const json_t *chunks = json_object_get(s->json, "chunks"), *c;
     size_t i;
-    if (!json_is_array(chunks)) return step_data(x, s->json, out, err);
+    if (!json_is_array(chunks)) return body_data(x, s, out, err);
     struct evbuffer *data = evbuffer_new();
-    int rc = step_data(x, s->json, data, err);
+    int rc = body_data(x, s, data, err);
     json_array_foreach(chunks, i, c) {
         size_t want = (size_t)json_integer_value(c), have = evbuffer_get_length(data);
         if (rc < 0 || have == 0) break;
@@ -131,7 +138,7 @@ int ch_render_body(struct ch_exec *x, const struct ch_step *s, struct evbuffer *
 int ch_render_chunk(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err)
 {
     struct evbuffer *data = evbuffer_new();
-    int rc = step_data(x, s->json, data, err);
+    int rc = body_data(x, s, data, err);
     if (rc == 0) add_chunk(out, data, evbuffer_get_length(data));
     evbuffer_free(data);
     return rc;
@@ -163,7 +170,7 @@ int ch_render_echo(struct ch_exec *x, const struct ch_step *s, struct evbuffer *
     free(text);
     json_decref(bytes);
     json_decref(j);
-    return 0;
+    return ch_zip_code(x, s, out, err);
 }
 
 /* ---- time and the end ------------------------------------------------------------------------------------ */

@@ -63,6 +63,9 @@ static const struct good {
     {SRV("  wait 0ms\n  trickle 5 every 100ms\n  status 200\n  trickle off\n  body \"x\"\n  hold\n"), "server.0.steps",
      "[{\"op\":\"wait\",\"ms\":0},{\"op\":\"trickle\",\"bytes\":5,\"ms\":100},{},{\"op\":\"trickle-off\"},{},{\"op\":\"hold\"}]"},
     {SRV("  close\n"), "server.0.steps", "[{\"op\":\"close\",\"line\":5}]"},
+    {SRV("  status 200\n  header Content-Encoding: gzip\n  compress gzip\n  body \"x\"\n  compress off\n"),
+     "server.0.steps", "[{},{},{\"op\":\"compress\",\"coding\":\"gzip\",\"line\":7},{},{\"op\":\"compress\",\"coding\":\"off\"}]"},
+    {SRV("  compress deflate\n  status 200\n"), "server.0.steps.0", "{\"op\":\"compress\",\"coding\":\"deflate\"}"},
     {SRV("  status 200\n  sse-event retry 400ms id 1 data \"a\" \"b\\nc\" eol crlf\n  sse-event retry \"0{ms:400}\" event e\n"
          "  sse-field \"\\u{FEFF}data\" x\n  sse-field id\n  sse-comment\n  sse-comment \"keep\" eol cr\n  sse-line \"data:x\"\n"
          "  sse-dispatch eol lf\n  close\n"),
@@ -290,6 +293,9 @@ static const struct bad {
     {SRV("  status 200\n  chunk \"\"\n"), "6:9: an empty chunk ends the body (write chunk-end)"},
     {SRV("  trickle 5 every 10\n"), "5:19: '10' is a number, not a duration (add ms or s)"},
     {SRV("  wait 300\n"), "5:8: '300' is a number, not a duration (add ms or s)"},
+    {SRV("  status 200\n  compress br\n"), "6:12: the coding is gzip, deflate or off"},
+    {SRV("  status 200\n  compress\n"), "6:11: missing words (write: compress gzip|deflate|off)"},
+    {SRV("  status 200\n  compress gzip\n  header X: 1\n"), "7:3: 'header' after the head ended (any step but status, header and header-raw ends it)"},
     {SRV("  sse-event data x\n"), "5:3: 'sse-event' before 'status' (use send for raw bytes)"},
     {SRV("  status 200\n  sse-event id \"a\\nb\"\n"), "6:16: a line end in a value written on one line (use send)"},
     {SRV("  status 200\n  sse-event id 1 id 2\n"), "6:18: 'id' given twice (write duplicates with sse-field)"},
