@@ -154,32 +154,36 @@ void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, 
     e->len = e->off == (size_t)-1 ? 0 : keep_n;
 }
 
+/* An event of a connection: its id and up to two static strings. NULL when it was dropped. */
+static struct entry *conn_entry(struct ch_transcript *t, int64_t us, enum kind kind, uint64_t conn, const char *a,
+                                const char *b)
+{
+    struct entry *e = add_entry(t, us, kind);
+    if (e) {
+        e->conn = conn;
+        e->a = a;
+        e->b = b;
+    }
+    return e;
+}
+
 void ch_transcript_end(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req)
 {
-    struct entry *e = add_entry(t, now_us, K_END);
-    if (!e) return;
-    e->conn = conn;
-    e->req = req;
+    struct entry *e = conn_entry(t, now_us, K_END, conn, NULL, NULL);
+    if (e) e->req = req;
 }
 
 void ch_transcript_conn_open(struct ch_transcript *t, int64_t opened_us, uint64_t conn, const char *origin,
                              const char *peer)
 {
-    struct entry *e = add_entry(t, opened_us, K_OPEN);
-    if (!e) return;
-    e->conn = conn;
-    e->a = origin;
-    e->off = keep_str(t, peer);
+    struct entry *e = conn_entry(t, opened_us, K_OPEN, conn, origin, NULL);
+    if (e) e->off = keep_str(t, peer);
 }
 
 void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t conn, const char *by,
                               const char *how)
 {
-    struct entry *e = add_entry(t, now_us, K_CLOSE);
-    if (!e) return;
-    e->conn = conn;
-    e->a = by;
-    e->b = how;
+    conn_entry(t, now_us, K_CLOSE, conn, by, how);
 }
 
 void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_request *r)

@@ -36,10 +36,11 @@ enum ch_step_result {
                     * touches nothing */
 };
 
-typedef enum ch_step_result (*ch_op_run_fn)(struct ch_exec *x, const struct ch_step *s);
-/* Renders the bytes of a body op into out before the reply's first step runs (so {body-length} is known
- * before the head is written). Returns 0, or -1 with err. */
-typedef int (*ch_op_render_fn)(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
+/* What every op function is: it runs step s of the executor's route. */
+typedef enum ch_step_result ch_op_run(struct ch_exec *x, const struct ch_step *s);
+/* What a body op's render function is: it renders the step's bytes into out before the reply's first step
+ * runs (so {body-length} is known before the head is written). Returns 0, or -1 with err. */
+typedef int ch_op_render(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
 
 /* Op flags. */
 enum {
@@ -56,8 +57,8 @@ enum {
 /* A server op (MODEL.md §1.1): the name in case JSON and what runs it. `render` is set for body ops only. */
 struct ch_op {
     const char *name;
-    ch_op_run_fn run;
-    ch_op_render_fn render;
+    ch_op_run *run;
+    ch_op_render *render;
     unsigned flags;
 };
 
@@ -92,39 +93,21 @@ struct ch_exec_env {
 void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr, const json_t *vars,
                    const struct ch_route *route, int reqno);
 
-/* ---- op functions (the step words' behaviour; their rows are in harness/case/script_server.c) -------------- */
+/* ---- the ops (their rows, with the words, are in harness/case/script_server.c) ------------------------------ */
 
-/* http.c */
-enum ch_step_result ch_op_status(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_header(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_header_raw(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_body(struct ch_exec *x, const struct ch_step *s); /* emits what a render made */
-int ch_render_body(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
-int ch_render_chunk(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
-int ch_render_chunk_end(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
-int ch_render_echo(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
-enum ch_step_result ch_op_send(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_wait(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_trickle(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_trickle_off(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_close(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_reset(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_shutdown(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_hold(struct ch_exec *x, const struct ch_step *s);
+/* http.c; body ops emit what their render function made */
+ch_op_run ch_op_status, ch_op_header, ch_op_header_raw, ch_op_body, ch_op_send, ch_op_wait, ch_op_trickle,
+    ch_op_trickle_off, ch_op_close, ch_op_reset, ch_op_shutdown, ch_op_hold;
+ch_op_render ch_render_body, ch_render_chunk, ch_render_chunk_end, ch_render_echo;
 
 /* compress.c: `compress gzip|deflate|off` codes the data of the body, chunk and echo steps after it */
-enum ch_step_result ch_op_compress(struct ch_exec *x, const struct ch_step *s);
-int ch_render_compress(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err);
+ch_op_run ch_op_compress;
+ch_op_render ch_render_compress;
 
 /* sse.c: every sse-* word */
-enum ch_step_result ch_op_sse(struct ch_exec *x, const struct ch_step *s);
+ch_op_run ch_op_sse;
 
 /* ws.c */
-enum ch_step_result ch_op_ws_accept(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_ws_send(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_ws_close(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_ws_echo(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_ws_await(struct ch_exec *x, const struct ch_step *s);
-enum ch_step_result ch_op_ws_on_close(struct ch_exec *x, const struct ch_step *s);
+ch_op_run ch_op_ws_accept, ch_op_ws_send, ch_op_ws_close, ch_op_ws_echo, ch_op_ws_await, ch_op_ws_on_close;
 
 #endif

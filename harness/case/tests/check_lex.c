@@ -6,6 +6,7 @@
 
 #include "case/lex.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* Durations: whole milliseconds, or the exact error. */
 static const struct {
@@ -215,19 +216,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("lex");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, duration_table, 0, sizeof durations / sizeof durations[0]);
-    tcase_add_loop_test(tc, string_table, 0, sizeof strings / sizeof strings[0]);
-    tcase_add_loop_test(tc, words_table, 0, sizeof words / sizeof words[0]);
-    tcase_add_loop_test(tc, int_table, 0, sizeof ints / sizeof ints[0]);
-    tcase_add_loop_test(tc, hex_table, 0, sizeof hexes / sizeof hexes[0]);
-    tcase_add_test(tc, lines_and_checks);
-    tcase_add_test(tc, is_string);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("lex", 0,
+                         CH_LOOPS(CH_LOOP(duration_table, durations), CH_LOOP(string_table, strings),
+                                  CH_LOOP(words_table, words), CH_LOOP(int_table, ints), CH_LOOP(hex_table, hexes)),
+                         CH_TESTS(lines_and_checks, is_string));
 }

@@ -6,6 +6,7 @@
 
 #include "case/matrix.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* Adds one `axis ...` or `exclude ...` line; returns the error text ("" when none). */
 static const char *add_line(struct ch_matrix *m, const char *line, char err[CH_ERR_LEN], size_t *at)
@@ -231,19 +232,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("matrix");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, bad_line_table, 0, sizeof bad_lines / sizeof bad_lines[0]);
-    tcase_add_loop_test(tc, guard_table, 0, sizeof guards / sizeof guards[0]);
-    tcase_add_loop_test(tc, subst_table, 0, sizeof substs / sizeof substs[0]);
-    tcase_add_test(tc, cells);
-    tcase_add_test(tc, subst_map);
-    tcase_add_test(tc, no_matrix);
-    tcase_add_test(tc, too_many_cells);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("matrix", 0,
+                         CH_LOOPS(CH_LOOP(bad_line_table, bad_lines), CH_LOOP(guard_table, guards),
+                                  CH_LOOP(subst_table, substs)),
+                         CH_TESTS(cells, subst_map, no_matrix, too_many_cells));
 }

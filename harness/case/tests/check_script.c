@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "case/case.h"
-#include "testing/json_fragment.h"
+#include "testing/testing.h"
 
 /* Building blocks: HEAD is lines 1-3, CLI three lines, EXP two lines. */
 #define HEAD "case xhr/t\ntitle T\nspec https://x.test/#a\n"
@@ -517,21 +517,10 @@ static void make_fixtures(void)
 int main(void)
 {
     make_fixtures();
-    Suite *s = suite_create("script");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, good_table, 0, sizeof good / sizeof good[0]);
-    tcase_add_loop_test(tc, bad_table, 0, sizeof bad / sizeof bad[0]);
-    tcase_add_test(tc, matrix_cells);
-    tcase_add_test(tc, all_errors);
-    tcase_add_test(tc, load_tree);
-    tcase_add_test(tc, print_errors);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = ch_check_main("script", 0,
+                           CH_LOOPS(CH_LOOP(good_table, good), CH_LOOP(bad_table, bad)),
+                           CH_TESTS(matrix_cells, all_errors, load_tree, print_errors));
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fixtures);
-    if (system(cmd) != 0) failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return system(cmd) == 0 ? rc : EXIT_FAILURE;
 }

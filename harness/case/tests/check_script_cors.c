@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "case/case.h"
-#include "testing/json_fragment.h"
+#include "testing/testing.h"
 
 #define HEAD "case cors/t\ntitle T\nspec https://x.test/#a\n"
 /* A preflighted PUT from line 4: preflight lines 6-8, actual lines 9-10. */
@@ -186,15 +186,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("script_cors");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, good_table, 0, sizeof good / sizeof good[0]);
-    tcase_add_loop_test(tc, bad_table, 0, sizeof bad / sizeof bad[0]);
-    tcase_add_test(tc, requests_only_when_pure);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("script_cors", 0,
+                         CH_LOOPS(CH_LOOP(good_table, good), CH_LOOP(bad_table, bad)),
+                         CH_TESTS(requests_only_when_pure));
 }

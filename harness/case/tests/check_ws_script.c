@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "case/case.h"
-#include "testing/json_fragment.h"
+#include "testing/testing.h"
 
 #define HEAD "case ws/t\ntitle T\nspec https://x.test/#a\n"
 #define CLI "client websocket\n  new ws://{host-A}/c/{token}/x\n  await open\n"
@@ -127,14 +127,5 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ws_script");
-    TCase *t = tcase_create("words");
-    tcase_add_loop_test(t, good_table, 0, sizeof good / sizeof good[0]);
-    tcase_add_loop_test(t, bad_table, 0, sizeof bad / sizeof bad[0]);
-    suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("ws_script", 0, CH_LOOPS(CH_LOOP(good_table, good), CH_LOOP(bad_table, bad)), NULL);
 }

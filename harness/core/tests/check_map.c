@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/core.h"
+#include "testing/testing.h"
 
 START_TEST(set_get_delete_many)
 {
@@ -46,14 +47,5 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("map");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, set_get_delete_many);
-    tcase_add_test(tc, replace_keeps_count);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("map", 0, NULL, CH_TESTS(set_get_delete_many, replace_keeps_count));
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "testing/testing.h"
 
 static json_t *vars(void)
 {
@@ -93,15 +94,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("tmpl");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, fill_table, 0, sizeof fill_rows / sizeof fill_rows[0]);
-    tcase_add_loop_test(tc, check_table, 0, sizeof check_rows / sizeof check_rows[0]);
-    tcase_add_test(tc, fill_json_walks_everything);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("tmpl", 0,
+                         CH_LOOPS(CH_LOOP(fill_table, fill_rows), CH_LOOP(check_table, check_rows)),
+                         CH_TESTS(fill_json_walks_everything));
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "testing/testing.h"
 
 static json_t *events_of(struct ch_transcript *t)
 {
@@ -99,16 +100,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("transcript");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, records_read_back_as_model_json);
-    tcase_add_test(tc, unmatched_request_and_binary_bytes);
-    tcase_add_test(tc, long_runs_keep_a_preview_and_the_count);
-    tcase_add_test(tc, bounded_and_counts_what_it_dropped);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("transcript", 0,
+                         NULL,
+                         CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes,
+                                  long_runs_keep_a_preview_and_the_count, bounded_and_counts_what_it_dropped));
 }

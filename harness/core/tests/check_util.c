@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "testing/testing.h"
 
 static const struct {
     const char *bytes;
@@ -122,16 +123,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("util");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, utf8_table, 0, sizeof utf8_rows / sizeof utf8_rows[0]);
-    tcase_add_test(tc, hex_round_trip);
-    tcase_add_test(tc, digests);
-    tcase_add_loop_test(tc, path_within_table, 0, sizeof path_rows / sizeof path_rows[0]);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("util", 0,
+                         CH_LOOPS(CH_LOOP(utf8_table, utf8_rows), CH_LOOP(path_within_table, path_rows)),
+                         CH_TESTS(hex_round_trip, digests));
 }

@@ -11,6 +11,7 @@
 
 #include "cors/cors.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 #define D10 "0123456789"
 #define D100 D10 D10 D10 D10 D10 D10 D10 D10 D10 D10
@@ -23,7 +24,6 @@
 #define ACAH "Access-Control-Allow-Headers: "
 #define ACEH "Access-Control-Expose-Headers: "
 #define MAXAGE "Access-Control-Max-Age: "
-#define N(a) (sizeof(a) / sizeof(a)[0])
 #define MAXH 16
 
 /* A header list from "Name: value\n..." (static storage: each Check test runs in its own process). */
@@ -696,34 +696,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("cors");
-    struct {
-        const char *name;
-        const TTest *t;
-        int n;
-    } tables[] = {
-        {"methods", methods, (int)N(method_rows)},
-        {"safelisted-headers", safelisted_headers, (int)N(header_rows)},
-        {"unsafe-names", unsafe_names, (int)N(unsafe_rows)},
-        {"cors-check", cors_check, (int)N(check_rows)},
-        {"preflight", preflight, (int)N(pre_rows)},
-        {"extract", extract, (int)N(extract_rows)},
-        {"max-age", max_age, (int)N(age_rows)},
-        {"exposure", exposure, (int)N(expose_rows)},
-        {"evaluate", evaluate, (int)N(eval_rows)},
-        {"refuse", refuse, (int)N(refuse_rows)},
-    };
-    for (size_t i = 0; i < N(tables); i++) {
-        TCase *tc = tcase_create(tables[i].name);
-        tcase_add_loop_test(tc, tables[i].t, 0, tables[i].n);
-        suite_add_tcase(s, tc);
-    }
-    TCase *tc = tcase_create("rules");
-    tcase_add_test(tc, rule_table);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("cors", 0,
+                         CH_LOOPS(CH_LOOP(methods, method_rows), CH_LOOP(safelisted_headers, header_rows),
+                                  CH_LOOP(unsafe_names, unsafe_rows), CH_LOOP(cors_check, check_rows),
+                                  CH_LOOP(preflight, pre_rows), CH_LOOP(extract, extract_rows),
+                                  CH_LOOP(max_age, age_rows), CH_LOOP(exposure, expose_rows),
+                                  CH_LOOP(evaluate, eval_rows), CH_LOOP(refuse, refuse_rows)),
+                         CH_TESTS(rule_table));
 }

@@ -8,22 +8,11 @@
 #include "cors/cors.h"
 #include "judge/judge.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
-#define N(a) (sizeof(a) / sizeof(a)[0])
 #define OA "http://localhost:41001"
 
 /* Parses JSON written with ' for ". */
-static json_t *J(const char *s)
-{
-    char *d = strdup(s);
-    for (char *p = d; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(d, JSON_DECODE_ANY, &e);
-    ck_assert_msg(j != NULL, "bad test JSON: %s at %d: %.200s", e.text, e.position, s);
-    free(d);
-    return j;
-}
 
 static const struct ch_cors_header put_headers[] = {{"X-Test", "1", 1}};
 static const struct ch_cors_header pre_ok[] = {{"Access-Control-Allow-Origin", "{origin-A}", 10},
@@ -50,13 +39,13 @@ static struct ch_cors_block put_block(const struct ch_cors_header *pre, size_t n
     b.nheaders = 1;
     b.credentials = CH_CORS_CREDS_SAME_ORIGIN;
     b.pre = (struct ch_cors_reply_spec){1, 12, 204, "No Content", pre, npre, NULL, 0};
-    b.act = (struct ch_cors_reply_spec){1, 15, 200, "OK", act_h, N(act_h), "hi", 2};
+    b.act = (struct ch_cors_reply_spec){1, 15, 200, "OK", act_h, CH_NROWS(act_h), "hi", 2};
     return b;
 }
 
 START_TEST(compile_routes_and_program)
 {
-    struct ch_cors_block b = put_block(pre_ok, N(pre_ok));
+    struct ch_cors_block b = put_block(pre_ok, CH_NROWS(pre_ok));
     json_t *routes = json_array(), *objects = json_array(), *steps = json_array(), *caps = json_array(), *sum;
     char err[CH_ERR_LEN] = "";
     ck_assert_msg(ch_cors_block_compile(&b, routes, objects, steps, caps, &sum, err) == 0, "%s", err);
@@ -150,7 +139,7 @@ static const struct {
 START_TEST(judged)
 {
     const __typeof__(judge_rows[0]) *r = &judge_rows[_i];
-    struct ch_cors_block b = r->acam ? put_block(pre_ok, N(pre_ok)) : put_block(pre_no_acam, N(pre_no_acam));
+    struct ch_cors_block b = r->acam ? put_block(pre_ok, CH_NROWS(pre_ok)) : put_block(pre_no_acam, CH_NROWS(pre_no_acam));
     json_t *routes = json_array(), *objects = json_array(), *steps = json_array(), *caps = json_array(), *sum;
     json_t *expect = json_array();
     char err[CH_ERR_LEN] = "";
@@ -196,12 +185,12 @@ static const struct {
 
 START_TEST(refused)
 {
-    struct ch_cors_block b = put_block(pre_ok, N(pre_ok));
+    struct ch_cors_block b = put_block(pre_ok, CH_NROWS(pre_ok));
     switch (refuse_rows[_i].what) {
     case 0: b.url = "http://localhost/r"; break;
     case 1: b.method = "options"; break;
-    case 2: b.pre.headers = acam_tmpl, b.pre.nheaders = N(acam_tmpl); break;
-    case 3: b.act.headers = bad_tmpl, b.act.nheaders = N(bad_tmpl); break;
+    case 2: b.pre.headers = acam_tmpl, b.pre.nheaders = CH_NROWS(acam_tmpl); break;
+    case 3: b.act.headers = bad_tmpl, b.act.nheaders = CH_NROWS(bad_tmpl); break;
     case 4: b.headers = req_tmpl; break;
     case 5: b.pre.present = 0; break;
     case 6: b.act.status = 204; break;
@@ -222,7 +211,7 @@ START_TEST(origin_templates)
 {
     static const struct ch_cors_header h1[] = {{"Access-Control-Allow-Origin", "http://{host-A}", 15}};
     static const struct ch_cors_header h2[] = {{"Access-Control-Allow-Origin", "{origin-C}", 10}};
-    struct ch_cors_block b = put_block(pre_ok, N(pre_ok));
+    struct ch_cors_block b = put_block(pre_ok, CH_NROWS(pre_ok));
     struct ch_cors_outcome o;
     char err[CH_ERR_LEN] = "";
     b.method = "GET", b.nheaders = 0, b.pre.present = 0;
@@ -240,18 +229,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("cors_case");
-    TCase *tc = tcase_create("compile");
-    tcase_add_test(tc, compile_routes_and_program);
-    tcase_add_test(tc, origin_templates);
-    tcase_add_loop_test(tc, refused, 0, (int)N(refuse_rows));
-    suite_add_tcase(s, tc);
-    tc = tcase_create("judged");
-    tcase_add_loop_test(tc, judged, 0, (int)N(judge_rows));
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("cors_case", 0,
+                         CH_LOOPS(CH_LOOP(refused, refuse_rows), CH_LOOP(judged, judge_rows)),
+                         CH_TESTS(compile_routes_and_program, origin_templates));
 }

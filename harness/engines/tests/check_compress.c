@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "reply_rig.h"
+#include "testing/testing.h"
 
 #define GET "GET /z HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
 #define ROUTE(steps) "[{\"method\":\"GET\",\"path\":\"/z\",\"line\":1,\"steps\":[" steps "]}]"
@@ -187,17 +188,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("compress");
-    TCase *tc = tcase_create("compress");
-    tcase_set_timeout(tc, 20);
-    tcase_add_loop_test(tc, coded_bodies, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_test(tc, chunks_frame_coded_data);
-    tcase_add_test(tc, each_step_decodes_on_arrival);
-    tcase_add_test(tc, unknown_coding_is_a_script_error);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("compress", 20,
+                         CH_LOOPS(CH_LOOP(coded_bodies, rows)),
+                         CH_TESTS(chunks_frame_coded_data, each_step_decodes_on_arrival,
+                                  unknown_coding_is_a_script_error));
 }

@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "reply_rig.h"
+#include "testing/testing.h"
 
 struct rig {
     struct reply_rig r;
@@ -193,20 +194,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("http");
-    TCase *tc = tcase_create("exec");
-    tcase_set_timeout(tc, 20);
-    tcase_add_loop_test(tc, exact_bytes, 0, sizeof exact_rows / sizeof exact_rows[0]);
-    tcase_add_test(tc, wait_delays_the_head);
-    tcase_add_test(tc, trickle_paces_the_bytes);
-    tcase_add_test(tc, close_sends_fin_after_the_bytes);
-    tcase_add_test(tc, keep_alive_answers_the_next_request);
-    tcase_add_test(tc, echo_describes_the_request);
-    tcase_add_test(tc, transcript_records_sent_runs);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("http", 20,
+                         CH_LOOPS(CH_LOOP(exact_bytes, exact_rows)),
+                         CH_TESTS(wait_delays_the_head, trickle_paces_the_bytes, close_sends_fin_after_the_bytes,
+                                  keep_alive_answers_the_next_request, echo_describes_the_request,
+                                  transcript_records_sent_runs));
 }

@@ -14,20 +14,10 @@
 #include "core/core.h"
 #include "engines/sse.h"
 #include "reply_rig.h"
+#include "testing/testing.h"
 
 #define B(s) s, sizeof(s) - 1
 
-static json_t *J(const char *s)
-{
-    char *d = strdup(s);
-    for (char *p = d; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(d, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    ck_assert_msg(j != NULL, "bad test JSON %s: %s", s, e.text);
-    free(d);
-    return j;
-}
 
 /* ---- rendering: one row per step ---- */
 
@@ -404,24 +394,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("sse");
-    TCase *bytes = tcase_create("bytes");
-    tcase_add_loop_test(bytes, render_table, 0, sizeof render_rows / sizeof render_rows[0]);
-    tcase_add_loop_test(bytes, summary_table, 0, sizeof summary_rows / sizeof summary_rows[0]);
-    tcase_add_test(bytes, summary_preview_is_bounded);
-    tcase_add_test(bytes, local_values_only_for_braces);
-    tcase_add_test(bytes, eol_names);
-    suite_add_tcase(s, bytes);
-    TCase *exec = tcase_create("exec");
-    tcase_set_timeout(exec, 10);
-    tcase_add_loop_test(exec, wire_table, 0, sizeof wire_rows / sizeof wire_rows[0]);
-    tcase_add_test(exec, transcript_events);
-    tcase_add_test(exec, bad_step_recorded);
-    tcase_add_test(exec, wait_between_events);
-    suite_add_tcase(s, exec);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("sse", 10,
+                         CH_LOOPS(CH_LOOP(render_table, render_rows), CH_LOOP(summary_table, summary_rows),
+                                  CH_LOOP(wire_table, wire_rows)),
+                         CH_TESTS(summary_preview_is_bounded, local_values_only_for_braces, eol_names,
+                                  transcript_events, bad_step_recorded, wait_between_events));
 }

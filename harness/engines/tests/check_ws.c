@@ -9,6 +9,7 @@
 #include "net/net.h"
 #include "core/core.h"
 #include "engines/ws.h"
+#include "testing/testing.h"
 
 /* ---- close codes (RFC 6455 §7.4.1-7.4.2 and the IANA registry: see harness/engines/ws_frame.c) ------------- */
 
@@ -518,29 +519,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ws");
-    TCase *t = tcase_create("codec");
-    tcase_add_loop_test(t, close_code_table, 0, sizeof code_rows / sizeof code_rows[0]);
-    tcase_add_loop_test(t, header_encode_and_parse, 0, sizeof header_rows / sizeof header_rows[0]);
-    tcase_add_loop_test(t, header_invalid, 0, sizeof bad_header_rows / sizeof bad_header_rows[0]);
-    tcase_add_test(t, header_bits);
-    tcase_add_test(t, rfc_examples);
-    tcase_add_test(t, mask_offsets);
-    tcase_add_loop_test(t, reader_table, 0, sizeof read_rows / sizeof read_rows[0]);
-    tcase_add_test(t, reader_lengths);
-    tcase_add_test(t, reader_client_side);
-    tcase_add_test(t, utf8_with_nul);
-    tcase_add_test(t, close_build_parse);
-    suite_add_tcase(s, t);
-    TCase *h = tcase_create("handshake");
-    tcase_add_test(h, accept_value);
-    tcase_add_loop_test(h, key_table, 0, sizeof key_rows / sizeof key_rows[0]);
-    tcase_add_loop_test(h, offer_table, 0, sizeof offer_rows / sizeof offer_rows[0]);
-    tcase_add_test(h, offer_lists);
-    suite_add_tcase(s, h);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("ws", 0,
+                         CH_LOOPS(CH_LOOP(close_code_table, code_rows), CH_LOOP(header_encode_and_parse, header_rows),
+                                  CH_LOOP(header_invalid, bad_header_rows), CH_LOOP(reader_table, read_rows),
+                                  CH_LOOP(key_table, key_rows), CH_LOOP(offer_table, offer_rows)),
+                         CH_TESTS(header_bits, rfc_examples, mask_offsets, reader_lengths, reader_client_side,
+                                  utf8_with_nul, close_build_parse, accept_value, offer_lists));
 }

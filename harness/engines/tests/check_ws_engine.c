@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "engines/ws.h"
 #include "reply_rig.h"
+#include "testing/testing.h"
 
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -627,32 +628,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ws_engine");
-    TCase *t = tcase_create("engine");
-    tcase_set_timeout(t, 20);
-    tcase_add_test(t, accept_and_server_close);
-    tcase_add_loop_test(t, handshake_table, 0, sizeof handshake_rows / sizeof handshake_rows[0]);
-    tcase_add_test(t, echo_everything);
-    tcase_add_test(t, echo_large_message);
-    tcase_add_loop_test(t, client_close_table, 0, sizeof client_close_rows / sizeof client_close_rows[0]);
-    tcase_add_loop_test(t, fail_table, 0, sizeof fail_rows / sizeof fail_rows[0]);
-    tcase_add_test(t, on_close_ignore);
-    tcase_add_test(t, on_close_delay);
-    tcase_add_test(t, server_close_unanswered);
-    tcase_add_loop_test(t, send_table, 0, sizeof send_rows / sizeof send_rows[0]);
-    tcase_add_test(t, oversize_refused_without_the_word);
-    tcase_add_test(t, await_messages);
-    tcase_add_test(t, await_unmet_stops_the_steps);
-    tcase_add_test(t, tcp_close_and_reset);
-    tcase_add_test(t, hold_answers_nothing);
-    tcase_add_test(t, frames_after_client_close_ignored);
-    tcase_add_test(t, ws_word_before_accept);
-    tcase_add_test(t, wrong_step_after_accept);
-    tcase_add_test(t, frames_with_the_handshake);
-    suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("ws_engine", 20,
+                         CH_LOOPS(CH_LOOP(handshake_table, handshake_rows),
+                                  CH_LOOP(client_close_table, client_close_rows), CH_LOOP(fail_table, fail_rows),
+                                  CH_LOOP(send_table, send_rows)),
+                         CH_TESTS(accept_and_server_close, echo_everything, echo_large_message, on_close_ignore,
+                                  on_close_delay, server_close_unanswered, oversize_refused_without_the_word,
+                                  await_messages, await_unmet_stops_the_steps, tcp_close_and_reset,
+                                  hold_answers_nothing, frames_after_client_close_ignored, ws_word_before_accept,
+                                  wrong_step_after_accept, frames_with_the_handshake));
 }

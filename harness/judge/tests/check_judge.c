@@ -10,21 +10,11 @@
 
 #include "judge/judge.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 #define SPEC "https://xhr.spec.whatwg.org/#request-error-steps"
 
 /* Parses JSON written with ' for " (a literal ' inside a string is written \u0027). */
-static json_t *J(const char *s)
-{
-    char *d = strdup(s);
-    for (char *p = d; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(d, JSON_DECODE_ANY, &e);
-    ck_assert_msg(j != NULL, "bad test JSON: %s at %d: %.200s", e.text, e.position, s);
-    free(d);
-    return j;
-}
 
 /* ---- observations ---- */
 
@@ -669,23 +659,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("judge");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, judge_table, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_test(tc, catastrophic_pattern_fails_fast);
-    tcase_add_test(tc, budget_is_an_error);
-    tcase_add_test(tc, check_fields);
-    tcase_add_test(tc, detail_shows_props);
-    tcase_add_test(tc, all_checks_listed);
-    tcase_add_loop_test(tc, hostile_fields, 0, sizeof kinds / sizeof kinds[0]);
-    tcase_add_test(tc, hostile_top_level);
-    tcase_add_test(tc, records_file);
-    tcase_add_test(tc, large_inputs);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("judge", 30,
+                         CH_LOOPS(CH_LOOP(judge_table, rows), CH_LOOP(hostile_fields, kinds)),
+                         CH_TESTS(catastrophic_pattern_fails_fast, budget_is_an_error, check_fields,
+                                  detail_shows_props, all_checks_listed, hostile_top_level, records_file,
+                                  large_inputs));
 }

@@ -12,21 +12,11 @@
 
 #include "judge/pattern.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* ---- helpers ---- */
 
 /* Parses JSON written with ' for ". */
-static json_t *J(const char *s)
-{
-    char *d = strdup(s);
-    for (char *p = d; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(d, JSON_DECODE_ANY, &e);
-    ck_assert_msg(j != NULL, "bad test JSON %s: %s", s, e.text);
-    free(d);
-    return j;
-}
 
 struct rd {
     const char *s;
@@ -541,23 +531,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("pattern");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 20);
-    tcase_add_loop_test(tc, match_table, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_loop_test(tc, compile_errors, 0, sizeof bad / sizeof bad[0]);
-    tcase_add_loop_test(tc, render_round_trip, 0, sizeof texts / sizeof texts[0]);
-    tcase_add_test(tc, deep_nesting_is_refused);
-    tcase_add_test(tc, too_many_nodes_is_refused);
-    tcase_add_test(tc, render_events);
-    tcase_add_test(tc, catastrophic_nesting_is_cheap);
-    tcase_add_test(tc, budget_small);
-    tcase_add_test(tc, budget_default_is_enforced);
-    tcase_add_test(tc, atoms_tolerate_junk);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("pattern", 20,
+                         CH_LOOPS(CH_LOOP(match_table, rows), CH_LOOP(compile_errors, bad),
+                                  CH_LOOP(render_round_trip, texts)),
+                         CH_TESTS(deep_nesting_is_refused, too_many_nodes_is_refused, render_events,
+                                  catastrophic_nesting_is_cheap, budget_small, budget_default_is_enforced,
+                                  atoms_tolerate_junk));
 }

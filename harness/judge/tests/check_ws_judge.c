@@ -6,18 +6,8 @@
 #include <string.h>
 
 #include "judge/judge.h"
+#include "testing/testing.h"
 
-static json_t *J(const char *s)
-{
-    char *d = strdup(s);
-    for (char *p = d; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(d, JSON_DECODE_ANY, &e);
-    ck_assert_msg(j != NULL, "bad test JSON: %s: %.200s", e.text, s);
-    free(d);
-    return j;
-}
 
 #define REQ(conn, n, path) \
     "{'t_us':10,'type':'request','conn':" #conn ",'n':" #n ",'method':'GET','path':'" path "','headers':[]}"
@@ -88,14 +78,5 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ws_judge");
-    TCase *t = tcase_create("ws-close");
-    tcase_add_loop_test(t, ws_close_table, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_test(t, not_upgraded);
-    suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("ws_judge", 0, CH_LOOPS(CH_LOOP(ws_close_table, rows)), CH_TESTS(not_upgraded));
 }

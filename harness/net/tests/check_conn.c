@@ -13,6 +13,7 @@
 
 #include "net/net.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 struct seen {
     int requests, closed;
@@ -258,23 +259,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *suite = suite_create("conn");
-    TCase *tc = tcase_create("requests");
-    tcase_set_timeout(tc, 20);
-    tcase_add_loop_test(tc, status_table, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_test(tc, request_parts_reach_the_dispatcher);
-    tcase_add_test(tc, chunked_body_is_decoded);
-    tcase_add_test(tc, pipelined_requests_answered_in_order);
-    tcase_add_test(tc, oversize_heads_get_414_and_431);
-    tcase_add_test(tc, too_many_headers_get_431);
-    tcase_add_test(tc, half_closed_client_still_answered);
-    tcase_add_test(tc, pipelined_requests_then_fin_in_one_write);
-    tcase_add_test(tc, connection_close_is_honoured);
-    tcase_add_test(tc, every_token_on_a_reused_connection_sees_its_close);
-    suite_add_tcase(suite, tc);
-    SRunner *sr = srunner_create(suite);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("conn", 20,
+                         CH_LOOPS(CH_LOOP(status_table, rows)),
+                         CH_TESTS(request_parts_reach_the_dispatcher, chunked_body_is_decoded,
+                                  pipelined_requests_answered_in_order, oversize_heads_get_414_and_431,
+                                  too_many_headers_get_431, half_closed_client_still_answered,
+                                  pipelined_requests_then_fin_in_one_write, connection_close_is_honoured,
+                                  every_token_on_a_reused_connection_sees_its_close));
 }

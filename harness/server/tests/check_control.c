@@ -12,6 +12,7 @@
 
 #include "server/server_int.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 static const char *CASE_JSON =
     "{\"id\":\"xhr/c\",\"title\":\"t\",\"spec\":[\"s\"],\"tags\":[],\"needs\":[\"xhr\"],\"deadline_ms\":1000,"
@@ -153,16 +154,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("control");
-    TCase *tc = tcase_create("endpoints");
-    tcase_set_timeout(tc, 20);
-    tcase_add_loop_test(tc, answers_table, 0, sizeof rows / sizeof rows[0]);
-    tcase_add_test(tc, program_is_filled_and_scaled);
-    tcase_add_test(tc, result_then_cancel_then_result);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("control", 20,
+                         CH_LOOPS(CH_LOOP(answers_table, rows)),
+                         CH_TESTS(program_is_filled_and_scaled, result_then_cancel_then_result));
 }

@@ -5,6 +5,7 @@
 
 #include "server/server.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* Route choice (FORMAT.md §4): exact nth > nth N+ > none; origin > none; method > `*`; path > prefix. */
 static const struct {
@@ -53,14 +54,5 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("route");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, route_choice, 0, sizeof match_rows / sizeof match_rows[0]);
-    tcase_add_test(tc, unknown_op_is_refused);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows)), CH_TESTS(unknown_op_is_refused));
 }
