@@ -1,4 +1,4 @@
-/* fuzz_script.c — libFuzzer target: the case parser (harness/script*.c, lex.c, matrix.c) on arbitrary bytes.
+/* fuzz_script.c — libFuzzer target: the case parser (harness/case/: script*.c, lex.c, matrix.c) on arbitrary bytes.
  *
  * Whatever the input, ch_script_parse_text must return without a crash, leak or undefined behaviour, and its
  * outputs must hold: either cases and no errors, or errors (each with file, line, col, message) and no cases.

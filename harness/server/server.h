@@ -29,7 +29,7 @@ struct ch_server;
 int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err);
 void ch_server_free(struct ch_server *srv);
 
-/* ---- compiled cases (route.c) ------------------------------------------------------------------------------ */
+/* ---- compiled cases (routes.c) ----------------------------------------------------------------------------- */
 
 /* A case as the server runs it: its `server` routes compiled (each step's op from the case language's table,
  * case.h's ch_case_op). */

@@ -1,4 +1,4 @@
-/* check_lex.c — table tests of harness/lex.c (cases/FORMAT.md §1). */
+/* check_lex.c — table tests of harness/case/lex.c (cases/FORMAT.md §1). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

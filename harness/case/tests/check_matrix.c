@@ -1,4 +1,4 @@
-/* check_matrix.c — table tests of harness/matrix.c (cases/FORMAT.md §3). */
+/* check_matrix.c — table tests of harness/case/matrix.c (cases/FORMAT.md §3). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

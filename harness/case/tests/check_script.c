@@ -1,4 +1,4 @@
-/* check_script.c — table tests of the case parser (harness/script*.c): good case texts and the JSON fragment
+/* check_script.c — table tests of the case parser (harness/case/script*.c): good case texts and the JSON fragment
  * each must yield (MODEL.md §1), bad case texts and the exact first error each must yield (FORMAT.md). */
 #include <check.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* check_script_cors.c — table tests of the parser's cors sections and expect cors lines (harness/script_cors.c,
+/* check_script_cors.c — table tests of the parser's cors sections and expect cors lines (harness/case/script_cors.c,
  * cases/FORMAT.md §7): good case texts and a JSON fragment each must yield (MODEL.md §1, §1.4), bad case texts
  * and the exact first error each must yield. The oracle's own rules are check_cors.c's; what a block compiles
  * to is check_cors_case.c's; here: the words, their checks, and how the parser places the result. */

@@ -1,4 +1,4 @@
-/* check_ws_script.c — the parser's WebSocket words (harness/script_ws.c, the ws rows of script_server.c and
+/* check_ws_script.c — the parser's WebSocket words (harness/case/script_ws.c, the ws rows of script_server.c and
  * script_expect.c; cases/FORMAT.md §4.4 and §6.3): good lines and the JSON steps they must yield
  * (harness/MODEL.md §1.1, §1.3), bad lines and the exact first error each must yield. */
 #include <check.h>

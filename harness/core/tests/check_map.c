@@ -1,4 +1,4 @@
-/* check_map.c — unit tests of harness/map.c: set/get/del under growth and deletion in probe runs. */
+/* check_map.c — unit tests of harness/core/map.c: set/get/del under growth and deletion in probe runs. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* check_tmpl.c — unit tests of harness/tmpl.c: filling and checking placeholders (cases/FORMAT.md §1). */
+/* check_tmpl.c — unit tests of harness/core/tmpl.c: filling and checking placeholders (cases/FORMAT.md §1). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

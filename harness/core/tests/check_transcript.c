@@ -1,4 +1,4 @@
-/* check_transcript.c — unit tests of harness/transcript.c: compact records, time order, the JSON they read
+/* check_transcript.c — unit tests of harness/core/transcript.c: compact records, time order, the JSON they read
  * back as (harness/MODEL.md §2), bounds. */
 #include <check.h>
 #include <stdlib.h>

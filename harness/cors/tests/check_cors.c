@@ -1,4 +1,4 @@
-/* check_cors.c — unit tests of the CORS oracle (harness/cors*.c), one table per rule family, each row citing
+/* check_cors.c — unit tests of the CORS oracle (harness/cors/), one table per rule family, each row citing
  * where its expectation comes from: `fetch#ANCHOR` is a section of the Fetch Standard
  * (https://fetch.spec.whatwg.org/#ANCHOR), `xhr#ANCHOR` of the XMLHttpRequest Standard, `wpt:PATH` a file of
  * web-platform-tests; a reading of the text, where one is needed, follows in parentheses.

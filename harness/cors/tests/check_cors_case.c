@@ -1,4 +1,4 @@
-/* check_cors_case.c — unit tests of the cors section compiler (harness/cors_case.c, cors_expect.c): the routes
+/* check_cors_case.c — unit tests of the cors section compiler (harness/cors/cors_case.c, cors_expect.c): the routes
  * and program a block becomes, the oracle's summary, refusals, and the generated expectations judged by the
  * real judge (judge.h) against hand-written runs of a conforming and of non-conforming clients. */
 #include <check.h>

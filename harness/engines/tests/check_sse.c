@@ -1,5 +1,5 @@
-/* check_sse.c — unit tests of harness/sse.c: the event-stream bytes of every sse-* step (HTML Standard §9.2.5
- * "Parsing an event stream", §9.2.6 "Interpreting an event stream"), their transcript summaries, and the
+/* check_sse.c — unit tests of harness/engines/sse.c: the event-stream bytes of every sse-* step (HTML Standard
+ * §9.2.5 "Parsing an event stream", §9.2.6 "Interpreting an event stream"), their transcript summaries, and the
  * words run through the real executor on a socketpair (exact wire bytes, {body-length}, waits, the
  * `sse-event` transcript events, a bad step answered 500 before the head).
  *

@@ -1,4 +1,4 @@
-/* check_ws.c — unit tests of the pure WebSocket codec (harness/ws_frame.c) and handshake (ws_handshake.c):
+/* check_ws.c — unit tests of the pure WebSocket codec (harness/engines/ws_frame.c) and handshake (ws_handshake.c):
  * tables for close codes, header bytes at the 125/126/65535/65536 boundaries, masking, the reader's rules
  * (fragmentation, control frames, UTF-8, limits, invalid input), Close payloads and the upgrade request. */
 #include <check.h>

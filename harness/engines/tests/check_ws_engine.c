@@ -1,4 +1,4 @@
-/* check_ws_engine.c — the WebSocket engine (harness/ws.c) over a real connection on a socketpair: the
+/* check_ws_engine.c — the WebSocket engine (harness/engines/ws.c) over a real connection on a socketpair: the
  * client side writes a handshake and masked frames at scripted times, reads the server's bytes back as frames,
  * and each test checks the wire and the transcript (ws-handshake, ws-frame-in/out, ws-close). */
 #include <check.h>

@@ -1,4 +1,4 @@
-/* check_judge.c — unit tests of ch_judge() (harness/judge*.c): verdict statuses and their precedence, each
+/* check_judge.c — unit tests of ch_judge() (harness/judge/): verdict statuses and their precedence, each
  * expectation kind, messages, and hostile input (harness/MODEL.md §1.3, §2, §3; fixtures/PROTOCOL.md §3).
  *
  * Each row gives expectations, observations and a transcript as JSON (single quotes for double quotes) and

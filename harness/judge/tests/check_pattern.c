@@ -1,4 +1,4 @@
-/* check_pattern.c — unit tests of harness/pattern.c (event-sequence patterns, MODEL.md §1.3, FORMAT.md §6.1).
+/* check_pattern.c — unit tests of harness/judge/pattern.c (event-sequence patterns, MODEL.md §1.3, FORMAT.md §6.1).
  *
  * Rows are written in the pattern notation and turned into PATTERN trees by a small parser below (test-only:
  * the real one is harness/script.c), so each row reads like a case line. Events are written the same way:

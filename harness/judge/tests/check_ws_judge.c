@@ -1,4 +1,4 @@
-/* check_ws_judge.c — the `ws-close` server expectation (harness/judge_ws.c) through ch_judge(): a transcript
+/* check_ws_judge.c — the `ws-close` server expectation (harness/judge/judge_ws.c) through ch_judge(): a transcript
  * with an upgraded connection's summary, expectations that hold and that fail, and the ways there can be no
  * summary to check. */
 #include <check.h>

@@ -1,4 +1,4 @@
-/* check_conn.c — unit tests of harness/conn.c: a real connection on a socketpair, fed raw bytes, answered by a
+/* check_conn.c — unit tests of harness/net/conn.c: a real connection on a socketpair, fed raw bytes, answered by a
  * dispatcher that echoes what was parsed. Table rows: request bytes → the status line we expect back (or what
  * the dispatcher must have seen). */
 #include <check.h>

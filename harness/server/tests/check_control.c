@@ -1,4 +1,4 @@
-/* check_control.c — unit tests of harness/control.c: the /_h/ endpoints over a real connection (socketpair),
+/* check_control.c — unit tests of harness/server/control.c: the /_h/ endpoints over a real connection (socketpair),
  * with a small in-memory server state. Table rows: request → the status and a phrase of the body. The happy
  * paths with a running runner are in tests/self/test_runner.py. */
 #include <check.h>

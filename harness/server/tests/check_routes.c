@@ -1,4 +1,4 @@
-/* check_route.c — unit tests of harness/route.c: compiling routes (unknown ops refused) and choosing the
+/* check_routes.c — unit tests of harness/server/routes.c: compiling routes (unknown ops refused) and choosing the
  * route for a request (FORMAT.md §4). */
 #include <check.h>
 #include <stdlib.h>
