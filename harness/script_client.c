@@ -71,7 +71,7 @@ static json_t *quoted(struct pctx *c, const struct stmt *st, size_t k)
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
-    if (!w || w[0] != '"') return sc_err_word(c, st, k, "a string expected (\"...\")"), NULL;
+    if (!w || !sc_string_start(w, n)) return sc_err_word(c, st, k, "a string expected (\"...\")"), NULL;
     return sc_text(c, st, k, "client");
 }
 
@@ -232,7 +232,7 @@ static json_t *choice(struct pctx *c, const struct stmt *st, size_t k, const cha
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
-    if (w && w[0] == '"') return sc_text(c, st, k, "client");
+    if (w && sc_string_start(w, n)) return sc_text(c, st, k, "client");
     for (; w && *list; list++)
         if (sc_is(st, k, *list)) return json_string(*list);
     return sc_err_word(c, st, k, "unknown %s '%.*s' (a string for any other value)", what, (int)(n > 40 ? 40 : n), w ? w : ""),
@@ -300,7 +300,7 @@ static json_t *form_field(struct pctx *c, const struct stmt *st, size_t k)
         json_object_set_new(field, "file", file);
         i = off + (size_t)(c2 + 1 - w);
         c->caps |= BIT(CAP_BLOB);
-    } else if (*v != '"') {
+    } else if (!sc_string_start(v, end - i)) {
         sc_err(c, st->ln, i, "a form value is a string (name=\"value\")");
         goto fail;
     }
@@ -497,7 +497,7 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
             json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
             if (!v) return -1;
             json_array_append_new(values, v);
-            if (i != sc_off(st, k) + n || (json_is_string(v) && w[0] != '"'))
+            if (i != sc_off(st, k) + n || (json_is_string(v) && !sc_string_start(w, n)))
                 return sc_err_word(c, st, k, "not a JSON value (null, true, false, a number or a \"string\")");
         }
         return 0;

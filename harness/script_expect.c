@@ -183,13 +183,15 @@ static int ex_request_count(struct pctx *c, const struct stmt *st, const struct 
     return 0;
 }
 
-/* The expected value from word k on: one string, or the rest of the line as written. */
+/* The expected value from word k on: one string (a string expression or a block), or the rest of the line as
+ * written. */
 static json_t *rest_value(struct pctx *c, const struct stmt *st, size_t k)
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
     if (!w) return sc_err_word(c, st, k, "missing the value"), NULL;
-    if (sc_nwords(st) == k + 1 && ch_lex_is_string(w, n)) return sc_text(c, st, k, "expect");
+    if (sc_nwords(st) == k + 1 && (ch_lex_is_strexpr(w, n) || ch_lex_is_opener(w, n)))
+        return sc_text(c, st, k, "expect");
     size_t off = sc_off(st, k);
     if (sc_tmpl(c, st->ln, off, st->ln->text + off, st->ln->len - off, "expect", 1) < 0) return NULL;
     return json_stringn(st->ln->text + off, st->ln->len - off);
