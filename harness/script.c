@@ -869,6 +869,9 @@ static int starts_word(const struct ch_line *ln, const char *w)
            (ln->len == n || ln->text[n] == ' ' || ln->text[n] == '\t');
 }
 
+/* The lines of a matrix section (FORMAT.md §3). */
+static const char *const matrix_words[] = {"axis", "exclude"};
+
 /* One line of the matrix section: `axis ...` or `exclude ...`. */
 static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
 {
@@ -882,9 +885,9 @@ static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
         return;
     }
     rc = ch_lex_words(s, ln->len - base, &tok, &ntok, &at, err);
-    if (rc == 0 && ntok > 0 && tok[0].len == 4 && memcmp(s, "axis", 4) == 0)
+    if (rc == 0 && ntok > 0 && tok[0].len == strlen(matrix_words[0]) && memcmp(s, matrix_words[0], tok[0].len) == 0)
         rc = ch_matrix_axis(&f->matrix, s, tok, ntok, &at, err);
-    else if (rc == 0 && ntok > 0 && tok[0].len == 7 && memcmp(s, "exclude", 7) == 0)
+    else if (rc == 0 && ntok > 0 && tok[0].len == strlen(matrix_words[1]) && memcmp(s, matrix_words[1], tok[0].len) == 0)
         rc = ch_matrix_exclude(&f->matrix, s, tok, ntok, &at, err);
     else if (rc == 0)
         rc = ch_errf(err, "unknown word '%.*s' in a matrix section (axis, exclude)",
@@ -1115,6 +1118,49 @@ int ch_script_load(char *const *paths, int npaths, json_t *out, json_t *errs)
     free(files.p);
     json_decref(seen);
     return nerr;
+}
+
+/* ---- the vocabulary -------------------------------------------------------------------------------- */
+
+void sc_vocab_add(json_t *vocab, const char *group, const char *word)
+{
+    json_t *list = json_object_get(vocab, group);
+    size_t i;
+    json_t *v;
+    if (!list) json_object_set_new(vocab, group, list = json_array());
+    json_array_foreach(list, i, v)
+        if (strcmp(json_string_value(v), word) == 0) return;
+    json_array_append_new(list, json_string(word));
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+json_t *ch_script_vocabulary(void)
+{
+    json_t *vocab = json_object(), *list;
+    const char *group;
+    for (size_t r = 0; r < NROWS(meta_rows); r++) sc_vocab_add(vocab, "meta", meta_rows[r].word);
+    for (size_t r = 0; r < NROWS(section_rows); r++) sc_vocab_add(vocab, "section", section_rows[r].word);
+    for (size_t r = 0; r < NROWS(matrix_words); r++) sc_vocab_add(vocab, "matrix", matrix_words[r]);
+    for (size_t r = 0; r < CAP_COUNT; r++) sc_vocab_add(vocab, "capability", sc_cap_names[r]);
+    sc_server_words(vocab);
+    sc_client_words(vocab);
+    sc_expect_words(vocab);
+    sc_cors_words(vocab);
+    json_object_foreach(vocab, group, list) {
+        size_t n = json_array_size(list);
+        json_t **items = malloc((n + 1) * sizeof *items);
+        if (!items) abort();
+        for (size_t i = 0; i < n; i++) items[i] = json_incref(json_array_get(list, i));
+        qsort(items, n, sizeof *items, by_string);
+        json_array_clear(list);
+        for (size_t i = 0; i < n; i++) json_array_append_new(list, items[i]);
+        free(items);
+    }
+    return vocab;
 }
 
 void ch_script_print_errors(const json_t *errs, FILE *to)

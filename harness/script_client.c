@@ -653,6 +653,30 @@ static const struct step_row {
     {"request", BIT(KIND_HTTP), "request", 1, step_request},
 };
 
+/* Steps every kind takes go under "client", the others under "client KIND" for each kind that takes them;
+ * `on` (on_step below) is a step of every kind. Kinds and their events too. */
+void sc_client_words(json_t *vocab)
+{
+    char group[SC_NAME_LEN];
+    sc_vocab_add(vocab, "client", "on");
+    for (size_t r = 0; r < sizeof step_rows / sizeof *step_rows; r++) {
+        if (step_rows[r].kinds == ALL_KINDS) {
+            sc_vocab_add(vocab, "client", step_rows[r].word);
+            continue;
+        }
+        for (int k = 0; k < KIND_COUNT; k++) {
+            if (!(step_rows[r].kinds & BIT(k))) continue;
+            snprintf(group, sizeof group, "client %s", kinds[k].name);
+            sc_vocab_add(vocab, group, step_rows[r].word);
+        }
+    }
+    for (int k = 0; k < KIND_COUNT; k++) {
+        sc_vocab_add(vocab, "kind", kinds[k].name);
+        snprintf(group, sizeof group, "events %s", kinds[k].name);
+        for (const char *const *e = kinds[k].events; *e; e++) sc_vocab_add(vocab, group, *e);
+    }
+}
+
 /* The row for word 0 of st on an object of kind k; NULL after an error naming why. */
 static const struct step_row *find_step(struct pctx *c, const struct stmt *st, enum sc_kind k)
 {

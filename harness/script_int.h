@@ -165,6 +165,14 @@ int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_on_close(struct pctx *c, const struct stmt *st, json_t *step);
 
+/* The vocabulary (ch_script_vocabulary): each file adds the words of its tables; sc_vocab_add files one word
+ * under a group, once. */
+void sc_vocab_add(json_t *vocab, const char *group, const char *word);
+void sc_server_words(json_t *vocab);
+void sc_client_words(json_t *vocab);
+void sc_expect_words(json_t *vocab);
+void sc_cors_words(json_t *vocab);
+
 /* Sections (one per file). */
 void sc_server_section(struct pctx *c, struct section *sec);
 void sc_client_section(struct pctx *c, struct section *sec);

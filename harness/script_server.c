@@ -305,6 +305,11 @@ static const struct server_row {
     {"ws-on-close", SC_WS, "ws-on-close", sc_ws_on_close},
 };
 
+void sc_server_words(json_t *vocab)
+{
+    for (size_t r = 0; r < sizeof server_rows / sizeof *server_rows; r++) sc_vocab_add(vocab, "server", server_rows[r].word);
+}
+
 /* Checks that a step of this row may come now, and moves the phase on. */
 static int order_ok(struct pctx *c, const struct stmt *st, const struct server_row *row, struct route_state *rs)
 {
