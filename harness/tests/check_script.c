@@ -219,6 +219,11 @@ static const struct good {
      "[{},{\"op\":\"eq\",\"value\":\"a\"},{\"op\":\"match\",\"value\":\"^a b$\"}]"},
     {"case http/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis code ok=\"200\" gone=\"410\"\nserver GET /x\n"
      "  send <<R(crlf)\n    HTTP/1.1 $code $$\n    R\n" CLI EXP, "server.0.steps.0", "{\"text\":\"HTTP/1.1 200 $\\r\\n\"}"},
+    {SRV("  send <<B(lf)\n[a=x] not a guard\n  # not a comment\nsend\nB\n"), "server.0.steps.0",
+     "{\"text\":\"[a=x] not a guard\\n  # not a comment\\nsend\\n\"}"},
+    {SRV("  status 200\n  header X-A: a<<B(lf)\n"), "server.0.steps.1", "{\"value\":\"a<<B(lf)\"}"}, /* mid-word: text */
+    {HEAD "client eventsource\n  new {A}/s\nexpect client\n  never message(<<M(lf, chomp))\n    a b\n    M\n",
+     "expect.0.atoms.0", "{\"type\":\"message\",\"arg\":\"a b\"}"},
     {"case http/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\nserver GET /x\n  [a=y] send <<R(crlf)\n    y\n    R\n"
      "  [a=x] send \"x\"\n" CLI EXP, "server.0.steps", "[{\"op\":\"send\",\"text\":\"x\",\"line\":10}]"},
     /* matrices (§3) */
@@ -433,6 +438,9 @@ static const struct bad {
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v b=\"<<B(lf)\"\nserver GET /x\n  send $v\n" CLI EXP,
      "7:8: a block opens only where <<TAG is written in the file, once a line (not from $NAME) [cell b]"},
     {SRV("  send <<B(lf)x\n    B\n"), "5:15: unexpected 'x' after the block's opener"},
+    {SRV("  send <<B(lf)\n    {nope}\n    B\n"), "5:8: unknown placeholder {nope} in server text"}, /* at the opener */
+    {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v x=\"a\"*3\n" CLI EXP,
+     "5:12: a bad axis value: after '=' comes a string"},
     /* matrices (§3) */
     {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
     {"case xhr/m\ntitle T $nope\nspec https://x.test/#a\nmatrix\n  axis a x y\n" CLI EXP, "2:9: unknown axis '$nope'"},
