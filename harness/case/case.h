@@ -33,4 +33,11 @@ const struct ch_op *ch_case_op(const char *name);
 /* Prints each error in `errs` as `file:line:col: message` (with ` [cell ID]` when there is one), one a line. */
 void ch_script_print_errors(const json_t *errs, FILE *to);
 
+/* The words the parser accepts, by group, read from its own tables: an object of sorted arrays of unique
+ * words. Groups: "meta", "section", "matrix", "server" (steps), "client" (the steps every kind takes),
+ * "client KIND" (the steps only some kinds take), "expect client", "expect server", "expect cors",
+ * "attachment", "cors" (the lines of a cors section), "kind", "capability", "events KIND". The test that
+ * checks cases/FORMAT.md against it is harness/tests/check_format.c. Caller decrefs. */
+json_t *ch_script_vocabulary(void);
+
 #endif

@@ -263,6 +263,223 @@ long ch_lex_string(const char *s, size_t n, char **out, size_t *outlen, size_t *
     return (long)end;
 }
 
+/* ---- string expressions (FORMAT.md §1.4) ---------------------------------------------------------- */
+
+/* One term of an expression: a decoded string and how many times it stands. */
+struct term {
+    char *b;
+    size_t len, count, star; /* star: offset of its '*', for the over-the-limit error */
+};
+
+/* The count after the '*' at s[i]: digits, no leading zero. Returns the index after it, or 0 with err/at. */
+static size_t count_after_star(const char *s, size_t n, size_t i, size_t *count, size_t *at, char *err)
+{
+    size_t j = i + 1;
+    long v;
+    while (j < n && s[j] >= '0' && s[j] <= '9') j++;
+    if (j == i + 1 || ch_lex_int(s + i + 1, j - i - 1, 0, CH_LEX_MAX_STRING, &v) < 0) {
+        *at = i + 1;
+        ch_errf(err, "a count after '*': 0 to %ld, no leading zeros (write \"a\"*123)", CH_LEX_MAX_STRING);
+        return 0;
+    }
+    *count = (size_t)v;
+    return j;
+}
+
+/* Reads the terms of the expression at s[0]. Returns the bytes taken, or -1 with err/at; *t is malloc'd (also
+ * on error: the caller frees its strings and the array). */
+static long read_terms(const char *s, size_t n, struct term **t, size_t *nt, size_t *at, char *err)
+{
+    size_t i = 0, cap = 0;
+    for (;;) {
+        struct term tm = {.count = 1, .star = i};
+        long used = ch_lex_string(s + i, n - i, &tm.b, &tm.len, at, err);
+        if (used < 0) {
+            *at += i;
+            return -1;
+        }
+        if (*nt == cap) {
+            struct term *more = realloc(*t, (cap ? 2 * cap : 4) * sizeof *more);
+            if (!more) {
+                free(tm.b);
+                return ch_errf(err, "out of memory");
+            }
+            *t = more;
+            cap = cap ? 2 * cap : 4;
+        }
+        (*t)[(*nt)++] = tm;
+        i += (size_t)used;
+        if (i < n && s[i] == '*') {
+            (*t)[*nt - 1].star = i;
+            if (!(i = count_after_star(s, n, i, &(*t)[*nt - 1].count, at, err))) return -1;
+            if (i < n && s[i] == '*') {
+                *at = i;
+                return ch_errf(err, "a second '*' (one count per string: \"ab\"*6, not \"ab\"*2*3)");
+            }
+        }
+        if (i >= n || s[i] != '+') return (long)i;
+        if (i + 1 >= n || s[i + 1] != '"') {
+            *at = i + 1;
+            return ch_errf(err, "a string after '+' (write \"a\"+\"b\", without blanks)");
+        }
+        i++;
+    }
+}
+
+long ch_lex_strexpr(const char *s, size_t n, size_t max, char **out, size_t *outlen, size_t *at, char *err)
+{
+    struct term *t = NULL;
+    size_t nt = 0, total = 0;
+    long used = read_terms(s, n, &t, &nt, at, err);
+    char *buf = NULL;
+    for (size_t k = 0; used >= 0 && k < nt; k++) {
+        if (t[k].len && t[k].count > (max - total) / t[k].len) {
+            *at = t[k].star;
+            ch_errf(err, "the string would hold more than %zu bytes (write a shorter count)", max);
+            used = -2;
+            break;
+        }
+        total += t[k].len * t[k].count;
+    }
+    if (used >= 0 && !(buf = malloc(total + 1))) used = ch_errf(err, "out of memory");
+    if (used >= 0) {
+        size_t w = 0;
+        for (size_t k = 0; k < nt; k++) {
+            size_t seg = t[k].len * t[k].count, done = t[k].len;
+            if (seg == 0) continue;
+            memcpy(buf + w, t[k].b, t[k].len);
+            while (done < seg) { /* doubling: a 16 MiB run in 24 copies, not 16 million */
+                size_t more = done < seg - done ? done : seg - done;
+                memcpy(buf + w + done, buf + w, more);
+                done += more;
+            }
+            w += seg;
+        }
+        buf[total] = '\0';
+        *out = buf;
+        *outlen = total;
+    }
+    for (size_t k = 0; k < nt; k++) free(t[k].b);
+    free(t);
+    return used;
+}
+
+int ch_lex_is_strexpr(const char *s, size_t n)
+{
+    size_t j = n > 0 && s[0] == '"' ? skip_string(s, n, 0) : 0;
+    return j > 0 && (j == n || s[j] == '*' || s[j] == '+');
+}
+
+/* ---- literal blocks (FORMAT.md §1.5) --------------------------------------------------------------- */
+
+static int is_upper(char ch)
+{
+    return ch >= 'A' && ch <= 'Z';
+}
+
+int ch_lex_is_opener(const char *s, size_t n)
+{
+    return n >= 3 && s[0] == '<' && s[1] == '<' && is_upper(s[2]);
+}
+
+size_t ch_lex_find_opener(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') {
+            size_t j = skip_string(s, n, i);
+            if (!j) return n;
+            i = j - 1;
+            continue;
+        }
+        int starts = i == 0 || is_blank(s[i - 1]) || s[i - 1] == '=' || s[i - 1] == '(';
+        if (starts && ch_lex_is_opener(s + i, n - i)) return i;
+    }
+    return n;
+}
+
+/* One option word s[0..n) into o; which[0] counts line ends, which[1] chomps. */
+static int block_option(const char *s, size_t n, struct ch_block_opener *o, int which[2])
+{
+    static const struct { const char *word; enum ch_eol eol; } eols[] = {
+        {"crlf", CH_EOL_CRLF}, {"lf", CH_EOL_LF}, {"cr", CH_EOL_CR}};
+    for (size_t k = 0; k < sizeof eols / sizeof *eols; k++) {
+        if (strlen(eols[k].word) == n && memcmp(s, eols[k].word, n) == 0) {
+            o->eol = eols[k].eol;
+            return which[0]++ ? -1 : 0;
+        }
+    }
+    if (n == 5 && memcmp(s, "chomp", 5) == 0) {
+        o->chomp = 1;
+        return which[1]++ ? -1 : 0;
+    }
+    return -1;
+}
+
+long ch_lex_block_opener(const char *s, size_t n, struct ch_block_opener *o, size_t *at, char *err)
+{
+    static const char usage[] = "write <<TAG(crlf), <<TAG(lf) or <<TAG(cr), and chomp after a comma to drop "
+                                "the last line end";
+    size_t i = 2, w = 0;
+    int which[2] = {0, 0};
+    memset(o, 0, sizeof *o);
+    while (i < n && (is_upper(s[i]) || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+        if (w == CH_LEX_TAG_LEN) {
+            o->tag[0] = '\0';
+            *at = 2;
+            return ch_errf(err, "a block tag longer than %d characters", CH_LEX_TAG_LEN);
+        }
+        o->tag[w++] = s[i++];
+    }
+    o->tag[w] = '\0';
+    if (i < n && s[i] != '(' && !is_blank(s[i])) {
+        *at = i;
+        return ch_errf(err, "a bad character in a block tag (write [A-Z][A-Z0-9_]*, then the options)");
+    }
+    if (i >= n || s[i] != '(') {
+        *at = i;
+        return ch_errf(err, "a block names its line end: %s", usage);
+    }
+    for (i++;;) {
+        while (i < n && is_blank(s[i])) i++;
+        size_t start = i;
+        while (i < n && s[i] >= 'a' && s[i] <= 'z') i++;
+        size_t end = i;
+        while (i < n && is_blank(s[i])) i++;
+        if (block_option(s + start, end - start, o, which) < 0 || i >= n || (s[i] != ',' && s[i] != ')')) {
+            *at = start;
+            return ch_errf(err, "a bad block option (%s)", usage);
+        }
+        if (s[i++] == ')') break;
+    }
+    if (which[0] == 0) {
+        *at = 2 + w;
+        return ch_errf(err, "a block names its line end: %s", usage);
+    }
+    return (long)i;
+}
+
+size_t ch_lex_block_end(const struct ch_line *lines, size_t n, size_t open, const char *tag)
+{
+    size_t tl = strlen(tag);
+    for (size_t j = open + 1; j < n; j++)
+        if (lines[j].len - lines[j].indent == tl && memcmp(lines[j].text + lines[j].indent, tag, tl) == 0) return j;
+    return n;
+}
+
+int ch_lex_check_block_line(const struct ch_line *ln, size_t strip, size_t *at, char *err)
+{
+    size_t bad = utf8_bad_offset(ln->text, ln->len);
+    if (bad < ln->len) {
+        *at = bad;
+        return ch_errf(err, ln->text[bad] ? "the line is not UTF-8 text" : "a NUL byte in the line");
+    }
+    if (ln->len > 0 && ln->indent < strip) {
+        *at = ln->indent;
+        return ch_errf(err, "a block line indented less than the line that closes the block (%zu spaces)", strip);
+    }
+    return 0;
+}
+
 int ch_lex_int(const char *s, size_t n, long min, long max, long *v)
 {
     size_t i = 0;

@@ -181,13 +181,107 @@ int sc_utf8(const char *b, size_t n)
     return 1;
 }
 
+/* ---- strings, string expressions and blocks (FORMAT.md §1.3-§1.5) -------------------------------- */
+
+int sc_string_start(const char *s, size_t n)
+{
+    return (n > 0 && s[0] == '"') || ch_lex_is_opener(s, n);
+}
+
+/* Appends s[0..n) to a growing buffer (*cap bytes allocated). */
+static void put(char **b, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t ncap = *cap ? *cap : 256;
+        while (ncap < *len + n + 1) ncap *= 2;
+        char *more = realloc(*b, ncap);
+        if (!more) abort(); /* out of memory while parsing a case file */
+        *b = more;
+        *cap = ncap;
+    }
+    memcpy(*b + *len, s, n);
+    *len += n;
+    (*b)[*len] = '\0';
+}
+
+/* One line of block b, its indentation removed and `$NAME` replaced, appended to the buffer. */
+static int block_line(struct pctx *c, const struct sc_block *b, size_t j, char **buf, size_t *len, size_t *cap)
+{
+    const struct ch_line *ln = &c->f->lines[j];
+    size_t from = ln->len > b->strip ? b->strip : ln->len, outlen, *map, at = 0;
+    char *out, err[CH_ERR_LEN];
+    if (ch_matrix_subst(&c->f->matrix, c->sel, ln->text + from, ln->len - from, &out, &outlen, &map, &at, err) < 0)
+        return cerr(c, 0, ln->no, ch_lex_col(ln->text, ln->len, from + at), "%s", err);
+    put(buf, len, cap, out, outlen);
+    free(out);
+    free(map);
+    return 0;
+}
+
+/* The block whose opener stands at ln->text[i]: its bytes, each line followed by the line end (but the last,
+ * with chomp). Returns the opener's length, or -1 after an error. */
+static long sc_block(struct pctx *c, const struct sline *ln, size_t i, size_t end, char **out, size_t *outlen)
+{
+    static const char *const eols[] = {[CH_EOL_CRLF] = "\r\n", [CH_EOL_LF] = "\n", [CH_EOL_CR] = "\r"};
+    struct ch_block_opener op;
+    size_t line = (size_t)(ln->src - c->f->lines), at = 0, len = 0, cap = 0, k = 0;
+    char err[CH_ERR_LEN], *buf = NULL;
+    long used = ch_lex_block_opener(ln->text + i, end - i, &op, &at, err);
+    if (used < 0) return sc_err(c, ln, i + at, "%s", err);
+    while (k < c->f->nblocks && !(c->f->blocks[k].line == line && c->f->blocks[k].at == ln->map[i])) k++;
+    if (k == c->f->nblocks)
+        return sc_err(c, ln, i, "a block opens only where <<TAG is written in the file, once a line (not from $NAME)");
+    const struct sc_block *b = &c->f->blocks[k];
+    c->block_used[k] = 1;
+    if (b->bad) { /* its error is listed already (read_block) */
+        c->errors++;
+        return -1;
+    }
+    put(&buf, &len, &cap, "", 0);
+    for (size_t j = b->first; j < b->first + b->count; j++) {
+        if (block_line(c, b, j, &buf, &len, &cap) < 0) {
+            free(buf);
+            return -1;
+        }
+        if (!(b->opener.chomp && j + 1 == b->first + b->count))
+            put(&buf, &len, &cap, eols[b->opener.eol], strlen(eols[b->opener.eol]));
+    }
+    *out = buf;
+    *outlen = len;
+    return used;
+}
+
+long sc_decode(struct pctx *c, const struct sline *ln, size_t i, size_t end, char **out, size_t *len)
+{
+    size_t at = 0, left = SC_MAX_REPEATED - c->f->repeated, max = end - i + left;
+    char err[CH_ERR_LEN];
+    static const char budget[] = "string expressions make more than %u bytes in this file (all its cells together)";
+    if (ch_lex_is_opener(ln->text + i, end - i)) return sc_block(c, ln, i, end, out, len);
+    if (max > (size_t)CH_LEX_MAX_STRING) max = (size_t)CH_LEX_MAX_STRING;
+    long used = ch_lex_strexpr(ln->text + i, end - i, max, out, len, &at, err);
+    if (used == -2 && max < (size_t)CH_LEX_MAX_STRING) return sc_err(c, ln, i + at, budget, SC_MAX_REPEATED);
+    if (used < 0) return sc_err(c, ln, i + at, "%s", err);
+    if (*len > (size_t)used && *len - (size_t)used > left) {
+        free(*out);
+        return sc_err(c, ln, i, budget, SC_MAX_REPEATED);
+    }
+    if (*len > (size_t)used) c->f->repeated += *len - (size_t)used;
+    return used;
+}
+
 int sc_string(struct pctx *c, const struct stmt *st, size_t k, char **out, size_t *len)
 {
-    size_t n, at = 0;
-    char err[CH_ERR_LEN];
+    size_t n, off = sc_off(st, k);
     const char *w = sc_word(st, k, &n);
-    if (!w || !ch_lex_is_string(w, n)) return sc_err_word(c, st, k, "a string expected (\"...\")");
-    if (ch_lex_string(w, n, out, len, &at, err) < 0) return sc_err(c, st->ln, sc_off(st, k) + at, "%s", err);
+    if (!w || !sc_string_start(w, n)) return sc_err_word(c, st, k, "a string expected (\"...\")");
+    long used = sc_decode(c, st->ln, off, off + n, out, len);
+    if (used < 0) return -1;
+    if ((size_t)used < n) {
+        char next = st->ln->text[off + (size_t)used];
+        free(*out);
+        if (w[0] != '"') return sc_err(c, st->ln, off + (size_t)used, "unexpected '%c' after the block's opener", next);
+        return sc_err(c, st->ln, off + (size_t)used, "unexpected '%c' after the string (no blanks in \"a\"*3+\"b\")", next);
+    }
     return 0;
 }
 
@@ -198,7 +292,7 @@ json_t *sc_text(struct pctx *c, const struct stmt *st, size_t k, const char *tmp
     const char *w = sc_word(st, k, &n);
     json_t *v;
     if (!w) return sc_err_word(c, st, k, "missing a word or string"), NULL;
-    if (w[0] != '"') {
+    if (!sc_string_start(w, n)) {
         if (memchr(w, '"', n)) return sc_err_word(c, st, k, "a stray '\"' in a word (quote the whole value)"), NULL;
         if (sc_tmpl(c, st->ln, sc_off(st, k), w, n, tmpl, 1) < 0) return NULL;
         return json_stringn(w, n);
@@ -591,6 +685,22 @@ static struct sline *cell_lines(struct pctx *c, const struct ch_line *lines, siz
     return l;
 }
 
+/* A block whose opener is on a line of the cell must have been taken as a STRING by that line's statement
+ * (FORMAT.md §1.5): a title or a header value would swallow its lines silently. Checked only when the cell
+ * has no other error (a statement in error may have stopped before its string). */
+static void unused_blocks(struct pctx *c, const struct sline *l, size_t nl)
+{
+    for (size_t i = 0; i < nl && c->errors == 0; i++) {
+        size_t line = (size_t)(l[i].src - c->f->lines);
+        for (size_t k = 0; k < c->f->nblocks; k++) {
+            const struct sc_block *b = &c->f->blocks[k];
+            if (b->line != line || c->block_used[k] || l[i].bad) continue;
+            cerr(c, 1, l[i].src->no, ch_lex_col(l[i].src->text, l[i].src->len, b->at),
+                 "nothing here takes a block (a block stands where a STRING does)");
+        }
+    }
+}
+
 /* What every case needs (FORMAT.md §2, §5, §6). Not checked when a line of the cell was dropped for an
  * error: what seems missing may be on that line. */
 static void require_meta(struct pctx *c, int dropped)
@@ -655,10 +765,12 @@ static void free_cell(struct pctx *c)
 static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, const char *skip, const int *sel,
                        const char *cell_id, json_t *cases, json_t *idcols)
 {
-    struct pctx c = {.f = f, .cell = cell_id, .deadline_ms = 10000, .settle_ms = 200, .page = "A"};
+    struct pctx c = {.f = f, .cell = cell_id, .sel = sel, .deadline_ms = 10000, .settle_ms = 200, .page = "A"};
     struct layout lay = {0};
     size_t nl = 0;
     int dropped = 0;
+    c.block_used = calloc(f->nblocks + 1, 1);
+    if (!c.block_used) abort();
     c.spec = json_array();
     c.tags = json_array();
     c.routes = json_array();
@@ -670,6 +782,7 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
     require_meta(&c, dropped);
+    unused_blocks(&c, l, nl);
     if (c.errors == 0) {
         json_array_append_new(cases, assemble(&c, sel, cell_id));
         if (idcols) json_array_append_new(idcols, json_integer((json_int_t)c.id_col));
@@ -677,9 +790,57 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     free_layout(&lay);
     free_lines(l, nl);
     free_cell(&c);
+    free(c.block_used);
 }
 
 /* ---- the file -------------------------------------------------------------------------------------- */
+
+#define IN_BLOCK 2 /* skip[i]: a line of a literal block (or its closing line), checked by read_blocks */
+
+/* The block opened at byte `at` of lines[i] (FORMAT.md §1.5): records it when it is well-formed, marks its
+ * lines and its closing line IN_BLOCK, and checks them. Returns the index of the closing line (n when none). */
+static size_t read_block(struct fctx *f, const struct ch_line *lines, size_t n, size_t i, size_t at, char *skip)
+{
+    struct sc_block b = {.line = i, .at = at, .first = i + 1};
+    char err[CH_ERR_LEN];
+    size_t bat = 0, end;
+    int ok = ch_lex_block_opener(lines[i].text + at, lines[i].len - at, &b.opener, &bat, err) >= 0;
+    if (!ok) ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at + bat), NULL, "%s", err);
+    if (!b.opener.tag[0]) return i; /* no tag to look for: the lines after it are ordinary lines */
+    end = ch_lex_block_end(lines, n, i, b.opener.tag);
+    if (end == n) {
+        ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL,
+             "an unterminated block: no line '%s' closes it (the rest of the file is its text)", b.opener.tag);
+        ok = 0;
+    }
+    b.count = end - b.first;
+    b.strip = end < n ? lines[end].indent : 0;
+    for (size_t j = b.first; j <= end && j < n; j++) {
+        size_t lat = 0;
+        skip[j] = IN_BLOCK;
+        if (j < end && ch_lex_check_block_line(&lines[j], b.strip, &lat, err) < 0) {
+            ferr(f, lines[j].no, ch_lex_col(lines[j].text, lines[j].len, lat), NULL, "%s", err);
+            ok = 0;
+        }
+    }
+    b.bad = !ok;
+    struct sc_block *more = realloc(f->blocks, (f->nblocks + 1) * sizeof *more);
+    if (!more) abort(); /* out of memory while parsing a case file */
+    f->blocks = more;
+    f->blocks[f->nblocks++] = b;
+    return end;
+}
+
+/* Finds every literal block (FORMAT.md §1.5) before anything else reads the lines: a block's lines are text,
+ * not lines of the language (a '#' or a blank line in it is part of it). */
+static void read_blocks(struct fctx *f, const struct ch_line *lines, size_t n, char *skip)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!lines[i].content) continue;
+        size_t at = ch_lex_find_opener(lines[i].text, lines[i].len);
+        if (at < lines[i].len) i = read_block(f, lines, n, i, at, skip);
+    }
+}
 
 /* Checks every line once (tabs, UTF-8) and marks what no cell parses: blank, comment and broken lines. */
 static void check_lines(struct fctx *f, const struct ch_line *lines, size_t n, char *skip)
@@ -687,6 +848,7 @@ static void check_lines(struct fctx *f, const struct ch_line *lines, size_t n, c
     char err[CH_ERR_LEN];
     for (size_t i = 0; i < n; i++) {
         size_t at = 0;
+        if (skip[i] == IN_BLOCK) continue;
         skip[i] = !lines[i].content;
         if (ch_lex_check_line(&lines[i], &at, err) < 0) {
             ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL, "%s", err);
@@ -702,6 +864,9 @@ static int starts_word(const struct ch_line *ln, const char *w)
            (ln->len == n || ln->text[n] == ' ' || ln->text[n] == '\t');
 }
 
+/* The lines of a matrix section (FORMAT.md §3). */
+static const char *const matrix_words[] = {"axis", "exclude"};
+
 /* One line of the matrix section: `axis ...` or `exclude ...`. */
 static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
 {
@@ -715,9 +880,9 @@ static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
         return;
     }
     rc = ch_lex_words(s, ln->len - base, &tok, &ntok, &at, err);
-    if (rc == 0 && ntok > 0 && tok[0].len == 4 && memcmp(s, "axis", 4) == 0)
+    if (rc == 0 && ntok > 0 && tok[0].len == strlen(matrix_words[0]) && memcmp(s, matrix_words[0], tok[0].len) == 0)
         rc = ch_matrix_axis(&f->matrix, s, tok, ntok, &at, err);
-    else if (rc == 0 && ntok > 0 && tok[0].len == 7 && memcmp(s, "exclude", 7) == 0)
+    else if (rc == 0 && ntok > 0 && tok[0].len == strlen(matrix_words[1]) && memcmp(s, matrix_words[1], tok[0].len) == 0)
         rc = ch_matrix_exclude(&f->matrix, s, tok, ntok, &at, err);
     else if (rc == 0)
         rc = ch_errf(err, "unknown word '%.*s' in a matrix section (axis, exclude)",
@@ -767,10 +932,10 @@ static void expand(struct fctx *f, const struct ch_line *lines, size_t n, const 
     if (kept == 0) ferr(f, matrix_line, 1, NULL, "the excludes remove every cell of the matrix");
 }
 
-static int first_matrix_line(const struct ch_line *lines, size_t n)
+static int first_matrix_line(const struct ch_line *lines, size_t n, const char *skip)
 {
     for (size_t i = 0; i < n; i++)
-        if (lines[i].content && starts_word(&lines[i], "matrix")) return lines[i].no;
+        if (skip[i] != IN_BLOCK && lines[i].content && starts_word(&lines[i], "matrix")) return lines[i].no;
     return 1;
 }
 
@@ -783,16 +948,20 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     size_t n = 0;
     struct ch_line *lines = ch_lex_lines(text, len, &n);
     char *skip = ch_xcalloc(n + 1, 1);
+    f.lines = lines;
     if (len > SC_MAX_FILE) {
         ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
     } else {
+        read_blocks(&f, lines, n, skip);
         check_lines(&f, lines, n, skip);
-        if (read_matrix(&f, lines, n, skip) == 0) expand(&f, lines, n, skip, cases, idcols, first_matrix_line(lines, n));
+        if (read_matrix(&f, lines, n, skip) == 0)
+            expand(&f, lines, n, skip, cases, idcols, first_matrix_line(lines, n, skip));
     }
     if (f.nerr == 0) json_array_extend(out, cases);
     else if (idcols) json_array_clear(idcols);
     json_decref(cases);
     ch_matrix_free(&f.matrix);
+    free(f.blocks);
     free(skip);
     free(lines);
     return f.nerr;
@@ -937,6 +1106,49 @@ int ch_script_load(char *const *paths, int npaths, const char *fixtures, json_t 
     free(files.p);
     json_decref(seen);
     return nerr;
+}
+
+/* ---- the vocabulary -------------------------------------------------------------------------------- */
+
+void sc_vocab_add(json_t *vocab, const char *group, const char *word)
+{
+    json_t *list = json_object_get(vocab, group);
+    size_t i;
+    json_t *v;
+    if (!list) json_object_set_new(vocab, group, list = json_array());
+    json_array_foreach(list, i, v)
+        if (strcmp(json_string_value(v), word) == 0) return;
+    json_array_append_new(list, json_string(word));
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+json_t *ch_script_vocabulary(void)
+{
+    json_t *vocab = json_object(), *list;
+    const char *group;
+    for (size_t r = 0; r < NROWS(meta_rows); r++) sc_vocab_add(vocab, "meta", meta_rows[r].word);
+    for (size_t r = 0; r < NROWS(section_rows); r++) sc_vocab_add(vocab, "section", section_rows[r].word);
+    for (size_t r = 0; r < NROWS(matrix_words); r++) sc_vocab_add(vocab, "matrix", matrix_words[r]);
+    for (size_t r = 0; r < CAP_COUNT; r++) sc_vocab_add(vocab, "capability", sc_cap_names[r]);
+    sc_server_words(vocab);
+    sc_client_words(vocab);
+    sc_expect_words(vocab);
+    sc_cors_words(vocab);
+    json_object_foreach(vocab, group, list) {
+        size_t n = json_array_size(list);
+        json_t **items = malloc((n + 1) * sizeof *items);
+        if (!items) abort();
+        for (size_t i = 0; i < n; i++) items[i] = json_incref(json_array_get(list, i));
+        qsort(items, n, sizeof *items, by_string);
+        json_array_clear(list);
+        for (size_t i = 0; i < n; i++) json_array_append_new(list, items[i]);
+        free(items);
+    }
+    return vocab;
 }
 
 void ch_script_print_errors(const json_t *errs, FILE *to)

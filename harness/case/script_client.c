@@ -71,7 +71,7 @@ static json_t *quoted(struct pctx *c, const struct stmt *st, size_t k)
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
-    if (!w || w[0] != '"') return sc_err_word(c, st, k, "a string expected (\"...\")"), NULL;
+    if (!w || !sc_string_start(w, n)) return sc_err_word(c, st, k, "a string expected (\"...\")"), NULL;
     return sc_text(c, st, k, "client");
 }
 
@@ -228,7 +228,7 @@ static json_t *choice(struct pctx *c, const struct stmt *st, size_t k, const cha
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
-    if (w && w[0] == '"') return sc_text(c, st, k, "client");
+    if (w && sc_string_start(w, n)) return sc_text(c, st, k, "client");
     for (; w && *list; list++)
         if (sc_is(st, k, *list)) return json_string(*list);
     return sc_err_word(c, st, k, "unknown %s '%.*s' (a string for any other value)", what, (int)(n > 40 ? 40 : n), w ? w : ""),
@@ -296,7 +296,7 @@ static json_t *form_field(struct pctx *c, const struct stmt *st, size_t k)
         json_object_set_new(field, "file", file);
         i = off + (size_t)(c2 + 1 - w);
         c->caps |= BIT(CAP_BLOB);
-    } else if (*v != '"') {
+    } else if (!sc_string_start(v, end - i)) {
         sc_err(c, st->ln, i, "a form value is a string (name=\"value\")");
         goto fail;
     }
@@ -493,7 +493,7 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
             json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
             if (!v) return -1;
             json_array_append_new(values, v);
-            if (i != sc_off(st, k) + n || (json_is_string(v) && w[0] != '"'))
+            if (i != sc_off(st, k) + n || (json_is_string(v) && !sc_string_start(w, n)))
                 return sc_err_word(c, st, k, "not a JSON value (null, true, false, a number or a \"string\")");
         }
         return 0;
@@ -648,6 +648,30 @@ static const struct step_row {
     {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch},
     {"request", BIT(KIND_HTTP), "request", 1, step_request},
 };
+
+/* Steps every kind takes go under "client", the others under "client KIND" for each kind that takes them;
+ * `on` (on_step below) is a step of every kind. Kinds and their events too. */
+void sc_client_words(json_t *vocab)
+{
+    char group[SC_NAME_LEN];
+    sc_vocab_add(vocab, "client", "on");
+    for (size_t r = 0; r < sizeof step_rows / sizeof *step_rows; r++) {
+        if (step_rows[r].kinds == ALL_KINDS) {
+            sc_vocab_add(vocab, "client", step_rows[r].word);
+            continue;
+        }
+        for (int k = 0; k < KIND_COUNT; k++) {
+            if (!(step_rows[r].kinds & BIT(k))) continue;
+            snprintf(group, sizeof group, "client %s", kinds[k].name);
+            sc_vocab_add(vocab, group, step_rows[r].word);
+        }
+    }
+    for (int k = 0; k < KIND_COUNT; k++) {
+        sc_vocab_add(vocab, "kind", kinds[k].name);
+        snprintf(group, sizeof group, "events %s", kinds[k].name);
+        for (const char *const *e = kinds[k].events; *e; e++) sc_vocab_add(vocab, group, *e);
+    }
+}
 
 /* The row for word 0 of st on an object of kind k; NULL after an error naming why. */
 static const struct step_row *find_step(struct pctx *c, const struct stmt *st, enum sc_kind k)

@@ -187,6 +187,11 @@ static const struct {
     {"cookie", it_cookie},
 };
 
+void sc_cors_words(json_t *vocab)
+{
+    for (size_t r = 0; r < sizeof cors_rows / sizeof cors_rows[0]; r++) sc_vocab_add(vocab, "cors", cors_rows[r].word);
+}
+
 static int object_name_ok(const char *w, size_t n)
 {
     if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;

@@ -183,13 +183,15 @@ static int ex_request_count(struct pctx *c, const struct stmt *st, const struct 
     return 0;
 }
 
-/* The expected value from word k on: one string, or the rest of the line as written. */
+/* The expected value from word k on: one string (a string expression or a block), or the rest of the line as
+ * written. */
 static json_t *rest_value(struct pctx *c, const struct stmt *st, size_t k)
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
     if (!w) return sc_err_word(c, st, k, "missing the value"), NULL;
-    if (sc_nwords(st) == k + 1 && ch_lex_is_string(w, n)) return sc_text(c, st, k, "expect");
+    if (sc_nwords(st) == k + 1 && (ch_lex_is_strexpr(w, n) || ch_lex_is_opener(w, n)))
+        return sc_text(c, st, k, "expect");
     size_t off = sc_off(st, k);
     if (sc_tmpl(c, st->ln, off, st->ln->text + off, st->ln->len - off, "expect", 1) < 0) return NULL;
     return json_stringn(st->ln->text + off, st->ln->len - off);
@@ -364,13 +366,16 @@ static const struct expect_row {
 
 /* ---- attachments (§6) ------------------------------------------------------------------------------ */
 
+static const char *const attachment_words[] = {"rule", "spec", "level"};
+
 static int attachment(struct pctx *c, struct sline *ln, json_t *e, json_t *seen)
 {
     struct stmt st = {.ln = ln};
-    size_t n;
+    size_t n, a = 0;
     const char *w = sc_word(&st, 0, &n);
     char key[8];
-    if (!(sc_is(&st, 0, "rule") || sc_is(&st, 0, "spec") || sc_is(&st, 0, "level")))
+    while (a < 3 && !sc_is(&st, 0, attachment_words[a])) a++;
+    if (a == 3)
         return sc_err_word(c, &st, 0, "unknown attachment '%.*s' (rule, spec, level)", (int)(n > 40 ? 40 : n), w);
     snprintf(key, sizeof key, "%.*s", (int)n, w);
     if (json_object_get(seen, key)) return sc_err_word(c, &st, 0, "a second '%s' on one expectation", key);
@@ -438,6 +443,16 @@ static void expectation(struct pctx *c, const struct stmt *st, unsigned where, c
         return;
     }
     json_array_append_new(c->expect, e);
+}
+
+void sc_expect_words(json_t *vocab)
+{
+    static const char *const groups[] = {[EX_CLIENT] = "expect client", [EX_SERVER] = "expect server",
+                                         [EX_CORS] = "expect cors"};
+    for (size_t r = 0; r < sizeof expect_rows / sizeof *expect_rows; r++)
+        sc_vocab_add(vocab, groups[expect_rows[r].where], expect_rows[r].word);
+    for (size_t a = 0; a < sizeof attachment_words / sizeof *attachment_words; a++)
+        sc_vocab_add(vocab, "attachment", attachment_words[a]);
 }
 
 /* `expect client [NAME]`: the object, or the only one when NAME is left out. */

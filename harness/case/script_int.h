@@ -25,6 +25,7 @@
 #define SC_MAX_OBJECTS 32      /* client objects per case */
 #define SC_MAX_FILE (16u << 20) /* bytes per case file */
 #define SC_NAME_LEN 64         /* object names, event names */
+#define SC_MAX_REPEATED (64u << 20) /* bytes string expressions may add to one file, all cells together (§1.4) */
 
 /* A content line as one cell sees it. */
 struct sline {
@@ -69,6 +70,14 @@ struct cobj {
     json_t *listened; /* eventsource: event names given by `listen` */
 };
 
+/* A literal block (FORMAT.md §1.5): opened on lines[line] at byte `at`, its lines lines[first .. first+count),
+ * each with `strip` leading spaces removed. */
+struct sc_block {
+    size_t line, at, first, count, strip;
+    struct ch_block_opener opener;
+    int bad; /* in error (reported once, by the file): a word that takes it fails silently */
+};
+
 /* What the whole file shares across its cells. */
 struct fctx {
     const char *path;
@@ -77,12 +86,18 @@ struct fctx {
     int nerr;
     const char *fixtures;
     struct ch_matrix matrix;
+    const struct ch_line *lines;
+    struct sc_block *blocks; /* the file's blocks, in file order */
+    size_t nblocks;
+    size_t repeated; /* bytes string expressions added beyond their own text so far (SC_MAX_REPEATED) */
 };
 
 /* One cell's parse: the case being built. */
 struct pctx {
     struct fctx *f;
     const char *cell; /* the cell's id for errors, NULL outside a matrix */
+    const int *sel;   /* the cell's value index per axis (for `$NAME` in blocks) */
+    unsigned char *block_used; /* per block of the file: taken by a word of this cell */
     json_t *id, *title, *spec, *tags;
     int case_line, title_line, deadline_line, settle_line, page_line;
     size_t id_col;
@@ -116,8 +131,14 @@ int sc_args(struct pctx *c, const struct stmt *st, size_t min, size_t max, const
 /* Word k as a JSON string: the decoded string if the word is one, else the word as written. UTF-8 (no NUL
  * unless `allow_nul`); placeholders checked for context tmpl ("server", "client", "expect"; NULL: none). */
 json_t *sc_text(struct pctx *c, const struct stmt *st, size_t k, const char *tmpl);
-/* Word k must be a string: its decoded bytes (malloc'd, caller frees). */
+/* Word k must be a string: a string expression or a block (FORMAT.md §1.3-§1.5); its bytes (malloc'd,
+ * caller frees). */
 int sc_string(struct pctx *c, const struct stmt *st, size_t k, char **out, size_t *len);
+/* 1 if s[0..n) starts what sc_string takes: '"' or a block opener. */
+int sc_string_start(const char *s, size_t n);
+/* The string expression or block at ln->text[i .. end), decoded into *out (*len bytes; caller frees). Returns
+ * the bytes of text it took, or -1 after reporting an error. */
+long sc_decode(struct pctx *c, const struct sline *ln, size_t i, size_t end, char **out, size_t *len);
 int sc_duration(struct pctx *c, const struct stmt *st, size_t k, long *ms);
 /* Word k as an integer in [min, max]; `what` names it in errors ("status code", "count"). */
 int sc_int(struct pctx *c, const struct stmt *st, size_t k, long min, long max, long *v, const char *what);
@@ -143,6 +164,14 @@ int sc_ws_close(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_on_close(struct pctx *c, const struct stmt *st, json_t *step);
+
+/* The vocabulary (ch_script_vocabulary): each file adds the words of its tables; sc_vocab_add files one word
+ * under a group, once. */
+void sc_vocab_add(json_t *vocab, const char *group, const char *word);
+void sc_server_words(json_t *vocab);
+void sc_client_words(json_t *vocab);
+void sc_expect_words(json_t *vocab);
+void sc_cors_words(json_t *vocab);
 
 /* Sections (one per file). */
 void sc_server_section(struct pctx *c, struct section *sec);

@@ -77,14 +77,14 @@ static json_t *bare_value(const char *s, size_t n)
     return json_stringn(s, n);
 }
 
-/* A quoted value at text[*i]: the decoded string. */
+/* A string value at text[*i] (a string expression or a block, FORMAT.md §1.4-§1.5): the decoded string. */
 static json_t *string_value(struct pctx *c, const struct sline *ln, size_t *i, size_t end, const char *tmpl)
 {
-    char *b, err[CH_ERR_LEN];
-    size_t blen, at = 0;
-    long used = ch_lex_string(ln->text + *i, end - *i, &b, &blen, &at, err);
+    char *b;
+    size_t blen;
+    long used = sc_decode(c, ln, *i, end, &b, &blen);
     json_t *v = NULL;
-    if (used < 0) return sc_err(c, ln, *i + at, "%s", err), NULL;
+    if (used < 0) return NULL;
     if (!sc_utf8(b, blen)) sc_err(c, ln, *i, "the string is not UTF-8 text");
     else if (sc_tmpl(c, ln, *i, b, blen, tmpl, 0) == 0) v = json_stringn(b, blen);
     free(b);
@@ -96,7 +96,7 @@ json_t *sc_value(struct pctx *c, const struct sline *ln, size_t *i, size_t end, 
 {
     const char *s = ln->text;
     size_t j = *i;
-    if (j < end && s[j] == '"') return string_value(c, ln, i, end, tmpl);
+    if (sc_string_start(s + j, end - j)) return string_value(c, ln, i, end, tmpl);
     while (j < end && !is_blank(s[j]) && s[j] != ',' && s[j] != ')') j++;
     if (j == *i) return sc_err(c, ln, *i, "a value expected (a number, true, false, null, a string or a word)"), NULL;
     for (size_t k = *i; k < j; k++)

@@ -331,6 +331,12 @@ const struct ch_op *ch_case_op(const char *name)
     return NULL;
 }
 
+void sc_server_words(json_t *vocab)
+{
+    for (size_t r = 0; r < NROWS; r++)
+        if (server_rows[r].word) sc_vocab_add(vocab, "server", server_rows[r].word);
+}
+
 /* Checks that a step of this row may come now, and moves the phase on. */
 static int order_ok(struct pctx *c, const struct stmt *st, const struct server_row *row, struct route_state *rs)
 {

@@ -47,7 +47,7 @@ static int retry_field(struct pctx *c, const struct stmt *st, size_t k, json_t *
     size_t n;
     long ms;
     const char *w = sc_word(st, k, &n);
-    if (w && w[0] == '"') return add_field(fields, "retry", line_value(c, st, k));
+    if (w && sc_string_start(w, n)) return add_field(fields, "retry", line_value(c, st, k));
     if (sc_duration(c, st, k, &ms) < 0) return -1;
     return add_field(fields, "retry", json_integer(ms));
 }

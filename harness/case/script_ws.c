@@ -53,7 +53,7 @@ static int data(struct pctx *c, const struct stmt *st, size_t k, json_t *step, s
         free(b);
         return 2;
     }
-    if (!w || w[0] != '"') return sc_err_word(c, st, k, "a STRING or hex HEX expected");
+    if (!w || !sc_string_start(w, n)) return sc_err_word(c, st, k, "a STRING or hex HEX expected");
     return string_data(c, st, k, step, len) < 0 ? -1 : 1;
 }
 
@@ -61,7 +61,7 @@ static int is_data_start(const struct stmt *st, size_t k)
 {
     size_t n;
     const char *w = sc_word(st, k, &n);
-    return w && (w[0] == '"' || sc_is(st, k, "hex"));
+    return w && (sc_string_start(w, n) || sc_is(st, k, "hex"));
 }
 
 static int over_control(struct pctx *c, const struct stmt *st, size_t len, int oversize, const char *what)

@@ -183,6 +183,52 @@ static const struct good {
     {EXPSRV("  interval request(GET /a) end(GET /a#2) 1s +- 100ms\n"), "expect.1",
      "{\"kind\":\"interval\",\"from\":{\"at\":\"request\",\"sel\":{\"path\":\"/a\"}},\"to\":{\"at\":\"end\",\"sel\":{\"n\":2}},"
      "\"ms\":1000,\"tol_ms\":100}"},
+    /* string expressions (§1.4): wherever a STRING is taken, the same JSON as the string spelled out */
+    {SRV("  status 200\n  body \"ab\"*3+\"c\"\n"), "server.0.steps.1", "{\"op\":\"body\",\"text\":\"abababc\"}"},
+    {SRV("  status 200\n  body \"\\xff\"*3 chunks 1 1\n"), "server.0.steps.1", "{\"op\":\"body\",\"hex\":\"ffffff\",\"chunks\":[1,1]}"},
+    {SRV("  status 200\n  header-raw \"X-A: \"+\"a\"*3\n  chunk \"{{\"*2\n"), "server.0.steps",
+     "[{},{\"op\":\"header-raw\",\"text\":\"X-A: aaa\"},{\"op\":\"chunk\",\"text\":\"{{{{\"}]"},
+    {SRV("  ws-accept\n  ws-close 1000 \"\\u{e9}\"*2+\"a\"\n  ws-send ping \"p\"*3\n"), "server.0.steps",
+     "[{},{\"op\":\"ws-close\",\"code\":1000,\"text\":\"\\u00e9\\u00e9a\"},{\"op\":\"ws-send\",\"kind\":\"ping\",\"text\":\"ppp\"}]"},
+    {SRV("  status 200\n  sse-event data \"x\"*3 \"y\"\n  sse-event retry \"1\"+\"0\"*3\n"), "server.0.steps",
+     "[{},{\"fields\":[[\"data\",\"xxx\"],[\"data\",\"y\"]]},{\"fields\":[[\"retry\",\"1000\"]]}]"},
+    {HEAD "client websocket\n  new {A}/w\n  close 1000 \"a\"*5\n  send text \"\"*9+\"b\"\nexpect client\n  at close reason=\"a\"*5\n",
+     "", "{\"client\":{\"steps\":[{},{\"op\":\"close\",\"reason\":\"aaaaa\"},{\"body\":{\"value\":\"b\"}}]},"
+         "\"expect\":[{\"props\":{\"reason\":\"aaaaa\"},\"text\":\"at close reason=\\\"a\\\"*5\"}]}"},
+    {CLIENT("client xhr\n  open GET {A}/x\n  header X-A \"v\"*2\n  send form a=\"x\"*2\n"), "client.steps",
+     "[{},{},{\"name\":\"X-A\",\"value\":\"vv\"},{\"body\":{\"fields\":[{\"name\":\"a\",\"value\":\"xx\"}]}}]"},
+    {EXPECT("  at load responseText=\"ab\"*2\n  never exception(\"a\"*2)\n"), "expect",
+     "[{\"props\":{\"responseText\":\"abab\"}},{\"atoms\":[{\"type\":\"exception\",\"arg\":\"aa\"}]}]"},
+    {EXPSRV("  body POST /b = \"a\"*4\n  header GET /a X = \"b\"*2\n  header GET /a Y = \"c\"x\n"), "expect",
+     "[{},{\"value\":\"aaaa\"},{\"value\":\"bb\"},{\"value\":\"\\\"c\\\"x\"}]"}, /* not an expression: the rest, as written */
+    {"case ws/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis n 0 3\n" "client websocket\n  new {A}/w\n  close 1000 \"a\"*$n\n"
+     "expect client\n  never error\n", "client.steps.1", "{\"reason\":\"\"}"},
+    /* literal blocks (§1.5): lines as written, the closing line's indentation removed, each line ending as named */
+    {SRV("  send <<HTTP(crlf)\n    HTTP/1.1 200 OK\n    X-T: {token}\n\n      # text, not a comment\n    HTTP\n  close\n"),
+     "server.0.steps", "[{\"op\":\"send\",\"text\":\"HTTP/1.1 200 OK\\r\\nX-T: {token}\\r\\n\\r\\n  # text, not a comment\\r\\n\","
+                       "\"line\":5},{\"op\":\"close\",\"line\":11}]"},
+    {SRV("  status 200\n  body <<B(lf, chomp)\n    a\n    b\n    B\n  close\n"), "server.0.steps",
+     "[{},{\"op\":\"body\",\"text\":\"a\\nb\",\"line\":6},{\"op\":\"close\",\"line\":10}]"},
+    {SRV("  status 200\n  body <<B(cr)\n  a\tb  \n  B\n"), "server.0.steps.1", "{\"text\":\"a\\tb\\r\"}"},
+    {SRV("  status 200\n  body <<B(lf)\n  B\n  body <<B(lf,chomp)\n  B\n"), "server.0.steps", "[{},{\"text\":\"\"},{\"text\":\"\"}]"},
+    {SRV("  status 200\n  body <<B(lf) chunks 1\nx\nB\n"), "server.0.steps.1", "{\"text\":\"x\\n\",\"chunks\":[1]}"},
+    {SRV("  ws-accept\n  ws-send text <<T(lf, chomp) fin false\n    hi\n    T\n"), "server.0.steps.1",
+     "{\"kind\":\"text\",\"text\":\"hi\",\"fin\":false}"},
+    {CLIENT("client xhr\n  open POST {A}/x\n  send text <<T(crlf)\n    a=1\n    T\n"), "client.steps.2",
+     "{\"op\":\"send\",\"body\":{\"type\":\"text\",\"value\":\"a=1\\r\\n\"},\"line\":6}"},
+    {EXPECT("  final responseText=<<T(lf)\n      x\n    y\n    T\n    rule <<R(lf, chomp)\n      two\n      lines\n      R\n"),
+     "expect.0", "{\"props\":{\"responseText\":\"  x\\ny\\n\"},\"line\":8,\"text\":\"final responseText=<<T(lf)\",\"rule\":\"two\\nlines\"}"},
+    {EXPSRV("  body POST /b = <<B(crlf, chomp)\n    a\n    B\n  header GET /a X ~ <<R(lf,chomp)\n    ^a b$\n    R\n"), "expect",
+     "[{},{\"op\":\"eq\",\"value\":\"a\"},{\"op\":\"match\",\"value\":\"^a b$\"}]"},
+    {"case http/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis code ok=\"200\" gone=\"410\"\nserver GET /x\n"
+     "  send <<R(crlf)\n    HTTP/1.1 $code $$\n    R\n" CLI EXP, "server.0.steps.0", "{\"text\":\"HTTP/1.1 200 $\\r\\n\"}"},
+    {SRV("  send <<B(lf)\n[a=x] not a guard\n  # not a comment\nsend\nB\n"), "server.0.steps.0",
+     "{\"text\":\"[a=x] not a guard\\n  # not a comment\\nsend\\n\"}"},
+    {SRV("  status 200\n  header X-A: a<<B(lf)\n"), "server.0.steps.1", "{\"value\":\"a<<B(lf)\"}"}, /* mid-word: text */
+    {HEAD "client eventsource\n  new {A}/s\nexpect client\n  never message(<<M(lf, chomp))\n    a b\n    M\n",
+     "expect.0.atoms.0", "{\"type\":\"message\",\"arg\":\"a b\"}"},
+    {"case http/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\nserver GET /x\n  [a=y] send <<R(crlf)\n    y\n    R\n"
+     "  [a=x] send \"x\"\n" CLI EXP, "server.0.steps", "[{\"op\":\"send\",\"text\":\"x\",\"line\":10}]"},
     /* matrices (§3) */
     {"case xhr/m\ntitle T $method\nspec https://x.test/#a\nmatrix\n  axis method GET POST\n  axis ct none plain=\"text/plain\"\n"
      "  exclude method=GET ct=plain\nserver $method /x\n  status 200\n  [ct!=none] header Content-Type: $ct\n"
@@ -370,6 +416,37 @@ static const struct bad {
     {EXPSRV("  closed GET /a by nobody\n"), "10:17: write: closed SELECTOR by client|server [fin|rst]"},
     {EXPSRV("  header #0 Host present\n"), "10:10: a bad request number (write #n, n from 1)"},
     {HEAD CLI "expect client\n", "7:1: an expect section needs at least one expectation"},
+    /* string expressions (§1.4) */
+    {SRV("  status 200\n  body \"a\"*\n"), "6:12: a count after '*': 0 to 16777216, no leading zeros (write \"a\"*123)"},
+    {SRV("  status 200\n  body \"a\"*2*3\n"), "6:13: a second '*' (one count per string: \"ab\"*6, not \"ab\"*2*3)"},
+    {SRV("  status 200\n  body \"a\"+b\n"), "6:12: a string after '+' (write \"a\"+\"b\", without blanks)"},
+    {SRV("  status 200\n  body \"a\"*3x\n"), "6:13: unexpected 'x' after the string (no blanks in \"a\"*3+\"b\")"},
+    {SRV("  status 200\n  body \"a\" *3\n"), "6:12: unexpected words after the string"},
+    {SRV("  status 200\n  body \"ab\"*8388609\n"), "6:12: the string would hold more than 16777216 bytes (write a shorter count)"},
+    {SRV("  status 200\n  body \"{x}\"*2\n"), "6:8: unknown placeholder {x} in server text"},
+    {SRV("  ws-accept\n  ws-send ping \"p\"*126\n"), "6:3: a control frame payload of 126 bytes (over 125, RFC 6455 §5.5): add `oversize` if the case means it"},
+    {EXPECT("  at load responseText=\"a\"*x\n"), "8:28: a count after '*': 0 to 16777216, no leading zeros (write \"a\"*123)"},
+    {EXPSRV("  header GET /a X = \"a\"*\n"), "10:25: a count after '*': 0 to 16777216, no leading zeros (write \"a\"*123)"},
+    {SRV("  send \"a\"*16777216\n  send \"a\"*16777216\n  send \"a\"*16777216\n  send \"a\"*16777216\n  send \"a\"*16777216\n"),
+     "9:11: string expressions make more than 67108864 bytes in this file (all its cells together)"},
+    /* literal blocks (§1.5) */
+    {SRV("  send <<HTTP(crlf)\n    x\n"), "5:8: an unterminated block: no line 'HTTP' closes it (the rest of the file is its text)"},
+    {SRV("  send <<HTTP\n    x\n    HTTP\n"), "5:14: a block names its line end: write <<TAG(crlf), <<TAG(lf) or <<TAG(cr), and chomp after a comma to drop the last line end"},
+    {SRV("  send <<HTTP(lf, nl)\n    x\n    HTTP\n"), "5:19: a bad block option (write <<TAG(crlf), <<TAG(lf) or <<TAG(cr), and chomp after a comma to drop the last line end)"},
+    {SRV("  send <<B(lf)\n    x\n  y\n    B\n"), "7:3: a block line indented less than the line that closes the block (4 spaces)"},
+    {SRV("  send <<B(lf)\n    caf\xc3\n    B\n"), "6:8: the line is not UTF-8 text"},
+    {SRV("  send <<B(lf)\n    B\n"), "5:8: an empty send writes nothing"},
+    {SRV("  status 200\n  header X-A: <<B(lf)\n    B\n"), "6:15: nothing here takes a block (a block stands where a STRING does)"},
+    {HEAD "tags <<B(lf)\n  B\n" CLI EXP, "4:6: a bad tag (letters, digits and ._- only)"},
+    {CLIENT("client xhr\n  header <<A(lf) <<B(lf)\n  A\n"), "5:18: a block opens only where <<TAG is written in the file, once a line (not from $NAME)"},
+    {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x\nserver GET /x\n  send <<B(lf)\n    $nope\n    B\n" CLI EXP,
+     "8:5: unknown axis '$nope'"},
+    {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v b=\"<<B(lf)\"\nserver GET /x\n  send $v\n" CLI EXP,
+     "7:8: a block opens only where <<TAG is written in the file, once a line (not from $NAME) [cell b]"},
+    {SRV("  send <<B(lf)x\n    B\n"), "5:15: unexpected 'x' after the block's opener"},
+    {SRV("  send <<B(lf)\n    {nope}\n    B\n"), "5:8: unknown placeholder {nope} in server text"}, /* at the opener */
+    {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v x=\"a\"*3\n" CLI EXP,
+     "5:12: a bad axis value: after '=' comes a string"},
     /* matrices (§3) */
     {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
     {"case xhr/m\ntitle T $nope\nspec https://x.test/#a\nmatrix\n  axis a x y\n" CLI EXP, "2:9: unknown axis '$nope'"},
