@@ -240,7 +240,8 @@ static void preflight_headers(struct gen *g)
         header(g, "OPTIONS", "Access-Control-Request-Headers", "absent", NULL, 0, CH_CORS_R_PREFLIGHT_REQUEST,
                "no CORS-unsafe request-header name");
     header(g, "OPTIONS", "Accept", "eq", "*/*", 3, CH_CORS_R_PREFLIGHT_REQUEST, "Accept: */*");
-    header(g, "OPTIONS", "Cookie", "absent", NULL, 0, CH_CORS_R_PREFLIGHT_NO_CREDENTIALS, "");
+    /* Only where the case stored a cookie: without one the check could not fail (nothing could send a Cookie). */
+    if (g->b->ncookies) header(g, "OPTIONS", "Cookie", "absent", NULL, 0, CH_CORS_R_PREFLIGHT_NO_CREDENTIALS, "");
     for (size_t i = 0; i < g->b->nheaders; i++) {
         const char *n = g->b->headers[i].name;
         if (ua_may_send(n) || ch_cors_names_has(&o->dropped, n, 1)) continue;
