@@ -16,7 +16,7 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WERROR  ?= 0
 SAN     ?=
-PKGS    := libevent libevent_pthreads jansson libcrypto
+PKGS    := libevent libevent_pthreads jansson libcrypto libssl
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wno-unused-parameter
 ifeq ($(WERROR),1)
@@ -43,7 +43,10 @@ CLIENTS ?= chromium
 EXPECTATIONS ?= expectations/browsers.json
 PYTEST  := $(PY) -m pytest -p no:cacheprovider
 
-LIB_SRC   := $(sort $(wildcard harness/*.c))
+# TLS (issue 12, phase A): harness/tls/ holds the module and its prototype origin server, tls-demo (README there).
+TLS_SRC   := harness/tls/pki.c harness/tls/tls.c harness/tls/proto.c
+TLS_DEMO  := $(BUILD)/tls-demo
+LIB_SRC   := $(sort $(wildcard harness/*.c) $(TLS_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(sort $(wildcard harness/tests/check_*.c))
 TEST_BIN  := $(TEST_SRC:harness/tests/%.c=$(BUILD)/tests/%)
@@ -51,7 +54,7 @@ RUNNER    := $(BUILD)/runner
 
 .PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck
 
-all: $(RUNNER) $(TEST_BIN)
+all: $(RUNNER) $(TEST_BIN) $(TLS_DEMO)
 
 pkgcheck:
 	$(Q)pkg-config --exists $(PKGS) check || { echo "missing build packages ($(PKGS) check): run" \
@@ -68,6 +71,10 @@ $(BUILD)/libharness.a: $(LIB_OBJ)
 $(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TLS_DEMO): harness/tls/demo.c $(BUILD)/libharness.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: harness/tests/%.c $(BUILD)/libharness.a
 	@mkdir -p $(dir $@)
