@@ -74,7 +74,7 @@ $(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
 
 $(TLS_DEMO): harness/tls/demo.c $(BUILD)/libharness.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libharness.a $(LDLIBS)
 
 $(BUILD)/tests/%: harness/tests/%.c $(BUILD)/libharness.a
 	@mkdir -p $(dir $@)
@@ -123,7 +123,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libharness.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d) $(TLS_DEMO).d
 
 comma := ,
 empty :=

@@ -299,7 +299,7 @@ enum ch_tls_result ch_tls_read(struct ch_tls *t, void *buf, size_t room, size_t 
         return CH_TLS_REFUSED;
     case SSL_ERROR_SYSCALL:
         if (sys == EAGAIN || sys == EWOULDBLOCK || sys == EINTR) return CH_TLS_AGAIN;
-        set_failure(t, "eof", sys);
+        set_failure(t, t->handshake_done ? "eof without close_notify" : "eof during the handshake", sys);
         emit_failed(t);
         return sys ? CH_TLS_ERROR : CH_TLS_EOF;
     default: { /* SSL_ERROR_SSL: a protocol failure; OpenSSL 3 also reports a FIN without close_notify here */
