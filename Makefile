@@ -16,7 +16,7 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WERROR  ?= 0
 SAN     ?=
-PKGS    := libevent libevent_pthreads jansson libcrypto zlib
+PKGS    := libevent libevent_pthreads jansson libcrypto libssl zlib
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wno-unused-parameter
 ifeq ($(WERROR),1)
@@ -45,7 +45,9 @@ PYTEST  := $(PY) -m pytest -p no:cacheprovider
 
 # harness/<layer>/*.c are the library; harness/<layer>/tests/check_*.c its Check tests, one binary each (names are
 # unique across layers: build/tests/check_NAME).
-LIB_SRC   := $(sort $(wildcard harness/*/*.c))
+# harness/tls/demo.c is a program (build/tls-demo, the TLS prototype of issue 12's phase A), not library code.
+TLS_DEMO  := $(BUILD)/tls-demo
+LIB_SRC   := $(sort $(filter-out harness/tls/demo.c,$(wildcard harness/*/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(sort $(wildcard harness/*/tests/check_*.c))
 TEST_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
@@ -54,7 +56,7 @@ RUNNER    := $(BUILD)/runner
 
 .PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck
 
-all: $(RUNNER) $(TEST_BIN)
+all: $(RUNNER) $(TEST_BIN) $(TLS_DEMO)
 
 pkgcheck:
 	$(Q)pkg-config --exists $(PKGS) check || { echo "missing build packages ($(PKGS) check): run" \
@@ -71,6 +73,10 @@ $(BUILD)/libharness.a: $(LIB_OBJ)
 $(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TLS_DEMO): harness/tls/demo.c $(BUILD)/libharness.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libharness.a $(LDLIBS)
 
 $(BUILD)/tests/%: %.c $(BUILD)/libharness.a
 	@mkdir -p $(dir $@)
@@ -119,7 +125,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libharness.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d) $(TLS_DEMO).d
 
 comma := ,
 empty :=
