@@ -170,3 +170,60 @@ class ClientSession:
                     return self._fail_case(case_id, "TIMEOUT",
                                            f"the client did not ask for this case within {ISSUE_TIMEOUT_S:.0f} s",
                                            None)
+
+
+class Sessions:
+    """A process's client sessions, one per (client, phase, repetition), started lazily and each closed as
+    soon as its last item is done, so that clients do not overlap within one process. A client's cases
+    tagged `timing` are its last phase, run one at a time (the runner runs each alone: see
+    tests/harness/run.py)."""
+
+    def __init__(self, runner: Runner, runs: list, events, make_factory, time_scale: float = 1.0,
+                 concurrency: int = 4, polyfill: str | None = None):
+        self.runner = runner
+        self.events = events
+        self.make_factory = make_factory
+        self.time_scale = time_scale
+        self.concurrency = concurrency
+        self.polyfill = polyfill
+        self.live: dict = {}
+        self.pending: dict = {}
+        self.cases: dict = {}
+        for r in runs:
+            k = self.key(r)
+            self.pending[k] = self.pending.get(k, 0) + 1
+            self.cases.setdefault(k, []).append(CaseInfo(r.id, r.case.get("deadline_ms", 10000), r.timing,
+                                                         r.case.get("needs", [])))
+
+    @staticmethod
+    def key(r) -> tuple:
+        return (r.client, r.timing, r.repeat)
+
+    def get(self, r) -> ClientSession:
+        """The session that runs CaseRun `r` (tests/harness/items.py)."""
+        k = self.key(r)
+        if k not in self.live:
+            for other in list(self.live):  # one client at a time in this process
+                self.close(other)
+            client, timing, _ = k
+            self.live[k] = ClientSession(self.runner, self.make_factory(client), self.cases[k],
+                                         time_scale=self.time_scale, polyfill=self.polyfill,
+                                         concurrency=1 if timing else self.concurrency,
+                                         on_start=lambda c: self.events.emit("client-start", client=client,
+                                                                             version=c.version, timing_phase=timing))
+        return self.live[k]
+
+    def item_done(self, r):
+        k = self.key(r)
+        self.pending[k] -= 1
+        if self.pending[k] == 0:
+            self.close(k)
+
+    def close(self, k):
+        s = self.live.pop(k, None)
+        if s:
+            s.close()
+
+    def close_all(self):
+        for k in list(self.live):
+            self.close(k)
