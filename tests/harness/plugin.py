@@ -192,9 +192,6 @@ class XdistController:
             tr.write_line(_header(run))
 
 
-# ---- the item ---------------------------------------------------------------------------------------------------
-# tests/conformance/test_conformance.py calls conformance(config).run_item(item); a CaseItem's runtest() does.
-
 # ---- the end ------------------------------------------------------------------------------------------------------
 
 @pytest.hookimpl(trylast=True)
