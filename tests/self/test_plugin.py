@@ -137,7 +137,7 @@ def test_a_passing_gate_prints_counts_not_its_known_failures(requests_fails, tmp
 
 def test_xdist_workers_share_one_runner(tmp_path):
     """Two clients on two workers, one of the cases tagged timing: one runner serves both (its scheduler is
-    what runs a timing case alone), so every request reached the same port and tokens never repeat."""
+    what runs a timing case alone), so every request reached the same port."""
     needs("websockets")
     needs("xdist")
     out = tmp_path / "r"
@@ -152,9 +152,7 @@ def test_xdist_workers_share_one_runner(tmp_path):
     assert [v["status"] for v in ran] == ["PASS", "PASS"], [v["message"] for v in ran]
     hosts = {h[1] for v in ran for e in v["transcript"]["events"] if e.get("type") == "request"
              for h in e["headers"] if h[0] == "Host"}
-    assert len(hosts) == 1, hosts
-    tokens = [v["token"] for v in verdicts.values() if v.get("token")]
-    assert len(tokens) == len(set(tokens)) == 4  # N/A verdicts have tokens too; each runner numbers its own
+    assert len(hosts) == 1, hosts  # a runner per worker (as before) gives two
 
 
 def test_a_run_without_conformance_items_writes_no_report(tmp_path):
