@@ -166,6 +166,8 @@ class ConformanceRun:
     # it and its workers attach to it. (There used to be a runner per worker plus a file lock taken around
     # each client phase, shared by ordinary phases and exclusive for timing ones: a second mechanism for the
     # same rule, which also held a timing phase back until every other worker's ordinary phase was over.)
+    # The rule covers cases: under xdist another worker's client may be starting or stopping while a timing
+    # case runs. `make run` runs clients one after another, in one process.
     def start_shared_runner(self) -> dict:
         """The controller, for its xdist workers: the runner's ready line, or {"error": why}."""
         if self.runner is None:
