@@ -15,7 +15,9 @@ from .server import Runner, RunnerError
 # After a case is handed out, the client has its deadline plus this long to post a result (the page itself
 # posts `timed_out` at deadline + 5 s, so this only fires when the client is stuck or dead).
 RESULT_GRACE_S = 20.0
-# A run that does not hand out the next case for this long means the client stopped asking.
+# A run that does not hand out the next case for this long, while the runner has no case in flight, means the
+# client stopped asking. While cases are in flight the runner may be holding this one back on purpose (a
+# `timing` case runs alone, across every run the runner serves: another xdist worker's case can take a minute).
 ISSUE_TIMEOUT_S = 60.0
 POLL_MS = 1000
 
@@ -146,6 +148,12 @@ class ClientSession:
         self._restart(case_id)
         return {"case": case_id, "status": status, "message": message, "checks": [], "client": self.factory.name}
 
+    def _runner_busy(self) -> bool:
+        try:
+            return self.runner.health().get("inflight", 0) > 0
+        except RunnerError:
+            return False
+
     def _wait(self, case_id: str) -> dict:
         info = self.cases[case_id]
         waited_unissued = 0.0
@@ -165,7 +173,8 @@ class ClientSession:
                         f"(deadline {info.deadline_ms * self.scale / 1000:.1f} s): the client hung", v.get("token"))
             else:
                 time.sleep(0.1)  # not handed out yet: the verdict call answered at once
-                waited_unissued += time.monotonic() - t0
+                if not self._runner_busy():
+                    waited_unissued += time.monotonic() - t0
                 if waited_unissued > ISSUE_TIMEOUT_S * max(self.scale, 1.0):
                     return self._fail_case(case_id, "TIMEOUT",
                                            f"the client did not ask for this case within {ISSUE_TIMEOUT_S:.0f} s",
