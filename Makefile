@@ -89,7 +89,7 @@ check-c: $(TEST_BIN)
 
 # pytest self-tests: the harness tests itself with the real runner, real clients on loopback.
 pytest: $(RUNNER)
-	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q $(PYTEST_ARGS)
+	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q -ra $(PYTEST_ARGS)
 
 # Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them).
 check-node:

@@ -17,16 +17,14 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from harness.events import read_events
-from harness.server import ROOT
+from reports.events import read_events
+from tests.harness.server import ROOT
 
 BROKEN = Path(__file__).parent / "broken"
-sys.path.insert(0, str(ROOT / "fixtures" / "python"))
 
 # (broken module, the unmodified client, case file, case id, a phrase of the rule that must be named)
 BROKEN_LIBS = [

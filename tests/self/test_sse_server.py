@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import rawhttp
-from harness.server import ROOT, Runner
+from tests.harness import rawhttp
+from tests.harness.server import ROOT, Runner
 
 SPEC = "https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream"
 
