@@ -21,11 +21,6 @@
 #define MAX_DEPTH 32   /* directory levels walked by ch_script_load */
 #define MAX_ID_LEN 200 /* bytes of a case id before the cell suffix */
 
-const char *const sc_cap_names[CAP_COUNT] = {
-    "blob", "cookies", "cors", "eventsource", "fetch", "formdata", "http", "img", "page-b", "page-c",
-    "script", "websocket", "xhr", "xhr-sync", "xhr-upload",
-};
-
 /* ---- errors ---------------------------------------------------------------------------------------- */
 
 /* Copies s into out (size n), replacing bytes that break UTF-8 by '?', so a message quoting a cut word is
@@ -733,7 +728,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set(k, "title", c->title);
     json_object_set(k, "spec", c->spec);
     json_object_set(k, "tags", c->tags);
-    json_object_set_new(k, "needs", needs_array(c->caps));
+    json_object_set_new(k, "needs", needs_array(c->caps | sc_program_caps(c->objects, c->steps, c->handlers)));
     json_object_set_new(k, "deadline_ms", json_integer(c->deadline_ms));
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
@@ -1126,14 +1121,14 @@ static int by_string(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-json_t *ch_script_vocabulary(void)
+json_t *sc_words(void)
 {
     json_t *vocab = json_object(), *list;
     const char *group;
     for (size_t r = 0; r < NROWS(meta_rows); r++) sc_vocab_add(vocab, "meta", meta_rows[r].word);
     for (size_t r = 0; r < NROWS(section_rows); r++) sc_vocab_add(vocab, "section", section_rows[r].word);
     for (size_t r = 0; r < NROWS(matrix_words); r++) sc_vocab_add(vocab, "matrix", matrix_words[r]);
-    for (size_t r = 0; r < CAP_COUNT; r++) sc_vocab_add(vocab, "capability", sc_cap_names[r]);
+    sc_kind_words(vocab);
     sc_server_words(vocab);
     sc_client_words(vocab);
     sc_expect_words(vocab);
