@@ -115,6 +115,16 @@ int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, 
     return -1;
 }
 
+int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...)
+{
+    char msg[CH_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return cerr(c, 1, line, col, "%s", msg);
+}
+
 int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)
 {
     va_list ap;
@@ -776,6 +786,7 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl, &dropped);
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
+    if (c.errors == 0) sc_lint_case(&c);
     require_meta(&c, dropped);
     unused_blocks(&c, l, nl);
     if (c.errors == 0) {
@@ -944,6 +955,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     struct ch_line *lines = ch_lex_lines(text, len, &n);
     char *skip = ch_xcalloc(n + 1, 1);
     f.lines = lines;
+    f.nlines = n;
     if (len > SC_MAX_FILE) {
         ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
     } else {

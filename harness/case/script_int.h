@@ -89,6 +89,7 @@ struct fctx {
     const char *fixtures;
     struct ch_matrix matrix;
     const struct ch_line *lines;
+    size_t nlines;
     struct sc_block *blocks; /* the file's blocks, in file order */
     size_t nblocks;
     size_t repeated; /* bytes string expressions added beyond their own text so far (SC_MAX_REPEATED) */
@@ -122,6 +123,8 @@ int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An error of the cell at a file position (line, col: a check over the case JSON, which keeps lines only). */
+int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Words (script.c). */
 size_t sc_nwords(const struct stmt *st);
@@ -215,6 +218,22 @@ int sc_header_own(const char *name);
  * capabilities to them. */
 json_t *sc_words(void);
 void sc_kind_words(json_t *words);
+
+/* The lint (lint.c, FORMAT.md §9): each returns -1 after reporting an error, else 0. An atom's event on o
+ * (sc_lint_event) and one property key of it (sc_lint_prop, type NULL: `final`); the PROP=VALUE words k.. of
+ * at/final; a pattern, a count; the level of a finished expectation; an `absent` header at word k; a section
+ * whose expectations are c->expect[first..] (informational: its `informational` line or NULL); the whole
+ * case (lines that exclude each other), once its sections are parsed. */
+int sc_lint_event(struct pctx *c, const struct sline *ln, size_t at, const struct cobj *o, const char *type);
+int sc_lint_prop(struct pctx *c, const struct sline *ln, size_t at, const struct cobj *o, const char *type,
+                 const char *key);
+int sc_lint_prop_words(struct pctx *c, const struct stmt *st, size_t k, const struct cobj *o, const char *type);
+int sc_lint_pattern(struct pctx *c, const struct stmt *st, const json_t *pattern);
+int sc_lint_count(struct pctx *c, const struct stmt *st, long n, int at_least);
+int sc_lint_level(struct pctx *c, const struct stmt *st, const json_t *e);
+int sc_lint_absent(struct pctx *c, const struct stmt *st, size_t k, const char *name);
+void sc_lint_section(struct pctx *c, const struct section *sec, size_t first, const struct stmt *informational);
+void sc_lint_case(struct pctx *c);
 
 /* Values, atoms, patterns (script_pattern.c). They parse ln->text[*i .. end) and advance *i. `o` (may be NULL)
  * checks event types against what that object fires; `tmpl` is the placeholder context of string values. */
