@@ -26,8 +26,7 @@
 struct facts {
     json_t *watched; /* props of its `watch` steps */
     json_t *read;    /* props its `read`, `get-header`, `all-headers` steps record */
-    int upload;      /* a `listen upload` step */
-    int callback;    /* a `load URL callback NAME` step */
+    json_t *steps;   /* its steps (handlers' included) */
 };
 
 static void add_strings(json_t *to, const json_t *list)
@@ -37,24 +36,23 @@ static void add_strings(json_t *to, const json_t *list)
     json_array_foreach(list, i, v) json_array_append(to, v);
 }
 
-static void one_step(struct facts *f, const json_t *s)
+static void one_step(struct facts *f, json_t *s)
 {
     const char *op = json_string_value(json_object_get(s, "op"));
     if (!op) return;
+    json_array_append(f->steps, s);
     if (!strcmp(op, "watch")) add_strings(f->watched, json_object_get(s, "props"));
     if (!strcmp(op, "read")) add_strings(f->read, json_object_get(s, "props"));
     if (!strcmp(op, "get-header"))
         json_array_append_new(f->read, json_sprintf("header:%s", json_string_value(json_object_get(s, "name"))));
     if (!strcmp(op, "all-headers")) json_array_append_new(f->read, json_string("allResponseHeaders"));
-    if (!strcmp(op, "listen") && json_object_get(s, "target")) f->upload = 1;
-    if (!strcmp(op, "load") && json_object_get(s, "callback")) f->callback = 1;
 }
 
 static void facts_of(const struct pctx *c, const struct cobj *o, struct facts *f)
 {
     size_t i;
     json_t *v;
-    *f = (struct facts){.watched = json_array(), .read = json_array()};
+    *f = (struct facts){.watched = json_array(), .read = json_array(), .steps = json_array()};
     json_array_foreach(c->steps, i, v)
         if (!strcmp(json_string_value(json_object_get(v, "obj")), o->name)) one_step(f, v);
     json_array_foreach(c->handlers, i, v)
@@ -65,22 +63,34 @@ static void facts_free(struct facts *f)
 {
     json_decref(f->watched);
     json_decref(f->read);
+    json_decref(f->steps);
+}
+
+/* 1 if one of the object's steps is what `n` asks for. */
+static int has_step(const struct facts *f, const struct sc_needs *n)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(f->steps, i, s)
+        if (!strcmp(json_string_value(json_object_get(s, "op")), n->op) && (!n->field || json_object_get(s, n->field)))
+            return 1;
+    return 0;
 }
 
 /* ---- unheard-event, unknown-property ------------------------------------------------------------------ */
 
 int sc_lint_event(struct pctx *c, const struct sline *ln, size_t at, const struct cobj *o, const char *type)
 {
-    const char *step = sc_event_needs_step(o, type);
+    const struct sc_needs *n = sc_event_needs(o, type);
     struct facts f;
-    if (!step) return 0;
+    if (!n) return 0;
     facts_of(c, o, &f);
-    int ok = !strcmp(step, "listen upload") ? f.upload : f.callback;
+    int ok = has_step(&f, n);
     facts_free(&f);
     if (ok) return 0;
     return sc_err(c, ln, at, "%s '%s' never records '%s': its program has no '%s' step (add it, before the step that "
                   "can fire the event, or drop this atom: a check on it can never fail)", sc_kind_name(o->kind), o->name,
-                  type, step);
+                  type, n->written);
 }
 
 /* A candidate of `hint` (space-separated) equal to key but for case: "did you mean X?" material. */

@@ -200,8 +200,12 @@ int sc_kind_new_step(enum sc_kind k);
 /* 1 if objects like o fire events of this type ("." and the pseudo-events exception, read, skipped included;
  * an eventsource also the names its `listen` steps gave it). */
 int sc_event_known(const struct cobj *o, const char *type);
-/* The step an event needs in its object's program before it can be recorded ("listen upload"), or NULL. */
-const char *sc_event_needs_step(const struct cobj *o, const char *type);
+/* The step an event needs in its object's program before it can be recorded, or NULL: a step of op `op` (with
+ * the field `field` when not NULL), as a case writes it (`written`: "listen upload"). */
+struct sc_needs {
+    const char *op, *field, *written;
+};
+const struct sc_needs *sc_event_needs(const struct cobj *o, const char *type);
 /* 1 if the event is fired by the object (records the kind's state and watched properties). */
 int sc_event_is_dom(const struct cobj *o, const char *type);
 /* 1 if the property path is recorded by events of this type on objects like o (type "." : by any; type NULL:

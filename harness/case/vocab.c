@@ -37,79 +37,84 @@ const char *const sc_cap_names[CAP_COUNT] = {
 
 /* One event of a kind. `dom`: fired by the object itself, so it records the kind's `state` (read from the
  * object), its own `fields` (read from the event) and the object's watched properties; otherwise the
- * interpreter records it from a promise or a callback with its `fields` alone. `needs_step`: the step of the
+ * interpreter records it from a promise or a callback with its `fields` alone. `needs`: the step of the
  * object's own program that must run for it to be recorded at all (else an atom on it can never match). */
 struct sc_event {
     const char *name;
     const char *arg;       /* its main argument, the value in `name(V)` (NULL: none) */
     const char *const *fields;
     int dom;
-    const char *needs_step; /* "listen upload", "load ... callback NAME" */
+    struct sc_needs needs;
 };
 
+#define NO_STEP {NULL, NULL, NULL}
+#define UPLOAD {"listen", "target", "listen upload"}
+#define CALLBACK {"load", "callback", "load URL callback NAME"}
+#define STEP(op, written) {op, NULL, written}
+
 static const struct sc_event xhr_events[] = {
-    {"readystatechange", "readyState", NONE, 1, NULL},
-    {"loadstart", NULL, PROGRESS, 1, NULL},
-    {"progress", NULL, PROGRESS, 1, NULL},
-    {"abort", NULL, PROGRESS, 1, NULL},
-    {"error", NULL, PROGRESS, 1, NULL},
-    {"load", NULL, PROGRESS, 1, NULL},
-    {"timeout", NULL, PROGRESS, 1, NULL},
-    {"loadend", NULL, PROGRESS, 1, NULL},
-    {"upload.loadstart", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.progress", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.abort", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.error", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.load", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.timeout", NULL, PROGRESS, 1, "listen upload"},
-    {"upload.loadend", NULL, PROGRESS, 1, "listen upload"},
-    {NULL, NULL, NONE, 0, NULL},
+    {"readystatechange", "readyState", NONE, 1, NO_STEP},
+    {"loadstart", NULL, PROGRESS, 1, NO_STEP},
+    {"progress", NULL, PROGRESS, 1, NO_STEP},
+    {"abort", NULL, PROGRESS, 1, NO_STEP},
+    {"error", NULL, PROGRESS, 1, NO_STEP},
+    {"load", NULL, PROGRESS, 1, NO_STEP},
+    {"timeout", NULL, PROGRESS, 1, NO_STEP},
+    {"loadend", NULL, PROGRESS, 1, NO_STEP},
+    {"upload.loadstart", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.progress", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.abort", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.error", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.load", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.timeout", NULL, PROGRESS, 1, UPLOAD},
+    {"upload.loadend", NULL, PROGRESS, 1, UPLOAD},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event es_events[] = {
-    {"open", NULL, NONE, 1, NULL},
-    {"message", "data", LIST("data", "lastEventId", "origin"), 1, NULL},
-    {"error", NULL, LIST("message", "code"), 1, NULL},
-    {NULL, NULL, NONE, 0, NULL},
+    {"open", NULL, NONE, 1, NO_STEP},
+    {"message", "data", LIST("data", "lastEventId", "origin"), 1, NO_STEP},
+    {"error", NULL, LIST("message", "code"), 1, NO_STEP},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event ws_events[] = {
-    {"open", NULL, NONE, 1, NULL},
-    {"message", "data", LIST("data"), 1, NULL},
-    {"error", NULL, LIST("message", "name"), 1, NULL},
-    {"close", "code", LIST("code", "reason", "wasClean"), 1, NULL},
-    {NULL, NULL, NONE, 0, NULL},
+    {"open", NULL, NONE, 1, NO_STEP},
+    {"message", "data", LIST("data"), 1, NO_STEP},
+    {"error", NULL, LIST("message", "name"), 1, NO_STEP},
+    {"close", "code", LIST("code", "reason", "wasClean"), 1, NO_STEP},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event img_events[] = {
-    {"load", NULL, NONE, 1, NULL},
-    {"error", NULL, NONE, 1, NULL},
-    {NULL, NULL, NONE, 0, NULL},
+    {"load", NULL, NONE, 1, STEP("load", "load URL")},
+    {"error", NULL, NONE, 1, STEP("load", "load URL")},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event script_events[] = {
-    {"load", NULL, NONE, 1, NULL},
-    {"error", NULL, NONE, 1, NULL},
-    {"callback", "data", LIST("data"), 0, "load URL callback NAME"},
-    {NULL, NULL, NONE, 0, NULL},
+    {"load", NULL, NONE, 1, STEP("load", "load URL")},
+    {"error", NULL, NONE, 1, STEP("load", "load URL")},
+    {"callback", "data", LIST("data"), 0, CALLBACK},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event fetch_events[] = {
-    {"resolve", "status", LIST("status", "statusText", "type", "url", "redirected", "headers"), 0, NULL},
-    {"reject", "name", ERROR, 0, NULL},
-    {"body", "text", BODY, 0, NULL},
-    {"error", "name", ERROR, 0, NULL}, /* reading the body failed (fixtures/PROTOCOL.md §3.1) */
-    {NULL, NULL, NONE, 0, NULL},
+    {"resolve", "status", LIST("status", "statusText", "type", "url", "redirected", "headers"), 0, STEP("fetch", "fetch")},
+    {"reject", "name", ERROR, 0, STEP("fetch", "fetch")},
+    {"body", "text", BODY, 0, STEP("fetch", "fetch")},
+    {"error", "name", ERROR, 0, STEP("fetch", "fetch")}, /* reading the body failed (fixtures/PROTOCOL.md §3.1) */
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event http_events[] = {
-    {"response", "status", LIST("status", "reason", "headers", "fields"), 0, NULL},
-    {"body", "text", BODY, 0, NULL},
-    {"error", "kind", LIST("kind", "name", "message", "constructor", "cause"), 0, NULL},
-    {NULL, NULL, NONE, 0, NULL},
+    {"response", "status", LIST("status", "reason", "headers", "fields"), 0, STEP("request", "request")},
+    {"body", "text", BODY, 0, STEP("request", "request")},
+    {"error", "kind", LIST("kind", "name", "message", "constructor", "cause"), 0, STEP("request", "request")},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 
 /* The pseudo-events every kind records (fixtures/PROTOCOL.md §3.1). `read`'s fields are the properties its
  * `read`, `get-header` and `all-headers` steps name: lint.c asks the program for them. */
 static const struct sc_event pseudo_events[] = {
-    {"exception", "name", ERROR, 0, NULL},
-    {"read", "label", NONE, 0, NULL},
-    {"skipped", "op", LIST("reason"), 0, NULL},
-    {NULL, NULL, NONE, 0, NULL},
+    {"exception", "name", ERROR, 0, NO_STEP},
+    {"read", "label", NONE, 0, NO_STEP},
+    {"skipped", "op", LIST("reason"), 0, NO_STEP},
+    {NULL, NULL, NONE, 0, NO_STEP},
 };
 
 /* Client kinds: the capability each implies, whether its section starts with `new URL`, the properties its
@@ -189,10 +194,10 @@ int sc_event_known(const struct cobj *o, const char *type)
     return strcmp(type, ".") == 0 || event_of(o, type) != NULL;
 }
 
-const char *sc_event_needs_step(const struct cobj *o, const char *type)
+const struct sc_needs *sc_event_needs(const struct cobj *o, const char *type)
 {
     const struct sc_event *e = event_of(o, type);
-    return e ? e->needs_step : NULL;
+    return e && e->needs.op ? &e->needs : NULL;
 }
 
 /* The first segment of a property path: "response.bytes" -> "response" (a key naming the whole path is
@@ -350,7 +355,7 @@ static json_t *events_json(const struct sc_event *e)
     for (; e->name; e++) {
         json_t *ev = json_pack("{s:o, s:b}", "fields", list_json(e->fields), "dom", e->dom);
         json_object_set_new(ev, "arg", e->arg ? json_string(e->arg) : json_null());
-        if (e->needs_step) json_object_set_new(ev, "needs_step", json_string(e->needs_step));
+        if (e->needs.op) json_object_set_new(ev, "needs_step", json_string(e->needs.written));
         json_object_set_new(o, e->name, ev);
     }
     return o;

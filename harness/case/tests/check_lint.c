@@ -56,6 +56,13 @@ static const struct row {
     {"unheard-event", HEAD "client xhr\n  open GET {A}/x\n  await upload.load\n  send\nexpect client\n  never load\n",
      "8:9: xhr 'xhr' never records 'upload.load': its program has no 'listen upload' step (add it, before the step that "
      "can fire the event, or drop this atom: a check on it can never fail)"},
+    {"unheard-event", HEAD "client img\n  wait 10ms\nclient xhr\n  open GET {A}/x\n  send\nexpect client img\n  never error\n",
+     "12:9: img 'img' never records 'error': its program has no 'load URL' step (add it, before the step that can fire "
+     "the event, or drop this atom: a check on it can never fail)"},
+    {"unheard-event", HEAD "client img\n  load {A}/x\nexpect client img\n  never error\n", ""},
+    {"unheard-event", HEAD "client http\n  wait 10ms\nexpect client\n  never error\n",
+     "9:9: http 'http' never records 'error': its program has no 'request' step (add it, before the step that can fire "
+     "the event, or drop this atom: a check on it can never fail)"},
     /* matches-anything */
     {"matches-anything", CLIENT("  events .*\n"),
      "11:10: this pattern matches every event sequence, so the check can never fail: write the events it must see "
