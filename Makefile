@@ -91,9 +91,10 @@ check-c: $(TEST_BIN)
 pytest: $(RUNNER)
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q -ra $(PYTEST_ARGS)
 
-# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them).
-check-node:
-	$(Q)cd fixtures/node && CH_BROWSERS=none npm test --silent
+# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them). They
+# take the vocabulary from `$(RUNNER) vocab --json` (fixtures/node/test/vocabulary.js).
+check-node: $(RUNNER)
+	$(Q)cd fixtures/node && RUNNER=$(abspath $(RUNNER)) CH_BROWSERS=none npm test --silent
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -4,6 +4,9 @@
  *                [--time-scale X] [--idle-timeout MS]
  *   runner check [--fixtures DIR] PATH...        validate case files; exit 0, or 2 with file:line:col errors
  *   runner list [--json] [--fixtures DIR] PATH...  print the expanded case set (JSON: harness/MODEL.md §1)
+ *   runner vocab [--json]        the vocabulary of the case language, declared once (harness/case/case.h:
+ *                                 ch_vocabulary): client kinds, their steps, events and properties,
+ *                                 capabilities, the parser's words; what GET /_h/vocabulary answers
  *   runner judge --cases PATH... [--fixtures DIR] [--time-scale X] [RECORDS.jsonl]
  *                                 re-judge recorded runs: each input line holds {"case": ID,
  *                                 "observations", "transcript", "vars"} (a verdict fetched with
@@ -31,6 +34,7 @@ static int usage(FILE *to)
           "                    [--time-scale X] [--idle-timeout MS]\n"
           "       runner check [--fixtures DIR] PATH...\n"
           "       runner list [--json] [--fixtures DIR] PATH...\n"
+          "       runner vocab [--json]\n"
           "       runner judge --cases PATH... [--fixtures DIR] [--time-scale X] [RECORDS.jsonl]\n",
           to);
     return EXIT_USAGE;
@@ -98,6 +102,27 @@ static int cmd_list(int argc, char **argv)
                    json_string_value(json_object_get(c, "title")));
     }
     json_decref(cases);
+    return 0;
+}
+
+/* `vocab --json`: the declaration as JSON; `vocab`: one line per client kind, its events and final properties. */
+static int cmd_vocab(int argc, char **argv)
+{
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0)) return usage(stderr);
+    json_t *v = ch_vocabulary();
+    if (argc == 2) {
+        json_dumpf(v, stdout, JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
+        putchar('\n');
+    } else {
+        const char *kind, *ev;
+        json_t *k, *e;
+        json_object_foreach(json_object_get(v, "kinds"), kind, k) {
+            printf("%s:", kind);
+            json_object_foreach(json_object_get(k, "events"), ev, e) printf(" %s", ev);
+            printf("\n");
+        }
+    }
+    json_decref(v);
     return 0;
 }
 
@@ -219,6 +244,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0) return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "judge") == 0) return cmd_judge(argc - 1, argv + 1);
+    if (strcmp(cmd, "vocab") == 0) return cmd_vocab(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

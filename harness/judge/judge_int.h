@@ -77,4 +77,17 @@ int ch_jms(const struct ch_jctx *cx, const json_t *exp, const char *key, double 
 /* A time in milliseconds as "201.3 ms". */
 void ch_jtime(struct ch_text *t, double ms);
 
+/* The time bound of a `within` or `interval` expectation (MODEL.md §1.3): a window {"ms", "tol_ms"} (|dt - ms|
+ * <= tol), or one-sided {"ms", "bound": "min"} (dt >= ms) / {"ms", "bound": "max"} (dt <= ms); scaled. */
+struct ch_jbound {
+    double ms, tol;
+    char bound; /* 'w' window, '>' at least ms, '<' at most ms */
+};
+int ch_jbound_parse(const struct ch_jctx *cx, const json_t *exp, struct ch_jbound *b, char *err);
+int ch_jbound_holds(const struct ch_jbound *b, double dt);
+/* "300.0 ms ± 100.0 ms", "≥ 950.0 ms", "≤ 2000.0 ms" */
+void ch_jbound_render(struct ch_text *t, const struct ch_jbound *b);
+/* "allowed 200.0 to 400.0 ms", "allowed 950.0 ms or more", "allowed 2000.0 ms or less" */
+void ch_jbound_allowed(struct ch_text *t, const struct ch_jbound *b);
+
 #endif
