@@ -8,8 +8,9 @@
  *                                 re-judge recorded runs: each input line holds {"case": ID,
  *                                 "observations", "transcript", "vars"} (a verdict fetched with
  *                                 full=1 is such a record); each output line is a verdict
- *   runner record --cases PATH... [--fixtures DIR] [--time-scale X] [EVENTS.jsonl...]
- *                                 records (harness/mutate/mutate.h) from event streams or full verdicts
+ *   runner record --cases PATH... [--fixtures DIR] [--time-scale X] [--keep RECORDS] EVENTS.jsonl...
+ *                                 records (harness/mutate/mutate.h) from event streams or full verdicts;
+ *                                 --keep: first the earlier records of cases the streams did not run
  *   runner mutate --cases PATH... [--fixtures DIR] [--survivors FILE] [--json FILE] [--all] RECORDS...
  *                                 prove that every check can fail: exit 0, or 1 when a survivor is not
  *                                 listed with a reason or an entry of the list has no business there
@@ -38,7 +39,7 @@ static int usage(FILE *to)
           "       runner check [--fixtures DIR] PATH...\n"
           "       runner list [--json] [--fixtures DIR] PATH...\n"
           "       runner judge --cases PATH... [--fixtures DIR] [--time-scale X] [RECORDS.jsonl]\n"
-          "       runner record --cases PATH... [--fixtures DIR] [--time-scale X] [EVENTS.jsonl...]\n"
+          "       runner record --cases PATH... [--fixtures DIR] [--time-scale X] [--keep RECORDS] EVENTS.jsonl...\n"
           "       runner mutate --cases PATH... [--fixtures DIR] [--survivors FILE] [--json FILE] [--all] RECORDS...\n",
           to);
     return EXIT_USAGE;
@@ -164,31 +165,35 @@ static int each_object(FILE *in, const char *name, void (*fn)(json_t *obj, void 
     return rc;
 }
 
-/* The options of judge, record and mutate; returns the index of the first input, or -1 on a usage error. */
+/* The options of judge, record and mutate (`allowed`: the option letters this command takes, below); returns the
+ * index of the first input, or -1 on a usage error. */
 struct offline_opts {
     char *paths[64];
     int npaths, all;
     const char *fixtures, *survivors, *json;
+    char *keep;
     double scale;
 };
 
-static int offline_options(int argc, char **argv, struct offline_opts *o, int mutate)
+static int offline_options(int argc, char **argv, struct offline_opts *o, const char *allowed)
 {
     static const struct option longopts[] = {
         {"cases", required_argument, NULL, 'c'}, {"fixtures", required_argument, NULL, 'f'},
         {"time-scale", required_argument, NULL, 's'}, {"survivors", required_argument, NULL, 'S'},
-        {"json", required_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'}, {0, 0, 0, 0}};
+        {"json", required_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'}, {"keep", required_argument, NULL, 'k'},
+        {0, 0, 0, 0}};
     int opt;
     *o = (struct offline_opts){.fixtures = DEFAULT_FIXTURES, .scale = 1.0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == '?' || !strchr(allowed, opt)) return -1;
         if (opt == 'c' && o->npaths < 64) o->paths[o->npaths++] = optarg;
         else if (opt == 'f') o->fixtures = optarg;
-        else if (opt == 's' && !mutate) o->scale = atof(optarg);
-        else if (opt == 'S' && mutate) o->survivors = optarg;
-        else if (opt == 'j' && mutate) o->json = optarg;
-        else if (opt == 'a' && mutate) o->all = 1;
-        else return -1;
+        else if (opt == 's') o->scale = atof(optarg);
+        else if (opt == 'S') o->survivors = optarg;
+        else if (opt == 'j') o->json = optarg;
+        else if (opt == 'a') o->all = 1;
+        else if (opt == 'k') o->keep = optarg;
     }
     return o->npaths == 0 || o->scale <= 0 ? -1 : optind;
 }
@@ -207,7 +212,7 @@ static void judge_one(json_t *rec, void *ctx)
 static int cmd_judge(int argc, char **argv)
 {
     struct offline_opts o;
-    int first = offline_options(argc, argv, &o, 0), rc;
+    int first = offline_options(argc, argv, &o, "cfs"), rc;
     if (first < 0) return usage(stderr);
     json_t *cases = load_cases(o.paths, o.npaths, o.fixtures);
     if (!cases) return EXIT_BAD_CASES;
@@ -227,10 +232,10 @@ static int cmd_judge(int argc, char **argv)
 /* ---- record, mutate ---- */
 
 struct record_ctx {
-    json_t *by_id;
+    json_t *by_id, *covered; /* case id -> case; case id -> true for each case the new streams ran */
     const char *fixtures;
     double scale;
-    long kept, skipped;
+    long made, skipped, kept;
 };
 
 /* Takes the time scale from the stream's run-start; writes each verdict whose checks ran as a record. */
@@ -244,11 +249,34 @@ static void record_one(json_t *line, void *ctx)
     if (rec) {
         json_dumpf(rec, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
         putchar('\n');
-        r->kept++;
+        r->made++;
     } else if (why) {
         r->skipped++;
     }
     json_decref(rec);
+}
+
+/* The cases a stream ran: those its workers planned (worker-start) and those it judged. */
+static void cover_one(json_t *line, void *ctx)
+{
+    struct record_ctx *r = ctx;
+    const json_t *item;
+    size_t i;
+    json_array_foreach(json_object_get(line, "plan"), i, item)
+        if (json_is_string(json_object_get(item, "case"))) json_object_set(r->covered, json_string_value(json_object_get(item, "case")), json_true());
+    if (json_is_string(json_object_get(line, "case")) && json_object_get(line, "checks"))
+        json_object_set(r->covered, json_string_value(json_object_get(line, "case")), json_true());
+}
+
+/* An earlier record is kept when the new streams did not run its case and its case is still in the set. */
+static void keep_one(json_t *rec, void *ctx)
+{
+    struct record_ctx *r = ctx;
+    const char *id = json_string_value(json_object_get(rec, "case"));
+    if (!id || json_object_get(r->covered, id) || !json_object_get(r->by_id, id)) return;
+    json_dumpf(rec, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+    putchar('\n');
+    r->kept++;
 }
 
 static json_t *cases_by_id(const json_t *cases)
@@ -259,45 +287,8 @@ static json_t *cases_by_id(const json_t *cases)
     return by_id;
 }
 
-static int cmd_record(int argc, char **argv)
-{
-    struct offline_opts o;
-    int first = offline_options(argc, argv, &o, 0), rc = 0;
-    if (first < 0) return usage(stderr);
-    json_t *cases = load_cases(o.paths, o.npaths, o.fixtures);
-    if (!cases) return EXIT_BAD_CASES;
-    struct record_ctx r = {cases_by_id(cases), o.fixtures, o.scale, 0, 0};
-    for (int i = first; i <= argc; i++) {
-        if (i == argc && first < argc) break;
-        FILE *in = i < argc ? fopen(argv[i], "r") : stdin;
-        if (!in) {
-            perror(argv[i]);
-            rc = 1;
-            continue;
-        }
-        r.scale = o.scale;
-        rc |= each_object(in, i < argc ? argv[i] : "-", record_one, &r);
-        if (in != stdin) fclose(in);
-    }
-    fprintf(stderr, "runner record: %ld records; %ld verdicts skipped (no checks ran, or a case not in the set)\n",
-            r.kept, r.skipped);
-    json_decref(r.by_id);
-    json_decref(cases);
-    return rc;
-}
-
-static void learn_one(json_t *rec, void *ctx)
-{
-    ch_mutation_learn(ctx, rec);
-}
-
-static void prove_one(json_t *rec, void *ctx)
-{
-    ch_mutation_prove(ctx, rec);
-}
-
-/* Streams every records file through fn; 1 if one cannot be read or holds a line that is not a record. */
-static int each_record(char **files, int n, void (*fn)(json_t *, void *), void *ctx)
+/* Streams every file through fn; 1 if one cannot be read or holds a line that is not a JSON object. */
+static int each_file(char **files, int n, void (*fn)(json_t *, void *), void *ctx)
 {
     int rc = 0;
     for (int i = 0; i < n; i++) {
@@ -313,11 +304,45 @@ static int each_record(char **files, int n, void (*fn)(json_t *, void *), void *
     return rc;
 }
 
+static int cmd_record(int argc, char **argv)
+{
+    struct offline_opts o;
+    int first = offline_options(argc, argv, &o, "cfsk"), rc = 0;
+    if (first < 0 || first == argc) return usage(stderr);
+    json_t *cases = load_cases(o.paths, o.npaths, o.fixtures);
+    if (!cases) return EXIT_BAD_CASES;
+    struct record_ctx r = {cases_by_id(cases), json_object(), o.fixtures, o.scale, 0, 0, 0};
+    if (o.keep) {
+        rc |= each_file(argv + first, argc - first, cover_one, &r);
+        rc |= each_file(&o.keep, 1, keep_one, &r);
+    }
+    for (int i = first; i < argc; i++) {
+        r.scale = o.scale;
+        rc |= each_file(argv + i, 1, record_one, &r);
+    }
+    fprintf(stderr, "runner record: %ld records made, %ld kept from %s; %ld verdicts skipped (no checks ran, or a case "
+            "not in the set)\n", r.made, r.kept, o.keep ? o.keep : "(none)", r.skipped);
+    json_decref(r.by_id);
+    json_decref(r.covered);
+    json_decref(cases);
+    return rc;
+}
+
+static void learn_one(json_t *rec, void *ctx)
+{
+    ch_mutation_learn(ctx, rec);
+}
+
+static void prove_one(json_t *rec, void *ctx)
+{
+    ch_mutation_prove(ctx, rec);
+}
+
 static int cmd_mutate(int argc, char **argv)
 {
     struct offline_opts o;
     char err[CH_ERR_LEN];
-    int first = offline_options(argc, argv, &o, 1), rc = 0;
+    int first = offline_options(argc, argv, &o, "cfSja"), rc = 0;
     if (first < 0 || first == argc) return usage(stderr);
     json_t *survivors = NULL;
     if (o.survivors && !(survivors = ch_survivors_load(o.survivors, err))) {
@@ -330,8 +355,8 @@ static int cmd_mutate(int argc, char **argv)
         return EXIT_BAD_CASES;
     }
     struct ch_mutation *mu = ch_mutation_new(cases, o.fixtures);
-    rc |= each_record(argv + first, argc - first, learn_one, mu);
-    rc |= each_record(argv + first, argc - first, prove_one, mu);
+    rc |= each_file(argv + first, argc - first, learn_one, mu);
+    rc |= each_file(argv + first, argc - first, prove_one, mu);
     int problems = ch_mutation_report(mu, survivors, o.all, stdout);
     if (o.json && json_dump_file(ch_mutation_checks(mu, survivors), o.json, JSON_INDENT(1) | JSON_ENSURE_ASCII) < 0) {
         fprintf(stderr, "runner mutate: cannot write %s\n", o.json);

@@ -101,9 +101,12 @@ json_t *ch_jmut_swapped(const json_t *a, size_t i, size_t j, const char *tkey);
 json_t *ch_jmut_other(const json_t *v);
 /* A copy of ev with the value at `path` of ev[key] (key NULL: of ev) changed to another; NULL when none is there. */
 json_t *ch_jmut_changed(const json_t *ev, const char *key, const char *path);
-/* Judges the mutant where events[j]'s time `tkey` is t0 + ms * unit (unit: time units per ms). */
-void ch_jmut_move(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double ms,
-                  double unit, int transcript, const char *what);
+/* The mutants of a time bound (within, interval): events[j], the second point, moved to 1 ms past each bound
+ * of the expectation's `ms` ± `tol_ms` (no tolerance: `ms` itself) after t0, the first point's time `tkey`
+ * (`unit` time units per ms; in the transcript's events or the observations'); below only where it stays
+ * after the first point. */
+void ch_jmut_times(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double unit,
+                   int transcript, const char *what);
 
 void ch_jmut_requests(struct ch_jmut *m);
 void ch_jmut_request_count(struct ch_jmut *m);

@@ -165,7 +165,8 @@ static void describe(char *out, size_t n, const json_t *ev)
 
 /* ---- the object's events ---- */
 
-/* Indexes into the observations' events of one object's events (`reads`: with the `read` pseudo-events). */
+/* Indexes into the observations' events of one object's events (`reads`: with the `read` pseudo-events); -1
+ * when the expectation names no object (o->i is then NULL; else free it). */
 struct oevs {
     const char *obj;
     size_t *i, n;
@@ -176,8 +177,9 @@ static int object_events(const struct ch_jmut *m, int reads, struct oevs *o)
     const json_t *name = json_object_get(m->exp, "obj");
     o->obj = json_is_string(name) ? json_string_value(name) : m->cx.default_obj;
     o->n = 0;
-    o->i = ch_xmalloc((json_array_size(m->cx.events) + 1) * sizeof *o->i);
+    o->i = NULL;
     if (!o->obj) return -1;
+    o->i = ch_xmalloc((json_array_size(m->cx.events) + 1) * sizeof *o->i);
     for (size_t k = 0; k < json_array_size(m->cx.events); k++) {
         const json_t *ev = json_array_get(m->cx.events, k);
         if (strcmp(json_string_value(json_object_get(ev, "obj")), o->obj) != 0) continue;
@@ -478,9 +480,9 @@ static void mutate_final(struct ch_jmut *m)
     }
 }
 
-/* Moves event `j` (its `tkey` time, in units of `unit` per ms) to `ms` after time t0. */
-void ch_jmut_move(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double ms,
-                  double unit, int transcript, const char *what)
+/* Judges the mutant where events[j]'s time `tkey` is t0 + ms * unit (unit: time units per ms). */
+static void move(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double ms, double unit,
+                 int transcript, const char *what)
 {
     json_t *c = json_deep_copy(json_array_get(events, j));
     json_object_set_new(c, tkey, json_real(t0 + ms * unit));
@@ -489,22 +491,29 @@ void ch_jmut_move(struct ch_jmut *m, const json_t *events, size_t j, const char 
     else ch_jmut_obs(m, evs, NULL, "move %s to %.1f ms after its start point", what, ms);
 }
 
+void ch_jmut_times(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double unit,
+                   int transcript, const char *what)
+{
+    char err[CH_ERR_LEN];
+    double ms, tol = 0;
+    if (ch_jms(&m->cx, m->exp, "ms", &ms, err) < 0) return;
+    if (json_object_get(m->exp, "tol_ms") && ch_jms(&m->cx, m->exp, "tol_ms", &tol, err) < 0) return;
+    if (ms - tol - 1 >= 0) move(m, events, j, tkey, t0, ms - tol - 1, unit, transcript, what);
+    move(m, events, j, tkey, t0, ms + tol + 1, unit, transcript, what);
+}
+
 static void mutate_within(struct ch_jmut *m)
 {
     struct oevs o;
-    char err[CH_ERR_LEN], what[200];
-    double ms, tol;
+    char what[200];
     json_t *from = filled(m, json_object_get(m->exp, "from")), *to = filled(m, json_object_get(m->exp, "to"));
-    if (from && to && ch_jms(&m->cx, m->exp, "ms", &ms, err) == 0 && ch_jms(&m->cx, m->exp, "tol_ms", &tol, err) == 0 &&
-        object_events(m, 1, &o) == 0) {
+    if (from && to && object_events(m, 1, &o) == 0) {
         size_t i = 0, j;
         while (i < o.n && !ch_atom_match(from, oev(m, &o, i))) i++;
         for (j = i + 1; j < o.n && !ch_atom_match(to, oev(m, &o, j));) j++;
         if (j < o.n) {
-            double t0 = json_number_value(json_object_get(oev(m, &o, i), "t"));
             describe(what, sizeof what, oev(m, &o, j));
-            if (ms - tol - 1 >= 0) ch_jmut_move(m, m->cx.events, o.i[j], "t", t0, ms - tol - 1, 1, 0, what);
-            ch_jmut_move(m, m->cx.events, o.i[j], "t", t0, ms + tol + 1, 1, 0, what);
+            ch_jmut_times(m, m->cx.events, o.i[j], "t", json_number_value(json_object_get(oev(m, &o, i), "t")), 1, 0, what);
         }
         free(o.i);
     }

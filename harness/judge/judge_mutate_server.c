@@ -289,18 +289,12 @@ void ch_jmut_closed(struct ch_jmut *m)
 
 void ch_jmut_interval(struct ch_jmut *m)
 {
-    char err[CH_ERR_LEN];
-    double ms, tol;
     const json_t *from = ch_jpoint_event(&m->cx, json_object_get(m->exp, "from"));
     const json_t *to = ch_jpoint_event(&m->cx, json_object_get(m->exp, "to"));
     size_t j = index_of(m, to);
-    if (!from || j == (size_t)-1 || from == to || ch_jms(&m->cx, m->exp, "ms", &ms, err) < 0 ||
-        ch_jms(&m->cx, m->exp, "tol_ms", &tol, err) < 0)
-        return;
-    double t0 = json_number_value(json_object_get(from, "t_us"));
-    const char *what = json_string_value(json_object_get(to, "type"));
-    if (ms - tol - 1 >= 0) ch_jmut_move(m, m->cx.trevents, j, "t_us", t0, ms - tol - 1, 1000, 1, what);
-    ch_jmut_move(m, m->cx.trevents, j, "t_us", t0, ms + tol + 1, 1000, 1, what);
+    if (!from || j == (size_t)-1 || from == to) return;
+    ch_jmut_times(m, m->cx.trevents, j, "t_us", json_number_value(json_object_get(from, "t_us")), 1000, 1,
+                  json_string_value(json_object_get(to, "type")));
 }
 
 void ch_jmut_ws_close(struct ch_jmut *m)

@@ -48,8 +48,9 @@ void ch_mutation_prove(struct ch_mutation *mu, const json_t *rec);
 const json_t *ch_mutation_checks(struct ch_mutation *mu, const json_t *survivors);
 
 /* The report: records (fresh, stale and why), per family "checks proven able to fail: N of M", the survivors
- * (all of them when `all`, else those not listed), and the problems with the survivors list. Returns the
- * number of problems: a survivor not listed with a reason, an entry matching no survivor. */
+ * not listed (with `all`: every survivor, and the checks that failed on every record), and the problems with
+ * the survivors list. Returns the number of problems: a survivor not listed with a reason, an entry that names
+ * no check or only proven ones. */
 int ch_mutation_report(struct ch_mutation *mu, const json_t *survivors, int all, FILE *out);
 
 /* Reads a survivors file: a JSON array of {"case": GLOB (fnmatch(3), so a matrix's cells can share an entry),

@@ -275,6 +275,20 @@ static void report_check(const json_t *c, FILE *out)
     if (json_object_get(c, "listed")) fprintf(out, "      listed: %s\n", json_string_value(json_object_get(c, "listed")));
 }
 
+/* Checks no record passed: every client judged wrong, or a check that cannot pass (a typo). For review. */
+static void report_failed(const json_t *checks, FILE *out)
+{
+    const json_t *c, *v;
+    size_t i, k;
+    json_array_foreach(checks, i, c) {
+        if (strcmp(json_string_value(json_object_get(c, "outcome")), "failed") != 0) continue;
+        fprintf(out, "  failed on every record: %s  %s\n    failed on:", json_string_value(json_object_get(c, "id")),
+                json_string_value(json_object_get(c, "text")));
+        json_array_foreach(json_object_get(c, "failed"), k, v) fprintf(out, " %s", json_string_value(v));
+        fputc('\n', out);
+    }
+}
+
 int ch_mutation_report(struct ch_mutation *mu, const json_t *survivors, int all, FILE *out)
 {
     const json_t *checks = ch_mutation_checks(mu, survivors), *c, *e;
@@ -294,6 +308,7 @@ int ch_mutation_report(struct ch_mutation *mu, const json_t *survivors, int all,
         if (!json_object_get(c, "listed")) problems++;
         report_check(c, out);
     }
+    if (all) report_failed(checks, out);
     json_array_foreach(survivors, i, e) {
         const char *why = ch_survivors_unused(e, checks);
         if (!why) continue;
