@@ -262,10 +262,12 @@ static void cover_one(json_t *line, void *ctx)
     struct record_ctx *r = ctx;
     const json_t *item;
     size_t i;
-    json_array_foreach(json_object_get(line, "plan"), i, item)
-        if (json_is_string(json_object_get(item, "case"))) json_object_set(r->covered, json_string_value(json_object_get(item, "case")), json_true());
-    if (json_is_string(json_object_get(line, "case")) && json_object_get(line, "checks"))
-        json_object_set(r->covered, json_string_value(json_object_get(line, "case")), json_true());
+    const char *id = json_string_value(json_object_get(line, "case"));
+    json_array_foreach(json_object_get(line, "plan"), i, item) {
+        const char *planned = json_string_value(json_object_get(item, "case"));
+        if (planned) json_object_set(r->covered, planned, json_true());
+    }
+    if (id && json_object_get(line, "checks")) json_object_set(r->covered, id, json_true());
 }
 
 /* An earlier record is kept when the new streams did not run its case and its case is still in the set. */
@@ -364,7 +366,8 @@ static int cmd_mutate(int argc, char **argv)
     }
     if (problems)
         printf("runner mutate: %d problem%s: list each survivor with why it cannot fail on any recorded client "
-               "(%s), or fix its case\n", problems, problems == 1 ? "" : "s", o.survivors ? o.survivors : "--survivors");
+               "(%s), or fix its case\n", problems, problems == 1 ? "" : "s",
+               o.survivors ? o.survivors : "--survivors");
     ch_mutation_free(mu);
     json_decref(cases);
     json_decref(survivors);

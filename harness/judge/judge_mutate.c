@@ -305,8 +305,8 @@ static int atom_with_arg(const json_t *atoms, const json_t *ev)
     const json_t *a;
     json_array_foreach(atoms, k, a) {
         const char *t = json_string_value(json_object_get(a, "type"));
-        if (json_object_get(a, "arg") && t && (!strcmp(t, ".") || !strcmp(t, json_string_value(json_object_get(ev, "type")))))
-            return 1;
+        const char *et = json_string_value(json_object_get(ev, "type"));
+        if (json_object_get(a, "arg") && t && et && (!strcmp(t, ".") || !strcmp(t, et))) return 1;
     }
     return 0;
 }
@@ -513,7 +513,8 @@ static void mutate_within(struct ch_jmut *m)
         for (j = i + 1; j < o.n && !ch_atom_match(to, oev(m, &o, j));) j++;
         if (j < o.n) {
             describe(what, sizeof what, oev(m, &o, j));
-            ch_jmut_times(m, m->cx.events, o.i[j], "t", json_number_value(json_object_get(oev(m, &o, i), "t")), 1, 0, what);
+            double t0 = json_number_value(json_object_get(oev(m, &o, i), "t"));
+            ch_jmut_times(m, m->cx.events, o.i[j], "t", t0, 1, 0, what);
         }
         free(o.i);
     }

@@ -82,8 +82,8 @@ void ch_jmut_requests(struct ch_jmut *m)
         if (k + 1 == n) break;
         describe(other, sizeof other, tev(m, ri[k + 1]));
         if (strcmp(what, other) != 0)
-            ch_jmut_tr(m, ch_jmut_swapped(m->cx.trevents, ri[k], ri[k + 1], "t_us"), "swap requests %zu (%s) and %zu (%s)",
-                       k + 1, what, k + 2, other);
+            ch_jmut_tr(m, ch_jmut_swapped(m->cx.trevents, ri[k], ri[k + 1], "t_us"),
+                       "swap requests %zu (%s) and %zu (%s)", k + 1, what, k + 2, other);
     }
     free(ri);
 }
@@ -155,8 +155,9 @@ void ch_jmut_request_header(struct ch_jmut *m)
     if (!strcmp(op, "absent")) {
         json_array_foreach(json_object_get(m->vocab, "headers"), k, v) {
             if (strcasecmp(json_string_value(json_array_get(v, 0)), name) != 0) continue;
-            ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_header(req, name, json_incref(json_array_get(v, 1)))),
-                       "add %s: %.80s to %s", name, json_string_value(json_array_get(v, 1)), what);
+            json_t *with = with_header(req, name, json_incref(json_array_get(v, 1)));
+            ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with), "add %s: %.80s to %s", name,
+                       json_string_value(json_array_get(v, 1)), what);
             return;
         }
         return;
@@ -208,7 +209,8 @@ void ch_jmut_request_body(struct ch_jmut *m)
     memcpy(b, json_string_value(text) ? json_string_value(text) : "", n);
     if (json_is_string(text) && n > 0 && (unsigned char)b[n - 1] < 0x80) {
         b[n - 1] = b[n - 1] == 'x' ? 'y' : 'x';
-        ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_body(req, b, n)), "change the last body byte of %s", what);
+        ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_body(req, b, n)), "change the last body byte of %s",
+                   what);
         b[n - 1] = json_string_value(text)[n - 1];
     }
     if (json_is_string(text)) {
@@ -221,7 +223,8 @@ void ch_jmut_request_body(struct ch_jmut *m)
         json_object_set_new(copy, "body_size", json_integer(json_integer_value(json_object_get(req, "body_size")) + 1));
         ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, copy), "add a body byte to %s", what);
     }
-    ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_body(req, NULL, 0)), "make the body of %s other bytes", what);
+    ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_body(req, NULL, 0)), "make the body of %s other bytes",
+               what);
     free(b);
 }
 
@@ -251,7 +254,9 @@ void ch_jmut_request_query(struct ch_jmut *m)
     const char *q = strchr(json_string_value(json_object_get(req, "target")), '?');
     if (!strcmp(op, "absent")) {
         const char *vq = json_string_value(json_array_get(json_object_get(m->vocab, "queries"), 0));
-        if (vq) ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_query(req, vq)), "add the query ?%.80s to %s", vq, what);
+        if (vq)
+            ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, at, with_query(req, vq)), "add the query ?%.80s to %s", vq,
+                       what);
         return;
     }
     if (!q) return;
@@ -276,7 +281,8 @@ void ch_jmut_closed(struct ch_jmut *m)
     size_t ci = index_of(m, close);
     if (ci == (size_t)-1) return;
     describe(what, sizeof what, req);
-    const char *by = json_string_value(json_object_get(close, "by")), *how = json_string_value(json_object_get(close, "how"));
+    const char *by = json_string_value(json_object_get(close, "by"));
+    const char *how = json_string_value(json_object_get(close, "how"));
     json_t *c = json_deep_copy(close);
     json_object_set_new(c, "by", json_string(by && !strcmp(by, "client") ? "server" : "client"));
     ch_jmut_tr(m, ch_jmut_replaced(m->cx.trevents, ci, c), "the other side closes the connection of %s", what);

@@ -47,8 +47,8 @@ static void check_states(struct ch_mutation *mu, const json_t *kase)
         snprintf(cid, sizeof cid, "%s:%lld:%s", id, line, kind ? kind : "?");
         if (same > 1) snprintf(cid + strlen(cid), sizeof cid - strlen(cid), "#%zu", nth);
         snprintf(family, sizeof family, "%.*s", (int)strcspn(id, "/"), id);
-        json_t *st = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O?, s:O?, s:[], s:[], s:i, s:n, s:I}", "id", cid, "case", id,
-                               "line", (json_int_t)line, "kind", kind ? kind : "?", "family", family, "text",
+        json_t *st = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O?, s:O?, s:[], s:[], s:i, s:n, s:I}", "id", cid, "case",
+                               id, "line", (json_int_t)line, "kind", kind ? kind : "?", "family", family, "text",
                                json_object_get(e, "text"), "level", json_object_get(e, "level"), "passed", "failed",
                                "errors", 0, "proof", "mutants", (json_int_t)0);
         json_array_append_new(list, st);
@@ -103,7 +103,8 @@ static const json_t *fresh_case(struct ch_mutation *mu, const json_t *rec)
     if (!kase) return NULL;
     if (!(p = json_object_get(mu->programs, id))) {
         char hex[65], err[CH_ERR_LEN];
-        json_object_set_new(mu->programs, id, ch_program_sha256(kase, mu->fixtures, hex, err) == 0 ? json_string(hex) : json_null());
+        int ok = ch_program_sha256(kase, mu->fixtures, hex, err) == 0;
+        json_object_set_new(mu->programs, id, ok ? json_string(hex) : json_null());
         p = json_object_get(mu->programs, id);
     }
     const char *want = json_string_value(p), *got = json_string_value(json_object_get(rec, "program"));
@@ -156,10 +157,11 @@ static void prove_check(struct ch_mutation *mu, const json_t *kase, size_t i, co
                                   json_object_get(rec, "vars"), json_is_number(scale) ? json_number_value(scale) : 1.0,
                                   *vocab, how, sizeof how, &tried);
     mu->mutants += tried;
-    json_object_set_new(st, "mutants", json_integer(json_integer_value(json_object_get(st, "mutants")) + (json_int_t)tried));
+    json_int_t total = json_integer_value(json_object_get(st, "mutants")) + (json_int_t)tried;
+    json_object_set_new(st, "mutants", json_integer(total));
     if (killed)
-        json_object_set_new(st, "proof", json_pack("{s:s, s:s, s:I}", "client", client_of(rec), "mutant", how, "mutants",
-                                                   json_integer_value(json_object_get(st, "mutants"))));
+        json_object_set_new(st, "proof",
+                            json_pack("{s:s, s:s, s:I}", "client", client_of(rec), "mutant", how, "mutants", total));
 }
 
 void ch_mutation_prove(struct ch_mutation *mu, const json_t *rec)
@@ -272,7 +274,8 @@ static void report_check(const json_t *c, FILE *out)
             json_string_value(json_object_get(c, "text")));
     json_array_foreach(p, i, v) fprintf(out, " %s", json_string_value(v));
     fprintf(out, "; %lld mutants, none failed it\n", (long long)json_integer_value(json_object_get(c, "mutants")));
-    if (json_object_get(c, "listed")) fprintf(out, "      listed: %s\n", json_string_value(json_object_get(c, "listed")));
+    const char *listed = json_string_value(json_object_get(c, "listed"));
+    if (listed) fprintf(out, "      listed: %s\n", listed);
 }
 
 /* Checks no record passed: every client judged wrong, or a check that cannot pass (a typo). For review. */
@@ -313,8 +316,9 @@ int ch_mutation_report(struct ch_mutation *mu, const json_t *survivors, int all,
         const char *why = ch_survivors_unused(e, checks);
         if (!why) continue;
         problems++;
+        long long line = json_integer_value(json_object_get(e, "line"));
         fprintf(out, "  survivors entry %zu (%s line %lld) %s: remove it\n", i + 1,
-                json_string_value(json_object_get(e, "case")), (long long)json_integer_value(json_object_get(e, "line")), why);
+                json_string_value(json_object_get(e, "case")), line, why);
     }
     return problems;
 }

@@ -56,7 +56,8 @@ json_t *ch_survivors_load(const char *path, char *err)
 static int entry_names(const json_t *e, const json_t *check)
 {
     const char *kind = json_string_value(json_object_get(e, "kind"));
-    return fnmatch(json_string_value(json_object_get(e, "case")), json_string_value(json_object_get(check, "case")), 0) == 0 &&
+    const char *glob = json_string_value(json_object_get(e, "case"));
+    return fnmatch(glob, json_string_value(json_object_get(check, "case")), 0) == 0 &&
            json_integer_value(json_object_get(e, "line")) == json_integer_value(json_object_get(check, "line")) &&
            (!kind || !strcmp(kind, json_string_value(json_object_get(check, "kind"))));
 }

@@ -41,6 +41,11 @@ void ch_vocab_free(struct ch_vocab *v)
     json_decref(v->cases);
 }
 
+static const char *str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
 static const json_t *client_steps(const json_t *kase)
 {
     return json_object_get(json_object_get(kase, "client"), "steps");
@@ -175,10 +180,10 @@ static void learn_program(json_t *c, const json_t *kase, const json_t *authored)
     const char *key;
     size_t i, k;
     json_array_foreach(json_object_get(kase, "server"), i, r) {
-        const char *method = json_string_value(json_object_get(r, "method")), *path = json_string_value(json_object_get(r, "path"));
+        const char *method = str(r, "method"), *path = str(r, "path");
         if (method && path) add_request(c, strcmp(method, "*") ? method : "GET", path);
         json_array_foreach(json_object_get(r, "steps"), k, s) {
-            const char *name = json_string_value(json_object_get(s, "name")), *value = json_string_value(json_object_get(s, "value"));
+            const char *name = str(s, "name"), *value = str(s, "value");
             if (!step_is(s, "header", NULL) || !name || strcasecmp(name, "Set-Cookie") || !value) continue;
             json_t *cookie = json_stringn(value, strcspn(value, ";"));
             if (cookie) add_header(json_object_get(c, "headers"), "Cookie", cookie);
@@ -186,13 +191,14 @@ static void learn_program(json_t *c, const json_t *kase, const json_t *authored)
         }
     }
     json_array_foreach(client_steps(kase), i, s) {
-        const char *url = json_string_value(json_object_get(s, "url")), *method = json_string_value(json_object_get(s, "method"));
+        const char *url = str(s, "url"), *method = str(s, "method");
         if (!url || strlen(url) < 4 || url[0] != '{' || url[2] != '}' || url[3] != '/') continue;
         char *path = ch_xstrndup(url + 3, strcspn(url + 3, "?#"));
         add_request(c, method ? method : "GET", path);
         free(path);
     }
-    json_object_foreach((json_t *)authored, key, v) add_header(json_object_get(c, "headers"), json_string_value(json_array_get(v, 0)), json_array_get(v, 1));
+    json_object_foreach((json_t *)authored, key, v)
+        add_header(json_object_get(c, "headers"), json_string_value(json_array_get(v, 0)), json_array_get(v, 1));
 }
 
 static void learn_request(struct ch_vocab *v, json_t *c, const json_t *req, const json_t *authored)
@@ -203,7 +209,8 @@ static void learn_request(struct ch_vocab *v, json_t *c, const json_t *req, cons
     const char *path = json_string_value(json_object_get(req, "path"));
     const char *target = json_string_value(json_object_get(req, "target"));
     if (method && path) add_request(c, method, path);
-    if (target && strchr(target, '?')) json_object_set_new(json_object_get(c, "queries"), strchr(target, '?') + 1, json_true());
+    if (target && strchr(target, '?'))
+        json_object_set_new(json_object_get(c, "queries"), strchr(target, '?') + 1, json_true());
     json_array_foreach(json_object_get(req, "headers"), i, h) {
         const char *name = json_string_value(json_array_get(h, 0));
         if (!name || !json_is_string(json_array_get(h, 1))) continue;
@@ -211,7 +218,8 @@ static void learn_request(struct ch_vocab *v, json_t *c, const json_t *req, cons
         char *lower = ch_xstrdup(name);
         for (char *p = lower; *p; p++)
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-        if (!is_credential(name) && !json_object_get(authored, lower)) add_header(v->headers, name, json_array_get(h, 1));
+        if (!is_credential(name) && !json_object_get(authored, lower))
+            add_header(v->headers, name, json_array_get(h, 1));
         free(lower);
     }
 }
