@@ -6,7 +6,7 @@
 
 /* What real clients recorded and what a case puts in play (vocab.c says what a mutant may add, and why). */
 struct ch_vocab {
-    json_t *events;  /* "KIND LISTEN-STEPS" -> {type: true} */
+    json_t *events;  /* how objects listen -> {"kind", "listen": {step: true}, "types": {type: true}} */
     json_t *headers; /* lowercase name -> [name, value]: headers clients add by themselves, credentials excepted */
     json_t *cases;   /* case id -> {"headers": {lowercase name: [name, value]}, "queries": {q: true},
                         "requests": {"METHOD PATH": [method, path]}} */

@@ -5,7 +5,7 @@
  * Events: an object records the events its kind's interpreter listens to, and `listen` steps add more
  * (fixtures/client.js: xhr.upload's events only after `listen upload`; an EventSource's named events). So the
  * event types a mutant may add to an object are those recorded, in any fresh record of any case, on an object
- * of the same kind whose program has the same `listen` steps, and the names its `listen` steps give. The
+ * of the same kind whose `listen` steps are among its own, and the names its `listen` steps give. The
  * argument and state of an added event are the check's own: they are values, which any client may get wrong.
  *
  * Requests: those any client sent in this case, the routes the case scripts, the URLs its program opens.
@@ -64,36 +64,41 @@ static int step_is(const json_t *s, const char *op, const char *obj)
 
 /* ---- events ---- */
 
-/* "xhr [{\"op\":\"listen\",\"target\":\"upload\"}]": the kind of the object and its `listen` steps (without
- * where they are), the key of what an object can record. NULL for an object the case does not declare. */
-static char *object_key(const json_t *kase, const char *obj)
+/* How an object listens: {"kind", "listen": [each `listen` step of it, without where it is, as canonical JSON
+ * text, sorted]}; NULL for an object the case does not declare. */
+static json_t *listening(const json_t *kase, const char *obj)
 {
     const json_t *o, *s, *kind = NULL;
     size_t i;
     json_array_foreach(client_objects(kase), i, o)
         if (obj && !strcmp(json_string_value(json_object_get(o, "name")), obj)) kind = json_object_get(o, "kind");
     if (!json_is_string(kind)) return NULL;
-    json_t *steps = json_array();
+    json_t *steps = json_object();
     json_array_foreach(client_steps(kase), i, s) {
         if (!step_is(s, "listen", obj)) continue;
         json_t *c = json_copy((json_t *)s);
         json_object_del(c, "line");
         json_object_del(c, "obj");
-        json_array_append_new(steps, c);
+        char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+        json_object_set_new(steps, text, json_true());
+        free(text);
+        json_decref(c);
     }
-    char *text = json_dumps(steps, JSON_COMPACT | JSON_SORT_KEYS);
-    char *key = ch_xmalloc(strlen(text) + json_string_length(kind) + 2);
-    sprintf(key, "%s %s", json_string_value(kind), text);
-    free(text);
-    json_decref(steps);
-    return key;
+    return json_pack("{s:O, s:o}", "kind", kind, "listen", steps);
 }
 
-static void add_event_type(struct ch_vocab *v, const char *key, const char *type)
+/* The entry of v->events for how an object listens: {"kind", "listen": {step: true}, "types": {type: true}}. */
+static json_t *listening_entry(struct ch_vocab *v, json_t *how)
 {
-    json_t *set = json_object_get(v->events, key);
-    if (!set) json_object_set_new(v->events, key, set = json_object());
-    json_object_set_new(set, type, json_true());
+    char *text = json_dumps(how, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *e = json_object_get(v->events, text);
+    if (!e) {
+        e = json_pack("{s:O, s:O, s:{}}", "kind", json_object_get(how, "kind"), "listen", json_object_get(how, "listen"),
+                      "types");
+        json_object_set_new(v->events, text, e);
+    }
+    free(text);
+    return e;
 }
 
 static void learn_events(struct ch_vocab *v, const json_t *kase, const json_t *rec)
@@ -101,21 +106,49 @@ static void learn_events(struct ch_vocab *v, const json_t *kase, const json_t *r
     const json_t *ev, *o, *s, *name;
     size_t i, k, n;
     json_array_foreach(json_object_get(json_object_get(rec, "observations"), "events"), i, ev) {
-        char *key = object_key(kase, json_string_value(json_object_get(ev, "obj")));
-        const char *type = json_string_value(json_object_get(ev, "type"));
-        if (key && type) add_event_type(v, key, type);
-        free(key);
+        json_t *how = listening(kase, str(ev, "obj"));
+        const char *type = str(ev, "type");
+        if (how && type) json_object_set_new(json_object_get(listening_entry(v, how), "types"), type, json_true());
+        json_decref(how);
     }
     json_array_foreach(client_objects(kase), i, o) {
-        const char *obj = json_string_value(json_object_get(o, "name"));
-        char *key = object_key(kase, obj);
+        const char *obj = str(o, "name");
+        json_t *how = listening(kase, obj);
         json_array_foreach(client_steps(kase), k, s) {
-            if (!key || !step_is(s, "listen", obj)) continue;
+            if (!how || !step_is(s, "listen", obj)) continue;
             json_array_foreach(json_object_get(s, "events"), n, name)
-                if (json_is_string(name)) add_event_type(v, key, json_string_value(name));
+                if (json_is_string(name))
+                    json_object_set_new(json_object_get(listening_entry(v, how), "types"), json_string_value(name),
+                                        json_true());
         }
-        free(key);
+        json_decref(how);
     }
+}
+
+/* Whether every listen step of `sub` is one of `of`'s. */
+static int listens_within(const json_t *sub, const json_t *of)
+{
+    const char *step;
+    json_t *x;
+    json_object_foreach((json_t *)sub, step, x) if (!json_object_get(of, step)) return 0;
+    return 1;
+}
+
+/* The event types an object listening as `how` does can record: those recorded on objects of its kind whose
+ * listen steps are among its own (a `listen` only adds events). */
+static json_t *recordable(const struct ch_vocab *v, const json_t *how)
+{
+    json_t *types = json_object(), *e, *x, *out = json_array();
+    const char *key, *type;
+    json_object_foreach(v->events, key, e) {
+        if (!json_equal(json_object_get(e, "kind"), json_object_get(how, "kind")) ||
+            !listens_within(json_object_get(e, "listen"), json_object_get(how, "listen")))
+            continue;
+        json_object_foreach(json_object_get(e, "types"), type, x) json_object_set(types, type, json_true());
+    }
+    json_object_foreach(types, type, x) json_array_append_new(out, json_string(type));
+    json_decref(types);
+    return out;
 }
 
 /* ---- requests, headers, queries ---- */
@@ -263,10 +296,9 @@ json_t *ch_vocab_for(const struct ch_vocab *v, const json_t *kase)
     const char *key;
     size_t i;
     json_array_foreach(client_objects(kase), i, o) {
-        const char *obj = json_string_value(json_object_get(o, "name"));
-        char *okey = object_key(kase, obj);
-        if (okey) json_object_set_new(events, obj, keys(json_object_get(v->events, okey)));
-        free(okey);
+        json_t *how = listening(kase, str(o, "name"));
+        if (how) json_object_set_new(events, str(o, "name"), recordable(v, how));
+        json_decref(how);
     }
     json_object_foreach(json_object_get(c, "headers"), key, x) json_object_set(headers, key, x);
     json_object_foreach(v->headers, key, x) if (!json_object_get(headers, key)) json_object_set(headers, key, x);

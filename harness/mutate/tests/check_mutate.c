@@ -195,6 +195,30 @@ START_TEST(outcomes_and_ids)
 }
 END_TEST
 
+/* An xhr that listens to upload events records them; one that does not, cannot: the upload events learnt from
+ * the first are no mutant of the second, while the second's events are the first's too (a listen only adds). */
+#define CASE_V                                                                                                        \
+    "{'id':'v/upload','client':{'objects':[{'name':'xhr','kind':'xhr'}],'steps':[{'obj':'xhr','op':'new'},"              \
+    "{'obj':'xhr','op':'listen','target':'upload','line':3}]},'server':[],'expect':["                                     \
+    "{'kind':'never','obj':'xhr','atoms':[{'type':'load'}],'line':7,'level':'must','text':'never load'}]}"
+#define OBS_UPLOAD "{'events':[{'obj':'xhr','type':'upload.loadstart','t':1,'state':{}}]}"
+
+START_TEST(vocabulary_follows_listening)
+{
+    json_t *set = cases();
+    json_array_append_new(set, J(CASE_V));
+    json_t *recs[] = {record(json_array_get(set, 0), "chromium", OBS, NULL), record(json_array_get(set, 0), "curl", OBS_LOAD, NULL),
+                      record(json_array_get(set, 2), "chromium", OBS_UPLOAD, NULL)};
+    struct ch_mutation *mu = run(set, recs, 3);
+    const json_t *checks = ch_mutation_checks(mu, NULL);
+    ck_assert_str_eq(outcome_of(checks, "t/timeout:21:never"), "survivor"); /* never upload.loadstart, no listener */
+    ck_assert_str_eq(outcome_of(checks, "v/upload:7:never"), "proven");    /* never load, learnt from t/timeout */
+    ch_mutation_free(mu);
+    for (size_t i = 0; i < 3; i++) json_decref(recs[i]);
+    json_decref(set);
+}
+END_TEST
+
 START_TEST(a_survivors_list)
 {
     json_t *set = cases(), *kase = json_array_get(set, 0);
@@ -250,5 +274,5 @@ int main(void)
 {
     return ch_check_main("mutate", 60, NULL,
                          CH_TESTS(program_digest, program_digest_reads_body_files, records_from_a_stream, outcomes_and_ids,
-                                  a_survivors_list, survivors_file_errors));
+                                  vocabulary_follows_listening, a_survivors_list, survivors_file_errors));
 }
