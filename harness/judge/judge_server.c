@@ -701,3 +701,42 @@ enum ch_jstatus ch_jcheck_interval(const struct ch_jctx *cx, struct ch_jcheck *c
     if (point_parse(json_object_get(c->exp, "to"), &b, err) < 0) return ch_jerror(c, "to: %s", err);
     return interval_judge(cx, c, &a, &b, &bound);
 }
+
+/* ---- the same readings, for the mutants (judge_mutate_server.c) ---- */
+
+const json_t *ch_jselected(const struct ch_jctx *cx, const json_t *sel)
+{
+    char err[CH_ERR_LEN];
+    struct reqs r;
+    struct sel s;
+    const json_t *ev = NULL;
+    collect_requests(cx, &r);
+    if (sel_parse(sel, &s, err) == 0) {
+        size_t i = sel_find(&r, &s);
+        if (i < r.n) ev = r.v[i];
+    }
+    reqs_free(&r);
+    return ev;
+}
+
+int ch_jrequest_is(const json_t *req, const json_t *method, const json_t *path)
+{
+    return json_is_string(method) && json_is_string(path) && method_is(req, method) &&
+           same(json_object_get(req, "path"), path);
+}
+
+const json_t *ch_jpoint_event(const struct ch_jctx *cx, const json_t *point)
+{
+    char err[CH_ERR_LEN];
+    struct point p;
+    if (point_parse(point, &p, err) < 0) return NULL;
+    const json_t *req = ch_jselected(cx, json_object_get(point, "sel"));
+    if (req && !strcmp(p.at, "end")) return end_of(cx, req);
+    if (req && !strcmp(p.at, "closed")) return close_of(cx, req);
+    return req;
+}
+
+const json_t *ch_jclose_of(const struct ch_jctx *cx, const json_t *req)
+{
+    return close_of(cx, req);
+}
