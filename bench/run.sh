@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make bench: the harness's own figures beside their references, measured in one run (notes/setup.md,
-# "Measuring speed"). Prints one JSON line per measure and a summary; asserts nothing.
+# make bench: the harness's own figures beside their references, measured in one run on one machine (so both
+# sides see the same load). Prints one JSON line per measure and a summary; asserts nothing.
 #
 #   ROUNDS=5 DURATION=5 bench/run.sh [http|wait|idle|sse|ws|all]
 set -euo pipefail

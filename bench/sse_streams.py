@@ -9,7 +9,7 @@ its three events, after a settle time):
   hold     the same, the reply over (`hold`): only the connection remains
   tokens   as `mid`, but one token per stream (/_h/program called N times first): the cost of N concurrent
            cases, transcripts included; reported with and without the tokens' own cost
-  aiohttp  the reference: bench/sse_aiohttp.py streaming the same events (notes/setup.md: ~12 KiB/stream)
+  aiohttp  the reference: bench/sse_aiohttp.py streaming the same events (about 12 KiB of RSS per stream when measured)
 
 Target (issue 3): at most 4 KiB of server RSS per stream. Nothing here asserts: it prints figures. The file
 descriptor limit is raised to the hard limit (N streams need N descriptors in the server and in the client).

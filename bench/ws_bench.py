@@ -2,8 +2,8 @@
 
     /usr/bin/python3 bench/ws_bench.py [--rounds 5] [--seconds 5] [--conns 32] [--windows 1,16] [--size 16]
 
-The load client is bench/ws_load.c (C, one epoll loop: a Node client saturates before Node's server does,
-notes/setup.md). Both servers run at once, pinned to CPU 0, the client to CPU 1; rounds alternate between the
+The load client is bench/ws_load.c (C, one epoll loop: a Node client saturates before Node's server does, as
+measured on this machine). Both servers run at once, pinned to CPU 0, the client to CPU 1; rounds alternate between the
 servers (noise hits both alike) and the figures are medians with their spread. For each window (messages in
 flight per connection: 1 is ping-pong, latency-bound; 16 keeps the servers busy) it prints one JSON line
 {"measure", "window", "runner", "node", "runner_median", "node_median", "ratio", "target", and each server's

@@ -1,6 +1,6 @@
 /* ws_load.c — a WebSocket echo load client: N connections, each keeping W small text messages in flight, one
  * epoll loop, one thread. Prints one JSON line: {"msgs_per_s", "messages", "seconds", "conns", "window",
- * "size"}. A C client because a Node client saturates before Node's own server does (notes/setup.md).
+ * "size"}. A C client because a Node client saturates before Node's own server does (measured here).
  *
  *   ws_load HOST PORT PATH [-c CONNS] [-w WINDOW] [-s SIZE] [-d SECONDS] [-W WARMUP_SECONDS]
  *

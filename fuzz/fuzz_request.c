@@ -1,4 +1,4 @@
-/* fuzz_request.c — libFuzzer target for the HTTP request reader (harness/conn.c): the input bytes arrive on a
+/* fuzz_request.c — libFuzzer target for the HTTP request reader (harness/net/conn.c): the input bytes arrive on a
  * real connection (a socketpair), exactly as a client's would, then the client half-closes. Every request the
  * parser completes is answered; the connection must end without a crash, a leak or a hang. */
 #include <event2/event.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "net/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

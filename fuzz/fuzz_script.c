@@ -1,4 +1,4 @@
-/* fuzz_script.c — libFuzzer target: the case parser (harness/script*.c, lex.c, matrix.c) on arbitrary bytes.
+/* fuzz_script.c — libFuzzer target: the case parser (harness/case/: script*.c, lex.c, matrix.c) on arbitrary bytes.
  *
  * Whatever the input, ch_script_parse_text must return without a crash, leak or undefined behaviour, and its
  * outputs must hold: either cases and no errors, or errors (each with file, line, col, message) and no cases.
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "script.h"
+#include "case/case.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +26,7 @@ static void check_errors(const json_t *errs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *out = json_array(), *errs = json_array();
-    int n = ch_script_parse_text("fuzz.case", (const char *)data, size, out, errs);
+    int n = ch_script_parse_text("fuzz.case", (const char *)data, size, "fixtures", out, errs);
     if (n != (int)json_array_size(errs) || (n > 0 && json_array_size(out) > 0)) abort();
     check_errors(errs);
     /* Serialise both, as `runner list --json` and `runner check` would. */

@@ -1,4 +1,4 @@
-/* fuzz_ws_frame.c — libFuzzer target for the WebSocket codec (harness/ws_frame.c).
+/* fuzz_ws_frame.c — libFuzzer target for the WebSocket codec (harness/engines/ws_frame.c).
  *
  * Input: one byte of configuration (bit 0: read as a client reading a server, i.e. unmasked frames; bit 1: a
  * 64-byte frame/message limit; bits 2-7: the chunk size for the incremental pass), then the byte stream. The
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "ws.h"
+#include "core/core.h"
+#include "engines/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,6 @@
 """Report builders over a run's event stream (reports/SCHEMA.md).
 
+    events.py        events.jsonl: its schema, its writer (EventStream, used by the pytest plugin) and reader
     model.py         events.jsonl -> one Run: facts, plan, a Result per (client, case) with its repetitions
     expectations.py  expectations files (EXPECTATIONS.md) and `classify`, the one expected/unexpected decision
     wptreport.py     report.json (wptreport-shaped) and its schema as code (`validate`)

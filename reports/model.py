@@ -1,6 +1,6 @@
 """From the raw event stream (events.jsonl) to one run: its facts, its plan, and a result per case × client.
 
-Every report is built from this one reading (style.md §13: one raw event stream, many reports):
+Every report is built from this one reading (one raw event stream, many reports):
 
     run = load(Path("reports/out/events.jsonl"))
     run.info        # run-start facts: clients, platform, harness, time_scale, repeat, expectations...
@@ -9,16 +9,16 @@ Every report is built from this one reading (style.md §13: one raw event stream
 
 The stream may end anywhere (a crash, a kill): a truncated last line is skipped by `read_events`, a planned
 item without a verdict becomes NOTRUN (saying whether it had started), and the run's end time is its last
-event. Events (tests/harness/events.py, SCHEMA 1): run-start, worker-start (with the worker's plan),
+event. Events (reports/events.py, SCHEMA 1): run-start, worker-start (with the worker's plan),
 client-start, case-start, verdict, worker-end, run-end. Streams written before the plan existed (only
 run-start + verdicts) still load: the plan is then the verdicts seen.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .events import read_events
 from .expectations import EXPECTED, UNEXPECTED_FAIL, UNEXPECTED_PASS, classify
 
 # Worst first: which status a repeated result shows when its repetitions disagree (an unexpected one wins).
@@ -28,15 +28,6 @@ SEVERITY = ("CRASH", "ERROR", "TIMEOUT", "FAIL", "NOTRUN", "NON-STRICT", "N/A", 
 def item_name(client: str, case: str, repeat: int = 1, repeats: int = 1) -> str:
     """The pytest item's parameter id (test_case[ID]): CLIENT:CASE, with #R for repetition R of --repeat N>1."""
     return f"{client}:{case}" + (f"#{repeat}" if repeats > 1 else "")
-
-
-def _read_events(path: Path) -> list[dict]:
-    # tests/harness/events.py holds the one reader; import it from the tree this package lives in.
-    tests = str(Path(__file__).resolve().parents[1] / "tests")
-    if tests not in sys.path:
-        sys.path.append(tests)
-    from harness.events import read_events
-    return read_events(path)
 
 
 @dataclass
@@ -106,7 +97,7 @@ class Run:
 
 
 def load(path) -> Run:
-    return from_events(_read_events(Path(path)), str(path))
+    return from_events(read_events(Path(path)), str(path))
 
 
 def from_events(events: list[dict], path: str = "") -> Run:

@@ -1,4 +1,4 @@
-"""A PNG of a report page in headless Chromium (tests/harness/browsers), e.g. for the README:
+"""A PNG of a report page in headless Chromium (the harness's drivers, tests/harness/browsers), e.g. for the README:
 
     /usr/bin/python3 -m reports.screenshot reports/out/index.html docs/report.png --case xhr/events/empty-body
 
@@ -12,17 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 LOADED = ("new Promise(r => document.readyState === 'complete' ? r(true) "
           ": addEventListener('load', () => r(true)))")
 
 
 def browsers():
-    tests = str(ROOT / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    from harness import browsers as b
+    from tests.harness import browsers as b  # the harness's browser drivers (a report needs none to be built)
     return b
 
 

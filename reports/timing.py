@@ -14,7 +14,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from .model import _read_events as read_events
+from .events import read_events
 
 
 def main(argv=None):

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs every Debian package and npm module the harness needs (notes/setup.md §1). Idempotent: when every
+# Installs every Debian package and npm module the harness needs (Debian 12's archive). Idempotent: when every
 # package is already installed it only checks. Run as root (CI machines are root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # build
-  gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev
+  gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
+  # records for mutation testing (make mutate, make records)
+  xz-utils
   # pytest and reports
   python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2 python3-selenium
   # clients under test and driver transports

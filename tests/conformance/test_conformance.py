@@ -1,6 +1,6 @@
-"""The conformance suite: every case × every client chosen with --client (see tests/harness/plugin.py)."""
+"""The conformance suite: every case of the case set × every client chosen with --client (tests/harness/plugin.py)."""
+from tests.harness.run import conformance
 
 
-def test_case(conformance_case, conformance_sessions, conformance_events):
-    from harness.plugin import run_case
-    run_case(conformance_case, conformance_sessions, conformance_events)
+def test_case(conformance_case, request):
+    conformance(request.config).run_item(request.node)

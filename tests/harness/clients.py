@@ -34,7 +34,7 @@ class BrowserClient(Client):
             kwargs.update(webdriver_url=self.webdriver_url, capabilities=self.capabilities or {})
         self.browser = browsers.launch(self.name, **kwargs)
         self.version = self.browser.version
-        # Never time anything on a fresh browser's first page (notes/setup.md §6): warm up first.
+        # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
         self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}&concurrency={self.concurrency}")
 

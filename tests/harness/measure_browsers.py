@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Measure what driving each engine costs: launch, warm-up, navigate, evaluate, close.
 
-    /usr/bin/python3 tests/harness/measure_browsers.py [--rounds 3] [--navs 5] [ENGINE ...]
+    /usr/bin/python3 -m tests.harness.measure_browsers [--rounds 3] [--navs 5] [ENGINE ...]
 
 One browser at a time; rounds are interleaved across engines (round 1 of every
 engine, then round 2, ...) so drift on a noisy machine hits all alike. A page
@@ -15,7 +15,6 @@ min-max in seconds.
 import argparse
 import http.server
 import os
-import pathlib
 import statistics
 import sys
 import tempfile
@@ -23,11 +22,9 @@ import threading
 import time
 import uuid
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from harness import browsers                       # noqa: E402
-from harness.browsers import procs                 # noqa: E402
-from harness.browsers.webdriver import WebDriverHTTP   # noqa: E402
+from tests.harness import browsers
+from tests.harness.browsers import procs
+from tests.harness.browsers.webdriver import WebDriverHTTP
 
 PAGE = ('<!doctype html><title>m</title><script>fetch("/report", {method: "POST", '
         'body: "%s"});</script>')

@@ -49,6 +49,13 @@ class Runner:
         self.ready: dict = {}
         self.stderr_lines: list[str] = []
 
+    @classmethod
+    def attach(cls, ready: dict) -> "Runner":
+        """A Runner for a `runner serve` another process started, from its ready line (`stop` leaves it be)."""
+        r = cls()
+        r.ready = dict(ready)
+        return r
+
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self, timeout=15.0) -> "Runner":
         if not self.exe.exists():

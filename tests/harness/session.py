@@ -15,7 +15,9 @@ from .server import Runner, RunnerError
 # After a case is handed out, the client has its deadline plus this long to post a result (the page itself
 # posts `timed_out` at deadline + 5 s, so this only fires when the client is stuck or dead).
 RESULT_GRACE_S = 20.0
-# A run that does not hand out the next case for this long means the client stopped asking.
+# A run that does not hand out the next case for this long, while the runner has no case in flight, means the
+# client stopped asking. While cases are in flight the runner may be holding this one back on purpose (a
+# `timing` case runs alone, across every run the runner serves: another xdist worker's case can take a minute).
 ISSUE_TIMEOUT_S = 60.0
 POLL_MS = 1000
 
@@ -146,6 +148,12 @@ class ClientSession:
         self._restart(case_id)
         return {"case": case_id, "status": status, "message": message, "checks": [], "client": self.factory.name}
 
+    def _runner_busy(self) -> bool:
+        try:
+            return self.runner.health().get("inflight", 0) > 0
+        except RunnerError:
+            return False
+
     def _wait(self, case_id: str) -> dict:
         info = self.cases[case_id]
         waited_unissued = 0.0
@@ -165,8 +173,66 @@ class ClientSession:
                         f"(deadline {info.deadline_ms * self.scale / 1000:.1f} s): the client hung", v.get("token"))
             else:
                 time.sleep(0.1)  # not handed out yet: the verdict call answered at once
-                waited_unissued += time.monotonic() - t0
+                if not self._runner_busy():
+                    waited_unissued += time.monotonic() - t0
                 if waited_unissued > ISSUE_TIMEOUT_S * max(self.scale, 1.0):
                     return self._fail_case(case_id, "TIMEOUT",
                                            f"the client did not ask for this case within {ISSUE_TIMEOUT_S:.0f} s",
                                            None)
+
+
+class Sessions:
+    """A process's client sessions, one per (client, phase, repetition), started lazily and each closed as
+    soon as its last item is done, so that clients do not overlap within one process. A client's cases
+    tagged `timing` are its last phase, run one at a time (the runner runs each alone: see
+    tests/harness/run.py)."""
+
+    def __init__(self, runner: Runner, runs: list, events, make_factory, time_scale: float = 1.0,
+                 concurrency: int = 4, polyfill: str | None = None):
+        self.runner = runner
+        self.events = events
+        self.make_factory = make_factory
+        self.time_scale = time_scale
+        self.concurrency = concurrency
+        self.polyfill = polyfill
+        self.live: dict = {}
+        self.pending: dict = {}
+        self.cases: dict = {}
+        for r in runs:
+            k = self.key(r)
+            self.pending[k] = self.pending.get(k, 0) + 1
+            self.cases.setdefault(k, []).append(CaseInfo(r.id, r.case.get("deadline_ms", 10000), r.timing,
+                                                         r.case.get("needs", [])))
+
+    @staticmethod
+    def key(r) -> tuple:
+        return (r.client, r.timing, r.repeat)
+
+    def get(self, r) -> ClientSession:
+        """The session that runs CaseRun `r` (tests/harness/items.py)."""
+        k = self.key(r)
+        if k not in self.live:
+            for other in list(self.live):  # one client at a time in this process
+                self.close(other)
+            client, timing, _ = k
+            self.live[k] = ClientSession(self.runner, self.make_factory(client), self.cases[k],
+                                         time_scale=self.time_scale, polyfill=self.polyfill,
+                                         concurrency=1 if timing else self.concurrency,
+                                         on_start=lambda c: self.events.emit("client-start", client=client,
+                                                                             version=c.version, timing_phase=timing))
+        return self.live[k]
+
+    def item_done(self, r):
+        k = self.key(r)
+        self.pending[k] -= 1
+        if self.pending[k] == 0:
+            self.close(k)
+
+    def close(self, k):
+        s = self.live.pop(k, None)
+        if s:
+            s.close()
+
+    def close_all(self):
+        for k in list(self.live):
+            self.close(k)

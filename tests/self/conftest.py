@@ -1,11 +1,4 @@
-"""Self-tests: make tests/ importable (the ``harness`` package) and register the markers used here."""
-
-import pathlib
-import sys
-
-_TESTS = str(pathlib.Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
+"""Self-tests: the markers used here."""
 
 
 def pytest_configure(config):

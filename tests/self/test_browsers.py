@@ -18,9 +18,9 @@ import uuid
 
 import pytest
 
-from harness import browsers
-from harness.browsers import procs
-from harness.browsers.webdriver import WebDriverHTTP
+from tests.harness import browsers
+from tests.harness.browsers import procs
+from tests.harness.browsers.webdriver import WebDriverHTTP
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -335,8 +335,7 @@ def test_webkit_on_a_given_display(tmp_path):
 
 _ORPHAN_SCRIPT = """
 import sys, time
-sys.path.insert(0, {tests!r})
-from harness import browsers
+from tests.harness import browsers
 b = browsers.launch("chromium")
 print(b.pgid, b.profile_dir, flush=True)
 if sys.argv[1] == "exit":
@@ -347,13 +346,13 @@ time.sleep(60)             # killed by SIGTERM: the signal handler must clean up
 
 @pytest.mark.browser("chromium")
 @pytest.mark.parametrize("how", ["exit", "sigterm"])
-def test_safety_net_when_close_is_never_called(how, tmp_path):
+def test_safety_net_when_close_is_never_called(how):
     import subprocess
     import sys
     _skip_if_missing("chromium")
-    script = tmp_path / "orphan.py"
-    script.write_text(_ORPHAN_SCRIPT.format(tests=str(os.path.dirname(os.path.dirname(__file__)))))
-    proc = subprocess.Popen([sys.executable, str(script), how], stdout=subprocess.PIPE, text=True)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # python3 -c from the repository's root: `tests` imports from there (sys.path[0] is the working directory)
+    proc = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, how], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         pgid, profile = proc.stdout.readline().split()
         assert procs.group_members(int(pgid))

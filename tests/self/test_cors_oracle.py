@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import rawhttp
-from harness.server import ROOT, Runner
+from tests.harness import rawhttp
+from tests.harness.server import ROOT, Runner
 
 CORS_CASES = ROOT / "cases" / "cors"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.events import read_events
-from harness.server import ROOT
+from reports.events import read_events
+from tests.harness.server import ROOT
 
 POLYFILLS = Path(__file__).parent / "polyfills"
 

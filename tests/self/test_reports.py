@@ -7,16 +7,11 @@ import copy
 import json
 import pathlib
 import shutil
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from reports import build, diff, expectations as ex, model, timeline, wptreport  # noqa: E402
+from reports import build, diff, expectations as ex, model, timeline, wptreport
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reports"
 STREAM = DATA / "events.jsonl"

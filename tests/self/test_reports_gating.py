@@ -18,12 +18,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from reports import diff, wptreport
+from tests.harness import browsers
 
-from harness import browsers  # noqa: E402
-from reports import diff, wptreport  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reports"
 CASES = DATA / "cases"

@@ -6,16 +6,11 @@ from __future__ import annotations
 import json
 import pathlib
 import shutil
-import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from harness import browsers  # noqa: E402
-from reports import build, diff, screenshot  # noqa: E402
+from reports import build, diff, screenshot
+from tests.harness import browsers
 
 STREAM = pathlib.Path(__file__).resolve().parent / "data" / "reports" / "events.jsonl"
 

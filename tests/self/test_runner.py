@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import rawhttp
-from harness.server import ROOT, Runner, RunnerError, runner_path
+from tests.harness import rawhttp
+from tests.harness.server import ROOT, Runner, RunnerError, runner_path
 
 CASES = Path(__file__).parent / "cases" / "server"
 

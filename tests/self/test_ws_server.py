@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import rawhttp
-from harness.server import ROOT, Runner
+from tests.harness import rawhttp
+from tests.harness.server import ROOT, Runner
 
 websockets = pytest.importorskip("websockets")
 

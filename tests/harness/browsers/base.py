@@ -163,8 +163,10 @@ class Browser:
     def warm_up(self, url, timeout=60.0):
         """Navigate once to a trivial page and wait for it to finish loading.
 
-        Never time anything on the first page of a fresh browser (setup.md §6);
-        call this before the first page that matters. Returns the seconds taken.
+        Never time anything on the first page of a fresh browser: on the reference machine a cold Firefox's
+        first page lost its request to the server in 7 of 8 tries, while every browser whose driver session
+        was up before it navigated delivered it. Call this before the first page that matters. Returns the
+        seconds taken.
         """
         start = time.monotonic()
         self.navigate(url, timeout=timeout)

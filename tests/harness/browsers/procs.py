@@ -2,7 +2,7 @@
 
 Every browser, driver and X server runs in a process group of its own
 (``start_new_session=True``), recorded here until it is gone. Groups are ended by
-PGID, never by name (setup.md §8). A process in state Z (zombie) counts as gone:
+PGID, never by name (a name also matches other runs' browsers). A process in state Z (zombie) counts as gone:
 on this machine PID 1 does not reap orphans, so dead helpers stay in /proc as
 zombies indefinitely.
 

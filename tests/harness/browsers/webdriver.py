@@ -1,7 +1,8 @@
 """W3C WebDriver (classic, HTTP) with urllib: any endpoint, WebKitWebDriver, chromedriver, a Grid.
 
 Every request carries a client timeout: a WebKitWebDriver ``POST /session``
-with bad capabilities never answers (setup.md §4.3).
+with bad capabilities never answers (MiniBrowser given ``--headless`` exits, and the
+driver waits for it forever).
 
 Console errors: W3C WebDriver classic has no console. Where the endpoint offers
 the legacy log API (chromedriver: ``goog:loggingPrefs`` {"browser": "ALL"} and
@@ -295,7 +296,7 @@ def _is_error_page(url, landed):
 
 
 def chromium_capabilities(profile_dir=None, binary="/usr/bin/chromium"):
-    """Capabilities for chromedriver driving Debian's Chromium with the setup.md §4.1 flags.
+    """Capabilities for chromedriver driving Debian's Chromium with chromium.FLAGS.
 
     Without ``profile_dir`` chromedriver makes (and removes) its own profile;
     ``binary=None`` leaves the choice to the driver (a Grid node's own Chrome).

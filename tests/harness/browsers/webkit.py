@@ -1,6 +1,6 @@
 """WebKitGTK: MiniBrowser driven by WebKitWebDriver, under an Xvfb of its own.
 
-The GTK MiniBrowser has no headless mode (setup.md §4.3), so each browser gets
+The GTK MiniBrowser has no headless mode (``--headless``: "Unknown option"), so each browser gets
 its own X server: ``Xvfb -displayfd`` picks a free display number itself
 (xvfb-run -a races under parallel starts). WebKitWebDriver listens on a free
 port on 127.0.0.1; MiniBrowser runs with ``--automation`` and, with its web

@@ -1,0 +1,732 @@
+/* script_client.c — client sections (cases/FORMAT.md §5) into the client program of harness/MODEL.md §1.2:
+ * objects, steps (each with "obj", "op", its fields, "line") and handlers (`on EVENT STEP`). Also the
+ * kinds, their events and properties are declared in vocab.c, which also derives the capabilities a program
+ * implies (§5.6) from the steps emitted here. Placeholders in URLs, header values and bodies are checked in context "client". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "script_int.h"
+#include "core/core.h"
+
+#define ALL_KINDS 0x7fu
+#define BIT(k) (1u << (k))
+
+struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len)
+{
+    for (size_t i = 0; i < c->nobj; i++)
+        if (strlen(c->obj[i].name) == len && memcmp(c->obj[i].name, name, len) == 0) return &c->obj[i];
+    return NULL;
+}
+
+/* ---- shared word forms ----------------------------------------------------------------------------- */
+
+/* Word k must be a quoted string (FORMAT.md writes STRING): its JSON string. */
+static json_t *quoted(struct pctx *c, const struct stmt *st, size_t k)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    if (!w || !sc_string_start(w, n)) return sc_err_word(c, st, k, "a string expected (\"...\")"), NULL;
+    return sc_text(c, st, k, "client");
+}
+
+/* Words [from, to) as hex: lowercase digits without blanks. */
+static json_t *hex_words(struct pctx *c, const struct stmt *st, size_t from, size_t to)
+{
+    unsigned char *b;
+    size_t n, at = 0;
+    char err[CH_ERR_LEN];
+    if (from >= to) return sc_err_word(c, st, from, "missing hex digits"), NULL;
+    size_t start = sc_off(st, from), end = sc_off(st, to - 1) + st->ln->tok[st->first + to - 1].len;
+    if (ch_lex_hex(st->ln->text + start, end - start, &b, &n, &at, err) < 0) return sc_err(c, st->ln, start + at, "%s", err), NULL;
+    json_t *v = ch_hex_json(b, n);
+    free(b);
+    return v;
+}
+
+/* The index of the first word from k on equal to w, or the word count. */
+static size_t find_word(const struct stmt *st, size_t k, const char *w)
+{
+    while (k < sc_nwords(st) && !sc_is(st, k, w)) k++;
+    return k;
+}
+
+static int set_new(json_t *obj, const char *key, json_t *v)
+{
+    if (!v) return -1;
+    json_object_set_new(obj, key, v);
+    return 0;
+}
+
+/* ---- steps common to every kind (§5) --------------------------------------------------------------- */
+
+static int step_await(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    long count = 1;
+    if (sc_args(c, st, 1, 3, "await EVENT [count N]") < 0) return -1;
+    if (set_new(step, "event", sc_atom_word(c, st, 1, o, "client", NULL)) < 0) return -1;
+    if (sc_nwords(st) > 2) {
+        if (!sc_is(st, 2, "count") || sc_nwords(st) != 4) return sc_err_word(c, st, 2, "write: await EVENT [count N]");
+        if (sc_int(c, st, 3, 1, 100000, &count, "count") < 0) return -1;
+    }
+    json_object_set_new(step, "count", json_integer(count));
+    return 0;
+}
+
+static int step_wait(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    long ms;
+    if (sc_args(c, st, 1, 1, "wait DURATION") < 0 || sc_duration(c, st, 1, &ms) < 0) return -1;
+    json_object_set_new(step, "ms", json_integer(ms));
+    return 0;
+}
+
+static int is_prop_word(const char *w, size_t n)
+{
+    if (n == 0 || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z') || w[0] == '_')) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
+              w[i] == '_' || w[i] == '.' || w[i] == ':' || w[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static int is_label_word(const char *w, size_t n)
+{
+    if (n == 0 || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= '0' && w[0] <= '9'))) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '.' || w[i] == '_' || w[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* `read PROP... [as LABEL]` */
+static int step_read(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n, end = find_word(st, 1, "as");
+    const char *w;
+    json_t *props = json_array();
+    json_object_set_new(step, "props", props);
+    if (end == 1) return sc_err_word(c, st, 1, "missing properties (write: read PROP... [as LABEL])");
+    for (size_t k = 1; k < end; k++) {
+        w = sc_word(st, k, &n);
+        if (!is_prop_word(w, n)) return sc_err_word(c, st, k, "a bad property name '%.*s'", (int)(n > 40 ? 40 : n), w);
+        json_array_append_new(props, json_stringn(w, n));
+    }
+    if (end == sc_nwords(st)) return 0;
+    if (sc_nwords(st) != end + 2) return sc_err_word(c, st, end, "write: read PROP... as LABEL (one label, last)");
+    w = sc_word(st, end + 1, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, end + 1, "a bad label (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "label", json_stringn(w, n));
+    return 0;
+}
+
+/* `watch PROP...`: the properties every later event of the object records in its state. */
+static int step_watch(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    json_t *props = json_array();
+    json_object_set_new(step, "props", props);
+    if (sc_nwords(st) < 2) return sc_err_word(c, st, 1, "missing properties (write: watch PROP...)");
+    for (size_t k = 1; k < sc_nwords(st); k++) {
+        w = sc_word(st, k, &n);
+        if (!is_prop_word(w, n)) return sc_err_word(c, st, k, "a bad property name '%.*s'", (int)(n > 40 ? 40 : n), w);
+        json_array_append_new(props, json_stringn(w, n));
+    }
+    return 0;
+}
+
+static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w = sc_word(st, 0, &n);
+    char usage[SC_NAME_LEN];
+    snprintf(usage, sizeof usage, "%.*s", (int)n, w);
+    return sc_args(c, st, 0, 0, usage);
+}
+
+/* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
+
+/* `open METHOD URL [sync] [user U] [password P]` */
+static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    int sync = 0;
+    if (sc_args(c, st, 2, 7, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
+    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0 || set_new(step, "url", sc_text(c, st, 2, "client")) < 0)
+        return -1;
+    json_object_set_new(step, "async", json_true());
+    for (size_t k = 3; k < sc_nwords(st); k++) {
+        const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
+        if (sc_is(st, k, "sync") && !sync) {
+            sync = 1;
+            json_object_set_new(step, "async", json_false());
+            continue;
+        }
+        if (!key || json_object_get(step, key) || k + 1 >= sc_nwords(st))
+            return sc_err_word(c, st, k, "write: open METHOD URL [sync] [user U] [password P]");
+        if (set_new(step, key, sc_text(c, st, ++k, "client")) < 0) return -1;
+    }
+    return 0;
+}
+
+static int step_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 2, 2, "header NAME VALUE") < 0) return -1;
+    if (set_new(step, "name", sc_text(c, st, 1, "client")) < 0) return -1;
+    return set_new(step, "value", sc_text(c, st, 2, "client"));
+}
+
+/* A word from a fixed list, or any string (written as one, so an invalid value is deliberate). */
+static json_t *choice(struct pctx *c, const struct stmt *st, size_t k, const char *const *list, const char *what)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    if (w && sc_string_start(w, n)) return sc_text(c, st, k, "client");
+    for (; w && *list; list++)
+        if (sc_is(st, k, *list)) return json_string(*list);
+    return sc_err_word(c, st, k, "unknown %s '%.*s' (a string for any other value)", what, (int)(n > 40 ? 40 : n), w ? w : ""),
+           NULL;
+}
+
+/* `set timeout DURATION` / `set responseType WORD` / `set withCredentials true|false` */
+static int step_set_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const types[] = {"arraybuffer", "blob", "document", "json", "text", NULL};
+    long ms;
+    if (sc_args(c, st, 2, 2, "set timeout DURATION | set responseType WORD | set withCredentials true|false") < 0)
+        return -1;
+    if (sc_is(st, 1, "timeout")) {
+        if (sc_duration(c, st, 2, &ms) < 0) return -1;
+        json_object_set_new(step, "prop", json_string("timeout"));
+        json_object_set_new(step, "ms", json_integer(ms));
+        return 0;
+    }
+    if (sc_is(st, 1, "responseType")) {
+        json_object_set_new(step, "prop", json_string("responseType"));
+        return set_new(step, "value", choice(c, st, 2, types, "responseType"));
+    }
+    if (!sc_is(st, 1, "withCredentials")) return sc_err_word(c, st, 1, "unknown property (timeout, responseType, withCredentials)");
+    if (!sc_is(st, 2, "true") && !sc_is(st, 2, "false")) return sc_err_word(c, st, 2, "withCredentials is true or false");
+    json_object_set_new(step, "prop", json_string("withCredentials"));
+    json_object_set_new(step, "value", json_boolean(sc_is(st, 2, "true")));
+    return 0;
+}
+
+static int step_mime(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "mime TYPE") < 0) return -1;
+    return set_new(step, "type", sc_text(c, st, 1, "client"));
+}
+
+static int step_listen_upload(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "listen upload") < 0) return -1;
+    if (!sc_is(st, 1, "upload")) return sc_err_word(c, st, 1, "an xhr listens to 'upload' (write: listen upload)");
+    json_object_set_new(step, "target", json_string("upload"));
+    return 0;
+}
+
+/* One `send form` field: name="value" or name=file:FILENAME:TYPE:"content". */
+static json_t *form_field(struct pctx *c, const struct stmt *st, size_t k)
+{
+    size_t n, off = sc_off(st, k);
+    const char *w = sc_word(st, k, &n), *eq = memchr(w, '=', n), *v;
+    if (!eq || eq == w || memchr(w, '"', (size_t)(eq - w)))
+        return sc_err_word(c, st, k, "a form field is name=\"value\" or name=file:NAME:TYPE:\"content\""), NULL;
+    json_t *field = json_pack("{s:s%}", "name", w, (size_t)(eq - w));
+    v = eq + 1;
+    size_t i = off + (size_t)(v - w), end = off + n;
+    if (sc_tmpl(c, st->ln, off, w, (size_t)(eq - w), "client", 1) < 0) goto fail;
+    if (end - i > 5 && memcmp(v, "file:", 5) == 0) {
+        const char *fn = v + 5, *c1 = memchr(fn, ':', (size_t)(w + n - fn)), *c2;
+        c2 = c1 ? memchr(c1 + 1, ':', (size_t)(w + n - c1 - 1)) : NULL;
+        if (!c2 || c2[1] != '"') {
+            sc_err(c, st->ln, i, "a file field is name=file:FILENAME:TYPE:\"content\"");
+            goto fail;
+        }
+        json_t *file = json_pack("{s:s%, s:s%}", "name", fn, (size_t)(c1 - fn), "type", c1 + 1, (size_t)(c2 - c1 - 1));
+        json_object_set_new(field, "file", file);
+        i = off + (size_t)(c2 + 1 - w);
+    } else if (!sc_string_start(v, end - i)) {
+        sc_err(c, st->ln, i, "a form value is a string (name=\"value\")");
+        goto fail;
+    }
+    json_t *val = sc_value(c, st->ln, &i, end, "client");
+    json_object_set_new(json_object_get(field, "file") ? json_object_get(field, "file") : field, "value", val);
+    if (!val) goto fail;
+    if (i < end) {
+        sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
+        goto fail;
+    }
+    return field;
+fail:
+    json_decref(field);
+    return NULL;
+}
+
+static int send_form(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    json_t *fields = json_array();
+    json_object_set_new(body, "fields", fields);
+    for (size_t k = 2; k < sc_nwords(st); k++) {
+        json_t *f = form_field(c, st, k);
+        if (!f) return -1;
+        json_array_append_new(fields, f);
+    }
+    return 0;
+}
+
+/* `send blob STRING [type TYPE]` / `send blob hex HEX [type TYPE]` */
+static int send_blob(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    size_t type_at = find_word(st, 2, "type");
+    if (sc_is(st, 2, "hex")) {
+        if (set_new(body, "hex", hex_words(c, st, 3, type_at)) < 0) return -1;
+    } else {
+        if (type_at != 3) return sc_err_word(c, st, 2, "write: send blob STRING [type TYPE] or send blob hex HEX [type TYPE]");
+        if (set_new(body, "value", quoted(c, st, 2)) < 0) return -1;
+    }
+    if (type_at == sc_nwords(st)) return 0;
+    if (sc_nwords(st) != type_at + 2) return sc_err_word(c, st, type_at, "write: ... type TYPE (last)");
+    return set_new(body, "mime", sc_text(c, st, type_at + 1, "client"));
+}
+
+/* `send typed ARRAY hex HEX`: the byte count must fit the array's element size. */
+static int send_typed(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    static const struct { const char *name; size_t size; } arrays[] = {
+        {"Uint8Array", 1}, {"Int16Array", 2}, {"Uint16Array", 2}, {"Float32Array", 4}, {"DataView", 1}};
+    size_t a = 0;
+    while (a < sizeof arrays / sizeof *arrays && !sc_is(st, 2, arrays[a].name)) a++;
+    if (a == sizeof arrays / sizeof *arrays)
+        return sc_err_word(c, st, 2, "unknown array type (Uint8Array Int16Array Uint16Array Float32Array DataView)");
+    if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: send typed ARRAY hex HEX");
+    json_t *hex = hex_words(c, st, 4, sc_nwords(st));
+    if (!hex) return -1;
+    json_object_set_new(body, "array", json_string(arrays[a].name));
+    json_object_set_new(body, "hex", hex);
+    if ((json_string_length(hex) / 2) % arrays[a].size != 0)
+        return sc_err_word(c, st, 4, "%s needs a multiple of %zu bytes", arrays[a].name, arrays[a].size);
+    return 0;
+}
+
+/* `send` and its body forms (§5.1). */
+static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    json_t *body;
+    if (sc_nwords(st) == 1) return 0;
+    body = json_object();
+    json_object_set_new(step, "body", body);
+    if (sc_is(st, 1, "text") || sc_is(st, 1, "urlencoded")) {
+        json_object_set_new(body, "type", json_string(sc_is(st, 1, "text") ? "text" : "urlencoded"));
+        if (sc_args(c, st, 2, 2, "send text STRING | send urlencoded STRING") < 0) return -1;
+        return set_new(body, "value", quoted(c, st, 2));
+    }
+    if (sc_is(st, 1, "form")) return json_object_set_new(body, "type", json_string("form")), send_form(c, st, body);
+    if (sc_is(st, 1, "blob")) {
+        json_object_set_new(body, "type", json_string("blob"));
+        return sc_args(c, st, 2, 1000000, "send blob STRING [type TYPE]") < 0 ? -1 : send_blob(c, st, body);
+    }
+    if (sc_is(st, 1, "buffer")) {
+        json_object_set_new(body, "type", json_string("buffer"));
+        if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
+        return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
+    }
+    if (sc_is(st, 1, "typed")) return json_object_set_new(body, "type", json_string("typed")), send_typed(c, st, body);
+    if (sc_is(st, 1, "utf16")) {
+        json_object_set_new(body, "type", json_string("utf16"));
+        if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send utf16 hex HHHH...");
+        json_t *hex = hex_words(c, st, 3, sc_nwords(st));
+        if (!hex) return -1;
+        json_object_set_new(body, "hex", hex);
+        if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, 3, "UTF-16 code units are 4 hex digits each");
+        return 0;
+    }
+    return sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
+}
+
+static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "get-header NAME") < 0) return -1;
+    return set_new(step, "name", sc_text(c, st, 1, "client"));
+}
+
+/* ---- eventsource (§5.2) and websocket (§5.3) ------------------------------------------------------- */
+
+static int step_new_es(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 2, "new URL [credentials]") < 0) return -1;
+    if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
+    if (sc_nwords(st) == 3 && !sc_is(st, 2, "credentials")) return sc_err_word(c, st, 2, "write: new URL [credentials]");
+    if (sc_nwords(st) == 3) json_object_set_new(step, "credentials", json_true());
+    return 0;
+}
+
+static int is_event_name(const char *w, size_t n)
+{
+    if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
+              w[i] == '_' || w[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* `listen NAME...`: named-event listeners; their names become events this object fires. */
+static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    json_t *events = json_array();
+    json_object_set_new(step, "events", events);
+    if (sc_args(c, st, 1, 256, "listen NAME...") < 0) return -1;
+    for (size_t k = 1; k < sc_nwords(st); k++) {
+        size_t n;
+        const char *w = sc_word(st, k, &n);
+        if (!is_event_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+        json_array_append_new(events, json_stringn(w, n));
+        json_t *name = json_stringn(w, n);
+        if (!sc_event_known(o, json_string_value(name))) json_array_append(o->listened, name);
+        json_decref(name);
+    }
+    return 0;
+}
+
+static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 256, "new URL [protocol P...]") < 0) return -1;
+    if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
+    if (sc_nwords(st) == 2) return 0;
+    if (!sc_is(st, 2, "protocol") || sc_nwords(st) < 4) return sc_err_word(c, st, 2, "write: new URL [protocol P...]");
+    json_t *protocols = json_array();
+    json_object_set_new(step, "protocols", protocols);
+    for (size_t k = 3; k < sc_nwords(st); k++)
+        if (json_array_append_new(protocols, sc_text(c, st, k, "client")) < 0) return -1;
+    return 0;
+}
+
+static int step_set_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const types[] = {"blob", "arraybuffer", NULL};
+    if (sc_args(c, st, 2, 2, "set binaryType blob|arraybuffer") < 0) return -1;
+    if (!sc_is(st, 1, "binaryType")) return sc_err_word(c, st, 1, "unknown property (binaryType)");
+    json_object_set_new(step, "prop", json_string("binaryType"));
+    return set_new(step, "value", choice(c, st, 2, types, "binaryType"));
+}
+
+static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    json_t *body = json_object();
+    json_object_set_new(step, "body", body);
+    if (sc_is(st, 1, "text")) {
+        json_object_set_new(body, "type", json_string("text"));
+        return sc_args(c, st, 2, 2, "send text STRING") < 0 ? -1 : set_new(body, "value", quoted(c, st, 2));
+    }
+    if (sc_is(st, 1, "binary") && sc_is(st, 2, "hex")) {
+        json_object_set_new(body, "type", json_string("binary"));
+        return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
+    }
+    return sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX");
+}
+
+/* `close`, `close CODE`, `close CODE STRING`, `close value JSON...` (values for the WebIDL checks). */
+static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    long code;
+    if (sc_nwords(st) == 1) return 0;
+    if (sc_is(st, 1, "value")) {
+        json_t *values = json_array();
+        json_object_set_new(step, "values", values);
+        if (sc_nwords(st) == 2) return sc_err_word(c, st, 2, "missing values (write: close value JSON...)");
+        for (size_t k = 2; k < sc_nwords(st); k++) {
+            size_t n, i = sc_off(st, k);
+            const char *w = sc_word(st, k, &n);
+            json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
+            if (!v) return -1;
+            json_array_append_new(values, v);
+            if (i != sc_off(st, k) + n || (json_is_string(v) && !sc_string_start(w, n)))
+                return sc_err_word(c, st, k, "not a JSON value (null, true, false, a number or a \"string\")");
+        }
+        return 0;
+    }
+    if (sc_args(c, st, 1, 2, "close [CODE [STRING]] | close value JSON...") < 0) return -1;
+    if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;
+    json_object_set_new(step, "code", json_integer(code));
+    return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;
+}
+
+/* ---- img, script, fetch (§5.4) and http (§5.5) ----------------------------------------------------- */
+
+static int step_load_img(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "load URL") < 0) return -1;
+    return set_new(step, "url", sc_text(c, st, 1, "client"));
+}
+
+static int step_load_script(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 1, 3, "load URL [callback NAME]") < 0) return -1;
+    if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
+    if (sc_nwords(st) == 2) return 0;
+    if (!sc_is(st, 2, "callback") || sc_nwords(st) != 4) return sc_err_word(c, st, 2, "write: load URL [callback NAME]");
+    w = sc_word(st, 3, &n);
+    int ok = (w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z') || w[0] == '_' || w[0] == '$';
+    for (size_t i = 1; i < n && ok; i++)
+        ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
+             w[i] == '_' || w[i] == '$';
+    if (!ok) return sc_err_word(c, st, 3, "a callback is a JavaScript identifier");
+    json_object_set_new(step, "callback", json_stringn(w, n));
+    return 0;
+}
+
+/* Options after METHOD URL of fetch and request: `header NAME VALUE` (repeatable) and once-only keywords,
+ * each taking one word parsed by `one`. */
+static int request_options(struct pctx *c, const struct stmt *st, json_t *step, const char *const *keys,
+                           int (*one)(struct pctx *, const struct stmt *, size_t, json_t *), const char *usage)
+{
+    json_t *headers = json_array();
+    json_object_set_new(step, "headers", headers);
+    for (size_t k = 3; k < sc_nwords(st); k++) {
+        if (sc_is(st, k, "header")) {
+            if (k + 2 >= sc_nwords(st)) return sc_err_word(c, st, k, "write: header NAME VALUE");
+            json_t *n = sc_text(c, st, k + 1, "client"), *v = n ? sc_text(c, st, k + 2, "client") : NULL;
+            if (!v) return json_decref(n), -1;
+            json_array_append_new(headers, json_pack("[o, o]", n, v));
+            k += 2;
+            continue;
+        }
+        size_t i = 0;
+        while (keys[i] && !sc_is(st, k, keys[i])) i++;
+        if (!keys[i] || k + 1 >= sc_nwords(st)) return sc_err_word(c, st, k, "write: %s", usage);
+        if (one(c, st, k, step) < 0) return -1;
+        k++;
+    }
+    return 0;
+}
+
+/* One fetch option at word k (mode, credentials or body), the value at k + 1. */
+static int fetch_option(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    static const char *const modes[] = {"cors", "no-cors", "same-origin", NULL};
+    static const char *const creds[] = {"omit", "same-origin", "include", NULL};
+    size_t n;
+    const char *key = sc_word(st, k, &n);
+    char name[16];
+    snprintf(name, sizeof name, "%.*s", (int)n, key);
+    if (json_object_get(step, name)) return sc_err_word(c, st, k, "'%s' given twice", name);
+    if (strcmp(name, "body") == 0) return set_new(step, "body", quoted(c, st, k + 1));
+    const char *const *list = strcmp(name, "mode") == 0 ? modes : creds;
+    for (size_t i = 0; list[i]; i++)
+        if (sc_is(st, k + 1, list[i])) return set_new(step, name, json_string(list[i]));
+    return sc_err_word(c, st, k + 1, "unknown %s (%s)", name, list == modes ? "cors no-cors same-origin" : "omit same-origin include");
+}
+
+static int step_fetch(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const keys[] = {"mode", "credentials", "body", NULL};
+    if (sc_args(c, st, 2, 1000, "fetch METHOD URL [mode M] [credentials C] [header NAME VALUE]... [body STRING]") < 0)
+        return -1;
+    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0 || set_new(step, "url", sc_text(c, st, 2, "client")) < 0)
+        return -1;
+    return request_options(c, st, step, keys, fetch_option,
+                           "fetch METHOD URL [mode M] [credentials C] [header NAME VALUE]... [body STRING]");
+}
+
+static int http_option(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    long ms;
+    if (sc_is(st, k, "body")) {
+        if (json_object_get(step, "body")) return sc_err_word(c, st, k, "'body' given twice");
+        return set_new(step, "body", quoted(c, st, k + 1));
+    }
+    if (json_object_get(step, "ms")) return sc_err_word(c, st, k, "'timeout' given twice");
+    if (sc_duration(c, st, k + 1, &ms) < 0) return -1;
+    json_object_set_new(step, "ms", json_integer(ms));
+    return 0;
+}
+
+static int step_request(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const keys[] = {"body", "timeout", NULL};
+    if (sc_args(c, st, 2, 1000, "request METHOD URL [header NAME VALUE]... [body STRING] [timeout DURATION]") < 0)
+        return -1;
+    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0 || set_new(step, "url", sc_text(c, st, 2, "client")) < 0)
+        return -1;
+    return request_options(c, st, step, keys, http_option,
+                           "request METHOD URL [header NAME VALUE]... [body STRING] [timeout DURATION]");
+}
+
+/* ---- the step table -------------------------------------------------------------------------------- */
+
+typedef int (*step_fn)(struct pctx *, const struct stmt *, struct cobj *, json_t *);
+
+/* Client steps: one row per word and the kinds it belongs to (FORMAT.md §5). To add a step, write a step_fn
+ * that checks the words after word 0 and fills the step's fields ("obj" and "op" are set, "line" is added
+ * after), then add a row: its word, the kinds (BIT(KIND_...)), the op it emits (MODEL.md §1.2), and whether
+ * it may run inside an `on EVENT` listener. A word absent here is an error, so only documented ops reach the
+ * adapters. `on` is handled by on_step() below. */
+static const struct step_row {
+    const char *word;
+    unsigned kinds;
+    const char *op;
+    int in_handler;
+    step_fn parse;
+} step_rows[] = {
+    {"await", ALL_KINDS, "await", 0, step_await},
+    {"wait", ALL_KINDS, "wait", 0, step_wait},
+    {"read", ALL_KINDS, "read", 1, step_read},
+    {"watch", ALL_KINDS, "watch", 1, step_watch},
+    {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es},
+    {"new", BIT(KIND_WEBSOCKET), "new", 0, step_new_ws},
+    {"open", BIT(KIND_XHR), "open", 1, step_open},
+    {"header", BIT(KIND_XHR), "header", 1, step_header},
+    {"set", BIT(KIND_XHR), "set", 1, step_set_xhr},
+    {"set", BIT(KIND_WEBSOCKET), "set", 1, step_set_ws},
+    {"mime", BIT(KIND_XHR), "mime", 1, step_mime},
+    {"listen", BIT(KIND_XHR), "listen", 1, step_listen_upload},
+    {"listen", BIT(KIND_EVENTSOURCE), "listen", 1, step_listen_es},
+    {"send", BIT(KIND_XHR), "send", 1, step_send_xhr},
+    {"send", BIT(KIND_WEBSOCKET), "send", 1, step_send_ws},
+    {"abort", BIT(KIND_XHR), "abort", 1, step_plain},
+    {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header},
+    {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain},
+    {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain},
+    {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws},
+    {"load", BIT(KIND_IMG), "load", 1, step_load_img},
+    {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script},
+    {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch},
+    {"request", BIT(KIND_HTTP), "request", 1, step_request},
+};
+
+/* Steps every kind takes go under "client", the others under "client KIND" for each kind that takes them;
+ * `on` (on_step below) is a step of every kind. */
+void sc_client_words(json_t *vocab)
+{
+    char group[SC_NAME_LEN];
+    sc_vocab_add(vocab, "client", "on");
+    for (size_t r = 0; r < sizeof step_rows / sizeof *step_rows; r++) {
+        if (step_rows[r].kinds == ALL_KINDS) {
+            sc_vocab_add(vocab, "client", step_rows[r].word);
+            continue;
+        }
+        for (int k = 0; k < KIND_COUNT; k++) {
+            if (!(step_rows[r].kinds & BIT(k))) continue;
+            snprintf(group, sizeof group, "client %s", sc_kind_name((enum sc_kind)k));
+            sc_vocab_add(vocab, group, step_rows[r].word);
+        }
+    }
+}
+
+/* The row for word 0 of st on an object of kind k; NULL after an error naming why. */
+static const struct step_row *find_step(struct pctx *c, const struct stmt *st, enum sc_kind k)
+{
+    int other = 0;
+    size_t n;
+    const char *w = sc_word(st, 0, &n);
+    for (size_t r = 0; r < sizeof step_rows / sizeof *step_rows; r++) {
+        if (!sc_is(st, 0, step_rows[r].word)) continue;
+        if (step_rows[r].kinds & BIT(k)) return &step_rows[r];
+        other = 1;
+    }
+    if (sc_is(st, 0, "on")) sc_err_word(c, st, 0, "'on' cannot nest (on EVENT STEP takes one plain step)");
+    else if (other) sc_err_word(c, st, 0, "'%.*s' is not a step of client %s", (int)n, w, sc_kind_name(k));
+    else sc_err_word(c, st, 0, "unknown step '%.*s' in a client %s section", (int)(n > 40 ? 40 : n), w, sc_kind_name(k));
+    return NULL;
+}
+
+/* Parses st with its row into a new step object {obj?, op, ...}; NULL after an error. */
+static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, int in_handler)
+{
+    const struct step_row *row = find_step(c, st, o->kind);
+    if (!row) return NULL;
+    if (in_handler && !row->in_handler) return sc_err_word(c, st, 0, "'%s' cannot run inside an event listener", row->word), NULL;
+    json_t *step = in_handler ? json_pack("{s:s}", "op", row->op) : json_pack("{s:s, s:s}", "obj", o->name, "op", row->op);
+    if (row->parse(c, st, o, step) < 0) {
+        json_decref(step);
+        return NULL;
+    }
+    return step;
+}
+
+/* `on EVENT STEP`: a handler run inside the first EVENT's listener. */
+static void on_step(struct pctx *c, const struct stmt *st, struct cobj *o)
+{
+    struct stmt sub = *st;
+    if (sc_nwords(st) < 3) {
+        sc_err_word(c, st, sc_nwords(st), "write: on EVENT STEP");
+        return;
+    }
+    json_t *event = sc_atom_word(c, st, 1, o, "client", NULL);
+    sub.first += 2;
+    json_t *step = event ? make_step(c, &sub, o, 1) : NULL;
+    if (!step) {
+        json_decref(event);
+        return;
+    }
+    json_array_append_new(c->handlers, json_pack("{s:s, s:o, s:o, s:i}", "obj", o->name, "event", event, "step", step,
+                                                 "line", st->ln->src->no));
+}
+
+static void add_step(struct pctx *c, json_t *step, int line)
+{
+    json_object_set_new(step, "line", json_integer(line));
+    json_array_append_new(c->steps, step);
+}
+
+/* ---- the section ----------------------------------------------------------------------------------- */
+
+static int is_object_name(const char *w, size_t n)
+{
+    return is_event_name(w, n);
+}
+
+/* `client KIND [NAME]`: registers the object, or returns NULL after an error. */
+static struct cobj *client_header(struct pctx *c, const struct stmt *h)
+{
+    size_t n, kn;
+    const char *kw = sc_word(h, 1, &kn), *w;
+    if (sc_args(c, h, 1, 2, "client KIND [NAME]") < 0) return NULL;
+    int k = sc_kind_find(kw, kn);
+    if (k < 0)
+        return sc_err_word(c, h, 1, "unknown client kind '%.*s' (xhr eventsource websocket img script fetch http)",
+                           (int)(kn > 40 ? 40 : kn), kw), NULL;
+    w = sc_nwords(h) == 3 ? sc_word(h, 2, &n) : kw;
+    if (sc_nwords(h) != 3) n = kn;
+    if (!is_object_name(w, n)) return sc_err_word(c, h, 2, "a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"), NULL;
+    if (sc_find_obj(c, w, n))
+        return sc_err_word(c, h, sc_nwords(h) - 1, "a second object named '%.*s' (name them: client %s NAME)", (int)n, w,
+                           sc_kind_name((enum sc_kind)k)), NULL;
+    if (c->nobj == SC_MAX_OBJECTS) return sc_err_word(c, h, 0, "more than %d client objects", SC_MAX_OBJECTS), NULL;
+    struct cobj *o = &c->obj[c->nobj++];
+    snprintf(o->name, sizeof o->name, "%.*s", (int)n, w);
+    o->kind = (enum sc_kind)k;
+    o->listened = json_array();
+    json_array_append_new(c->objects, json_pack("{s:s, s:s}", "name", o->name, "kind", sc_kind_name(o->kind)));
+    return o;
+}
+
+void sc_client_section(struct pctx *c, struct section *sec)
+{
+    struct cobj *o;
+    c->nclient++;
+    if (!(o = client_header(c, &sec->head))) return;
+    if (!sc_kind_new_step(o->kind))
+        add_step(c, json_pack("{s:s, s:s}", "obj", o->name, "op", "new"), sec->head.ln->src->no);
+    else if (sec->nitems == 0 || !sc_is(&sec->items[0], 0, "new"))
+        sc_err_word(c, sec->nitems ? &sec->items[0] : &sec->head, 0, "a client %s section starts with 'new URL'",
+                    sc_kind_name(o->kind));
+    for (size_t i = 0; i < sec->nitems; i++) {
+        struct stmt *st = &sec->items[i];
+        sc_no_attachments(c, st);
+        if (sc_is(st, 0, "on")) {
+            on_step(c, st, o);
+            continue;
+        }
+        if (i > 0 && sc_is(st, 0, "new") && sc_kind_new_step(o->kind)) {
+            sc_err_word(c, st, 0, "'new' comes once, first");
+            continue;
+        }
+        json_t *step = make_step(c, st, o, 0);
+        if (step) add_step(c, step, st->ln->src->no);
+    }
+}

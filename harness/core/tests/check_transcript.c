@@ -1,0 +1,107 @@
+/* check_transcript.c — unit tests of harness/core/transcript.c: compact records, time order, the JSON they read
+ * back as (harness/MODEL.md §2), bounds. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "testing/testing.h"
+
+static json_t *events_of(struct ch_transcript *t)
+{
+    json_t *j = ch_transcript_json(t);
+    json_t *ev = json_incref(json_object_get(j, "events"));
+    json_decref(j);
+    return ev;
+}
+
+static const char *type_at(json_t *ev, size_t i) { return json_string_value(json_object_get(json_array_get(ev, i), "type")); }
+
+START_TEST(records_read_back_as_model_json)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 1000);
+    json_t *headers = json_pack("[[s, s]]", "Host", "h");
+    struct ch_transcript_request r = {.t_us = 1200, .body_end_us = 1250, .conn = 7, .n = 1, .minor = 1, .route = 12,
+                                      .method = "POST", .target = "/c/t1/x?q", .path = "/x", .headers = headers,
+                                      .body = "abc", .body_len = 3};
+    ch_transcript_request(t, &r);
+    json_decref(headers); /* shared: the transcript holds its own reference */
+    ch_transcript_sent(t, 1300, 7, 1, "HTTP/1.1 200 OK\r\n", 17);
+    ch_transcript_end(t, 1400, 7, 1);
+    ch_transcript_conn_close(t, 1500, 7, "client", "fin");
+    ch_transcript_conn_open(t, 1100, 7, "A", "127.0.0.1:5"); /* learnt late, stamped early */
+    ch_transcript_add(t, 1450, "ws-close", json_pack("{s:i}", "code", 1000));
+    json_t *ev = events_of(t);
+    ck_assert_uint_eq(json_array_size(ev), 6);
+    const char *want[] = {"conn-open", "request", "sent", "end", "ws-close", "conn-close"};
+    for (size_t i = 0; i < 6; i++) ck_assert_str_eq(type_at(ev, i), want[i]);
+    json_t *rq = json_array_get(ev, 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(rq, "t_us")), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "method")), "POST");
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "version")), "1.1");
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "body_text")), "abc");
+    ck_assert_int_eq(json_integer_value(json_object_get(rq, "route")), 12);
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "body_sha256")),
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    ck_assert_str_eq(json_string_value(json_array_get(json_array_get(json_object_get(rq, "headers"), 0), 1)), "h");
+    json_t *sent = json_array_get(ev, 2);
+    ck_assert_str_eq(json_string_value(json_object_get(sent, "text")), "HTTP/1.1 200 OK\r\n");
+    ck_assert_int_eq(json_integer_value(json_object_get(sent, "bytes")), 17);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 5), "how")), "fin");
+    json_decref(ev);
+    ch_transcript_free(t);
+}
+END_TEST
+
+START_TEST(unmatched_request_and_binary_bytes)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    json_t *headers = json_array();
+    struct ch_transcript_request r = {.t_us = 5, .conn = 1, .n = 1, .method = "GET", .target = "/c/t1/z",
+                                      .path = "/z", .headers = headers, .body = "", .body_len = 0};
+    ch_transcript_request(t, &r);
+    json_decref(headers);
+    ch_transcript_sent(t, 6, 1, 1, "\x00\xff", 2);
+    json_t *ev = events_of(t);
+    ck_assert(json_is_true(json_object_get(json_array_get(ev, 0), "unmatched")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "hex")), "00ff");
+    json_decref(ev);
+    ch_transcript_free(t);
+}
+END_TEST
+
+START_TEST(long_runs_keep_a_preview_and_the_count)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    char big[CH_TRANSCRIPT_PREVIEW * 3];
+    memset(big, 'a', sizeof big);
+    ch_transcript_sent(t, 1, 1, 1, big, sizeof big);
+    json_t *ev = events_of(t);
+    json_t *e = json_array_get(ev, 0);
+    ck_assert_uint_eq(json_string_length(json_object_get(e, "text")), CH_TRANSCRIPT_PREVIEW);
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "bytes")), sizeof big);
+    ck_assert(json_is_true(json_object_get(e, "truncated")));
+    json_decref(ev);
+    ch_transcript_free(t);
+}
+END_TEST
+
+START_TEST(bounded_and_counts_what_it_dropped)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) ch_transcript_end(t, i, 1, i);
+    json_t *j = ch_transcript_json(t);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), CH_TRANSCRIPT_MAX_EVENTS);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "dropped")), 25);
+    json_decref(j);
+    ch_transcript_free(t);
+}
+END_TEST
+
+int main(void)
+{
+    return ch_check_main("transcript", 0,
+                         NULL,
+                         CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes,
+                                  long_runs_keep_a_preview_and_the_count, bounded_and_counts_what_it_dropped));
+}

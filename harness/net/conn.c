@@ -1,0 +1,705 @@
+/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+#define LINGER_MS 2000
+
+static int on_header_field(http_parser *p, const char *at, size_t n);
+static int on_header_value(http_parser *p, const char *at, size_t n);
+static int on_headers_complete(http_parser *p);
+static int on_body(http_parser *p, const char *at, size_t n);
+static int on_message_complete(http_parser *p);
+static void parse_input(struct ch_conn *c);
+static void do_free(struct ch_conn *c);
+static void hold(struct ch_conn *c);
+static void release(struct ch_conn *c);
+
+static const http_parser_settings settings = {
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- requests ---------------------------------------------------------------------------------------- */
+
+static struct ch_request *request_new(void)
+{
+    struct ch_request *r = ch_xcalloc(1, sizeof *r);
+    r->headers = json_array();
+    r->body = evbuffer_new();
+    r->t_begin_us = ch_now_us();
+    return r;
+}
+
+static void request_free(struct ch_request *r)
+{
+    if (!r) return;
+    free(r->target);
+    json_decref(r->headers);
+    if (r->body) evbuffer_free(r->body);
+    free(r);
+}
+
+const char *ch_request_header(const struct ch_request *r, const char *name)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(r->headers, i, h)
+        if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
+            return json_string_value(json_array_get(h, 1));
+    return NULL;
+}
+
+/* ---- timers: idle before a request, head timeout during one ------------------------------------------ */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+static void arm_timer(struct ch_conn *c, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+}
+
+/* ---- writing ------------------------------------------------------------------------------------------ */
+
+void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
+{
+    if (c->dead || n == 0) return;
+    /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. When
+     * nothing is queued the bytes go straight to the socket; only what it does not take waits in `out`, with
+     * the write event armed. An error is found and reported by that event. */
+    if (evbuffer_get_length(c->out) == 0) {
+        ssize_t k = send(c->fd, data, n, MSG_NOSIGNAL);
+        if (k > 0) {
+            data = (const char *)data + k;
+            n -= (size_t)k;
+        }
+    }
+    if (n) {
+        evbuffer_add(c->out, data, n);
+        event_add(c->wev, NULL);
+    }
+}
+
+static void drained(struct ch_conn *c)
+{
+    if (c->on_drained && evbuffer_get_length(c->out) == 0) {
+        void (*cb)(struct ch_conn *, void *) = c->on_drained;
+        c->on_drained = NULL;
+        cb(c, c->drained_arg);
+    }
+}
+
+static void on_error(struct ch_conn *c, int err);
+
+/* A read or write that would block or was interrupted: try again when the socket is ready. */
+static int retriable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
+/* The socket takes more of `out`; once it is empty the write event is disarmed and a waiter told. */
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct ch_conn *c = arg;
+    hold(c);
+    if (evbuffer_write(c->out, fd) < 0 && !retriable(errno)) {
+        on_error(c, errno);
+    } else if (evbuffer_get_length(c->out) == 0) {
+        event_del(c->wev);
+        drained(c);
+    }
+    release(c);
+}
+
+void ch_conn_when_drained(struct ch_conn *c, void (*cb)(struct ch_conn *, void *), void *arg)
+{
+    c->on_drained = cb;
+    c->drained_arg = arg;
+    drained(c);
+}
+
+void ch_conn_reply(struct ch_conn *c, int status, const char *reason, const char *type, const char *extra,
+                   const void *body, size_t n)
+{
+    char head[1024];
+    int close = c->req && !c->req->keep_alive;
+    int len = snprintf(head, sizeof head,
+                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", status, reason,
+                       type, n, extra ? extra : "", close ? "Connection: close\r\n" : "");
+    ch_conn_write(c, head, (size_t)len < sizeof head ? (size_t)len : sizeof head - 1);
+    if (c->req && strcmp(c->req->method, "HEAD") != 0) ch_conn_write(c, body, n);
+    ch_conn_finish(c, close ? CH_END_CLOSE : CH_END_KEEP);
+}
+
+/* A request the harness cannot accept: the protocol's answer, then close (only this connection). */
+static void fail_request(struct ch_conn *c, int status, const char *reason, const char *why)
+{
+    char body[256];
+    int n = snprintf(body, sizeof body, "%d %s: %s\n", status, reason, why);
+    if (!c->req) c->req = request_new();
+    c->req->keep_alive = 0;
+    c->state = CH_CONN_RESPONDING;
+    evtimer_del(c->timer);
+    ch_conn_reply(c, status, reason, "text/plain; charset=utf-8", NULL, body, (size_t)n);
+}
+
+/* ---- transcript bookkeeping --------------------------------------------------------------------------- */
+
+void ch_conn_attach(struct ch_conn *c, struct ch_transcript *t)
+{
+    for (int i = 0; i < c->ntrs; i++)
+        if (c->trs[i] == t) return;
+    /* Browsers reuse keep-alive connections across many cases: keep the most recent tokens (older cases
+     * were judged long ago), never drop the newest. */
+    if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) memmove(&c->trs[0], &c->trs[1], (size_t)--c->ntrs * sizeof c->trs[0]);
+    c->trs[c->ntrs++] = t;
+    static const char *const names[] = {"A", "B", "C"};
+    ch_transcript_conn_open(t, c->opened_us, c->id, names[c->origin], c->peer);
+}
+
+static void record_close(struct ch_conn *c, const char *by, const char *how)
+{
+    if (c->closed_recorded) return;
+    c->closed_recorded = 1;
+    int64_t now = ch_now_us();
+    for (int i = 0; i < c->ntrs; i++) ch_transcript_conn_close(c->trs[i], now, c->id, by, how);
+}
+
+/* ---- ending responses and connections ------------------------------------------------------------------ */
+
+void ch_conn_set_gone(struct ch_conn *c, void (*on_gone)(void *), void *arg)
+{
+    c->on_gone = on_gone;
+    c->gone_arg = arg;
+}
+
+static void tell_gone(struct ch_conn *c)
+{
+    void (*cb)(void *) = c->on_gone;
+    c->on_gone = NULL;
+    if (cb) cb(c->gone_arg);
+}
+
+/* The buffers that collect header names and values exist only while a head is parsed (read_request_line to
+ * dispatch): a held or streaming connection does not keep them (2 evbuffers, ~300 bytes of heap each
+ * connection: bench/sse_streams.py). */
+static void head_buffers(struct ch_conn *c)
+{
+    if (!c->hname) c->hname = evbuffer_new();
+    if (!c->hvalue) c->hvalue = evbuffer_new();
+}
+
+static void drop_head_buffers(struct ch_conn *c)
+{
+    if (c->hname) evbuffer_free(c->hname);
+    if (c->hvalue) evbuffer_free(c->hvalue);
+    c->hname = c->hvalue = NULL;
+}
+
+static void really_free(struct ch_conn *c)
+{
+    if (c->timer) event_free(c->timer);
+    if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    if (c->in) evbuffer_free(c->in);
+    if (c->out) evbuffer_free(c->out); /* unwritten bytes are discarded, as a close discards them */
+    if (c->fd >= 0) evutil_closesocket(c->fd);
+    drop_head_buffers(c);
+    request_free(c->req);
+    free(c);
+}
+
+/* Ends the connection: tells the responder and the owner once, then frees — at once, or, when called from
+ * inside one of our callbacks, when that callback returns (so no callback ever touches freed memory). */
+static void do_free(struct ch_conn *c)
+{
+    if (c->dead) return;
+    c->dead = 1;
+    tell_gone(c);
+    if (c->owner->closed) c->owner->closed(c, c->owner->arg);
+    if (c->timer) evtimer_del(c->timer);
+    if (c->rev) event_del(c->rev);
+    if (c->wev) event_del(c->wev);
+    if (!c->busy) really_free(c);
+}
+
+/* Every libevent callback holds the connection for its duration. */
+static void hold(struct ch_conn *c) { c->busy++; }
+
+static void release(struct ch_conn *c)
+{
+    if (--c->busy == 0 && c->dead) really_free(c);
+}
+
+void ch_conn_close(struct ch_conn *c, const char *how)
+{
+    record_close(c, "server", how);
+    do_free(c);
+}
+
+static void reset_now(struct ch_conn *c)
+{
+    struct linger lg = {1, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ch_conn_close(c, "rst");
+}
+
+/* FIN now, then read and discard until the peer closes or LINGER_MS passes, so that late client bytes do
+ * not turn our close into an RST. */
+static void fin_now(struct ch_conn *c)
+{
+    record_close(c, "server", "fin");
+    tell_gone(c);
+    shutdown(c->fd, SHUT_WR);
+    c->state = CH_CONN_CLOSING;
+    arm_timer(c, LINGER_MS);
+}
+
+static void after_drain(struct ch_conn *c, void *arg)
+{
+    switch (c->end) {
+    case CH_END_CLOSE: fin_now(c); break;
+    case CH_END_RESET: reset_now(c); break;
+    case CH_END_SHUTDOWN:
+        shutdown(c->fd, SHUT_WR);
+        c->state = CH_CONN_HOLDING;
+        break;
+    default: break;
+    }
+}
+
+static void begin_reading(struct ch_conn *c)
+{
+    request_free(c->req);
+    c->req = NULL;
+    c->state = CH_CONN_READING;
+    c->line_done = c->head_size = 0;
+    c->nheaders = c->in_value = 0;
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    arm_timer(c, c->owner->idle_timeout_ms);
+    if (evbuffer_get_length(c->in) > 0) {
+        /* Pipelined input: parse it from the loop, never recursively from inside a responder. */
+        event_active(c->timer, EV_READ, 0);
+    }
+}
+
+void ch_conn_finish(struct ch_conn *c, enum ch_conn_end how)
+{
+    ch_conn_set_gone(c, NULL, NULL);
+    /* A client that said `Connection: close` (or spoke HTTP/1.0 without keep-alive) or already sent FIN gets
+     * the close it asked for; nothing is written for it. */
+    if (how == CH_END_KEEP && (c->peer_closed || (c->req && !c->req->keep_alive))) how = CH_END_CLOSE;
+    c->end = how;
+    switch (how) {
+    case CH_END_KEEP: begin_reading(c); break;
+    case CH_END_HOLD:
+        request_free(c->req);
+        c->req = NULL;
+        c->state = CH_CONN_HOLDING;
+        break;
+    default:
+        request_free(c->req);
+        c->req = NULL;
+        c->state = CH_CONN_CLOSING;
+        ch_conn_when_drained(c, after_drain, NULL);
+        break;
+    }
+}
+
+void ch_conn_upgrade(struct ch_conn *c, void (*on_input)(struct ch_conn *, void *), void *arg)
+{
+    c->state = CH_CONN_UPGRADED;
+    c->on_input = on_input;
+    c->input_arg = arg;
+    if (evbuffer_get_length(c->in) > 0) on_input(c, arg);
+}
+
+/* ---- the request line (RFC 9112 §3) ---------------------------------------------------------------------- */
+
+static int is_tchar(unsigned char ch)
+{
+    return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
+}
+
+/* Parses `METHOD SP TARGET SP HTTP/x.y`; on failure returns the status to answer with. */
+static int parse_request_line(struct ch_conn *c, const char *line, size_t n)
+{
+    const char *sp1 = memchr(line, ' ', n), *sp2;
+    if (!sp1 || sp1 == line || (size_t)(sp1 - line) >= sizeof c->req->method) return 400;
+    for (const char *p = line; p < sp1; p++)
+        if (!is_tchar((unsigned char)*p)) return 400;
+    sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - line));
+    if (!sp2 || sp2 == sp1 + 1) return 400;
+    size_t tlen = (size_t)(sp2 - sp1 - 1);
+    if (tlen > CH_MAX_TARGET) return 414;
+    for (const char *p = sp1 + 1; p < sp2; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) return 400;
+    const char *ver = sp2 + 1;
+    size_t vlen = n - (size_t)(ver - line);
+    if (vlen != 8 || strncmp(ver, "HTTP/1.", 7) != 0) return vlen >= 5 && strncmp(ver, "HTTP/", 5) == 0 ? 505 : 400;
+    if (ver[7] != '0' && ver[7] != '1') return 505;
+    memcpy(c->req->method, line, (size_t)(sp1 - line));
+    c->req->method[sp1 - line] = '\0';
+    c->req->target = ch_xstrndup(sp1 + 1, tlen);
+    c->req->major = 1;
+    c->req->minor = ver[7] - '0';
+    return 0;
+}
+
+static const char *reason_for(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Reads the request line. Returns 1 when done, 0 when more input is needed, -1 after failing the request. */
+static int read_request_line(struct ch_conn *c, struct evbuffer *in)
+{
+    size_t eol_len = 0;
+    struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+    if (eol.pos < 0) {
+        if (evbuffer_get_length(in) > CH_MAX_TARGET + 64) {
+            fail_request(c, 414, reason_for(414), "request line too long");
+            return -1;
+        }
+        return 0;
+    }
+    if (eol.pos == 0) { /* RFC 9112 §2.2: ignore empty lines before a request line */
+        evbuffer_drain(in, eol_len);
+        return read_request_line(c, in);
+    }
+    size_t n = 0;
+    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+    if (!c->req) c->req = request_new();
+    head_buffers(c);
+    int status = line ? parse_request_line(c, line, n) : 500;
+    free(line);
+    if (status) {
+        fail_request(c, status, reason_for(status), "malformed request line");
+        return -1;
+    }
+    c->head_size = n + eol_len;
+    /* libhttp-parser frames headers and body; it only knows fixed methods, so it sees a stand-in line. */
+    static const char *const synth[] = {"POST / HTTP/1.0\r\n", "POST / HTTP/1.1\r\n"};
+    http_parser_execute(&c->parser, &settings, synth[c->req->minor], strlen(synth[c->req->minor]));
+    c->line_done = 1;
+    evtimer_del(c->timer);
+    arm_timer(c, CH_HEAD_TIMEOUT_MS);
+    return 1;
+}
+
+/* ---- header and body callbacks (libhttp-parser) ------------------------------------------------------------ */
+
+static int fail_from_callback(struct ch_conn *c, int status, const char *why)
+{
+    c->parser.data = NULL; /* no more callbacks reach us */
+    fail_request(c, status, reason_for(status), why);
+    return -1;
+}
+
+/* A JSON string for header bytes: as is when valid UTF-8, else isomorphic-decoded (each byte one code point,
+ * as Fetch turns header bytes into a string), so the transcript stays valid JSON and no byte is lost. */
+static json_t *header_string(struct evbuffer *b)
+{
+    size_t n = evbuffer_get_length(b);
+    const unsigned char *s = n ? evbuffer_pullup(b, -1) : (const unsigned char *)"";
+    if (ch_utf8_text(s, n)) return json_stringn(n ? (const char *)s : "", n);
+    char *u = ch_xmalloc(2 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x80) {
+            u[k++] = (char)s[i];
+        } else {
+            u[k++] = (char)(0xc0 | s[i] >> 6);
+            u[k++] = (char)(0x80 | (s[i] & 0x3f));
+        }
+    }
+    json_t *r = json_stringn(u, k);
+    free(u);
+    return r;
+}
+
+static void push_header(struct ch_conn *c)
+{
+    json_array_append_new(c->req->headers, json_pack("[o, o]", header_string(c->hname), header_string(c->hvalue)));
+    evbuffer_drain(c->hname, evbuffer_get_length(c->hname));
+    evbuffer_drain(c->hvalue, evbuffer_get_length(c->hvalue));
+}
+
+static int count_head(struct ch_conn *c, size_t n)
+{
+    c->head_size += n;
+    return c->head_size > CH_MAX_HEAD ? fail_from_callback(c, 431, "request head too large") : 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+    struct ch_conn *c = p->data;
+    if (!c || count_head(c, n) < 0) return -1;
+    if (c->in_value) {
+        push_header(c);
+        c->in_value = 0;
+    }
+    if (evbuffer_get_length(c->hname) == 0 && ++c->nheaders > CH_MAX_HEADERS)
+        return fail_from_callback(c, 431, "too many header fields");
+    evbuffer_add(c->hname, at, n);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+    struct ch_conn *c = p->data;
+    if (!c || count_head(c, n) < 0) return -1;
+    c->in_value = 1;
+    evbuffer_add(c->hvalue, at, n);
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct ch_conn *c = p->data;
+    if (!c) return -1;
+    if (c->in_value || evbuffer_get_length(c->hname)) push_header(c);
+    c->in_value = 0;
+    c->req->t_head_us = ch_now_us();
+    if (p->content_length != (uint64_t)-1 && p->content_length > CH_MAX_BODY)
+        return fail_from_callback(c, 413, "request body too large");
+    evtimer_del(c->timer);
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    struct ch_conn *c = p->data;
+    if (!c) return -1;
+    if (evbuffer_get_length(c->req->body) + n > CH_MAX_BODY)
+        return fail_from_callback(c, 413, "request body too large");
+    evbuffer_add(c->req->body, at, n);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct ch_conn *c = p->data;
+    if (!c) return -1;
+    c->req->t_end_us = ch_now_us();
+    c->req->keep_alive = http_should_keep_alive(p);
+    c->req->upgrade = p->upgrade;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+/* ---- the reading state -------------------------------------------------------------------------------------- */
+
+static void dispatch(struct ch_conn *c)
+{
+    drop_head_buffers(c); /* the message is complete: no parser callback comes before the next request line */
+    evtimer_del(c->timer);
+    c->state = CH_CONN_RESPONDING;
+    c->nreq++;
+    c->owner->dispatch(c, c->req, c->owner->arg);
+}
+
+/* Feeds buffered input to the parser until a request is complete, more input is needed, or it failed.
+ * Returns 1 when a request was dispatched, 0 otherwise; the connection may be gone when it returns. */
+static int parse_some(struct ch_conn *c)
+{
+    struct evbuffer *in = c->in;
+    if (!c->line_done) {
+        if (evbuffer_get_length(in) == 0) return 0;
+        int r = read_request_line(c, in);
+        if (r <= 0) return 0;
+    }
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) return 0;
+    size_t used = http_parser_execute(&c->parser, &settings, v.iov_base, v.iov_len);
+    if (!c->parser.data) return 0; /* a callback failed the request and replied */
+    evbuffer_drain(in, used);
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_PAUSED) {
+        dispatch(c);
+        return 1;
+    }
+    if (e != HPE_OK) {
+        fail_request(c, 400, reason_for(400), http_errno_description(e));
+        return 0;
+    }
+    if (c->parser.upgrade && c->req->t_head_us) { /* the message ended where the new protocol begins */
+        dispatch(c);
+        return 1;
+    }
+    return used > 0 && evbuffer_get_length(in) > 0 ? parse_some(c) : 0;
+}
+
+static void parse_input(struct ch_conn *c)
+{
+    if (c->state != CH_CONN_READING) return;
+    if (!c->line_done && evbuffer_get_length(c->in) == 0) return;
+    parse_some(c);
+}
+
+/* New bytes are in `in`: the current state decides what they are. */
+static void on_input_bytes(struct ch_conn *c)
+{
+    switch (c->state) {
+    case CH_CONN_READING: parse_input(c); break;
+    case CH_CONN_UPGRADED: c->on_input(c, c->input_arg); break;
+    case CH_CONN_RESPONDING:
+        /* Pipelined requests wait; an endless stream of them while we answer is refused. */
+        if (evbuffer_get_length(c->in) > CH_MAX_PENDING_INPUT) ch_conn_close(c, "limit");
+        break;
+    case CH_CONN_HOLDING:
+    case CH_CONN_CLOSING: evbuffer_drain(c->in, evbuffer_get_length(c->in)); break;
+    }
+}
+
+/* The peer sent FIN. */
+static void on_eof(struct ch_conn *c)
+{
+    if (c->state == CH_CONN_CLOSING && c->closed_recorded) {
+        do_free(c); /* the peer finished our lingering close */
+        return;
+    }
+    /* Browsers never half-close: a FIN means the client is gone, unless a complete request is still
+     * buffered (a `printf ... | nc` client), which is answered first and then closed. */
+    record_close(c, "client", "fin");
+    if (c->state == CH_CONN_READING && evbuffer_get_length(c->in) > 0) {
+        c->peer_closed = 1;
+        parse_input(c);
+    }
+    if (c->state == CH_CONN_READING || c->state == CH_CONN_HOLDING || c->state == CH_CONN_UPGRADED)
+        do_free(c); /* nothing more can arrive: an incomplete request is dropped */
+    else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
+        do_free(c);
+    else
+        event_del(c->rev); /* answering a request that came with the FIN: nothing more to read */
+}
+
+/* Reading or writing failed (an RST, most often). */
+static void on_error(struct ch_conn *c, int err)
+{
+    if (!(c->state == CH_CONN_CLOSING && c->closed_recorded))
+        record_close(c, "client", err == ECONNRESET || err == EPIPE ? "rst" : "error");
+    do_free(c);
+}
+
+/* Reads into the input buffer's free space, with no FIONREAD round trip. Each reservation asks for READ_CHUNK
+ * bytes, which with libevent's chain header is a 1 KiB allocation that glibc's per-thread cache serves (a
+ * larger one is a slower malloc on every message of a WebSocket echo). A recv that fills its space is followed
+ * by another, up to READ_MAX per readiness: so a large request head is still read in one turn, and a client
+ * that floods waits for the next. */
+#define READ_CHUNK 900
+#define READ_MAX (64 * 1024)
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct ch_conn *c = arg;
+    size_t got = 0;
+    int eof = 0, err = 0;
+    hold(c);
+    for (;;) {
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(c->in, READ_CHUNK, &v, 1) < 1) {
+            err = ENOMEM;
+            break;
+        }
+        size_t room = v.iov_len;
+        ssize_t n = recv(fd, v.iov_base, room, 0);
+        if (n <= 0) {
+            if (n == 0) eof = 1;
+            else if (!retriable(errno)) err = errno;
+            break;
+        }
+        v.iov_len = (size_t)n;
+        evbuffer_commit_space(c->in, &v, 1);
+        got += (size_t)n;
+        if ((size_t)n < room || got >= READ_MAX) break;
+    }
+    /* A FIN behind bytes is left for the next turn (a socket at EOF stays readable): the bytes may start
+     * pipelined work on the loop that must run before the FIN is judged. An error is not repeated by the
+     * socket, so it is handled now, after the bytes. */
+    if (got) on_input_bytes(c);
+    else if (eof) on_eof(c);
+    if (!c->dead && err) on_error(c, err);
+    release(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct ch_conn *c = arg;
+    hold(c);
+    if (what & EV_READ) { /* event_active from begin_reading: parse pipelined input */
+        parse_input(c);
+    } else if (c->state == CH_CONN_CLOSING) {
+        do_free(c);
+    } else if (c->state == CH_CONN_READING) {
+        if (c->line_done) fail_request(c, 408, reason_for(408), "request head not complete in time");
+        else ch_conn_close(c, "timeout");
+    }
+    release(c);
+}
+
+/* ---- accepting ---------------------------------------------------------------------------------------------- */
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, n, "?");
+    }
+}
+
+struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
+                            int origin, uint64_t id, const struct ch_conn_owner *owner)
+{
+    struct ch_conn *c = ch_xcalloc(1, sizeof *c);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->id = id;
+    c->origin = origin;
+    c->owner = owner;
+    c->opened_us = ch_now_us();
+    format_peer(sa, c->peer, sizeof c->peer);
+    c->fd = fd;
+    evutil_make_socket_nonblocking(fd);
+    c->in = evbuffer_new();
+    c->out = evbuffer_new();
+    c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
+    c->timer = event_new(base, -1, 0, on_timer, c);
+    event_add(c->rev, NULL);
+    begin_reading(c);
+    return c;
+}

@@ -1,0 +1,94 @@
+/* requests.c — which part of the server answers a request: /_h/... the control endpoints, /c/<token>/PATH the
+ * route of that token's case that fits PATH (its steps run by the executor), anything else a 404. Requests
+ * that belong to no case are remembered (GET /_h/stray) for a report that asks where a client went astray. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server_int.h"
+
+static void record_request(struct ch_token *t, struct ch_conn *c, struct ch_request *r, const char *path, int n,
+                           const struct ch_route *route)
+{
+    size_t blen = evbuffer_get_length(r->body);
+    struct ch_transcript_request rec = {
+        .t_us = r->t_head_us ? r->t_head_us : r->t_end_us, .body_end_us = r->t_end_us, .conn = c->id, .n = n,
+        .minor = r->minor, .route = route ? route->line : 0, .method = r->method, .target = r->target,
+        .path = path, .headers = r->headers, .body = blen ? evbuffer_pullup(r->body, -1) : (const void *)"",
+        .body_len = blen};
+    ch_transcript_request(t->tr, &rec);
+}
+
+static void remember_stray(struct ch_server *srv, struct ch_conn *c, struct ch_request *r, const char *why)
+{
+    static const char *const names[] = {"A", "B", "C"};
+    if (json_array_size(srv->stray) >= CH_STRAY_MAX) json_array_remove(srv->stray, 0);
+    json_array_append_new(srv->stray, json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", r->method, "target", r->target,
+                                                "origin", names[c->origin], "peer", c->peer, "why", why));
+}
+
+/* The 404 for a request no server section matches: said in the reply and recorded as sent. */
+static void no_script(struct ch_token *t, struct ch_conn *c, struct ch_request *r, const char *path, int reqno)
+{
+    char body[512], head[256];
+    int bn = snprintf(body, sizeof body, "No server section of case %s matches %s %s (request %d of the case)\n",
+                      t->kase->id, r->method, path, reqno);
+    int hn = snprintf(head, sizeof head,
+                      "HTTP/1.1 404 No Script\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n",
+                      bn);
+    ch_transcript_sent(t->tr, ch_now_us(), c->id, reqno, head, (size_t)hn);
+    ch_transcript_sent(t->tr, ch_now_us(), c->id, reqno, body, (size_t)bn);
+    ch_conn_write(c, head, (size_t)hn);
+    ch_conn_write(c, body, (size_t)bn);
+    ch_conn_finish(c, r->keep_alive ? CH_END_KEEP : CH_END_CLOSE);
+}
+
+static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_request *r)
+{
+    char token[64], path[CH_MAX_TARGET + 2], key[CH_MAX_TARGET + 80];
+    const char *p = r->target + 3;
+    size_t tl = strcspn(p, "/?");
+    if (tl == 0 || tl >= sizeof token) goto unknown;
+    memcpy(token, p, tl);
+    token[tl] = '\0';
+    struct ch_token *t = ch_map_get(srv->tokens, token);
+    if (!t) goto unknown;
+    size_t pl = strcspn(p + tl, "?");
+    if (pl) {
+        memcpy(path, p + tl, pl); /* pl <= CH_MAX_TARGET: the request line was bounded */
+        path[pl] = '\0';
+    } else {
+        strcpy(path, "/");
+    }
+    ch_conn_attach(c, t->tr);
+    c->tag = t;
+    size_t ml = strlen(r->method);
+    memcpy(key, r->method, ml); /* method < 64 bytes, path <= CH_MAX_TARGET: fits */
+    key[ml] = ' ';
+    memcpy(key + ml + 1, path, (pl ? pl : 1) + 1);
+    int nth = (int)json_integer_value(json_object_get(t->counts, key)) + 1;
+    json_object_set_new(t->counts, key, json_integer(nth));
+    int reqno = ++t->nreq;
+    const struct ch_route *route = ch_case_match(t->kase, r->method, path, c->origin, nth);
+    record_request(t, c, r, path, reqno, route);
+    if (route) ch_exec_start(&srv->env, c, t->tr, t->vars, route, reqno);
+    else no_script(t, c, r, path, reqno);
+    return;
+unknown:
+    remember_stray(srv, c, r, "unknown token");
+    ch_conn_reply(c, 404, "Unknown Token", "text/plain; charset=utf-8", NULL, "unknown token\n", 14);
+}
+
+void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
+{
+    struct ch_server *srv = arg;
+    c->tag = NULL; /* set again below only for a case's request: a keep-alive connection moves on */
+    if (strncmp(r->target, "/_h/", 4) == 0) {
+        ch_control_dispatch(srv, c, r);
+    } else if (strncmp(r->target, "/c/", 3) == 0) {
+        case_request(srv, c, r);
+    } else {
+        /* Browsers ask for /favicon.ico on their own: answered, never logged as stray. */
+        if (strcmp(r->target, "/favicon.ico") != 0) remember_stray(srv, c, r, "outside /c/ and /_h/");
+        ch_conn_reply(c, 404, "Not Found", "text/plain; charset=utf-8", NULL, "not found\n", 10);
+    }
+}

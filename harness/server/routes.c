@@ -1,0 +1,116 @@
+/* routes.c — compiling a case's `server` routes and choosing the route for a request
+ * (cases/FORMAT.md §4, harness/MODEL.md §1.1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "case/case.h"
+#include "core/core.h"
+#include "server.h"
+
+static int origin_index(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && s[0] >= 'A' && s[0] <= 'C' && !s[1] ? s[0] - 'A' : -1;
+}
+
+/* Does any string in v hold `{req:`? Then request headers must be offered to the placeholder filler. */
+static int mentions_req(const json_t *v)
+{
+    const json_t *x;
+    const char *k;
+    size_t i;
+    if (json_is_string(v)) return strstr(json_string_value(v), "{req:") != NULL;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (mentions_req(x)) return 1;
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) if (mentions_req(x)) return 1;
+    }
+    return 0;
+}
+
+static int compile_route(struct ch_route *r, const json_t *j, const char *id, char *err)
+{
+    const json_t *steps = json_object_get(j, "steps"), *s;
+    size_t i;
+    r->method = json_string_value(json_object_get(j, "method"));
+    r->path = json_string_value(json_object_get(j, "path"));
+    r->line = (int)json_integer_value(json_object_get(j, "line"));
+    if (!r->method || !r->path || !json_is_array(steps))
+        return ch_errf(err, "%s: route at line %d lacks method, path or steps", id, r->line);
+    r->prefix = json_is_true(json_object_get(j, "prefix"));
+    r->nth = (int)json_integer_value(json_object_get(j, "nth"));
+    r->nth_plus = json_is_true(json_object_get(j, "nth_plus"));
+    r->origin = origin_index(json_object_get(j, "origin"));
+    r->uses_req = mentions_req(steps);
+    r->nsteps = json_array_size(steps);
+    r->steps = ch_xcalloc(r->nsteps, sizeof *r->steps);
+    json_array_foreach(steps, i, s) {
+        const char *op = json_string_value(json_object_get(s, "op"));
+        r->steps[i].json = s;
+        r->steps[i].line = (int)json_integer_value(json_object_get(s, "line"));
+        r->steps[i].op = op ? ch_case_op(op) : NULL;
+        if (!r->steps[i].op)
+            return ch_errf(err, "%s: line %d: no engine runs the server step '%s'", id, r->steps[i].line,
+                           op ? op : "(none)");
+    }
+    return 0;
+}
+
+int ch_case_compile(struct ch_case *k, json_t *json, char *err)
+{
+    const json_t *routes = json_object_get(json, "server"), *r, *tag;
+    size_t i;
+    memset(k, 0, sizeof *k);
+    k->json = json_incref(json);
+    k->id = json_string_value(json_object_get(json, "id"));
+    if (!k->id) return ch_errf(err, "a case without an id");
+    json_array_foreach(json_object_get(json, "tags"), i, tag)
+        if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
+    k->nroutes = json_array_size(routes);
+    k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);
+    json_array_foreach(routes, i, r)
+        if (compile_route(&k->routes[i], r, k->id, err) < 0) return -1;
+    return 0;
+}
+
+void ch_case_release(struct ch_case *k)
+{
+    for (size_t i = 0; k->routes && i < k->nroutes; i++) free(k->routes[i].steps);
+    free(k->routes);
+    json_decref(k->json);
+    memset(k, 0, sizeof *k);
+}
+
+/* How well a route fits a request: -1 = not at all; higher = more specific (FORMAT.md §4: an exact nth beats
+ * nth N+, which beats none; then an origin beats none; then an exact method beats `*`; then an exact path
+ * beats a prefix, and a longer prefix a shorter one). */
+static long fit(const struct ch_route *r, const char *method, const char *path, int origin, int nth)
+{
+    size_t plen = strlen(r->path);
+    long score = 0;
+    if (strcmp(r->method, "*") != 0 && strcmp(r->method, method) != 0) return -1;
+    if (r->prefix ? strncmp(r->path, path, plen) != 0 : strcmp(r->path, path) != 0) return -1;
+    if (r->origin >= 0 && r->origin != origin) return -1;
+    if (r->nth && (r->nth_plus ? nth < r->nth : nth != r->nth)) return -1;
+    score += r->nth ? (r->nth_plus ? 2 : 3) : 1;
+    score = score * 2 + (r->origin >= 0);
+    score = score * 2 + (strcmp(r->method, "*") != 0);
+    score = score * 2 + !r->prefix;
+    return score * 100000 + (long)plen;
+}
+
+const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
+                                     int nth)
+{
+    const struct ch_route *best = NULL;
+    long best_fit = -1;
+    for (size_t i = 0; i < k->nroutes; i++) {
+        long f = fit(&k->routes[i], method, path, origin, nth);
+        if (f > best_fit) {
+            best_fit = f;
+            best = &k->routes[i];
+        }
+    }
+    return best;
+}

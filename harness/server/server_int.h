@@ -1,0 +1,168 @@
+/* server_int.h — the server's state and what its files share (internal to harness/server/; nothing outside
+ * includes it). Single-threaded: all of it lives on one libevent loop.
+ *
+ *   server.c    lifecycle: the constructor, the three origins' listeners, signals, the ready line, teardown
+ *   requests.c  which part answers a request: /_h/ control, /c/<token>/ a case's route, else 404 (and strays)
+ *   routes.c    compiling a case's routes and choosing the route for a request (server.h)
+ *   conns.c     the live connections: closed at shutdown, or when their case is over
+ *   control.c   the /_h/ endpoints (fixtures/PROTOCOL.md §1)
+ *   tokens.c    tokens: one run of a case, its transcript and placeholder values, the program it hands out
+ *   runs.c      the run scheduler: queues, what `next` hands out (timing cases alone), verdicts
+ *   waiters.c   long-polls: connections waiting for a case to hand out or for a verdict
+ *   static.c    /_h/static/: files under the fixtures directory
+ *   reply.c     the control protocol's JSON replies */
+#ifndef CH_SERVER_INT_H
+#define CH_SERVER_INT_H
+
+#include <event2/listener.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "engines/engines.h"
+#include "net/net.h"
+#include "server.h"
+
+struct ch_run;
+
+struct ch_token {
+    char id[32];
+    struct ch_case *kase;
+    struct ch_run *run;  /* NULL for /_h/program tokens */
+    int64_t t0_us;
+    struct ch_transcript *tr;
+    json_t *vars;        /* placeholders of this run of the case (core.h, tmpl.c) */
+    json_t *counts;      /* "METHOD path" -> requests so far, for `nth` */
+    int nreq;
+    int inflight;        /* counted in the server's in-flight total until its verdict */
+    json_t *observations, *verdict;
+    json_t *judged;      /* the transcript as the judge saw it (what a full verdict returns, for re-judging) */
+};
+
+struct ch_run {
+    char id[16];
+    char *client;
+    json_t *queue;       /* case ids */
+    size_t next;
+    int closed, concurrency, wants_floor;
+    char *polyfill;
+    size_t polyfill_len;
+    json_t *by_case;     /* case id -> the latest token id */
+};
+
+enum ch_wait_kind { CH_WAIT_NEXT, CH_WAIT_VERDICT };
+
+/* A long-poll: a connection waiting for a case to hand out or for a verdict. */
+struct ch_waiter {
+    struct ch_server *srv;
+    struct ch_conn *conn;
+    enum ch_wait_kind kind;
+    struct ch_run *run;      /* NEXT */
+    struct ch_token *token;  /* VERDICT */
+    int full;
+    struct event *timer;
+    struct ch_waiter *next;
+};
+
+#define CH_MAX_LISTENERS 6
+#define CH_STRAY_MAX 200
+
+struct ch_server {
+    struct event_base *base;
+    const struct ch_serve_opts *opts;
+    double scale;
+    struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
+    struct evconnlistener *listeners[CH_MAX_LISTENERS];
+    int nlisteners, port[3];
+    char origin[3][64], host[3][64];
+    json_t *cases_json;         /* the expanded case set, as `runner list --json` */
+    struct ch_case *cases;
+    size_t ncases;
+    struct ch_map *case_by_id, *tokens, *runs;
+    uint64_t next_conn, next_token, next_run;
+    struct ch_waiter *waiters;
+    int inflight;               /* tokens handed out by `next` without a verdict yet */
+    struct ch_token *timing;    /* a `timing` case in flight: nothing else is handed out */
+    json_t *stray;              /* the last CH_STRAY_MAX requests that belonged to no case */
+    struct ch_conn_owner owner;
+    struct event *sigint, *sigterm, *quit;
+    struct ch_map *conns;       /* live connections by id, to close them at shutdown */
+    struct ch_listen_arg {
+        struct ch_server *srv;
+        int origin;
+    } listen_args[3];
+};
+
+/* ---- requests.c ---- */
+
+/* The connection owner's dispatch: every complete request comes here. */
+void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *srv);
+
+/* ---- conns.c ---- */
+
+void ch_conns_add(struct ch_server *srv, struct ch_conn *c);
+/* The connection owner's `closed`: forgets the connection and any long-poll it held. */
+void ch_conns_closed(struct ch_conn *c, void *srv);
+/* A case is over (its verdict is in): close the connections still held or streaming for it, so that nothing a
+ * case left open (a `hold`, an endless stream, a socket a browser keeps) reaches the next. */
+void ch_conns_release(struct ch_server *srv, const struct ch_token *t);
+/* Shutdown: closes every connection. */
+void ch_conns_close_all(struct ch_server *srv);
+
+/* ---- control.c ---- */
+
+void ch_control_dispatch(struct ch_server *srv, struct ch_conn *c, struct ch_request *req);
+
+/* ---- tokens.c ---- */
+
+/* A new token for a run of case k (run NULL for /_h/program), registered in srv->tokens. Never NULL. */
+struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run);
+void ch_token_free(struct ch_token *t);
+/* The program a client runs for the token (PROTOCOL.md §2), or NULL with err. */
+json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err);
+/* The token's verdict as `GET /_h/verdict` returns it; with `full`, its observations, transcript and vars. */
+json_t *ch_token_verdict(const struct ch_token *t, int full);
+/* A verdict not yet known: {"status": "PENDING", "issued": true, "token", "age_ms"}. */
+json_t *ch_token_pending(const struct ch_token *t);
+
+/* ---- runs.c ---- */
+
+/* A new run of `client` over `cases` (case ids, all known; NULL: every case), registered in srv->runs. */
+struct ch_run *ch_run_new(struct ch_server *srv, const char *client, const json_t *cases, int concurrency,
+                          const json_t *polyfill);
+void ch_run_free(struct ch_run *r);
+/* The next program of a run, {"done": true}, or NULL when the caller must wait (PROTOCOL.md `next`). */
+json_t *ch_run_next(struct ch_server *srv, struct ch_run *run);
+/* Something changed (cases queued, a run closed, a verdict came): answers the `next` long-polls that can be. */
+void ch_runs_wake(struct ch_server *srv);
+/* A verdict for t (stolen): the token leaves the in-flight count, its connections close, its long-polls get
+ * the verdict, and waiting runs move on. */
+void ch_runs_verdict(struct ch_server *srv, struct ch_token *t, json_t *verdict);
+
+/* ---- waiters.c ---- */
+
+/* Holds the connection until reply (ch_waiter_reply) or `ms` pass (then {"idle": true} for NEXT, the pending
+ * verdict for VERDICT). */
+void ch_waiter_add(struct ch_server *srv, struct ch_conn *c, enum ch_wait_kind kind, struct ch_run *run,
+                   struct ch_token *t, int ms, int full);
+/* Ends a wait with a reply (j stolen); the waiter is freed. */
+void ch_waiter_reply(struct ch_waiter *w, json_t *j);
+/* Forgets the long-polls of a connection that went away. */
+void ch_waiters_cancel(struct ch_server *srv, struct ch_conn *c);
+
+/* ---- static.c ---- */
+
+/* GET /_h/static/REL: the file REL under the fixtures directory, or 404. */
+void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel);
+
+/* ---- reply.c ---- */
+
+/* Every /_h/ reply carries these: pages on any origin may read it, nothing caches it. */
+#define CH_CONTROL_HEADERS "Access-Control-Allow-Origin: *\r\nCache-Control: no-store\r\n"
+
+/* A JSON reply (j stolen) with the control headers; the request ends (the connection may be gone after). */
+void ch_reply_json(struct ch_conn *c, int status, json_t *j);
+/* {"error": MESSAGE} with the status. */
+void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,58 @@
+/* check_routes.c — unit tests of harness/server/routes.c: compiling routes (unknown ops refused) and choosing the
+ * route for a request (FORMAT.md §4). */
+#include <check.h>
+#include <stdlib.h>
+
+#include "server/server.h"
+#include "core/core.h"
+#include "testing/testing.h"
+
+/* Route choice (FORMAT.md §4): exact nth > nth N+ > none; origin > none; method > `*`; path > prefix. */
+static const struct {
+    const char *method, *path;
+    int nth, origin;
+    int expect_line;
+} match_rows[] = {
+    {"GET", "/a", 1, 0, 3}, {"GET", "/a", 2, 0, 1}, {"GET", "/a", 3, 0, 2}, {"GET", "/a", 9, 0, 2},
+    {"GET", "/a", 1, 1, 4}, {"PUT", "/a", 1, 0, 5}, {"PUT", "/abc", 1, 0, 6}, {"GET", "/zzz", 1, 0, 0},
+    {"patch", "/a", 1, 0, 5},
+};
+
+START_TEST(route_choice)
+{
+    char err[CH_ERR_LEN];
+    struct ch_case k;
+    json_t *j = json_loads(
+        "{\"id\":\"m\",\"server\":["
+        "{\"method\":\"GET\",\"path\":\"/a\",\"nth\":2,\"line\":1,\"steps\":[]},"
+        "{\"method\":\"GET\",\"path\":\"/a\",\"nth\":3,\"nth_plus\":true,\"line\":2,\"steps\":[]},"
+        "{\"method\":\"GET\",\"path\":\"/a\",\"line\":3,\"steps\":[]},"
+        "{\"method\":\"GET\",\"path\":\"/a\",\"origin\":\"B\",\"line\":4,\"steps\":[]},"
+        "{\"method\":\"*\",\"path\":\"/a\",\"line\":5,\"steps\":[]},"
+        "{\"method\":\"*\",\"path\":\"/ab\",\"prefix\":true,\"line\":6,\"steps\":[]}]}", 0, NULL);
+    ck_assert_int_eq(ch_case_compile(&k, j, err), 0);
+    const struct ch_route *r = ch_case_match(&k, match_rows[_i].method, match_rows[_i].path, match_rows[_i].origin,
+                                             match_rows[_i].nth);
+    ck_assert_int_eq(r ? r->line : 0, match_rows[_i].expect_line);
+    ch_case_release(&k);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(unknown_op_is_refused)
+{
+    char err[CH_ERR_LEN];
+    struct ch_case k;
+    json_t *j = json_loads("{\"id\":\"m\",\"server\":[{\"method\":\"GET\",\"path\":\"/a\",\"line\":1,"
+                           "\"steps\":[{\"op\":\"teleport\",\"line\":2}]}]}", 0, NULL);
+    ck_assert_int_eq(ch_case_compile(&k, j, err), -1);
+    ck_assert_str_eq(err, "m: line 2: no engine runs the server step 'teleport'");
+    ch_case_release(&k);
+    json_decref(j);
+}
+END_TEST
+
+int main(void)
+{
+    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows)), CH_TESTS(unknown_op_is_refused));
+}

@@ -1,0 +1,114 @@
+/* tokens.c — a token is one run of a case (fixtures/PROTOCOL.md §1): its id in every URL the case uses, its
+ * transcript, its placeholder values, and what a client is handed to run it. */
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_int.h"
+
+/* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1). */
+static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
+{
+    static const char *const names[] = {"A", "B", "C"};
+    for (int i = 0; i < 3; i++) {
+        char key[16], url[160];
+        snprintf(url, sizeof url, "%s/c/%s", srv->origin[i], token);
+        json_object_set_new(vars, names[i], json_string(url));
+        snprintf(key, sizeof key, "origin-%s", names[i]);
+        json_object_set_new(vars, key, json_string(srv->origin[i]));
+        snprintf(key, sizeof key, "host-%s", names[i]);
+        json_object_set_new(vars, key, json_string(srv->host[i]));
+    }
+}
+
+struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run)
+{
+    struct ch_token *t = ch_xcalloc(1, sizeof *t);
+    unsigned short rnd;
+    evutil_secure_rng_get_bytes(&rnd, sizeof rnd);
+    snprintf(t->id, sizeof t->id, "t%llu-%04x", (unsigned long long)++srv->next_token, rnd);
+    t->kase = k;
+    t->run = run;
+    t->t0_us = ch_now_us();
+    t->tr = ch_transcript_new(t->id, k->id, t->t0_us);
+    t->counts = json_object();
+    t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
+    set_origin_vars(srv, t->vars, t->id);
+    ch_map_set(srv->tokens, t->id, t);
+    return t;
+}
+
+void ch_token_free(struct ch_token *t)
+{
+    if (!t) return;
+    ch_transcript_free(t->tr);
+    json_decref(t->vars);
+    json_decref(t->counts);
+    json_decref(t->observations);
+    json_decref(t->verdict);
+    json_decref(t->judged);
+    free(t);
+}
+
+/* Multiplies every integer field named `ms` (a duration, MODEL.md §1.2) by the time scale. */
+static void scale_ms_fields(struct ch_server *srv, json_t *v)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) scale_ms_fields(srv, x);
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, x) {
+            if (strcmp(key, "ms") == 0 && json_is_integer(x))
+                json_integer_set(x, ch_scale_ms(json_integer_value(x), srv->scale));
+            else
+                scale_ms_fields(srv, x);
+        }
+    }
+}
+
+json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
+{
+    const json_t *k = t->kase->json;
+    json_t *p = ch_tmpl_fill_json(json_object_get(k, "client"), t->vars, srv->scale, err);
+    if (!p) return NULL;
+    scale_ms_fields(srv, p);
+    const char *page = json_string_value(json_object_get(k, "page"));
+    int pi = page && page[0] >= 'A' && page[0] <= 'C' ? page[0] - 'A' : 0;
+    char result[256];
+    snprintf(result, sizeof result, "%s/_h/result?token=%s", srv->origin[pi], t->id);
+    json_object_set_new(p, "token", json_string(t->id));
+    json_object_set(p, "case", json_object_get(k, "id"));
+    json_object_set(p, "title", json_object_get(k, "title"));
+    json_object_set(p, "tags", json_object_get(k, "tags"));
+    json_object_set(p, "needs", json_object_get(k, "needs"));
+    json_object_set_new(p, "page", json_string(srv->origin[pi]));
+    json_object_set_new(p, "origins", json_pack("{s:s, s:s, s:s}", "A", srv->origin[0], "B", srv->origin[1], "C",
+                                                srv->origin[2]));
+    json_object_set_new(p, "deadline_ms",
+                        json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));
+    json_object_set_new(p, "settle_ms",
+                        json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "settle_ms")), srv->scale)));
+    json_object_set_new(p, "result", json_string(result));
+    return p;
+}
+
+json_t *ch_token_verdict(const struct ch_token *t, int full)
+{
+    json_t *v = json_deep_copy(t->verdict);
+    if (full) {
+        json_object_set_new(v, "observations", t->observations ? json_incref(t->observations) : json_null());
+        json_object_set_new(v, "transcript", t->judged ? json_incref(t->judged) : ch_transcript_json(t->tr));
+        json_object_set(v, "vars", t->vars);
+    }
+    return v;
+}
+
+/* The case was handed out `age_ms` ago (pytest bounds a case from that moment). */
+json_t *ch_token_pending(const struct ch_token *t)
+{
+    return json_pack("{s:s, s:b, s:s, s:I}", "status", "PENDING", "issued", 1, "token", t->id, "age_ms",
+                     (json_int_t)((ch_now_us() - t->t0_us) / 1000));
+}

@@ -1,2 +1,0 @@
-# The harness's pytest plugin (options, case items, client sessions, the event stream).
-pytest_plugins = ["harness.plugin"]
