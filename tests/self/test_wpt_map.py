@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from harness.server import ROOT, runner_path
+from tests.harness.server import ROOT, runner_path
 
 SCRIPT = ROOT / "scripts" / "wpt_coverage.py"
 MAP = ROOT / "cases" / "wpt" / "COVERAGE.md"
