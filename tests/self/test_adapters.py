@@ -317,3 +317,65 @@ def test_curl_exit_codes_name_the_error_kind():
         assert c.error_kind(CurlError(rc, msg, {}), after) == kind, (rc, msg)
     assert parse_head(b"HTTP/1.1 599 Weird Reason\r\nX-A: 1\r\nX-A: 2\r\n\r\n") == (599, "Weird Reason",
                                                                                    [["X-A", "1"], ["X-A", "2"]])
+
+
+# ---- ending a program early (harness/MODEL.md §1.2), and faults of the adapter's own code ----
+
+CLOSE_STEPS = [{"obj": "w", "op": "new", "url": "ws://a/echo"},
+               {"obj": "w", "op": "await", "event": {"type": "open"}},
+               {"obj": "w", "op": "close", "code": 1005, "reason": "r", "line": 9},
+               {"obj": "w", "op": "wait", "ms": 1500},
+               {"obj": "w", "op": "close", "code": 4001, "reason": "bye"}]
+
+
+def test_an_exception_the_case_does_not_allow_ends_the_program_at_once():
+    obs = run(program({"w": "websocket"}, CLOSE_STEPS, exceptions={}), FakeWs())
+    assert seq(obs) == ["open", "exception(InvalidAccessError)"]
+    assert obs["stopped"]["reason"] == "exception" and obs["stopped"]["line"] == 9 and obs["stopped"]["op"] == "close"
+    assert "threw InvalidAccessError: invalid status code, which the case does not expect of w" in obs["stopped"]["message"]
+    assert obs["timed_out"] is False and obs["error"] is None
+    assert [s["step"] for s in obs["steps"]] == [0, 1, 2], "the wait after the throwing close() never ran"
+    # Allowed by name, or a program without the list: the program goes on to its end.
+    for kw in ({"exceptions": {"w": ["InvalidAccessError"]}}, {}):
+        obs = run(program({"w": "websocket"}, CLOSE_STEPS[:3], **kw), FakeWs())
+        assert obs["stopped"] is None
+
+
+class ClosingConn(FakeConn):
+    """A library that delivers a message, then (before anything else runs) is CLOSED without a close event."""
+
+    async def recv(self):
+        item = await self.q.get()
+        asyncio.get_running_loop().call_soon(setattr, self, "state", 3)
+        return item
+
+
+class ClosingWs(FakeWs):
+    async def ws_connect(self, url, protocols):
+        return ClosingConn()
+
+
+def test_an_awaited_state_reached_without_its_event_ends_the_wait():
+    steps = [{"obj": "w", "op": "new", "url": "ws://a/echo"},
+             {"obj": "w", "op": "await", "event": {"type": "open"}},
+             {"obj": "w", "op": "send", "body": {"type": "text", "value": "hi"}},
+             {"obj": "w", "op": "await", "event": {"type": "message", "props": {"readyState": 3}}, "line": 12}]
+    obs = run(program({"w": "websocket"}, steps, exceptions={}, deadline_ms=5000), ClosingWs())
+    assert obs["timed_out"] is False
+    assert obs["stopped"]["reason"] == "await" and obs["stopped"]["line"] == 12
+    assert obs["stopped"]["message"].startswith("await message(readyState=3): message fired with readyState=1")
+    # The same program on a library that stays OPEN waits (here: until the deadline).
+    obs = run(program({"w": "websocket"}, steps, exceptions={}, deadline_ms=300), FakeWs())
+    assert obs["stopped"] is None and obs["timed_out"] is True
+
+
+class BuggyWs(FakeWs):
+    async def ws_connect(self, url, protocols):
+        return self.conn.open()  # an AttributeError of the adapter's own code, not a handshake failure
+
+
+def test_a_programming_error_in_the_adapter_is_an_error_not_an_observation():
+    obs = run(program({"w": "websocket"}, CLOSE_STEPS[:2]), BuggyWs())
+    assert obs["events"] == []
+    assert "the adapter's own code raised AttributeError in ws_connect() (" in obs["error"]
+    assert "test_adapters.py:" in obs["error"]
