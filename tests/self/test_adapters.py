@@ -46,7 +46,7 @@ needs_node = pytest.mark.skipif(not node_ready(), reason="fixtures/node/node_mod
 
 def run_conformance(tmp: Path, clients: list[str], case_files: list[str], env: dict | None = None,
                     extra: list[str] | None = None) -> dict:
-    """Runs the plugin; returns {(client, case id): verdict event}."""
+    """Runs the plugin; returns {(--client value, case id): verdict event}."""
     args = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/conformance",
             "--client", ",".join(clients), "--report", str(tmp)]
     for f in case_files:
@@ -54,7 +54,10 @@ def run_conformance(tmp: Path, clients: list[str], case_files: list[str], env: d
     args += extra or []
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900,
                           env={**os.environ, **(env or {})})
-    verdicts = {(e["client"], e["case"]): e for e in read_events(tmp / "events.jsonl") if e["event"] == "verdict"}
+    events = read_events(tmp / "events.jsonl")
+    # A library given by its path is named after the library (README, "Gate your library"): key by --client value.
+    spec = next((e.get("client_specs") or {} for e in events if e["event"] == "run-start"), {})
+    verdicts = {(spec.get(e["client"], e["client"]), e["case"]): e for e in events if e["event"] == "verdict"}
     assert verdicts, f"no verdicts recorded:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return verdicts
 
