@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from reports import build as reports_build
+from reports import findings as findings_mod
 
 from . import items as items_mod
 from .items import CaseFile, case_run
@@ -235,6 +236,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"reports not built: {built['error']}", red=True)
         return
     tr.write_line(reports_build.describe(built, unexpected=False))
+    # Root causes (reports/findings.py): the unexpected ones; every one with -v.
+    for line in findings_mod.describe(built["report"].get("findings", []), only_unexpected=config.option.verbose <= 0):
+        tr.write_line(line)
     xml = config.option.xmlpath
     if xml and Path(xml).exists():
         tr.write_line(f"  {xml} ({Path(xml).stat().st_size:,} bytes)")

@@ -109,6 +109,7 @@ def test_a_path_keyed_file_warns_even_with_q_and_the_name_is_the_librarys(tmp_pa
     assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-3000:]  # the key does not apply: a loud failure
     assert "WARNING: the expectations file" in p.stdout and "no entry for client node:xhr2" in p.stdout, p.stdout
     assert "rename that key to 'node:xhr2'" in p.stdout
+    assert "node:xhr2: 1 unexpected finding (1 failing result;" in p.stdout, p.stdout  # reports/findings.py
     start = run_start(tmp_path / "r")
     assert start["clients"] == ["node:xhr2"] and start["client_specs"] == {"node:xhr2": spec}
     assert start["warnings"] and start["warnings"][0]["kind"] == "no-expectations"
