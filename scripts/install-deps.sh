@@ -20,6 +20,8 @@ LIBRARY_PACKAGES=(
 OTHER_PACKAGES=(
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
+  # records for mutation testing (make mutate, make records)
+  xz-utils
   # browser driver transport
   python3-selenium
   # browsers
