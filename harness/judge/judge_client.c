@@ -114,7 +114,8 @@ static size_t hint_props(const struct ch_pat_result *r, const json_t *ev, const 
     return n;
 }
 
-/* "timeout", "timeout or load", "a, b or no more events" — distinct renderings of what the pattern allowed. */
+/* "timeout", "timeout or load", "a, b or no more events" — distinct renderings of what the pattern allowed;
+ * the wildcard `.` (FORMAT.md: it matches any event) reads "any event". */
 static void allowed_list(struct ch_text *t, const struct ch_pat_result *r)
 {
     struct ch_text item[CH_PAT_MAX_ALLOWED + 1];
@@ -122,6 +123,10 @@ static void allowed_list(struct ch_text *t, const struct ch_pat_result *r)
     for (size_t i = 0; i < r->nallowed; i++) {
         item[n] = (struct ch_text){0};
         ch_atom_render(&item[n], r->allowed[i]);
+        if (strcmp(ch_text_str(&item[n]), ".") == 0) {
+            ch_text_free(&item[n]);
+            ch_text_puts(&item[n], "any event");
+        }
         size_t k = 0;
         while (k < n && strcmp(ch_text_str(&item[k]), ch_text_str(&item[n])) != 0) k++;
         if (k < n) ch_text_free(&item[n]);

@@ -141,7 +141,7 @@ static const struct row {
      "'min':0,'max':null},'min':0,'max':null},'min':0,'max':null},{'atom':{'type':'nope'}}]}}]",
      "{'events':[" RS(1, 1, 0) "," RS(1, 2, 0) "," RS(1, 3, 0) "," RS(1, 4, 0) "," RS(1, 5, 0) "," RS(1, 6, 0) ","
      RS(1, 7, 0) "," RS(1, 8, 0) "," RS(1, 9, 0) "," RS(1, 10, 0) "]}",
-     NULL, 1, "FAIL", "after the last event, event 10 (t=10.0 ms): expected . or nope, observed no more events"},
+     NULL, 1, "FAIL", "after the last event, event 10 (t=10.0 ms): expected any event or nope, observed no more events"},
     {"bad pattern is an ERROR naming the place",
      "[{'kind':'events','line':7,'pattern':{'seq':[{'alt':[]}]}}]", OBS_TIMEOUT, NULL, 1, "ERROR",
      "line 7: events — cannot judge: pattern.seq[0]: \"alt\" needs at least one alternative"},
