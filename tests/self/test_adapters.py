@@ -17,6 +17,8 @@ import asyncio
 import json
 import os
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -402,6 +404,43 @@ def test_an_awaited_state_reached_without_its_event_ends_the_wait():
     # The same program on a library that stays OPEN waits (here: until the deadline).
     obs = run(program({"w": "websocket"}, steps, exceptions={}, deadline_ms=300), FakeWs())
     assert obs["stopped"] is None and obs["timed_out"] is True
+
+
+class ThreadCloseConn(FakeConn):
+    """A blocking library's connection: close() returns at once and a thread of the library reports the close
+    right away (the server's echo beat the program), as fixtures/python/examples/websocket_client_adapter.py."""
+
+    async def recv(self):
+        item = await self.q.get()
+        if isinstance(item, WsClosed):
+            raise item  # readyState stays CLOSING: CLOSED is the interpreter's, from the close event on
+        return item
+
+    async def close(self, code, reason):
+        self.state = 2
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=loop.call_soon_threadsafe,
+                         args=(self.q.put_nowait, WsClosed(code, reason, True, False))).start()
+        time.sleep(0.01)  # the thread has posted the close before the step after close() runs
+
+
+class ThreadCloseWs(FakeWs):
+    async def ws_connect(self, url, protocols):
+        return ThreadCloseConn()
+
+
+def test_the_step_after_close_runs_before_the_close_event():
+    """`close; read readyState` reads CLOSING even when the library reports the close at once: in a browser
+    both steps run in one task, before any close event (chclient/interp.py, WsKind)."""
+    steps = [{"obj": "w", "op": "new", "url": "ws://a/echo"}, {"obj": "w", "op": "await", "event": {"type": "open"}},
+             {"obj": "w", "op": "close", "code": 1000, "reason": "r"},
+             {"obj": "w", "op": "read", "props": ["readyState"], "label": "after-close"},
+             {"obj": "w", "op": "await", "event": {"type": "close"}}]
+    for _ in range(20):
+        obs = run(program({"w": "websocket"}, steps, exceptions={}), ThreadCloseWs())
+        kinds = [e["type"] for e in obs["events"]]
+        assert kinds == ["open", "read", "close"], kinds
+        assert [e["state"]["readyState"] for e in obs["events"] if e["type"] == "read"] == [2]
 
 
 class BuggyWs(FakeWs):
