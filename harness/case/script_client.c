@@ -468,6 +468,15 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_object_set_new(body, "type", json_string("binary"));
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
+    if (sc_is(st, 1, "binary")) { /* `send binary STRING`: the string's UTF-8 bytes ("x"*65536 for a long one) */
+        json_object_set_new(body, "type", json_string("binary"));
+        if (sc_args(c, st, 2, 2, "send binary hex HEX | send binary STRING") < 0) return -1;
+        json_t *text = quoted(c, st, 2);
+        if (!text) return -1;
+        json_object_set_new(body, "hex", ch_hex_json(json_string_value(text), json_string_length(text)));
+        json_decref(text);
+        return 0;
+    }
     if (sc_is(st, 1, "value")) { /* send(null), send(7): what the WebIDL union makes of a value (a string) */
         json_t *values = json_array();
         json_object_set_new(body, "type", json_string("value"));
@@ -477,7 +486,7 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
     }
     int rc = send_shared(c, st, body);
     return rc <= 0 ? rc
-                   : sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX | send blob ... | send typed "
+                   : sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed "
                                            "... | send utf16 hex ... | send value JSON");
 }
 
