@@ -43,6 +43,7 @@ def build(run: Run, stale: list | None = None) -> dict:
             "python": info.get("python", ""),
             "pytest": info.get("pytest", ""),
             "complete": run.complete,
+            **{k: info[k] for k in ("platforms", "merged_from") if info.get(k)},
         },
         "time_start": _ms(run.time_start),
         "time_end": _ms(run.time_end),

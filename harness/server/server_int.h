@@ -7,7 +7,7 @@
  *   conns.c     the live connections: closed at shutdown, or when their case is over
  *   control.c   the /_h/ endpoints (fixtures/PROTOCOL.md §1)
  *   tokens.c    tokens: one run of a case, its transcript and placeholder values, the program it hands out
- *   runs.c      the run scheduler: queues, what `next` hands out (timing cases alone), verdicts
+ *   runs.c      the run scheduler: queues, what `next` hands out (timing cases apart), verdicts
  *   waiters.c   long-polls: connections waiting for a case to hand out or for a verdict
  *   static.c    /_h/static/: files under the fixtures directory
  *   reply.c     the control protocol's JSON replies */
@@ -65,6 +65,7 @@ struct ch_waiter {
 };
 
 #define CH_MAX_LISTENERS 6
+#define CH_SHARE_MAX 16        /* timing cases in flight at once, at most (runs.c) */
 #define CH_STRAY_MAX 200
 
 struct ch_server {
@@ -82,7 +83,8 @@ struct ch_server {
     uint64_t next_conn, next_token, next_run;
     struct ch_waiter *waiters;
     int inflight;               /* tokens handed out by `next` without a verdict yet */
-    struct ch_token *timing;    /* a `timing` case in flight: nothing else is handed out */
+    struct ch_token *timing[CH_SHARE_MAX]; /* the `timing` cases in flight (runs.c: they share, or run alone) */
+    int ntiming;
     json_t *stray;              /* the last CH_STRAY_MAX requests that belonged to no case */
     struct ch_conn_owner owner;
     struct event *sigint, *sigterm, *quit;
@@ -131,6 +133,8 @@ json_t *ch_token_pending(const struct ch_token *t);
 struct ch_run *ch_run_new(struct ch_server *srv, const char *client, const json_t *cases, int concurrency,
                           const json_t *polyfill);
 void ch_run_free(struct ch_run *r);
+/* How many timing cases, k included, may be in flight while timing case k is (runs.c). */
+int ch_case_share(const struct ch_server *srv, const struct ch_case *k);
 /* The next program of a run, {"done": true}, or NULL when the caller must wait (PROTOCOL.md `next`). */
 json_t *ch_run_next(struct ch_server *srv, struct ch_run *run);
 /* Something changed (cases queued, a run closed, a verdict came): answers the `next` long-polls that can be. */

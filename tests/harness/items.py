@@ -22,7 +22,7 @@ from reports.model import item_name
 from . import clients as clients_mod
 
 FAMILIES = ("xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http")
-TAG_MARKERS = ("timing", "headline", "measure")
+TAG_MARKERS = ("timing", "headline", "measure", "slow")
 CASE_RUN = pytest.StashKey["CaseRun"]()
 
 

@@ -160,9 +160,10 @@ class ConformanceRun:
         self.built = built
 
     # ---- the runner ------------------------------------------------------------------------------------------
-    # Cases tagged `timing` must run alone. The runner's scheduler guarantees it for every run it serves
-    # (harness/control.c, try_next: a timing case is handed out only when no case is in flight, and nothing
-    # else while it is), so every client of a pytest run uses one runner: under xdist the controller starts
+    # Cases tagged `timing` must not run beside ordinary cases. The runner's scheduler guarantees it for every run
+    # it serves (harness/server/runs.c: a timing case is handed out only when no ordinary case is in flight, no
+    # ordinary case while one is, and timing cases beside each other only as far as their precision allows), so
+    # every client of a pytest run uses one runner: under xdist the controller starts
     # it and its workers attach to it. (There used to be a runner per worker plus a file lock taken around
     # each client phase, shared by ordinary phases and exclusive for timing ones: a second mechanism for the
     # same rule, which also held a timing phase back until every other worker's ordinary phase was over.)
