@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server_int.h"
+#include "judge/judge.h"
 
 /* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
@@ -92,6 +93,8 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     json_object_set_new(p, "settle_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "settle_ms")), srv->scale)));
     json_object_set_new(p, "result", json_string(result));
+    /* Where a step may throw (MODEL.md §1.2): anywhere else an exception ends the program at once. */
+    json_object_set_new(p, "exceptions", ch_judge_allowed_exceptions(k));
     return p;
 }
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from reports import build as reports_build
+from reports import findings as findings_mod
 
 from . import items as items_mod
 from .items import CaseFile, CaseItem, case_run
@@ -40,6 +41,8 @@ from .run import RUN_KEY, WORKER_ARGV, WORKER_RUN, WORKER_RUNNER, ConformanceRun
 
 HELP_CLIENT = ("comma-separated clients: chromium, firefox, webkit, webdriver (with --webdriver-url), "
                "node:MODULE, python:MODULE, curl")
+HELP_CLIENT_NAME = ("a library client's stable name (expectations, reports, item ids): NAME with one --client, "
+                    "CLIENT=NAME with several (repeatable); default: the library's package or distribution name")
 HELP_REPORT = "report folder (events.jsonl, report.json, junit.xml, index.html); default reports/out"
 HELP_POLYFILL = "a script run in each case page before the interpreter (it may replace XMLHttpRequest, ...)"
 HELP_WEBDRIVER = "send the `webdriver` client to this W3C WebDriver endpoint (Selenium Grid, chromedriver, ...)"
@@ -59,6 +62,7 @@ HELP_REPEAT = "run every case N times (each a fresh client run and token); diffe
 def pytest_addoption(parser):
     g = parser.getgroup("conformance", "conformance runs against real clients")
     g.addoption("--client", default=None, help=HELP_CLIENT)
+    g.addoption("--client-name", action="append", default=None, metavar="[CLIENT=]NAME", help=HELP_CLIENT_NAME)
     g.addoption("--report", default=None, help=HELP_REPORT)
     g.addoption("--polyfill", default=None, help=HELP_POLYFILL)
     g.addoption("--webdriver-url", default=None, help=HELP_WEBDRIVER)
@@ -141,13 +145,16 @@ def pytest_collection_finish(session):
 
 
 def pytest_report_collectionfinish(config, items):
-    if config.option.verbose >= 0 and any(case_run(i) is not None for i in items):
-        return _header(conformance(config))
+    if any(case_run(i) is not None for i in items):
+        run = conformance(config)
+        warnings = [f"WARNING: {w['message']}" for w in run.warnings]  # shown even with -q
+        return ([_header(run)] if config.option.verbose >= 0 else []) + warnings
     return None
 
 
 def _header(run: ConformanceRun) -> str:
-    line = f"conformance: clients {', '.join(run.clients)}; reports in {run.report_dir}"
+    named = [c if run.specs.get(c, c) == c else f"{c} (--client {run.specs[c]})" for c in run.clients]
+    line = f"conformance: clients {', '.join(named)}; reports in {run.report_dir}"
     if run.expectations is not None:
         line += f"; expectations {run.expectations.path}"
         line += " (strict)" if run.config.getoption("--strict-expectations") else ""
@@ -197,6 +204,8 @@ class XdistController:
         tr = config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None and config.option.verbose >= 0:
             tr.write_line(_header(run))
+        for w in run.warnings if tr is not None else ():
+            tr.write_line(f"WARNING: {w['message']}", yellow=True, bold=True)
 
 
 # ---- the end ------------------------------------------------------------------------------------------------------
@@ -222,17 +231,24 @@ def pytest_unconfigure(config):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    built = conformance(config).built
+    run = conformance(config)
+    built = run.built
     if not built:
         return
     tr = terminalreporter
     tr.section("conformance reports")
+    for w in run.warnings:
+        tr.write_line(f"WARNING: {w['message']}", yellow=True, bold=True)
     if "error" in built:
         tr.write_line(f"reports not built: {built['error']}", red=True)
         return
     tr.write_line(reports_build.describe(built, unexpected=False))
+    # Root causes (reports/findings.py): the unexpected ones; every one with -v.
+    for line in findings_mod.describe(built["report"].get("findings", []), only_unexpected=config.option.verbose <= 0):
+        tr.write_line(line)
     xml = config.option.xmlpath
     if xml and Path(xml).exists():
         tr.write_line(f"  {xml} ({Path(xml).stat().st_size:,} bytes)")
     if "updated" in built:
-        tr.write_line(f"expectations baseline written: {built['updated'][0]} ({built['updated'][1]} entries)")
+        path, new, old = built["updated"]
+        tr.write_line(reports_build.describe_baseline(path, new, old, run.clients), green=True)

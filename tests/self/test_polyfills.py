@@ -54,6 +54,16 @@ BROKEN = [
      "U+0000 included"),
     ("eventsource-strips-nul.js", "cases/sse/redirect/cross-origin.case", "sse/redirect/cross-origin/exact",
      "the message's origin is that of the final URL"),
+    ("websocket-lax-constructor.js", "cases/ws/api/constructor-url.case", "ws/api/constructor-url/fragment",
+     "the constructor throws a \"SyntaxError\" DOMException"),
+    ("websocket-lax-constructor.js", "cases/ws/api/constructor-protocols.case", "ws/api/constructor-protocols/dup",
+     "the constructor throws a \"SyntaxError\" DOMException"),
+    ("websocket-sends-whole-buffer.js", "cases/ws/frames/send-data.case", "ws/frames/send-data/uint8view-arraybuffer",
+     "only the view's section: 3 bytes from offset 2"),
+    ("websocket-sends-whole-buffer.js", "cases/ws/frames/send-data.case", "ws/frames/send-data/dataview-blob",
+     "only the DataView's section"),
+    ("websocket-bufferedamount-zero.js", "cases/ws/api/bufferedamount.case", "ws/api/bufferedamount/text",
+     "adds its UTF-8 byte count, 3"),
 ]
 
 
