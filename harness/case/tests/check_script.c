@@ -20,6 +20,7 @@
 #define EXPSRV(lines) HEAD CLI EXP "expect server\n" lines   /* lines from line 10 */
 
 static char fixtures[256];
+static char topics[300]; /* the WPT topic list the rows use (CH_WPT_TOPICS) */
 
 /* ---- good inputs: PATH into the first case, and a JSON fragment that must be a subset of what is there */
 
@@ -36,6 +37,9 @@ static const struct good {
          "\"needs\":[\"cookies\",\"cors\",\"page-b\",\"xhr\"],\"deadline_ms\":5000,\"settle_ms\":0,\"page\":\"B\","
          "\"source\":{\"line\":3}}"},
     {HEAD "spec https://x.test/#b\ndeadline 1.5s\n" CLI EXP, "", "{\"spec\":[\"https://x.test/#a\",\"https://x.test/#b\"],\"deadline_ms\":1500}"},
+    {HEAD CLI EXP, "wpt", "[]"},
+    {HEAD "wpt xhr/a.htm xhr/sub/b.any.js\nwpt eventsource/c.htm\n" CLI EXP, "wpt",
+     "[\"xhr/a.htm\",\"xhr/sub/b.any.js\",\"eventsource/c.htm\"]"},
     /* server sections (§4) */
     {SRV("  status 200 OK\n"), "server.0", "{\"method\":\"GET\",\"path\":\"/x\",\"prefix\":false,\"nth\":null,"
                                            "\"nth_plus\":false,\"origin\":null,\"line\":4,"
@@ -318,14 +322,20 @@ static const struct bad {
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
     {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (xhr xhr-sync xhr-upload formdata blob eventsource websocket img script fetch http page-b page-c cookies cors)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
+    {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
+    {HEAD "wpt xhr/a.htm xhr/nope.htm\n" CLI EXP, "4:15: 'xhr/nope.htm' is not a test file of the WPT topic list (@T)"},
+    {HEAD "wpt xhr/a.htm\nwpt xhr/a.htm\n" CLI EXP, "5:5: 'xhr/a.htm' named twice"},
+    {HEAD "wpt \"xhr/a.htm\"\n" CLI EXP, "4:5: '\"xhr/a.htm\"' is not a test file of the WPT topic list (@T)"},
+    {HEAD "wpt xhr/worker.htm\n" CLI EXP, "4:5: 'xhr/worker.htm' (topic X02) cannot be checked here: no workers"},
+    {HEAD "wpt xhr/h2.htm\n" CLI EXP, "4:5: 'xhr/h2.htm' (topic X01) cannot be checked here: HTTP/2"},
     {HEAD "deadline 10\n" CLI EXP, "4:10: '10' is a number, not a duration (add ms or s)"},
     {HEAD "settle 1.5ms\n" CLI EXP, "4:8: '1.5ms' is not a whole number of milliseconds"},
     {HEAD "settle 2m\n" CLI EXP, "4:8: '2m' is not a duration (units: ms, s)"},
     {HEAD "page D\n" CLI EXP, "4:6: the page is on origin A, B or C"},
-    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
+    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
     {HEAD "  stray\n" CLI EXP, "4:3: an indented line under a meta line (it belongs to no section)"},
     {HEAD "tags x\n  stray\n" CLI EXP, "5:3: an indented line under a meta line (it belongs to no section)"},
-    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)\n"},
+    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)\n"},
     /* server sections (§4) */
     {SRV("  sattus 200\n"), "5:3: unknown step 'sattus' in a server section"},
     {SRV("  status 1000\n"), "5:10: status code 1000 is out of range 0-999"},
@@ -470,7 +480,7 @@ static const struct bad {
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v x=\"a\"*3\n" CLI EXP,
      "5:12: a bad axis value: after '=' comes a string"},
     /* matrices (§3) */
-    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
+    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
     {"case xhr/m\ntitle T $nope\nspec https://x.test/#a\nmatrix\n  axis a x y\n" CLI EXP, "2:9: unknown axis '$nope'"},
     {"case xhr/m\ntitle costs $5\nspec https://x.test/#a\nmatrix\n  axis a x\n" CLI EXP, "2:13: a lone '$' (write '$$' for a literal '$')"},
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x\n[a=z] tags t\n" CLI EXP, "6:4: axis 'a' has no label 'z'"},
@@ -490,8 +500,9 @@ START_TEST(bad_table)
     const struct bad *b = &bad[_i];
     json_t *out = json_array(), *errs = json_array();
     char text[4096], want[1024], first[4096];
-    const char *at = strstr(b->error, "@F");
+    const char *at = strstr(b->error, "@F"), *tat = strstr(b->error, "@T");
     if (at) snprintf(want, sizeof want, "%.*s%s%s", (int)(at - b->error), b->error, fixtures, at + 2);
+    else if (tat) snprintf(want, sizeof want, "%.*s%s%s", (int)(tat - b->error), b->error, topics, tat + 2);
     else snprintf(want, sizeof want, "%s", b->error);
     int n = ch_script_parse_text("t.case", b->text, strlen(b->text), fixtures, out, errs);
     error_text(errs, text, sizeof text);
@@ -611,6 +622,15 @@ static void make_fixtures(void)
     if (!f) abort();
     fputs("abc", f);
     fclose(f);
+    snprintf(topics, sizeof topics, "%s/topics.json", fixtures);
+    f = fopen(topics, "w");
+    if (!f) abort();
+    fputs("{\"topics\": [{\"id\": \"X01\", \"files\": [\"xhr/a.htm\", \"xhr/sub/b.any.js\", \"xhr/h2.htm\"],"
+          " \"files_not_here\": {\"xhr/h2.htm\": \"HTTP/2\"}},"
+          " {\"id\": \"X02\", \"files\": [\"xhr/worker.htm\"], \"not_here\": \"no workers\"},"
+          " {\"id\": \"E01\", \"files\": [\"eventsource/c.htm\"]}]}", f);
+    fclose(f);
+    setenv("CH_WPT_TOPICS", topics, 1);
 }
 
 int main(void)
