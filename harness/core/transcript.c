@@ -13,23 +13,26 @@
 
 enum kind { K_JSON, K_SENT, K_REQUEST, K_END, K_OPEN, K_CLOSE };
 
+/* A request, kept in the arena (at its entry's `off`) beside its strings and bytes, which it locates by arena
+ * offset. The body's SHA-256 is computed here only for a body longer than its preview (the rest of the bytes
+ * are not kept); otherwise when the JSON is built, from the preview, which is the whole body. */
 struct request_rec {
-    json_t *headers; /* shared with the request (incref), never mutated after parsing */
-    size_t method, target, path, body; /* arena offsets of NUL-terminated strings / the body preview */
-    size_t body_preview, body_size;
+    size_t method, target, path, head, fields, body;
+    size_t head_len, nfields, body_preview, body_size;
     int64_t body_end_us;
     int minor, route; /* route line, 0 = unmatched */
     char sha[65];
 };
+
+#define BODY_PREVIEW 65536
 
 struct entry {
     int64_t t_us;
     enum kind kind;
     int req;
     uint64_t conn;
-    size_t off, len, total; /* arena bytes (sent preview, peer, K_JSON text) and the full count of a sent run */
+    size_t off, len, total; /* arena bytes (sent preview, peer, K_JSON text, request record) and a sent run's count */
     const char *a, *b;      /* static strings: close by/how, open origin */
-    struct request_rec *rq;
 };
 
 struct ch_transcript {
@@ -52,18 +55,9 @@ struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, 
     return t;
 }
 
-static void entry_release(struct entry *e)
-{
-    if (e->rq) {
-        json_decref(e->rq->headers);
-        free(e->rq);
-    }
-}
-
 void ch_transcript_free(struct ch_transcript *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->n; i++) entry_release(&t->ev[i]);
     free(t->ev);
     free(t->arena);
     json_decref(t->token);
@@ -189,22 +183,56 @@ void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t 
 void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_request *r)
 {
     struct entry *e = add_entry(t, r->t_us, K_REQUEST);
-    struct request_rec *q = e ? calloc(1, sizeof *q) : NULL;
-    if (!q) return; /* dropped (counted) or out of memory: the entry stays a bare K_REQUEST */
-    e->rq = q;
+    if (!e) return;
+    struct request_rec q = {.head_len = r->head_len, .nfields = r->nfields, .body_size = r->body_len,
+                            .body_end_us = r->body_end_us - t->t0_us, .minor = r->minor, .route = r->route};
+    q.body_preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW;
+    if (q.body_preview < q.body_size) ch_sha256_hex(r->body, r->body_len, q.sha);
+    q.method = keep_str(t, r->method);
+    q.target = keep_str(t, r->target);
+    q.path = keep_str(t, r->path);
+    q.head = keep(t, r->head, r->head_len);
+    q.fields = keep(t, r->fields, r->nfields * sizeof *r->fields);
+    q.body = keep(t, r->body, q.body_preview);
+    e->off = keep(t, &q, sizeof q);
     e->conn = r->conn;
     e->req = r->n;
-    q->headers = json_incref(r->headers);
-    q->method = keep_str(t, r->method);
-    q->target = keep_str(t, r->target);
-    q->path = keep_str(t, r->path);
-    q->body_size = r->body_len;
-    q->body_preview = r->body_len < 65536 ? r->body_len : 65536;
-    q->body = keep(t, r->body, q->body_preview);
-    q->body_end_us = r->body_end_us - t->t0_us;
-    q->minor = r->minor;
-    q->route = r->route;
-    ch_sha256_hex(r->body, r->body_len, q->sha);
+    int lost = q.method == (size_t)-1 || q.target == (size_t)-1 || q.path == (size_t)-1 || q.head == (size_t)-1 ||
+               q.fields == (size_t)-1 || q.body == (size_t)-1 || e->off == (size_t)-1;
+    if (lost) { /* out of memory: counted as dropped, like an event past the limit */
+        t->n--;
+        t->dropped++;
+    }
+}
+
+json_t *ch_header_json(const char *bytes, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)bytes;
+    if (ch_utf8_text(s, n)) return json_stringn(n ? bytes : "", n);
+    char *u = ch_xmalloc(2 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x80) {
+            u[k++] = (char)s[i];
+        } else {
+            u[k++] = (char)(0xc0 | s[i] >> 6);
+            u[k++] = (char)(0x80 | (s[i] & 0x3f));
+        }
+    }
+    json_t *j = json_stringn_nocheck(u, k); /* U+0000 included: jansson keeps the length */
+    free(u);
+    return j;
+}
+
+json_t *ch_headers_json(const char *bytes, const struct ch_header *fields, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct ch_header *f = &fields[i];
+        json_array_append_new(a, json_pack("[o, o]", ch_header_json(bytes + f->name, f->name_len),
+                                           ch_header_json(bytes + f->value, f->value_len)));
+    }
+    return a;
 }
 
 void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
@@ -225,19 +253,26 @@ static const char *arena_str(const struct ch_transcript *t, size_t off)
 
 static json_t *request_json(const struct ch_transcript *t, const struct entry *e)
 {
-    const struct request_rec *q = e->rq;
+    struct request_rec q;
+    memcpy(&q, t->arena + e->off, sizeof q);
     char version[8];
-    snprintf(version, sizeof version, "1.%d", q->minor);
-    json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
-                          e->req, "method", arena_str(t, q->method), "target", arena_str(t, q->target), "path",
-                          arena_str(t, q->path), "version", version, "headers", q->headers, "body_size",
-                          (json_int_t)q->body_size, "body_sha256", q->sha, "body_end_us", (json_int_t)q->body_end_us);
+    snprintf(version, sizeof version, "1.%d", q.minor);
+    const char *body = t->arena + q.body;
+    if (q.body_preview == q.body_size) ch_sha256_hex(body, q.body_size, q.sha);
+    struct ch_header *fields = ch_xmalloc((q.nfields ? q.nfields : 1) * sizeof *fields);
+    memcpy(fields, t->arena + q.fields, q.nfields * sizeof *fields);
+    json_t *headers = ch_headers_json(t->arena + q.head, fields, q.nfields);
+    free(fields);
+    json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
+                          e->req, "method", t->arena + q.method, "target", t->arena + q.target, "path",
+                          t->arena + q.path, "version", version, "headers", headers, "body_size",
+                          (json_int_t)q.body_size, "body_sha256", q.sha, "body_end_us", (json_int_t)q.body_end_us);
     json_t *b = json_object();
-    ch_json_set_bytes(b, q->body == (size_t)-1 ? "" : t->arena + q->body, q->body == (size_t)-1 ? 0 : q->body_preview);
+    ch_json_set_bytes(b, body, q.body_preview);
     json_object_set(j, json_object_get(b, "text") ? "body_text" : "body_hex",
                     json_object_get(b, "text") ? json_object_get(b, "text") : json_object_get(b, "hex"));
     json_decref(b);
-    if (q->route) json_object_set_new(j, "route", json_integer(q->route));
+    if (q.route) json_object_set_new(j, "route", json_integer(q.route));
     else json_object_set_new(j, "unmatched", json_true());
     return j;
 }
@@ -255,7 +290,6 @@ static json_t *entry_json(const struct ch_transcript *t, const struct entry *e)
         if (e->len < e->total) json_object_set_new(j, "truncated", json_true());
         break;
     case K_REQUEST:
-        if (!e->rq) return NULL;
         j = request_json(t, e);
         json_object_set_new(j, "type", json_string("request"));
         break;

@@ -41,9 +41,10 @@ static const char *unknown_case(struct ch_server *srv, const json_t *ids)
 
 static json_t *body_json(struct ctx *x)
 {
-    size_t n = evbuffer_get_length(x->req->body);
+    size_t n;
+    const char *b = ch_request_body(x->req, &n);
     /* Observations may hold U+0000 (a NUL in a response text, an SSE id a client failed to ignore). */
-    return json_loadb(n ? (const char *)evbuffer_pullup(x->req->body, -1) : "", n, JSON_ALLOW_NUL, NULL);
+    return json_loadb(b, n, JSON_ALLOW_NUL, NULL);
 }
 
 static void ep_run_new(struct ctx *x)

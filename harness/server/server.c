@@ -89,6 +89,7 @@ static int compile_cases(struct ch_server *srv, char *err)
     srv->cases = ch_xcalloc(srv->ncases, sizeof *srv->cases);
     for (size_t i = 0; i < srv->ncases; i++) {
         if (ch_case_compile(&srv->cases[i], json_array_get(srv->cases_json, i), err) < 0) return -1;
+        for (size_t j = 0; j < srv->cases[i].nroutes; j++) ch_route_prerender(&srv->cases[i].routes[j], srv->scale);
         ch_map_set(srv->case_by_id, srv->cases[i].id, &srv->cases[i]);
     }
     return 0;

@@ -39,6 +39,7 @@ struct ch_case {
     struct ch_route *routes;
     size_t nroutes;
     int timing; /* tagged `timing`: runs alone */
+    int uses_nth; /* some route answers only the Nth request of its method and path */
 };
 
 /* Compiles a case JSON's routes, refusing an op no word emits. Returns 0, or -1 with err (release k either
