@@ -115,10 +115,19 @@ END_TEST
 START_TEST(bounded_and_counts_what_it_dropped)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
-    for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) ch_transcript_end(t, i, 1, i);
-    json_t *j = ch_transcript_json(t);
-    ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), CH_TRANSCRIPT_MAX_EVENTS);
+    for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) {
+        char text[32];
+        int n = snprintf(text, sizeof text, "run %d", i);
+        if (i % 2) ch_transcript_end(t, i, 1, i);
+        else ch_transcript_sent(t, i, 1, i, text, (size_t)n);
+    }
+    json_t *j = ch_transcript_json(t), *ev = json_object_get(j, "events");
+    ck_assert_uint_eq(json_array_size(ev), CH_TRANSCRIPT_MAX_EVENTS);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "dropped")), 25);
+    /* the bytes of the first and the last kept event, read back after every block was added */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 0), "text")), "run 0");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, CH_TRANSCRIPT_MAX_EVENTS - 2), "text")),
+                     "run 19998");
     json_decref(j);
     ch_transcript_free(t);
 }
