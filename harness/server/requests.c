@@ -3,6 +3,7 @@
  * that belong to no case are remembered (GET /_h/stray) for a report that asks where a client went astray. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server_int.h"
 
@@ -82,10 +83,33 @@ unknown:
     ch_conn_reply(c, 404, "Unknown Token", "text/plain; charset=utf-8", NULL, "unknown token\n", 14);
 }
 
+/* Is the request addressed to one of the run's origins (README, "Security")? A page of another site whose name
+ * resolves to loopback (DNS rebinding) reaches our sockets, but its requests name that site in Host: they are
+ * refused, whatever they ask for. RFC 9112 §3.2: a request without Host, or with more than one, is a 400. If
+ * not, the refusal is answered (JSON, the connection closed) and 0 returned. */
+static int for_the_run(struct ch_server *srv, struct ch_conn *c, struct ch_request *r)
+{
+    const char *host = NULL;
+    int n = 0;
+    for (size_t i = 0; i < r->nfields; i++)
+        if (strcasecmp(r->head + r->fields[i].name, "Host") == 0 && n++ == 0) host = r->head + r->fields[i].value;
+    if (n == 1 && ch_origin_by_host(srv, host)) return 1;
+    r->keep_alive = 0;
+    if (n != 1) {
+        ch_reply_error(c, 400, "a request needs exactly one Host header (RFC 9112 section 3.2); it had %d", n);
+    } else {
+        remember_stray(srv, c, r, "Host is not one of the run's origins");
+        ch_reply_error(c, 421, "Host '%.200s' is not one of this run's origins: refused (see /_h/health from the "
+                       "run's own origin)", host);
+    }
+    return 0;
+}
+
 void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
 {
     struct ch_server *srv = arg;
     c->tag = NULL; /* set again below only for a case's request: a keep-alive connection moves on */
+    if (!for_the_run(srv, c, r)) return;
     if (strncmp(r->target, "/_h/", 4) == 0) {
         ch_control_dispatch(srv, c, r);
     } else if (strncmp(r->target, "/c/", 3) == 0) {
