@@ -308,14 +308,16 @@ static void reset_now(struct ch_conn *c)
 }
 
 /* FIN now, then read and discard until the peer closes or LINGER_MS passes, so that late client bytes do
- * not turn our close into an RST. */
+ * not turn our close into an RST. A peer whose FIN came already sends nothing more: then the connection ends
+ * with ours. */
 static void fin_now(struct ch_conn *c)
 {
     record_close(c, "server", "fin");
     tell_gone(c);
     shutdown(c->fd, SHUT_WR);
     c->state = CH_CONN_CLOSING;
-    set_deadline(c, LINGER_MS);
+    if (c->peer_closed) do_free(c);
+    else set_deadline(c, LINGER_MS);
 }
 
 static void after_drain(struct ch_conn *c, void *arg)
@@ -625,8 +627,10 @@ static void on_eof(struct ch_conn *c)
         do_free(c); /* nothing more can arrive: an incomplete request is dropped */
     else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
         do_free(c);
-    else
-        event_del(c->rev); /* answering a request that came with the FIN: nothing more to read */
+    else { /* answering a request that came with the FIN, or output still leaving: nothing more to read */
+        c->peer_closed = 1;
+        event_del(c->rev);
+    }
 }
 
 /* Reading or writing failed (an RST, most often). */
