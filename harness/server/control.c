@@ -1,5 +1,5 @@
 /* control.c — the /_h/ endpoints (fixtures/PROTOCOL.md §1): runs and their queues, programs, observations,
- * verdicts, transcripts, static fixtures, health and quit. Each endpoint reads its request and answers with
+ * verdicts, transcripts, static fixtures, the vocabulary, health and quit. Each endpoint reads its request and answers with
  * what tokens.c, runs.c, waiters.c and static.c decide; every reply is JSON (reply.c) or a fixture file, with
  * `Cache-Control: no-store`.
  *
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "case/case.h"
 #include "judge/judge.h"
 #include "server_int.h"
 
@@ -249,6 +250,9 @@ static void ep_health(struct ctx *x)
                                        "inflight", s->inflight));
 }
 
+/* The vocabulary of the case language (case.h ch_vocabulary), which the client interpreters load. */
+static void ep_vocabulary(struct ctx *x) { reply(x, 200, ch_vocabulary()); }
+
 static void ep_cases(struct ctx *x) { reply(x, 200, json_incref(x->srv->cases_json)); }
 static void ep_stray(struct ctx *x) { reply(x, 200, json_incref(x->srv->stray)); }
 
@@ -277,7 +281,7 @@ static const struct endpoint {
     {"POST", "/_h/cancel", ep_cancel, CHANGES},        {"GET", "/_h/transcript", ep_transcript, 0},
     {"GET", "/_h/polyfill", ep_polyfill, 0},          {"GET", "/_h/stray", ep_stray, 0},
     {"GET", "/_h/quit", ep_quit, CHANGES},            {"POST", "/_h/quit", ep_quit, CHANGES},
-    {"GET", "/_h/static/", ep_static, PREFIX},
+    {"GET", "/_h/vocabulary", ep_vocabulary, 0},        {"GET", "/_h/static/", ep_static, PREFIX},
 };
 
 /* Does the request carry the run's secret? (compared in constant time: the answer says nothing of a prefix) */
