@@ -127,6 +127,7 @@ bench_http() {
          "\"runner_p50_ms\": $(printf '%s\n' "${o50[@]}" | median 3), \"nginx_p50_ms\": $(printf '%s\n' "${t50[@]}" | median 3)," \
          "\"runner_p99_ms\": $p99o, \"nginx_p99_ms\": $p99t, \"runner_p99_rounds\": $(jarr "${o99[@]}")," \
          "\"nginx_p99_rounds\": $(jarr "${t99[@]}"), \"p99_ratio\": $(awk "BEGIN {printf \"%.2f\", $p99o/$p99t}")," \
+         "\"runner_rss_mib\": $(awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$RUNNER_PID/status")," \
          "\"target\": \"ratio >= 1.0, cpu_ratio >= 1.0, p99_ratio <= 2\"}"
   done
 }
