@@ -9,16 +9,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from harness.server import ROOT
-
-sys.path.insert(0, str(ROOT / "fixtures" / "python"))
-
-from chclient import Adapter  # noqa: E402
-from chclient.interp import match_atom, needed_caps, run_program, set_vocabulary  # noqa: E402
+from chclient import Adapter  # fixtures/python is on pytest.ini's pythonpath
+from chclient.interp import match_atom, needed_caps, run_program, set_vocabulary
+from tests.harness.server import ROOT
 
 VECTORS = ROOT / "tests" / "vectors"
 
