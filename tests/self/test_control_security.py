@@ -51,8 +51,8 @@ def assert_alive(runner):
 
 # -- the Host --------------------------------------------------------------------------------------------------
 
-FOREIGN_PATHS = ["/_h/health", "/_h/cases", "/_h/stray", "/_h/static/page.html", "/_h/quit", "/favicon.ico", "/",
-                 "/c/{token}/weird"]
+FOREIGN_PATHS = ["/_h/health", "/_h/cases", "/_h/vocabulary", "/_h/stray", "/_h/static/page.html", "/_h/quit",
+                 "/favicon.ico", "/", "/c/{token}/weird"]
 
 
 @pytest.mark.parametrize("path", FOREIGN_PATHS)
@@ -153,7 +153,8 @@ def test_state_changes_with_the_secret_or_from_a_page_of_the_run(runner):
 
 def test_reading_needs_no_secret(runner):
     t = token_for(runner)
-    for path in ("/_h/health", "/_h/cases", f"/_h/verdict?token={t}", f"/_h/transcript?token={t}", "/_h/stray"):
+    for path in ("/_h/health", "/_h/cases", "/_h/vocabulary", f"/_h/verdict?token={t}", f"/_h/transcript?token={t}",
+                 "/_h/stray"):
         status, _, _, _ = send(runner, "GET", path, [("Host", host_of(runner)), ("Connection", "close")])
         assert status == 200, path
 
@@ -162,7 +163,7 @@ def test_reading_needs_no_secret(runner):
 
 def test_no_reply_grants_another_site(runner):
     t = token_for(runner)
-    for method, path, body in [("GET", "/_h/health", b""), ("GET", "/_h/cases", b""),
+    for method, path, body in [("GET", "/_h/health", b""), ("GET", "/_h/cases", b""), ("GET", "/_h/vocabulary", b""),
                                ("GET", f"/_h/transcript?token={t}", b""), ("GET", "/_h/static/page.html", b""),
                                ("POST", f"/_h/result?token={t}", b"{}")]:
         status, headers, _, _ = send(runner, method, path, [("Host", host_of(runner)), ("Origin", "http://rebind.example"),
