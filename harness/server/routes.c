@@ -105,14 +105,19 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);
     k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);
-    json_array_foreach(routes, i, r)
+    json_array_foreach(routes, i, r) {
         if (compile_route(&k->routes[i], r, k->id, err) < 0) return -1;
+        k->uses_nth |= k->routes[i].nth != 0;
+    }
     return 0;
 }
 
 void ch_case_release(struct ch_case *k)
 {
-    for (size_t i = 0; k->routes && i < k->nroutes; i++) free(k->routes[i].steps);
+    for (size_t i = 0; k->routes && i < k->nroutes; i++) {
+        free(k->routes[i].steps);
+        free(k->routes[i].fixed);
+    }
     free(k->routes);
     json_decref(k->json);
     memset(k, 0, sizeof *k);

@@ -73,9 +73,8 @@ static int bind_origin(struct ch_server *srv, int origin, int want, char *err)
         srv->listeners[srv->nlisteners++] = v4;
         if (v6) srv->listeners[srv->nlisteners++] = v6;
         srv->port[origin] = port;
-        const char *name = origin < 2 ? "localhost" : "127.0.0.1";
-        snprintf(srv->host[origin], sizeof srv->host[origin], "%s:%d", name, port);
-        snprintf(srv->origin[origin], sizeof srv->origin[origin], "http://%s:%d", name, port);
+        static const char *const names[] = {"A", "B", "C"};
+        ch_origin_add(srv, names[origin], "http", origin < 2 ? "localhost" : "127.0.0.1", port);
         return 0;
     }
     return ch_errf(err, "no free port pair for origin %c", 'A' + origin);
@@ -89,6 +88,7 @@ static int compile_cases(struct ch_server *srv, char *err)
     srv->cases = ch_xcalloc(srv->ncases, sizeof *srv->cases);
     for (size_t i = 0; i < srv->ncases; i++) {
         if (ch_case_compile(&srv->cases[i], json_array_get(srv->cases_json, i), err) < 0) return -1;
+        for (size_t j = 0; j < srv->cases[i].nroutes; j++) ch_route_prerender(&srv->cases[i].routes[j], srv->scale);
         ch_map_set(srv->case_by_id, srv->cases[i].id, &srv->cases[i]);
     }
     return 0;
@@ -112,6 +112,9 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     srv->stray = json_array();
     srv->cases_json = cases;
     srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms};
+    unsigned char key[32];
+    evutil_secure_rng_get_bytes(key, sizeof key);
+    ch_hex_encode(key, sizeof key, srv->secret);
     if (compile_cases(srv, err) < 0) return 2;
     struct event_config *cfg = event_config_new();
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER); /* sub-millisecond scripted waits */
@@ -178,10 +181,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void print_ready(struct ch_server *srv)
 {
-    json_t *j = json_pack("{s:b, s:{s:s, s:s, s:s}, s:{s:i, s:i, s:i}, s:s+, s:I, s:i, s:f}", "ready", 1, "origins", "A",
-                          srv->origin[0], "B", srv->origin[1], "C", srv->origin[2], "ports", "A", srv->port[0], "B",
-                          srv->port[1], "C", srv->port[2], "control", srv->origin[0], "/_h/", "cases",
-                          (json_int_t)srv->ncases, "pid", (int)getpid(), "time_scale", srv->scale);
+    json_t *j = json_pack("{s:b, s:o, s:{s:i, s:i, s:i}, s:s+, s:I, s:i, s:f, s:s}", "ready", 1, "origins",
+                          ch_origins_json(srv), "ports", "A", srv->port[0], "B", srv->port[1], "C", srv->port[2],
+                          "control", ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases,
+                          "pid", (int)getpid(), "time_scale", srv->scale, "secret", srv->secret);
     json_dumpf(j, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     fflush(stdout);

@@ -40,6 +40,7 @@ struct ch_case {
     size_t nroutes;
     int timing;       /* tagged `timing`: never beside an ordinary case (runs.c) */
     int precision_ms; /* the shortest span its verdict can depend on, unscaled (ch_case_precision_ms) */
+    int uses_nth; /* some route answers only the Nth request of its method and path */
 };
 
 /* A case's precision: the smallest tolerance of its `within` and `interval` checks and the smallest duration

@@ -10,7 +10,8 @@
  *   runs.c      the run scheduler: queues, what `next` hands out (timing cases apart), verdicts
  *   waiters.c   long-polls: connections waiting for a case to hand out or for a verdict
  *   static.c    /_h/static/: files under the fixtures directory
- *   reply.c     the control protocol's JSON replies */
+ *   reply.c     the control protocol's JSON replies
+ *   origins.c   the run's origins: which Host a request may name, which Origin is a page of the run */
 #ifndef CH_SERVER_INT_H
 #define CH_SERVER_INT_H
 
@@ -67,6 +68,17 @@ struct ch_waiter {
 #define CH_MAX_LISTENERS 6
 #define CH_SHARE_MAX 16        /* timing cases in flight at once, at most (runs.c) */
 #define CH_STRAY_MAX 200
+#define CH_MAX_ORIGINS 16
+
+/* One origin of the run (origins.c): a listener as a URL names it. */
+struct ch_origin {
+    char name[8];       /* "A", "B", "C": the placeholders {A}, {origin-A}, {host-A} */
+    char scheme[8];     /* "http" */
+    char host[256];     /* as a URL writes it: "localhost", "127.0.0.1", "[::1]" */
+    int port;
+    char hostport[272]; /* the Host a request names it by ("localhost:41001"; no port when the default) */
+    char url[288];      /* its serialization (RFC 6454 §6.2), as an Origin header sends it */
+};
 
 struct ch_server {
     struct event_base *base;
@@ -75,7 +87,9 @@ struct ch_server {
     struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
     struct evconnlistener *listeners[CH_MAX_LISTENERS];
     int nlisteners, port[3];
-    char origin[3][64], host[3][64];
+    struct ch_origin origins[CH_MAX_ORIGINS]; /* the run's origins: origins.c is the only writer */
+    int norigins;
+    char secret[65];            /* the run's secret (README, "Security"): hex of 32 random bytes */
     json_t *cases_json;         /* the expanded case set, as `runner list --json` */
     struct ch_case *cases;
     size_t ncases;
@@ -154,6 +168,23 @@ void ch_waiter_reply(struct ch_waiter *w, json_t *j);
 /* Forgets the long-polls of a connection that went away. */
 void ch_waiters_cancel(struct ch_server *srv, struct ch_conn *c);
 
+/* ---- origins.c ---- */
+
+/* Registers an origin of the run: from now on a request naming host:port in its Host, and a page whose Origin
+ * is scheme://host:port, belong to the run. Call it for every listener, and again with another host for each
+ * other name the same listener is reached by. Several entries may share a name; the first one registered is
+ * the one placeholders, the ready line and programs use. NULL when the table is full or a field too long. */
+const struct ch_origin *ch_origin_add(struct ch_server *srv, const char *name, const char *scheme, const char *host,
+                                      int port);
+/* The first origin registered under `name`, or NULL. */
+const struct ch_origin *ch_origin_named(const struct ch_server *srv, const char *name);
+/* The origin a Host header value names (host [":" port]), or NULL: then the request is not the run's. */
+const struct ch_origin *ch_origin_by_host(const struct ch_server *srv, const char *host);
+/* The origin an Origin header value serializes, or NULL ("null", another site, another port). */
+const struct ch_origin *ch_origin_by_url(const struct ch_server *srv, const char *origin);
+/* {"A": url, "B": url, ...}: each name's first origin. New reference. */
+json_t *ch_origins_json(const struct ch_server *srv);
+
 /* ---- static.c ---- */
 
 /* GET /_h/static/REL: the file REL under the fixtures directory, or 404. */
@@ -161,11 +192,14 @@ void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel);
 
 /* ---- reply.c ---- */
 
-/* Every /_h/ reply carries these: pages on any origin may read it, nothing caches it. */
-#define CH_CONTROL_HEADERS "Access-Control-Allow-Origin: *\r\nCache-Control: no-store\r\n"
+/* Every /_h/ reply carries these: nothing caches it. No page of another origin may read it, unless the reply
+ * grants that origin (ch_reply_json_cors): README, "Security". */
+#define CH_CONTROL_HEADERS "Cache-Control: no-store\r\n"
 
 /* A JSON reply (j stolen) with the control headers; the request ends (the connection may be gone after). */
 void ch_reply_json(struct ch_conn *c, int status, json_t *j);
+/* The same, readable by a page of `allow_origin` (one of the run's origins; NULL: none): ACAO and Vary: Origin. */
+void ch_reply_json_cors(struct ch_conn *c, int status, json_t *j, const char *allow_origin);
 /* {"error": MESSAGE} with the status. */
 void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -8,27 +8,30 @@
 #include "server_int.h"
 #include "judge/judge.h"
 
-/* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1). */
+/* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1): each name's first origin (origins.c). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
 {
-    static const char *const names[] = {"A", "B", "C"};
-    for (int i = 0; i < 3; i++) {
-        char key[16], url[160];
-        snprintf(url, sizeof url, "%s/c/%s", srv->origin[i], token);
-        json_object_set_new(vars, names[i], json_string(url));
-        snprintf(key, sizeof key, "origin-%s", names[i]);
-        json_object_set_new(vars, key, json_string(srv->origin[i]));
-        snprintf(key, sizeof key, "host-%s", names[i]);
-        json_object_set_new(vars, key, json_string(srv->host[i]));
+    for (int i = 0; i < srv->norigins; i++) {
+        const struct ch_origin *o = &srv->origins[i];
+        char key[32], url[400];
+        if (json_object_get(vars, o->name)) continue; /* a second name for the same origin */
+        snprintf(url, sizeof url, "%s/c/%s", o->url, token);
+        json_object_set_new(vars, o->name, json_string(url));
+        snprintf(key, sizeof key, "origin-%s", o->name);
+        json_object_set_new(vars, key, json_string(o->url));
+        snprintf(key, sizeof key, "host-%s", o->name);
+        json_object_set_new(vars, key, json_string(o->hostport));
     }
 }
 
 struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run)
 {
     struct ch_token *t = ch_xcalloc(1, sizeof *t);
-    unsigned short rnd;
+    /* 32 random bits: a page of another site that sends requests to a case URL must guess them (README,
+     * "Security"), since it cannot read any page or reply that names a token. */
+    uint32_t rnd;
     evutil_secure_rng_get_bytes(&rnd, sizeof rnd);
-    snprintf(t->id, sizeof t->id, "t%llu-%04x", (unsigned long long)++srv->next_token, rnd);
+    snprintf(t->id, sizeof t->id, "t%llu-%08x", (unsigned long long)++srv->next_token, (unsigned)rnd);
     t->kase = k;
     t->run = run;
     t->t0_us = ch_now_us();
@@ -77,17 +80,17 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     if (!p) return NULL;
     scale_ms_fields(srv, p);
     const char *page = json_string_value(json_object_get(k, "page"));
-    int pi = page && page[0] >= 'A' && page[0] <= 'C' ? page[0] - 'A' : 0;
-    char result[256];
-    snprintf(result, sizeof result, "%s/_h/result?token=%s", srv->origin[pi], t->id);
+    const struct ch_origin *po = page ? ch_origin_named(srv, page) : NULL;
+    if (!po) po = ch_origin_named(srv, "A");
+    char result[400];
+    snprintf(result, sizeof result, "%s/_h/result?token=%s", po->url, t->id);
     json_object_set_new(p, "token", json_string(t->id));
     json_object_set(p, "case", json_object_get(k, "id"));
     json_object_set(p, "title", json_object_get(k, "title"));
     json_object_set(p, "tags", json_object_get(k, "tags"));
     json_object_set(p, "needs", json_object_get(k, "needs"));
-    json_object_set_new(p, "page", json_string(srv->origin[pi]));
-    json_object_set_new(p, "origins", json_pack("{s:s, s:s, s:s}", "A", srv->origin[0], "B", srv->origin[1], "C",
-                                                srv->origin[2]));
+    json_object_set_new(p, "page", json_string(po->url));
+    json_object_set_new(p, "origins", ch_origins_json(srv));
     json_object_set_new(p, "deadline_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));
     json_object_set_new(p, "settle_ms",

@@ -36,7 +36,9 @@ class BrowserClient(Client):
         self.version = self.browser.version
         # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
-        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}&concurrency={self.concurrency}")
+        # The page asks for the run's cases with the run's secret (README, "Security"), which its URL carries.
+        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}&concurrency={self.concurrency}"
+                              f"&secret={runner.secret}")
 
     def alive(self):
         return self.browser is not None and self.browser.alive()
@@ -67,8 +69,10 @@ class ProcessClient(Client):
     def start(self, runner, run):
         import tempfile
         fd, self.stderr_path = tempfile.mkstemp(prefix="adapter-", suffix=".log")
+        # CH_SECRET: the run's secret, which the adapter sends with its control requests (README, "Security").
         self.proc = subprocess.Popen(self.argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
-                                     env={**os.environ, **(self.env or {})}, cwd=self.cwd, start_new_session=True)
+                                     env={**os.environ, **(self.env or {}), "CH_SECRET": runner.secret},
+                                     cwd=self.cwd, start_new_session=True)
         os.close(fd)
 
     def alive(self):

@@ -33,6 +33,11 @@ def token_for(runner, case="http/selftest/bytes"):
     return runner.program(case)["token"]
 
 
+def host_of(runner, origin="A"):
+    """The Host a request to an origin names (any other is refused: README, "Security")."""
+    return runner.origins[origin].split("//", 1)[1]
+
+
 def test_ready_line_names_three_loopback_origins(runner):
     o = runner.origins
     assert o["A"].startswith("http://localhost:") and o["B"].startswith("http://localhost:")
@@ -93,7 +98,7 @@ def test_echo_and_request_record(runner):
 
 def test_nth_request_and_keep_alive(runner):
     t = token_for(runner)
-    raw = f"GET /c/{t}/n HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    raw = f"GET /c/{t}/n HTTP/1.1\r\nHost: {host_of(runner)}\r\n\r\n".encode()
     ex = rawhttp.request(runner.base, raw * 3, until=b"Other\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 Other")
     assert ex.data.count(b"HTTP/1.1 200 Other") == 2 and ex.data.count(b"HTTP/1.1 200 Second") == 1
     assert ex.data.index(b"Second") < ex.data.rindex(b"Other")
@@ -113,7 +118,7 @@ def test_a_finished_case_releases_what_it_held(runner):
     t = token_for(runner)
     s = rawhttp.connect(runner.base)
     t0 = time.monotonic()
-    s.sendall(f"GET /c/{t}/held HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    s.sendall(f"GET /c/{t}/held HTTP/1.1\r\nHost: {host_of(runner)}\r\n\r\n".encode())
     ex = rawhttp.read_all(s, t0, timeout=0.5)
     assert ex.data == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" and ex.end is None  # held open
     runner.post_result(t, {"token": t, "events": [], "final": {"xhr": {"status": 599}}})
@@ -295,7 +300,7 @@ def test_judge_rejudges_a_recorded_verdict(runner, tmp_path):
 def test_quit_shuts_down_cleanly():
     r = Runner(cases=[CASES]).start()
     s = rawhttp.connect(r.base)  # an idle connection must not keep it alive
-    urllib.request.urlopen(r.base + "/_h/quit", timeout=5).read()
+    r.call("GET", "/_h/quit")
     r.proc.wait(5)
     assert r.proc.returncode == 0
     s.close()
