@@ -11,13 +11,6 @@
 #define ALL_KINDS 0x7fu
 #define BIT(k) (1u << (k))
 
-struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len)
-{
-    for (size_t i = 0; i < c->nobj; i++)
-        if (strlen(c->obj[i].name) == len && memcmp(c->obj[i].name, name, len) == 0) return &c->obj[i];
-    return NULL;
-}
-
 /* ---- shared word forms ----------------------------------------------------------------------------- */
 
 /* Word k must be a quoted string (FORMAT.md writes STRING): its JSON string. */

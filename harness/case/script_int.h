@@ -1,6 +1,8 @@
 /* script_int.h — internals shared by the case parser's files; not an API for other modules.
  *
- *   script.c          files, cells, lines into sections, meta lines, helpers, the public API (case.h)
+ *   script.c          files, cells, lines into sections, meta lines, the public API (case.h): the driver
+ *   words.c           what every section is read with: errors at file:line:col, words, strings and blocks,
+ *                     durations, integers, placeholders, client objects by name, the word registry
  *   script_server.c   server sections (FORMAT.md §4)
  *   script_client.c   client sections (FORMAT.md §5)
  *   script_expect.c   expect sections (FORMAT.md §6.2, §6.3)
@@ -10,6 +12,12 @@
  *   script_ws.c       WebSocket server steps (FORMAT.md §4.4)
  *   vocab.c           the client vocabulary: kinds, events, properties, capabilities (declared once)
  *   lint.c            the checks that cannot fail, caught at check time (FORMAT.md §9)
+ *
+ * Which file uses which (nothing points back up): script.c calls the section files (script_server.c,
+ * script_client.c, script_expect.c, script_cors.c), lint.c, vocab.c and words.c; the section files call
+ * script_pattern.c, script_sse.c, script_ws.c (and script_expect.c script_cors.c's `expect cors` lines), lint.c,
+ * vocab.c and words.c; script_pattern.c calls lint.c, vocab.c and words.c; lint.c calls vocab.c and words.c;
+ * vocab.c calls words.c; words.c calls none of them (lex.c and matrix.c only).
  *
  * Cross-file functions carry the prefix `sc_`. Each parse function reports its own errors through sc_err*
  * (which collects them into the file's error list) and returns -1 or NULL after one; nothing is defaulted.
@@ -120,7 +128,9 @@ struct pctx {
     json_t *cors_json;     /* their oracle summaries: the case's "cors" (MODEL.md §1.4), NULL without one */
 };
 
-/* Errors (script.c). Each appends {"file","line","col","message"[,"cell"]} unless an identical error is
+/* ---- words (words.c) ---- */
+
+/* Errors. Each appends {"file","line","col","message"[,"cell"]} unless an identical error is
  * already listed for this file (a matrix repeats lines in every cell), and returns -1. */
 int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -128,8 +138,15 @@ int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt
     __attribute__((format(printf, 4, 5)));
 /* An error of the cell at a file position (line, col: a check over the case JSON, which keeps lines only). */
 int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An error of file f at a file position (cell: NULL, or the cell it names); an error of cell c at a file
+ * position (not within one of the cell's lines): errors that every cell would hit alike (guards, `$NAME`)
+ * name no cell (use_cell 0). Both return -1. */
+int sc_ferr(struct fctx *f, int line, int col, const char *cell, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int sc_cerr(struct pctx *c, int use_cell, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-/* Words (script.c). */
+/* Words. */
 size_t sc_nwords(const struct stmt *st);
 const char *sc_word(const struct stmt *st, size_t k, size_t *len); /* NULL past the end */
 int sc_is(const struct stmt *st, size_t k, const char *w);
@@ -158,6 +175,13 @@ int sc_tmpl(struct pctx *c, const struct sline *ln, size_t off, const char *s, s
 int sc_utf8(const char *b, size_t n);
 /* Rejects attachments on a statement that takes none. */
 int sc_no_attachments(struct pctx *c, const struct stmt *st);
+/* The cell's client object of that name, or NULL. */
+struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len);
+/* The word registry (sc_words, script.c): each file adds the words of its tables; sc_vocab_add files one word
+ * under a group, once. */
+void sc_vocab_add(json_t *vocab, const char *group, const char *word);
+
+/* ---- the files' word tables, sections ---- */
 
 /* Server steps that live in their own file (script_sse.c, FORMAT.md §4.5); rows of script_server.c's table. */
 int sc_sse_event(struct pctx *c, const struct stmt *st, json_t *step);
@@ -173,9 +197,7 @@ int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_on_close(struct pctx *c, const struct stmt *st, json_t *step);
 
-/* The words (sc_words): each file adds the words of its tables; sc_vocab_add files one word
- * under a group, once. */
-void sc_vocab_add(json_t *vocab, const char *group, const char *word);
+/* The words of each file's tables, for sc_words. */
 void sc_server_words(json_t *vocab);
 void sc_client_words(json_t *vocab);
 void sc_expect_words(json_t *vocab);
@@ -192,9 +214,6 @@ void sc_cors_section(struct pctx *c, struct section *sec);
 int sc_cors_expect_header(struct pctx *c, const struct stmt *h, const struct cobj **o);
 int sc_cors_expect_line(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *unused);
 void sc_cors_free(struct pctx *c);
-
-/* Client objects (script_client.c). */
-struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len);
 
 /* The client vocabulary (vocab.c). Kinds by name (-1: none); whether a kind's section starts with `new URL`. */
 const char *sc_kind_name(enum sc_kind k);
@@ -221,10 +240,13 @@ void sc_props_hint(const struct cobj *o, const char *type, char *out, size_t len
 unsigned sc_program_caps(const json_t *objects, const json_t *steps, const json_t *handlers);
 /* 1 if a client may send this request header by itself (an `absent` check on it can fail). */
 int sc_header_own(const char *name);
-/* The parser's words by group (the "words" of ch_vocabulary()); sc_kind_words adds kinds, events and
- * capabilities to them. */
-json_t *sc_words(void);
+/* sc_kind_words adds kinds, events and capabilities to the parser's words; sc_vocabulary is ch_vocabulary()'s
+ * document around them (it takes `words`). */
 void sc_kind_words(json_t *words);
+json_t *sc_vocabulary(json_t *words);
+
+/* The parser's words by group (script.c: the "words" of ch_vocabulary()). */
+json_t *sc_words(void);
 
 /* The lint (lint.c, FORMAT.md §9): each returns -1 after reporting an error, else 0. An atom's event on o
  * (sc_lint_event) and one property key of it (sc_lint_prop, type NULL: `final`); the PROP=VALUE words k.. of

@@ -5,9 +5,9 @@
  *
  *   - the parser checks event atoms and property names against them (script_pattern.c, script_expect.c,
  *     lint.c) and derives a case's `needs` with sc_program_caps();
- *   - ch_vocabulary() prints them, with the parser's words, as one JSON document: `runner vocab --json` and
- *     `GET /_h/vocabulary`, which fixtures/client.js and the Python interpreter (fixtures/python/chclient)
- *     load instead of keeping their own lists (fixtures/PROTOCOL.md §4).
+ *   - sc_vocabulary() prints them, with the parser's words (ch_vocabulary() in script.c passes them), as one
+ *     JSON document: `runner vocab --json` and `GET /_h/vocabulary`, which fixtures/client.js and the Python
+ *     interpreter (fixtures/python/chclient) load instead of keeping their own lists (fixtures/PROTOCOL.md §4).
  *
  * To add an event, a property or a capability rule: one row here (and the interpreters record it). */
 #include <stdlib.h>
@@ -406,9 +406,9 @@ void sc_kind_words(json_t *words)
     for (size_t r = 0; r < CAP_COUNT; r++) sc_vocab_add(words, "capability", sc_cap_names[r]);
 }
 
-json_t *ch_vocabulary(void)
+json_t *sc_vocabulary(json_t *words)
 {
-    json_t *words = sc_words(), *names = json_array();
+    json_t *names = json_array();
     for (size_t r = 0; r < CAP_COUNT; r++) json_array_append_new(names, json_string(sc_cap_names[r]));
     return json_pack("{s:i, s:o, s:o, s:{s:o, s:o}, s:o}", "version", 1, "kinds", kinds_json(words), "pseudo_events",
                      events_json(pseudo_events), "capabilities", "names", names, "rules", cap_rules_json(), "words",
