@@ -221,9 +221,9 @@ static void ep_polyfill(struct ctx *x)
 static void ep_health(struct ctx *x)
 {
     struct ch_server *s = x->srv;
-    ch_reply_json(x->conn, 200, json_pack("{s:b, s:s, s:{s:s, s:s, s:s}, s:f, s:I, s:i}", "ok", 1, "version", CH_VERSION,
-                                       "origins", "A", s->origin[0], "B", s->origin[1], "C", s->origin[2],
-                                       "time_scale", s->scale, "cases", (json_int_t)s->ncases, "inflight", s->inflight));
+    ch_reply_json(x->conn, 200, json_pack("{s:b, s:s, s:o, s:f, s:I, s:i}", "ok", 1, "version", CH_VERSION, "origins",
+                                       ch_origins_json(s, 0), "time_scale", s->scale, "cases", (json_int_t)s->ncases,
+                                       "inflight", s->inflight));
 }
 
 static void ep_cases(struct ctx *x) { ch_reply_json(x->conn, 200, json_incref(x->srv->cases_json)); }

@@ -1,7 +1,8 @@
 /* server_int.h — the server's state and what its files share (internal to harness/server/; nothing outside
  * includes it). Single-threaded: all of it lives on one libevent loop.
  *
- *   server.c    lifecycle: the constructor, the three origins' listeners, signals, the ready line, teardown
+ *   server.c    lifecycle: the constructor, signals, the ready line, teardown
+ *   origins.c   the origins and their listeners (one table), the run's certificates, per-token fault listeners
  *   requests.c  which part answers a request: /_h/ control, /c/<token>/ a case's route, else 404 (and strays)
  *   routes.c    compiling a case's routes and choosing the route for a request (server.h)
  *   conns.c     the live connections: closed at shutdown, or when their case is over
@@ -22,8 +23,10 @@
 #include "engines/engines.h"
 #include "net/net.h"
 #include "server.h"
+#include "tls/tls.h"
 
 struct ch_run;
+struct ch_listener;
 
 struct ch_token {
     char id[32];
@@ -37,6 +40,8 @@ struct ch_token {
     int inflight;        /* counted in the server's in-flight total until its verdict */
     json_t *observations, *verdict;
     json_t *judged;      /* the transcript as the judge saw it (what a full verdict returns, for re-judging) */
+    struct ch_listener *faults[CH_FAULTS]; /* the TLS fault listeners its case names, until its verdict */
+    char error[CH_ERR_LEN]; /* why its program cannot be made (a fault listener could not be bound), or "" */
 };
 
 struct ch_run {
@@ -64,17 +69,29 @@ struct ch_waiter {
     struct ch_waiter *next;
 };
 
-#define CH_MAX_LISTENERS 6
 #define CH_STRAY_MAX 200
+#define CH_INSECURE_HOST "insecure.test" /* origin D's name: .test is reserved (RFC 6761 §6.2), never resolvable */
+
+/* One bound origin (or a token's fault listener): its sockets and what its connections share. */
+struct ch_listener {
+    struct ch_server *srv;
+    struct ch_conn_listener conn; /* origin number, name, TLS context */
+    struct ch_token *token;       /* a fault listener's token: its connections are attached at accept */
+    struct evconnlistener *v4, *v6;
+    int port;
+};
 
 struct ch_server {
     struct event_base *base;
     const struct ch_serve_opts *opts;
     double scale;
     struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
-    struct evconnlistener *listeners[CH_MAX_LISTENERS];
-    int nlisteners, port[3];
-    char origin[3][64], host[3][64];
+    struct ch_listener listeners[CH_ORIGINS];
+    int port[CH_ORIGINS];      /* 0: not served (the TLS origins without a run folder) */
+    char origin[CH_ORIGINS][64], host[CH_ORIGINS][64]; /* "http://localhost:PORT", "localhost:PORT" */
+    struct ch_pki *pki;        /* the run's certificates (NULL: no TLS) */
+    SSL_CTX *good_ctx, *fault_ctx[CH_FAULTS];
+    char ca_path[4096], spki_good[CH_PKI_SPKI_B64_LEN];
     json_t *cases_json;         /* the expanded case set, as `runner list --json` */
     struct ch_case *cases;
     size_t ncases;
@@ -87,16 +104,28 @@ struct ch_server {
     struct ch_conn_owner owner;
     struct event *sigint, *sigterm, *quit;
     struct ch_map *conns;       /* live connections by id, to close them at shutdown */
-    struct ch_listen_arg {
-        struct ch_server *srv;
-        int origin;
-    } listen_args[3];
 };
+
+/* ---- origins.c ---- */
+
+/* Binds every origin of the table (the TLS ones, with the run's certificates, when opts->run_dir is set). */
+int ch_origins_bind(struct ch_server *srv, char *err);
+void ch_origins_free(struct ch_server *srv);
+/* {NAME: URL} (or {NAME: PORT} with `ports`) of the origins served. New reference. */
+json_t *ch_origins_json(const struct ch_server *srv, int ports);
+/* Binds a listener per fault the case uses (`uses`: CH_USES_* bits) for token t, and sets its placeholders
+ * {SF-NAME}, {origin-SF-NAME}, {host-SF-NAME} in t->vars. Returns 0, or -1 with err. */
+int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, char *err);
+/* Closes them (their connections live on until they end or the case is over). */
+void ch_faults_close(struct ch_token *t);
 
 /* ---- requests.c ---- */
 
 /* The connection owner's dispatch: every complete request comes here. */
 void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *srv);
+/* A TLS connection that ended before its handshake completed and before any token claimed it (a client that
+ * refused the certificate of a shared origin): remembered as a stray, "tls: WHY". */
+void ch_requests_stray_tls(struct ch_server *srv, struct ch_conn *c);
 
 /* ---- conns.c ---- */
 

@@ -7,17 +7,17 @@
 
 #include "server_int.h"
 
-/* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1). */
+/* {A}, {origin-A}, {host-A} ... for every origin served, for this token (cases/FORMAT.md §1.8). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
 {
-    static const char *const names[] = {"A", "B", "C"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < CH_ORIGINS; i++) {
         char key[16], url[160];
+        if (!srv->port[i]) continue;
         snprintf(url, sizeof url, "%s/c/%s", srv->origin[i], token);
-        json_object_set_new(vars, names[i], json_string(url));
-        snprintf(key, sizeof key, "origin-%s", names[i]);
+        json_object_set_new(vars, ch_origin_name(i), json_string(url));
+        snprintf(key, sizeof key, "origin-%s", ch_origin_name(i));
         json_object_set_new(vars, key, json_string(srv->origin[i]));
-        snprintf(key, sizeof key, "host-%s", names[i]);
+        snprintf(key, sizeof key, "host-%s", ch_origin_name(i));
         json_object_set_new(vars, key, json_string(srv->host[i]));
     }
 }
@@ -35,6 +35,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
     t->counts = json_object();
     t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
     set_origin_vars(srv, t->vars, t->id);
+    if (ch_faults_open(srv, t, k->uses, t->error) < 0) ch_faults_close(t);
     ch_map_set(srv->tokens, t->id, t);
     return t;
 }
@@ -42,6 +43,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
 void ch_token_free(struct ch_token *t)
 {
     if (!t) return;
+    ch_faults_close(t);
     ch_transcript_free(t->tr);
     json_decref(t->vars);
     json_decref(t->counts);
@@ -72,11 +74,16 @@ static void scale_ms_fields(struct ch_server *srv, json_t *v)
 json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
 {
     const json_t *k = t->kase->json;
+    if (t->error[0]) return (ch_errf(err, "%s", t->error), NULL);
     json_t *p = ch_tmpl_fill_json(json_object_get(k, "client"), t->vars, srv->scale, err);
     if (!p) return NULL;
     scale_ms_fields(srv, p);
     const char *page = json_string_value(json_object_get(k, "page"));
-    int pi = page && page[0] >= 'A' && page[0] <= 'C' ? page[0] - 'A' : 0;
+    int pi = page ? ch_origin_by_name(page, strlen(page)) : CH_ORIGIN_A;
+    if (pi < 0 || !srv->port[pi]) {
+        json_decref(p);
+        return (ch_errf(err, "the page's origin %s is not served (no run folder: no TLS origins)", page), NULL);
+    }
     char result[256];
     snprintf(result, sizeof result, "%s/_h/result?token=%s", srv->origin[pi], t->id);
     json_object_set_new(p, "token", json_string(t->id));
@@ -85,8 +92,7 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     json_object_set(p, "tags", json_object_get(k, "tags"));
     json_object_set(p, "needs", json_object_get(k, "needs"));
     json_object_set_new(p, "page", json_string(srv->origin[pi]));
-    json_object_set_new(p, "origins", json_pack("{s:s, s:s, s:s}", "A", srv->origin[0], "B", srv->origin[1], "C",
-                                                srv->origin[2]));
+    json_object_set_new(p, "origins", ch_origins_json(srv, 0));
     json_object_set_new(p, "deadline_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));
     json_object_set_new(p, "settle_ms",
