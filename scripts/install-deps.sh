@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # build
   gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
+  # TLS origins: certutil (each browser profile's own NSS database trusts the run's CA), the openssl command
+  # (check_tls_origins runs openssl s_client)
+  libnss3-tools openssl
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
   # pytest and reports

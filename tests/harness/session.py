@@ -219,7 +219,8 @@ class Sessions:
                                          time_scale=self.time_scale, polyfill=self.polyfill,
                                          concurrency=1 if timing else self.concurrency,
                                          on_start=lambda c: self.events.emit("client-start", client=client,
-                                                                             version=c.version, timing_phase=timing))
+                                                                             version=c.version, timing_phase=timing,
+                                                                             tls=getattr(c, "tls", None)))
         return self.live[k]
 
     def item_done(self, r):
