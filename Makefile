@@ -4,6 +4,8 @@
 #   make test       Check unit tests, then the pytest self-tests (one real browser run included)
 #   make run        install what is missing, build, run the suite on CLIENTS, write reports
 #   make check-cases  runner check on every case file
+#   make mutate     mutation testing: every check proven able to fail on the committed records (part of test)
+#   make records    run the suite on RECORD_CLIENTS and keep their judged runs in records/ (needs the clients)
 #   make asan       the whole self-test suite with an ASan+UBSan runner
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS=N smoke-runs each for N seconds
 #   make bench      benchmarks, printed side by side with their references
@@ -42,6 +44,11 @@ CLIENTS ?= chromium
 # run fails only on what is new. EXPECTATIONS= (empty) judges every result against the spec alone.
 EXPECTATIONS ?= expectations/browsers.json
 PYTEST  := $(PY) -m pytest -p no:cacheprovider
+# Mutation testing (README, "Mutation testing"): the clients whose runs are kept in records/, and the checks
+# that no mutant of them made fail, each with the reason.
+RECORD_CLIENTS ?= chromium firefox webkit node:xhr2 node:xmlhttprequest-ssl node:eventsource node:ws node:builtin \
+                  python:requests python:httpx python:aiohttp python:websockets curl
+SURVIVORS ?= expectations/survivors.json
 
 # harness/<layer>/*.c are the library; harness/<layer>/tests/check_*.c its Check tests, one binary each (names are
 # unique across layers: build/tests/check_NAME).
@@ -52,7 +59,7 @@ TEST_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
 vpath check_%.c $(sort $(dir $(TEST_SRC)))
 RUNNER    := $(BUILD)/runner
 
-.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck
+.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck mutate records
 
 all: $(RUNNER) $(TEST_BIN)
 
@@ -85,9 +92,10 @@ check-c: $(TEST_BIN)
 pytest: $(RUNNER)
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q -ra $(PYTEST_ARGS)
 
-# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them).
-check-node:
-	$(Q)cd fixtures/node && CH_BROWSERS=none npm test --silent
+# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them). They
+# take the vocabulary from `$(RUNNER) vocab --json` (fixtures/node/test/vocabulary.js).
+check-node: $(RUNNER)
+	$(Q)cd fixtures/node && RUNNER=$(abspath $(RUNNER)) CH_BROWSERS=none npm test --silent
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -129,7 +137,7 @@ space := $(empty) $(empty)
 # The commands a newcomer may type first install what is missing (scripts/install-deps.sh), then do their work in
 # a sub-make, parsed after the install so that pkg-config finds the packages. CH_DEPS_DONE=1 on that sub-make's
 # command line reaches every make below it, so the install runs once per command.
-ENTRY_POINTS := run test asan check-cases bench fuzz
+ENTRY_POINTS := run test asan check-cases bench fuzz mutate records
 ifeq ($(CH_DEPS_DONE),)
 $(ENTRY_POINTS): deps
 	$(Q)$(MAKE) --no-print-directory CH_DEPS_DONE=1 $@
@@ -137,7 +145,16 @@ else
 check-cases: $(RUNNER)
 	$(Q)$(RUNNER) check cases
 
-test: all check-c check-cases check-node pytest
+test: all check-c check-cases check-node mutate pytest
+
+# Every check of the case set judged on mutants of the committed records (runner mutate); fails on a check no
+# mutant made fail that $(SURVIVORS) does not list with a reason. Records of a case changed since are reported.
+mutate: $(RUNNER)
+	$(Q)xz -dc records/*.jsonl.xz >$(BUILD)/records.jsonl
+	$(Q)$(RUNNER) mutate --cases cases --survivors $(SURVIVORS) --json $(BUILD)/mutation.json $(BUILD)/records.jsonl
+
+records: all
+	$(Q)scripts/records.sh $(abspath $(RUNNER)) $(PY) $(RECORD_CLIENTS)
 
 run: all
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/conformance -q \

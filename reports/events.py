@@ -10,7 +10,7 @@ one whole line at a time. reports/SCHEMA.md §1 lists every event and field; the
   worker-start  each process that runs items: its plan (client, case, repeat, expected) and case metadata
   client-start  a client (browser, adapter) came up: name, version
   case-start    an item begins
-  verdict       an item's verdict: status, expected, outcome, checks, observations, transcript, duration
+  verdict       an item's verdict: status, expected, outcome, checks, observations, transcript, vars, duration
   worker-end    the process's items are done
   run-end       once, by pytest's controller (the only process, or xdist's), with pytest's exit status
 
@@ -100,7 +100,7 @@ class EventStream:
                   spec=(first.get("spec") if first else None) or (case.get("spec") or [None])[0],
                   title=case.get("title"), tags=case.get("tags", []), duration=round(duration, 3),
                   token=v.get("token"), checks=v.get("checks", []), observations=v.get("observations"),
-                  transcript=transcript, transcript_digest=digest, repeat=repeat, outcome=outcome,
+                  transcript=transcript, transcript_digest=digest, vars=v.get("vars"), repeat=repeat, outcome=outcome,
                   expectation=expectation)
 
 

@@ -12,6 +12,8 @@ PACKAGES=(
   libnss3-tools openssl
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
+  # records for mutation testing (make mutate, make records)
+  xz-utils
   # pytest and reports
   python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2 python3-selenium
   # clients under test and driver transports

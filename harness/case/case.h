@@ -33,11 +33,19 @@ const struct ch_op *ch_case_op(const char *name);
 /* Prints each error in `errs` as `file:line:col: message` (with ` [cell ID]` when there is one), one a line. */
 void ch_script_print_errors(const json_t *errs, FILE *to);
 
-/* The words the parser accepts, by group, read from its own tables: an object of sorted arrays of unique
- * words. Groups: "meta", "section", "matrix", "server" (steps), "client" (the steps every kind takes),
- * "client KIND" (the steps only some kinds take), "expect client", "expect server", "expect cors",
- * "attachment", "cors" (the lines of a cors section), "kind", "capability", "events KIND". The test that
- * checks cases/FORMAT.md against it is harness/tests/check_format.c. Caller decrefs. */
-json_t *ch_script_vocabulary(void);
+/* The vocabulary of the case language, declared once (vocab.c and the parser's tables), as one JSON document:
+ * {"version": 1,
+ *  "kinds": {KIND: {"cap", "new_step", "steps": [OP...], "state": [PROP...], "events": {EVENT: {"arg", "fields",
+ *           "dom", "needs_step"?}}, "final": [PROP...], "named_like"}},
+ *  "pseudo_events": {EVENT: {...}},
+ *  "capabilities": {"names": [CAP...], "rules": [{"op", "when": {PATH: VALUE}, "cap", "written"}]},
+ *  "words": {GROUP: [WORD...]}}
+ * `words` holds the words the parser accepts, by group, as sorted arrays of unique words: "meta", "section",
+ * "matrix", "server" (steps), "client" (the steps every kind takes), "client KIND" (the steps only some kinds
+ * take), "expect client", "expect server", "expect cors", "expect section", "attachment", "cors" (the lines of a
+ * cors section), "kind", "capability", "events KIND", "pseudo-event". cases/FORMAT.md is checked against
+ * `words` (harness/case/tests/check_format.c); `runner vocab --json` prints the whole, and the server answers it
+ * at GET /_h/vocabulary (fixtures/PROTOCOL.md §4). Caller decrefs. */
+json_t *ch_vocabulary(void);
 
 #endif

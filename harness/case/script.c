@@ -21,12 +21,6 @@
 #define MAX_DEPTH 32   /* directory levels walked by ch_script_load */
 #define MAX_ID_LEN 200 /* bytes of a case id before the cell suffix */
 
-const char *const sc_cap_names[CAP_COUNT] = {
-    "blob",    "cookies", "cors",    "eventsource", "fetch",     "formdata", "host-d",    "http",
-    "img",     "page-b",  "page-c",  "page-d",      "page-sa",   "page-sb",  "page-sc",   "script",
-    "tls",     "websocket", "xhr",   "xhr-sync",    "xhr-upload",
-};
-
 /* ---- errors ---------------------------------------------------------------------------------------- */
 
 /* Copies s into out (size n), replacing bytes that break UTF-8 by '?', so a message quoting a cut word is
@@ -119,6 +113,16 @@ int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, 
     vsc_err(c, ln, off, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...)
+{
+    char msg[CH_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return cerr(c, 1, line, col, "%s", msg);
 }
 
 int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)
@@ -783,7 +787,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set(k, "title", c->title);
     json_object_set(k, "spec", c->spec);
     json_object_set(k, "tags", c->tags);
-    json_object_set_new(k, "needs", needs_array(c->caps));
+    json_object_set_new(k, "needs", needs_array(c->caps | sc_program_caps(c->objects, c->steps, c->handlers)));
     json_object_set_new(k, "deadline_ms", json_integer(c->deadline_ms));
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
@@ -831,6 +835,7 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl, &dropped);
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
+    if (c.errors == 0) sc_lint_case(&c);
     require_meta(&c, dropped);
     unused_blocks(&c, l, nl);
     if (c.errors == 0) {
@@ -999,6 +1004,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     struct ch_line *lines = ch_lex_lines(text, len, &n);
     char *skip = ch_xcalloc(n + 1, 1);
     f.lines = lines;
+    f.nlines = n;
     if (len > SC_MAX_FILE) {
         ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
     } else {
@@ -1176,14 +1182,14 @@ static int by_string(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-json_t *ch_script_vocabulary(void)
+json_t *sc_words(void)
 {
     json_t *vocab = json_object(), *list;
     const char *group;
     for (size_t r = 0; r < NROWS(meta_rows); r++) sc_vocab_add(vocab, "meta", meta_rows[r].word);
     for (size_t r = 0; r < NROWS(section_rows); r++) sc_vocab_add(vocab, "section", section_rows[r].word);
     for (size_t r = 0; r < NROWS(matrix_words); r++) sc_vocab_add(vocab, "matrix", matrix_words[r]);
-    for (size_t r = 0; r < CAP_COUNT; r++) sc_vocab_add(vocab, "capability", sc_cap_names[r]);
+    sc_kind_words(vocab);
     sc_server_words(vocab);
     sc_client_words(vocab);
     sc_expect_words(vocab);

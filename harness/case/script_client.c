@@ -1,7 +1,7 @@
 /* script_client.c — client sections (cases/FORMAT.md §5) into the client program of harness/MODEL.md §1.2:
  * objects, steps (each with "obj", "op", its fields, "line") and handlers (`on EVENT STEP`). Also the
- * per-kind event tables every event atom is checked against, and the capabilities a program implies (§5.6).
- * Placeholders in URLs, header values and bodies are checked in context "client". */
+ * kinds, their events and properties are declared in vocab.c, which also derives the capabilities a program
+ * implies (§5.6) from the steps emitted here. Placeholders in URLs, header values and bodies are checked in context "client". */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,52 +10,6 @@
 
 #define ALL_KINDS 0x7fu
 #define BIT(k) (1u << (k))
-
-static const char *const xhr_events[] = {
-    "readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend",
-    "upload.loadstart", "upload.progress", "upload.abort", "upload.error", "upload.load", "upload.timeout",
-    "upload.loadend", NULL};
-static const char *const es_events[] = {"open", "message", "error", NULL};
-static const char *const ws_events[] = {"open", "message", "error", "close", NULL};
-static const char *const img_events[] = {"load", "error", NULL};
-static const char *const script_events[] = {"load", "error", "callback", NULL};
-static const char *const fetch_events[] = {"resolve", "reject", "body", "error", NULL}; /* error: PROTOCOL.md §3.1 */
-static const char *const http_events[] = {"response", "body", "error", NULL};
-
-/* Client kinds: the events each fires (besides the pseudo-events every kind records: `exception`, `read`, and
- * `skipped` for a step on an object whose constructor threw, fixtures/PROTOCOL.md §3.1), the
- * capability it implies, and whether its section starts with a `new URL` step. */
-static const struct {
-    const char *name;
-    const char *const *events;
-    enum sc_cap cap;
-    int new_step;
-} kinds[KIND_COUNT] = {
-    [KIND_XHR] = {"xhr", xhr_events, CAP_XHR, 0},
-    [KIND_EVENTSOURCE] = {"eventsource", es_events, CAP_EVENTSOURCE, 1},
-    [KIND_WEBSOCKET] = {"websocket", ws_events, CAP_WEBSOCKET, 1},
-    [KIND_IMG] = {"img", img_events, CAP_IMG, 0},
-    [KIND_SCRIPT] = {"script", script_events, CAP_SCRIPT, 0},
-    [KIND_FETCH] = {"fetch", fetch_events, CAP_FETCH, 0},
-    [KIND_HTTP] = {"http", http_events, CAP_HTTP, 0},
-};
-
-const char *sc_kind_name(enum sc_kind k)
-{
-    return kinds[k].name;
-}
-
-int sc_event_known(const struct cobj *o, const char *type)
-{
-    size_t i;
-    json_t *v;
-    if (!strcmp(type, ".") || !strcmp(type, "exception") || !strcmp(type, "read") || !strcmp(type, "skipped")) return 1;
-    for (const char *const *e = kinds[o->kind].events; *e; e++)
-        if (strcmp(*e, type) == 0) return 1;
-    json_array_foreach(o->listened, i, v)
-        if (strcmp(json_string_value(v), type) == 0) return 1;
-    return 0;
-}
 
 struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len)
 {
@@ -206,7 +160,6 @@ static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json
         if (sc_is(st, k, "sync") && !sync) {
             sync = 1;
             json_object_set_new(step, "async", json_false());
-            c->caps |= BIT(CAP_XHR_SYNC);
             continue;
         }
         if (!key || json_object_get(step, key) || k + 1 >= sc_nwords(st))
@@ -270,7 +223,6 @@ static int step_listen_upload(struct pctx *c, const struct stmt *st, struct cobj
     if (sc_args(c, st, 1, 1, "listen upload") < 0) return -1;
     if (!sc_is(st, 1, "upload")) return sc_err_word(c, st, 1, "an xhr listens to 'upload' (write: listen upload)");
     json_object_set_new(step, "target", json_string("upload"));
-    c->caps |= BIT(CAP_XHR_UPLOAD);
     return 0;
 }
 
@@ -295,7 +247,6 @@ static json_t *form_field(struct pctx *c, const struct stmt *st, size_t k)
         json_t *file = json_pack("{s:s%, s:s%}", "name", fn, (size_t)(c1 - fn), "type", c1 + 1, (size_t)(c2 - c1 - 1));
         json_object_set_new(field, "file", file);
         i = off + (size_t)(c2 + 1 - w);
-        c->caps |= BIT(CAP_BLOB);
     } else if (!sc_string_start(v, end - i)) {
         sc_err(c, st->ln, i, "a form value is a string (name=\"value\")");
         goto fail;
@@ -317,7 +268,6 @@ static int send_form(struct pctx *c, const struct stmt *st, json_t *body)
 {
     json_t *fields = json_array();
     json_object_set_new(body, "fields", fields);
-    c->caps |= BIT(CAP_FORMDATA);
     for (size_t k = 2; k < sc_nwords(st); k++) {
         json_t *f = form_field(c, st, k);
         if (!f) return -1;
@@ -330,7 +280,6 @@ static int send_form(struct pctx *c, const struct stmt *st, json_t *body)
 static int send_blob(struct pctx *c, const struct stmt *st, json_t *body)
 {
     size_t type_at = find_word(st, 2, "type");
-    c->caps |= BIT(CAP_BLOB);
     if (sc_is(st, 2, "hex")) {
         if (set_new(body, "hex", hex_words(c, st, 3, type_at)) < 0) return -1;
     } else {
@@ -650,7 +599,7 @@ static const struct step_row {
 };
 
 /* Steps every kind takes go under "client", the others under "client KIND" for each kind that takes them;
- * `on` (on_step below) is a step of every kind. Kinds and their events too. */
+ * `on` (on_step below) is a step of every kind. */
 void sc_client_words(json_t *vocab)
 {
     char group[SC_NAME_LEN];
@@ -662,14 +611,9 @@ void sc_client_words(json_t *vocab)
         }
         for (int k = 0; k < KIND_COUNT; k++) {
             if (!(step_rows[r].kinds & BIT(k))) continue;
-            snprintf(group, sizeof group, "client %s", kinds[k].name);
+            snprintf(group, sizeof group, "client %s", sc_kind_name((enum sc_kind)k));
             sc_vocab_add(vocab, group, step_rows[r].word);
         }
-    }
-    for (int k = 0; k < KIND_COUNT; k++) {
-        sc_vocab_add(vocab, "kind", kinds[k].name);
-        snprintf(group, sizeof group, "events %s", kinds[k].name);
-        for (const char *const *e = kinds[k].events; *e; e++) sc_vocab_add(vocab, group, *e);
     }
 }
 
@@ -685,8 +629,8 @@ static const struct step_row *find_step(struct pctx *c, const struct stmt *st, e
         other = 1;
     }
     if (sc_is(st, 0, "on")) sc_err_word(c, st, 0, "'on' cannot nest (on EVENT STEP takes one plain step)");
-    else if (other) sc_err_word(c, st, 0, "'%.*s' is not a step of client %s", (int)n, w, kinds[k].name);
-    else sc_err_word(c, st, 0, "unknown step '%.*s' in a client %s section", (int)(n > 40 ? 40 : n), w, kinds[k].name);
+    else if (other) sc_err_word(c, st, 0, "'%.*s' is not a step of client %s", (int)n, w, sc_kind_name(k));
+    else sc_err_word(c, st, 0, "unknown step '%.*s' in a client %s section", (int)(n > 40 ? 40 : n), w, sc_kind_name(k));
     return NULL;
 }
 
@@ -741,10 +685,9 @@ static struct cobj *client_header(struct pctx *c, const struct stmt *h)
 {
     size_t n, kn;
     const char *kw = sc_word(h, 1, &kn), *w;
-    int k = 0;
     if (sc_args(c, h, 1, 2, "client KIND [NAME]") < 0) return NULL;
-    while (k < KIND_COUNT && !sc_is(h, 1, kinds[k].name)) k++;
-    if (k == KIND_COUNT)
+    int k = sc_kind_find(kw, kn);
+    if (k < 0)
         return sc_err_word(c, h, 1, "unknown client kind '%.*s' (xhr eventsource websocket img script fetch http)",
                            (int)(kn > 40 ? 40 : kn), kw), NULL;
     w = sc_nwords(h) == 3 ? sc_word(h, 2, &n) : kw;
@@ -752,14 +695,13 @@ static struct cobj *client_header(struct pctx *c, const struct stmt *h)
     if (!is_object_name(w, n)) return sc_err_word(c, h, 2, "a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"), NULL;
     if (sc_find_obj(c, w, n))
         return sc_err_word(c, h, sc_nwords(h) - 1, "a second object named '%.*s' (name them: client %s NAME)", (int)n, w,
-                           kinds[k].name), NULL;
+                           sc_kind_name((enum sc_kind)k)), NULL;
     if (c->nobj == SC_MAX_OBJECTS) return sc_err_word(c, h, 0, "more than %d client objects", SC_MAX_OBJECTS), NULL;
     struct cobj *o = &c->obj[c->nobj++];
     snprintf(o->name, sizeof o->name, "%.*s", (int)n, w);
     o->kind = (enum sc_kind)k;
     o->listened = json_array();
-    c->caps |= BIT(kinds[k].cap);
-    json_array_append_new(c->objects, json_pack("{s:s, s:s}", "name", o->name, "kind", kinds[k].name));
+    json_array_append_new(c->objects, json_pack("{s:s, s:s}", "name", o->name, "kind", sc_kind_name(o->kind)));
     return o;
 }
 
@@ -768,11 +710,11 @@ void sc_client_section(struct pctx *c, struct section *sec)
     struct cobj *o;
     c->nclient++;
     if (!(o = client_header(c, &sec->head))) return;
-    if (!kinds[o->kind].new_step)
+    if (!sc_kind_new_step(o->kind))
         add_step(c, json_pack("{s:s, s:s}", "obj", o->name, "op", "new"), sec->head.ln->src->no);
     else if (sec->nitems == 0 || !sc_is(&sec->items[0], 0, "new"))
         sc_err_word(c, sec->nitems ? &sec->items[0] : &sec->head, 0, "a client %s section starts with 'new URL'",
-                    kinds[o->kind].name);
+                    sc_kind_name(o->kind));
     for (size_t i = 0; i < sec->nitems; i++) {
         struct stmt *st = &sec->items[i];
         sc_no_attachments(c, st);
@@ -780,7 +722,7 @@ void sc_client_section(struct pctx *c, struct section *sec)
             on_step(c, st, o);
             continue;
         }
-        if (i > 0 && sc_is(st, 0, "new") && kinds[o->kind].new_step) {
+        if (i > 0 && sc_is(st, 0, "new") && sc_kind_new_step(o->kind)) {
             sc_err_word(c, st, 0, "'new' comes once, first");
             continue;
         }

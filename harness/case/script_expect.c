@@ -25,7 +25,8 @@ typedef int (*expect_fn)(struct pctx *, const struct stmt *, const struct cobj *
 static int ex_events(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
 {
     if (sc_nwords(st) < 2) return sc_err_word(c, st, 1, "missing the pattern (write: events PATTERN)");
-    return set_new(e, "pattern", sc_pattern(c, st->ln, sc_off(st, 1), st->ln->len, o));
+    if (set_new(e, "pattern", sc_pattern(c, st->ln, sc_off(st, 1), st->ln->len, o)) < 0) return -1;
+    return sc_lint_pattern(c, st, json_object_get(e, "pattern"));
 }
 
 static int ex_never(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
@@ -51,7 +52,7 @@ static int ex_count(struct pctx *c, const struct stmt *st, const struct cobj *o,
         return sc_err_word(c, st, 2, "bad count '%.*s' (write N or N+)", (int)(n > 40 ? 40 : n), w);
     json_object_set_new(e, "n", json_integer(v));
     json_object_set_new(e, "at_least", json_boolean(plus));
-    return 0;
+    return sc_lint_count(c, st, v, plus);
 }
 
 /* `at ATOM[#n] PROP=VALUE...` */
@@ -61,33 +62,44 @@ static int ex_at(struct pctx *c, const struct stmt *st, const struct cobj *o, js
     if (sc_args(c, st, 2, 1000, "at ATOM[#n] PROP=VALUE...") < 0) return -1;
     if (set_new(e, "atom", sc_atom_word(c, st, 1, o, "expect", &nth)) < 0) return -1;
     json_object_set_new(e, "nth", nth ? json_integer(nth) : json_null());
-    return set_new(e, "props", sc_props(c, st, 2, "expect"));
+    if (set_new(e, "props", sc_props(c, st, 2, "expect")) < 0) return -1;
+    return sc_lint_prop_words(c, st, 2, o, json_string_value(json_object_get(json_object_get(e, "atom"), "type")));
 }
 
 static int ex_final(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
 {
-    return set_new(e, "props", sc_props(c, st, 1, "expect"));
+    if (set_new(e, "props", sc_props(c, st, 1, "expect")) < 0) return -1;
+    return sc_lint_prop_words(c, st, 1, o, NULL);
 }
 
-/* DURATION +- DURATION at words k..k+2 into ms and tol_ms. */
-static int tolerance(struct pctx *c, const struct stmt *st, size_t k, json_t *e)
+/* The time bound at words k.. (the last words of the line): `DURATION +- DURATION` (a window: ms and tol_ms), or
+ * one-sided `>= DURATION` (no sooner: ms, bound "min") / `<= DURATION` (no later: ms, bound "max"). */
+static int time_bound(struct pctx *c, const struct stmt *st, size_t k, json_t *e, const char *usage)
 {
     long ms, tol;
+    if (sc_is(st, k, ">=") || sc_is(st, k, "<=")) {
+        if (sc_args(c, st, k + 1, k + 1, usage) < 0 || sc_duration(c, st, k + 1, &ms) < 0) return -1;
+        json_object_set_new(e, "ms", json_integer(ms));
+        json_object_set_new(e, "bound", json_string(sc_is(st, k, ">=") ? "min" : "max"));
+        return 0;
+    }
+    if (sc_args(c, st, k + 2, k + 2, usage) < 0) return -1;
     if (sc_duration(c, st, k, &ms) < 0) return -1;
-    if (!sc_is(st, k + 1, "+-")) return sc_err_word(c, st, k + 1, "'+-' expected (DURATION +- DURATION)");
+    if (!sc_is(st, k + 1, "+-")) return sc_err_word(c, st, k + 1, "'+-' expected (DURATION +- DURATION, >= DURATION or <= DURATION)");
     if (sc_duration(c, st, k + 2, &tol) < 0) return -1;
     json_object_set_new(e, "ms", json_integer(ms));
     json_object_set_new(e, "tol_ms", json_integer(tol));
     return 0;
 }
 
-/* `within ATOM ATOM DURATION +- DURATION` */
+/* `within ATOM ATOM DURATION +- DURATION | >= DURATION | <= DURATION` */
 static int ex_within(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
 {
-    if (sc_args(c, st, 5, 5, "within ATOM ATOM DURATION +- DURATION") < 0) return -1;
+    const char *usage = "within ATOM ATOM DURATION +- DURATION | >= DURATION | <= DURATION";
+    if (sc_args(c, st, 4, 5, usage) < 0) return -1;
     if (set_new(e, "from", sc_atom_word(c, st, 1, o, "expect", NULL)) < 0) return -1;
     if (set_new(e, "to", sc_atom_word(c, st, 2, o, "expect", NULL)) < 0) return -1;
-    return tolerance(c, st, 3, e);
+    return time_bound(c, st, 3, e, usage);
 }
 
 /* ---- selectors and points (§6.3) ------------------------------------------------------------------- */
@@ -211,7 +223,8 @@ static int ex_header(struct pctx *c, const struct stmt *st, const struct cobj *o
     json_object_set_new(e, "name", json_stringn(name, n));
     if (sc_is(st, k + 1, "absent") || sc_is(st, k + 1, "present")) {
         json_object_set_new(e, "op", json_string(sc_is(st, k + 1, "absent") ? "absent" : "present"));
-        return sc_args(c, st, k + 1, k + 1, usage);
+        if (sc_args(c, st, k + 1, k + 1, usage) < 0) return -1;
+        return sc_is(st, k + 1, "absent") ? sc_lint_absent(c, st, k, json_string_value(json_object_get(e, "name"))) : 0;
     }
     if (!sc_is(st, k + 1, "=") && !sc_is(st, k + 1, "~")) return sc_err_word(c, st, k + 1, "write: %s", usage);
     json_object_set_new(e, "op", json_string(sc_is(st, k + 1, "=") ? "eq" : "match"));
@@ -302,12 +315,13 @@ static json_t *point(struct pctx *c, const struct stmt *st, size_t k)
     return sc_err_word(c, st, k, "a point is request(SEL), end(SEL) or closed(SEL)"), NULL;
 }
 
-/* `interval POINT POINT DURATION +- DURATION` */
+/* `interval POINT POINT DURATION +- DURATION | >= DURATION | <= DURATION` */
 static int ex_interval(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *e)
 {
-    if (sc_args(c, st, 5, 5, "interval POINT POINT DURATION +- DURATION") < 0) return -1;
+    const char *usage = "interval POINT POINT DURATION +- DURATION | >= DURATION | <= DURATION";
+    if (sc_args(c, st, 4, 5, usage) < 0) return -1;
     if (set_new(e, "from", point(c, st, 1)) < 0 || set_new(e, "to", point(c, st, 2)) < 0) return -1;
-    return tolerance(c, st, 3, e);
+    return time_bound(c, st, 3, e, usage);
 }
 
 /* `ws-close SELECTOR PROP=VALUE...`: PROPs are fields of the ws-close summary (MODEL.md §2), dotted inside
@@ -413,7 +427,7 @@ static int finish(struct pctx *c, const struct stmt *st, json_t *e)
     for (size_t i = 0; i < st->natt; i++)
         if (attachment(c, st->att[i], e, seen) < 0) rc = -1;
     json_decref(seen);
-    return rc;
+    return rc < 0 ? rc : sc_lint_level(c, st, e);
 }
 
 static void expectation(struct pctx *c, const struct stmt *st, unsigned where, const struct cobj *o)
@@ -445,8 +459,27 @@ static void expectation(struct pctx *c, const struct stmt *st, unsigned where, c
     json_array_append_new(c->expect, e);
 }
 
+/* Lines of any expect section that are not expectations (FORMAT.md §6): `informational "WHY"`. */
+static const char *const section_words[] = {"informational"};
+
+/* `informational "WHY"`: the section can never FAIL (every line SHOULD), and this says why (lint.c). */
+static int informational(struct pctx *c, const struct stmt *st, const struct stmt **seen)
+{
+    char *b;
+    size_t n;
+    sc_no_attachments(c, st);
+    if (*seen) return sc_err_word(c, st, 0, "a second 'informational' line in this section");
+    *seen = st;
+    if (sc_args(c, st, 1, 1, "informational \"WHY\"") < 0 || sc_string(c, st, 1, &b, &n) < 0) return -1;
+    int empty = n == 0;
+    free(b);
+    return empty ? sc_err_word(c, st, 1, "say why the section is informational") : 0;
+}
+
 void sc_expect_words(json_t *vocab)
 {
+    for (size_t r = 0; r < sizeof section_words / sizeof *section_words; r++)
+        sc_vocab_add(vocab, "expect section", section_words[r]);
     static const char *const groups[] = {[EX_CLIENT] = "expect client", [EX_SERVER] = "expect server",
                                          [EX_CORS] = "expect cors"};
     for (size_t r = 0; r < sizeof expect_rows / sizeof *expect_rows; r++)
@@ -506,9 +539,16 @@ void sc_expect_section(struct pctx *c, struct section *sec)
     /* A header in error still has its lines checked (without the object, their events are not). */
     int bad = expect_kinds[k].header(c, &sec->head, &o) < 0;
     json_t *keep = c->expect;
+    const struct stmt *info = NULL;
     if (bad) c->expect = json_array();
+    size_t first = json_array_size(c->expect);
+    int before = c->errors;
     if (sec->nitems == 0) sc_err_word(c, &sec->head, 0, "an expect section needs at least one expectation");
-    for (size_t i = 0; i < sec->nitems; i++) expectation(c, &sec->items[i], expect_kinds[k].where, o);
+    for (size_t i = 0; i < sec->nitems; i++) {
+        if (sc_is(&sec->items[i], 0, section_words[0])) informational(c, &sec->items[i], &info);
+        else expectation(c, &sec->items[i], expect_kinds[k].where, o);
+    }
+    if (c->errors == before) sc_lint_section(c, sec, first, info);
     if (bad) {
         json_decref(c->expect);
         c->expect = keep;

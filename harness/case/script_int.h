@@ -8,6 +8,8 @@
  *   script_pattern.c  values, event atoms and patterns (FORMAT.md §6.1)
  *   script_sse.c      event-stream server steps (FORMAT.md §4.5)
  *   script_ws.c       WebSocket server steps (FORMAT.md §4.4)
+ *   vocab.c           the client vocabulary: kinds, events, properties, capabilities (declared once)
+ *   lint.c            the checks that cannot fail, caught at check time (FORMAT.md §9)
  *
  * Cross-file functions carry the prefix `sc_`. Each parse function reports its own errors through sc_err*
  * (which collects them into the file's error list) and returns -1 or NULL after one; nothing is defaulted.
@@ -88,6 +90,7 @@ struct fctx {
     const char *fixtures;
     struct ch_matrix matrix;
     const struct ch_line *lines;
+    size_t nlines;
     struct sc_block *blocks; /* the file's blocks, in file order */
     size_t nblocks;
     size_t repeated; /* bytes string expressions added beyond their own text so far (SC_MAX_REPEATED) */
@@ -121,6 +124,8 @@ int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An error of the cell at a file position (line, col: a check over the case JSON, which keeps lines only). */
+int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Words (script.c). */
 size_t sc_nwords(const struct stmt *st);
@@ -166,7 +171,7 @@ int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step);
 int sc_ws_on_close(struct pctx *c, const struct stmt *st, json_t *step);
 
-/* The vocabulary (ch_script_vocabulary): each file adds the words of its tables; sc_vocab_add files one word
+/* The words (sc_words): each file adds the words of its tables; sc_vocab_add files one word
  * under a group, once. */
 void sc_vocab_add(json_t *vocab, const char *group, const char *word);
 void sc_server_words(json_t *vocab);
@@ -186,11 +191,54 @@ int sc_cors_expect_header(struct pctx *c, const struct stmt *h, const struct cob
 int sc_cors_expect_line(struct pctx *c, const struct stmt *st, const struct cobj *o, json_t *unused);
 void sc_cors_free(struct pctx *c);
 
-/* Client objects and their events (script_client.c). */
-const char *sc_kind_name(enum sc_kind k);
+/* Client objects (script_client.c). */
 struct cobj *sc_find_obj(struct pctx *c, const char *name, size_t len);
-/* 1 if objects like o fire events of this type ("." and the pseudo-events exception and read included). */
+
+/* The client vocabulary (vocab.c). Kinds by name (-1: none); whether a kind's section starts with `new URL`. */
+const char *sc_kind_name(enum sc_kind k);
+int sc_kind_find(const char *w, size_t n);
+int sc_kind_new_step(enum sc_kind k);
+/* 1 if objects like o fire events of this type ("." and the pseudo-events exception, read, skipped included;
+ * an eventsource also the names its `listen` steps gave it). */
 int sc_event_known(const struct cobj *o, const char *type);
+/* The step an event needs in its object's program before it can be recorded, or NULL: a step of op `op` (with
+ * the field `field` when not NULL), as a case writes it (`written`: "listen upload"). */
+struct sc_needs {
+    const char *op, *field, *written;
+};
+const struct sc_needs *sc_event_needs(const struct cobj *o, const char *type);
+/* 1 if the event is fired by the object (records the kind's state and watched properties). */
+int sc_event_is_dom(const struct cobj *o, const char *type);
+/* 1 if the property path is recorded by events of this type on objects like o (type "." : by any; type NULL:
+ * in `final`), or names (its first segment does) one of the strings in `extra` (watched or read properties,
+ * may be NULL). */
+int sc_prop_recorded(const struct cobj *o, const char *type, const char *path, const json_t *extra);
+/* What an event (type NULL: `final`) records, space-separated, for error messages. */
+void sc_props_hint(const struct cobj *o, const char *type, char *out, size_t len);
+/* The capabilities a program implies: its objects' kinds and the declared step rules (FORMAT.md §5.6). */
+unsigned sc_program_caps(const json_t *objects, const json_t *steps, const json_t *handlers);
+/* 1 if a client may send this request header by itself (an `absent` check on it can fail). */
+int sc_header_own(const char *name);
+/* The parser's words by group (the "words" of ch_vocabulary()); sc_kind_words adds kinds, events and
+ * capabilities to them. */
+json_t *sc_words(void);
+void sc_kind_words(json_t *words);
+
+/* The lint (lint.c, FORMAT.md §9): each returns -1 after reporting an error, else 0. An atom's event on o
+ * (sc_lint_event) and one property key of it (sc_lint_prop, type NULL: `final`); the PROP=VALUE words k.. of
+ * at/final; a pattern, a count; the level of a finished expectation; an `absent` header at word k; a section
+ * whose expectations are c->expect[first..] (informational: its `informational` line or NULL); the whole
+ * case (lines that exclude each other), once its sections are parsed. */
+int sc_lint_event(struct pctx *c, const struct sline *ln, size_t at, const struct cobj *o, const char *type);
+int sc_lint_prop(struct pctx *c, const struct sline *ln, size_t at, const struct cobj *o, const char *type,
+                 const char *key);
+int sc_lint_prop_words(struct pctx *c, const struct stmt *st, size_t k, const struct cobj *o, const char *type);
+int sc_lint_pattern(struct pctx *c, const struct stmt *st, const json_t *pattern);
+int sc_lint_count(struct pctx *c, const struct stmt *st, long n, int at_least);
+int sc_lint_level(struct pctx *c, const struct stmt *st, const json_t *e);
+int sc_lint_absent(struct pctx *c, const struct stmt *st, size_t k, const char *name);
+void sc_lint_section(struct pctx *c, const struct section *sec, size_t first, const struct stmt *informational);
+void sc_lint_case(struct pctx *c);
 
 /* Values, atoms, patterns (script_pattern.c). They parse ln->text[*i .. end) and advance *i. `o` (may be NULL)
  * checks event types against what that object fires; `tmpl` is the placeholder context of string values. */

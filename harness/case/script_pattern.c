@@ -146,8 +146,10 @@ static int starts_prop(const char *s, size_t i, size_t end)
     return kl > 0 && i + kl < end && s[i + kl] == '=';
 }
 
-/* An atom's parenthesised argument at text[*i] == '(': one value, or key=value pairs. */
-static int atom_args(struct pctx *c, const struct sline *ln, size_t *i, size_t end, json_t *atom, const char *tmpl)
+/* An atom's parenthesised argument at text[*i] == '(': one value, or key=value pairs (each key one the event
+ * records on objects like o, when o is given: lint.c). */
+static int atom_args(struct pctx *c, const struct sline *ln, size_t *i, size_t end, json_t *atom, const char *tmpl,
+                     const struct cobj *o)
 {
     const char *s = ln->text;
     size_t open = *i, j = skip_blanks(s, *i + 1, end);
@@ -156,7 +158,11 @@ static int atom_args(struct pctx *c, const struct sline *ln, size_t *i, size_t e
     if (starts_prop(s, j, end)) {
         props = json_object();
         for (;;) {
+            size_t key_at = j, kl = key_len(s + j, end - j);
+            char key[SC_NAME_LEN];
             if (one_prop(c, ln, &j, end, props, tmpl) < 0) goto fail;
+            snprintf(key, sizeof key, "%.*s", (int)kl, s + key_at);
+            if (o && sc_lint_prop(c, ln, key_at, o, json_string_value(json_object_get(atom, "type")), key) < 0) goto fail;
             j = skip_blanks(s, j, end);
             if (j >= end || s[j] != ',') break;
             j = skip_blanks(s, j + 1, end);
@@ -222,9 +228,10 @@ json_t *sc_atom(struct pctx *c, const struct sline *ln, size_t *i, size_t end, c
     memcpy(type, s + start, n);
     type[n] = '\0';
     if (o && !sc_event_known(o, type)) return unknown_event(c, ln, start, o, n), NULL;
+    if (o && sc_lint_event(c, ln, start, o, type) < 0) return NULL;
     json_t *atom = json_pack("{s:s}", "type", type);
     *i = start + n;
-    if (*i < end && s[*i] == '(' && (atom_args(c, ln, i, end, atom, tmpl) < 0 || check_arg(c, ln, start, atom) < 0)) {
+    if (*i < end && s[*i] == '(' && (atom_args(c, ln, i, end, atom, tmpl, o) < 0 || check_arg(c, ln, start, atom) < 0)) {
         json_decref(atom);
         return NULL;
     }

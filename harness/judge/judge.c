@@ -83,6 +83,40 @@ void ch_jtime(struct ch_text *t, double ms)
     ch_text_printf(t, "%.1f ms", ms);
 }
 
+int ch_jbound_parse(const struct ch_jctx *cx, const json_t *exp, struct ch_jbound *b, char *err)
+{
+    const json_t *bound = json_object_get(exp, "bound");
+    *b = (struct ch_jbound){.bound = 'w'};
+    if (ch_jms(cx, exp, "ms", &b->ms, err) < 0) return -1;
+    if (!bound) return ch_jms(cx, exp, "tol_ms", &b->tol, err);
+    if (json_is_string(bound) && !strcmp(json_string_value(bound), "min")) b->bound = '>';
+    else if (json_is_string(bound) && !strcmp(json_string_value(bound), "max")) b->bound = '<';
+    else return ch_errf(err, "\"bound\" must be \"min\" or \"max\"");
+    return 0;
+}
+
+int ch_jbound_holds(const struct ch_jbound *b, double dt)
+{
+    if (b->bound == '>') return dt >= b->ms;
+    if (b->bound == '<') return dt <= b->ms;
+    return fabs(dt - b->ms) <= b->tol;
+}
+
+void ch_jbound_render(struct ch_text *t, const struct ch_jbound *b)
+{
+    if (b->bound != 'w') ch_text_puts(t, b->bound == '>' ? "≥ " : "≤ ");
+    ch_jtime(t, b->ms);
+    if (b->bound != 'w') return;
+    ch_text_puts(t, " ± ");
+    ch_jtime(t, b->tol);
+}
+
+void ch_jbound_allowed(struct ch_text *t, const struct ch_jbound *b)
+{
+    if (b->bound == 'w') ch_text_printf(t, "allowed %.1f to %.1f ms", b->ms - b->tol, b->ms + b->tol);
+    else ch_text_printf(t, "allowed %.1f ms or %s", b->ms, b->bound == '>' ? "more" : "less");
+}
+
 /* ---- input checks ---- */
 
 static int check_obs_event(const json_t *e, size_t i, char *err)

@@ -13,4 +13,16 @@
 json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, const json_t *vars,
                  double time_scale);
 
+/* Mutation testing (judge_mutate.c; harness/mutate/ runs it over recorded runs). Expectation `i` of the case
+ * PASSed on this record; this judges it alone on mutants of the record targeted at what it reads (MODEL.md
+ * §1.3): dropped, duplicated and swapped events or requests, changed asserted values, times moved past a
+ * tolerance, removed or changed headers, bodies, queries and closes, and, for what must be absent, only what
+ * `vocab` says real clients could produce in this case (harness/mutate/seen.c): {"events": {OBJECT: [TYPE...]}, "headers":
+ * [[name, value]...], "queries": [query...], "requests": [[method, path]...]} (each key optional). Stops at
+ * the first mutant on which the check FAILs and returns 1, describing it in `how` (howlen bytes); returns 0
+ * when every mutant left it passing (or errored). `*tried` (may be NULL) counts the mutants judged. */
+int ch_judge_mutants(const json_t *kase, size_t i, const json_t *observations, const json_t *transcript,
+                     const json_t *vars, double time_scale, const json_t *vocab, char *how, size_t howlen,
+                     size_t *tried);
+
 #endif

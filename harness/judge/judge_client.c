@@ -435,13 +435,11 @@ static size_t first_match(const struct evs *e, const json_t *atom, size_t from)
 }
 
 static enum ch_jstatus within_scan(struct ch_jcheck *c, const struct evs *e, const json_t *from,
-                                   const json_t *to, double ms, double tol)
+                                   const json_t *to, const struct ch_jbound *bound)
 {
     ch_atom_render(&c->expected, to);
     ch_text_puts(&c->expected, " ");
-    ch_jtime(&c->expected, ms);
-    ch_text_puts(&c->expected, " ± ");
-    ch_jtime(&c->expected, tol);
+    ch_jbound_render(&c->expected, bound);
     ch_text_puts(&c->expected, " after ");
     ch_atom_render(&c->expected, from);
     size_t i = first_match(e, from, 0), j = i < e->n ? first_match(e, to, i + 1) : e->n;
@@ -463,21 +461,21 @@ static enum ch_jstatus within_scan(struct ch_jcheck *c, const struct evs *e, con
     ch_atom_render(&c->detail, to);
     ch_text_puts(&c->detail, " at ");
     at_event(&c->detail, e, j);
-    ch_text_printf(&c->detail, "; allowed %.1f to %.1f ms", ms - tol, ms + tol);
-    return fabs(dt - ms) <= tol ? CH_J_PASS : CH_J_FAIL;
+    ch_text_puts(&c->detail, "; ");
+    ch_jbound_allowed(&c->detail, bound);
+    return ch_jbound_holds(bound, dt) ? CH_J_PASS : CH_J_FAIL;
 }
 
 enum ch_jstatus ch_jcheck_within(const struct ch_jctx *cx, struct ch_jcheck *c)
 {
     char err[CH_ERR_LEN];
-    double ms, tol;
-    if (ch_jms(cx, c->exp, "ms", &ms, err) < 0 || ch_jms(cx, c->exp, "tol_ms", &tol, err) < 0)
-        return ch_jerror(c, "%s", err);
+    struct ch_jbound bound;
+    if (ch_jbound_parse(cx, c->exp, &bound, err) < 0) return ch_jerror(c, "%s", err);
     json_t *from = atom_of(cx, c, json_object_get(c->exp, "from"), "from");
     json_t *to = from ? atom_of(cx, c, json_object_get(c->exp, "to"), "to") : NULL;
     struct evs e = {0};
     enum ch_jstatus st = CH_J_ERROR;
-    if (to && setup(cx, c, 1, &e) == 0) st = within_scan(c, &e, from, to, ms, tol);
+    if (to && setup(cx, c, 1, &e) == 0) st = within_scan(c, &e, from, to, &bound);
     json_decref(from);
     json_decref(to);
     free(e.v);

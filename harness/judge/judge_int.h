@@ -60,6 +60,63 @@ enum ch_jstatus ch_jcheck_interval(const struct ch_jctx *cx, struct ch_jcheck *c
 /* WebSocket (judge_ws.c): a connection's ws-close summary. */
 enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c);
 
+/* The judge's reading of selectors and points, shared with the mutants (judge_mutate*.c). Borrowed transcript
+ * events, or NULL when there is none. ch_jselected: the request a SELECTOR picks (judge_server.c, as every
+ * server check picks it); ch_jrequest_is: whether a request has that method ("*": any) and path;
+ * ch_jpoint_event: the event of a POINT (`request`, `end`, `closed`); ch_jclose_of: the first conn-close of a
+ * request's connection; ch_jws_summary: the ws-close summary of the selected upgrade (judge_ws.c). */
+const json_t *ch_jselected(const struct ch_jctx *cx, const json_t *sel);
+int ch_jrequest_is(const json_t *req, const json_t *method, const json_t *path);
+const json_t *ch_jpoint_event(const struct ch_jctx *cx, const json_t *point);
+const json_t *ch_jclose_of(const struct ch_jctx *cx, const json_t *req);
+const json_t *ch_jws_summary(const struct ch_jctx *cx, const json_t *sel);
+
+/* ---- mutants (judge_mutate.c: client kinds and the shared parts; judge_mutate_server.c: server kinds) ---- */
+
+/* One check's mutation run: the record as the judge reads it, the case with this expectation alone. */
+struct ch_jmut {
+    struct ch_jctx cx;
+    json_t *kase1;
+    const json_t *exp, *obs, *tr, *vocab;
+    size_t tried;
+    int killed;
+    char *how;
+    size_t howlen;
+};
+
+/* Judges the check on the record with its observation events and/or final state replaced (NULL: kept), or
+ * with its transcript events replaced; takes what it is given. After a mutant made the check FAIL, it judges
+ * nothing more. Returns 1 when the check failed; `fmt` describes the mutant. */
+int ch_jmut_obs(struct ch_jmut *m, json_t *events, json_t *final, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int ch_jmut_tr(struct ch_jmut *m, json_t *trevents, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* New arrays sharing the items of `a`: without item i; with `item` (taken) inserted at `at`; with item i
+ * replaced by `item` (taken); with items i and j exchanged, each keeping the time `tkey` of its place. */
+json_t *ch_jmut_without(const json_t *a, size_t i);
+json_t *ch_jmut_inserted(const json_t *a, size_t at, json_t *item);
+json_t *ch_jmut_replaced(const json_t *a, size_t i, json_t *item);
+json_t *ch_jmut_swapped(const json_t *a, size_t i, size_t j, const char *tkey);
+/* A value different from v, of its type where there is one (n+1, s+"x", !b; null -> 0; containers -> null). */
+json_t *ch_jmut_other(const json_t *v);
+/* A copy of ev with the value at `path` of ev[key] (key NULL: of ev) changed to another; NULL when none is there. */
+json_t *ch_jmut_changed(const json_t *ev, const char *key, const char *path);
+/* The mutants of a time bound (within, interval): events[j], the second point, moved to 1 ms past each bound
+ * of the expectation's `ms` ± `tol_ms` (no tolerance: `ms` itself) after t0, the first point's time `tkey`
+ * (`unit` time units per ms; in the transcript's events or the observations'); below only where it stays
+ * after the first point. */
+void ch_jmut_times(struct ch_jmut *m, const json_t *events, size_t j, const char *tkey, double t0, double unit,
+                   int transcript, const char *what);
+
+void ch_jmut_requests(struct ch_jmut *m);
+void ch_jmut_request_count(struct ch_jmut *m);
+void ch_jmut_request_header(struct ch_jmut *m);
+void ch_jmut_request_body(struct ch_jmut *m);
+void ch_jmut_request_query(struct ch_jmut *m);
+void ch_jmut_closed(struct ch_jmut *m);
+void ch_jmut_interval(struct ch_jmut *m);
+void ch_jmut_ws_close(struct ch_jmut *m);
+
 /* Helpers (judge.c). */
 
 /* Writes the reason into c->detail and returns CH_J_ERROR: the case or the inputs cannot be judged. */
@@ -76,5 +133,18 @@ int ch_jms(const struct ch_jctx *cx, const json_t *exp, const char *key, double 
 
 /* A time in milliseconds as "201.3 ms". */
 void ch_jtime(struct ch_text *t, double ms);
+
+/* The time bound of a `within` or `interval` expectation (MODEL.md §1.3): a window {"ms", "tol_ms"} (|dt - ms|
+ * <= tol), or one-sided {"ms", "bound": "min"} (dt >= ms) / {"ms", "bound": "max"} (dt <= ms); scaled. */
+struct ch_jbound {
+    double ms, tol;
+    char bound; /* 'w' window, '>' at least ms, '<' at most ms */
+};
+int ch_jbound_parse(const struct ch_jctx *cx, const json_t *exp, struct ch_jbound *b, char *err);
+int ch_jbound_holds(const struct ch_jbound *b, double dt);
+/* "300.0 ms ± 100.0 ms", "≥ 950.0 ms", "≤ 2000.0 ms" */
+void ch_jbound_render(struct ch_text *t, const struct ch_jbound *b);
+/* "allowed 200.0 to 400.0 ms", "allowed 950.0 ms or more", "allowed 2000.0 ms or less" */
+void ch_jbound_allowed(struct ch_text *t, const struct ch_jbound *b);
 
 #endif

@@ -156,6 +156,28 @@ const json_t *ch_value_path(const json_t *v, const char *path)
     return v;
 }
 
+/* The same walk as ch_value_path, replacing the value found (v must be the caller's own copy). */
+int ch_value_path_set(json_t *v, const char *path, json_t *value)
+{
+    const char *p = path;
+    while (v && p) {
+        const char *dot = strchr(p, '.');
+        size_t seg = dot ? (size_t)(dot - p) : strlen(p), i;
+        if (json_is_object(v)) {
+            if (json_object_get(v, p)) return json_object_set_new(v, p, value);
+            v = dot ? json_object_getn(v, p, seg) : NULL;
+        } else if (json_is_array(v) && parse_index(p, seg, &i) == 0 && i < json_array_size(v)) {
+            if (!dot) return json_array_set_new(v, i, value);
+            v = json_array_get(v, i);
+        } else {
+            break;
+        }
+        p = dot ? dot + 1 : NULL;
+    }
+    json_decref(value);
+    return -1;
+}
+
 /* ---- rendering ---- */
 
 /* The length of the longest prefix of s[0..n) of at most max bytes that ends at a character boundary. */

@@ -37,6 +37,10 @@ int ch_value_eq(const json_t *a, const json_t *b);
  * then split at its first dot), or a decimal index of an array. NULL when there is none. Borrowed. */
 const json_t *ch_value_path(const json_t *v, const char *path);
 
+/* Replaces the value at `path` inside v (found as ch_value_path finds it) with `value`, which it takes. 0, or -1
+ * when there is no value at that path (`value` is freed). */
+int ch_value_path_set(json_t *v, const char *path, json_t *value);
+
 /* Appends v in the case notation; NULL prints as "absent". */
 void ch_value_render(struct ch_text *t, const json_t *v);
 

@@ -108,3 +108,9 @@ enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c
     json_decref(props);
     return st;
 }
+
+const json_t *ch_jws_summary(const struct ch_jctx *cx, const json_t *sel)
+{
+    const json_t *req = json_is_object(sel) ? pick_request(cx, sel) : NULL;
+    return req ? summary_of(cx, req) : NULL;
+}

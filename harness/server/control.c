@@ -1,5 +1,5 @@
 /* control.c — the /_h/ endpoints (fixtures/PROTOCOL.md §1): runs and their queues, programs, observations,
- * verdicts, transcripts, static fixtures, health and quit. Each endpoint reads its request and answers with
+ * verdicts, transcripts, static fixtures, the vocabulary, health and quit. Each endpoint reads its request and answers with
  * what tokens.c, runs.c, waiters.c and static.c decide; every reply is JSON (reply.c) or a fixture file, with
  * `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`, so pages on any origin can use them. */
 #include <event2/http.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "case/case.h"
 #include "judge/judge.h"
 #include "server_int.h"
 
@@ -226,6 +227,9 @@ static void ep_health(struct ctx *x)
                                        "inflight", s->inflight));
 }
 
+/* The vocabulary of the case language (case.h ch_vocabulary), which the client interpreters load. */
+static void ep_vocabulary(struct ctx *x) { ch_reply_json(x->conn, 200, ch_vocabulary()); }
+
 static void ep_cases(struct ctx *x) { ch_reply_json(x->conn, 200, json_incref(x->srv->cases_json)); }
 static void ep_stray(struct ctx *x) { ch_reply_json(x->conn, 200, json_incref(x->srv->stray)); }
 
@@ -252,6 +256,7 @@ static const struct endpoint {
     {"POST", "/_h/cancel", ep_cancel, 0},       {"GET", "/_h/transcript", ep_transcript, 0},
     {"GET", "/_h/polyfill", ep_polyfill, 0},   {"GET", "/_h/stray", ep_stray, 0},
     {"GET", "/_h/quit", ep_quit, 0},           {"POST", "/_h/quit", ep_quit, 0},
+    {"GET", "/_h/vocabulary", ep_vocabulary, 0},
     {"GET", "/_h/static/", ep_static, 1},
 };
 

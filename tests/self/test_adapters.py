@@ -147,7 +147,18 @@ def test_a_user_adapter_file_runs_http_cases(tmp_path):
 # ---- the Python interpreter against a scripted fake library ------------------------------------------------
 
 from chclient import Adapter, WsClosed, WsConn  # noqa: E402
-from chclient.interp import run_program  # noqa: E402
+from chclient.interp import run_program, set_vocabulary  # noqa: E402
+
+
+def runner_vocabulary() -> dict:
+    """What GET /_h/vocabulary answers: `runner vocab --json` of $RUNNER (or the build at the root)."""
+    runner = os.environ.get("RUNNER") or str(ROOT / "build" / "runner")
+    out = subprocess.run([runner, "vocab", "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+VOCABULARY = runner_vocabulary()
+set_vocabulary(VOCABULARY)
 
 
 class FakeHttp(Adapter):
@@ -212,8 +223,11 @@ class FakeWs(Adapter):
 
 
 def program(objects, steps, handlers=(), **kw):
+    """A program as the parser emits one: its `needs` are its kinds' capabilities and those given."""
+    caps = {VOCABULARY["kinds"][k]["cap"] for k in objects.values()} | set(kw.pop("needs", []))
     p = {"token": "t-1", "case": "self/x", "objects": [{"name": n, "kind": k} for n, k in objects.items()],
-         "steps": steps, "handlers": list(handlers), "deadline_ms": 2000, "settle_ms": 50, "page": "http://a"}
+         "steps": steps, "handlers": list(handlers), "deadline_ms": 2000, "settle_ms": 50, "page": "http://a",
+         "needs": sorted(caps)}
     p.update(kw)
     return p
 

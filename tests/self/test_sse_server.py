@@ -94,6 +94,7 @@ expect server
   header GET /s Last-Event-ID absent
   header GET /s#2 Last-Event-ID = 2
   interval closed(GET /s) request(GET /s#2) 400ms +- 100ms
+    rule "reestablishing, the user agent must wait the reconnection time (retry: 300) first"
 ''',
     "reset": r'''
 case    sse/self/reset
@@ -142,6 +143,7 @@ expect server
   header GET /s#2 Last-Event-ID = 2
   header GET /s#3 Last-Event-ID = 3
   interval closed(GET /s) request(GET /s#2) 400ms +- 100ms
+    rule "reestablishing, the user agent must wait the reconnection time (retry: 300) first"
 ''',
 }
 

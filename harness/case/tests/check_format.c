@@ -1,6 +1,6 @@
 /* check_format.c — cases/FORMAT.md against the parser, so the reference cannot drift from the language:
  *
- *   - every word the parser accepts (ch_script_vocabulary: its own step, section, expectation... tables) has a
+ *   - every word the parser accepts (the "words" of ch_vocabulary(): its own step, section, expectation... tables) has a
  *     heading or a table row in FORMAT.md, and every word FORMAT.md documents is accepted;
  *   - every code block is closed, and every example marked ```case is a case file the parser accepts.
  *
@@ -255,7 +255,7 @@ START_TEST(format_matches_parser)
     struct doc d;
     char out[16384];
     char *text = read_format();
-    json_t *vocab = ch_script_vocabulary();
+    json_t *all = ch_vocabulary(), *vocab = json_object_get(all, "words");
     extract(&d, text);
     ck_assert_msg(d.problem[0] == '\0', "%s %s", FORMAT_MD, d.problem);
     int diffs = compare(d.groups, vocab, out, sizeof out);
@@ -264,8 +264,62 @@ START_TEST(format_matches_parser)
     ck_assert_int_ge(json_array_size(json_object_get(vocab, "server")), 25);
     ck_assert_int_ge(json_array_size(json_object_get(vocab, "client xhr")), 9);
     ck_assert_int_ge(json_array_size(json_object_get(vocab, "expect server")), 8);
-    json_decref(vocab);
+    json_decref(all);
     doc_free(&d);
+    free(text);
+}
+END_TEST
+
+/* The table of "Step 5: what each object records": for each kind of the vocabulary a row whose second cell names
+ * exactly the properties its DOM events record from the object, and whose cells name every field its events record
+ * and every `final` property, so the reference cannot drift from ch_vocabulary(). */
+static json_t *row_spans(const char *row, size_t n, size_t from_cell, size_t to_cell)
+{
+    size_t st[4], ln[4], nc = cells(row, n, st, ln, 4);
+    json_t *set = json_object();
+    for (size_t c = from_cell; c <= to_cell && c < nc; c++)
+        for (size_t i = st[c]; i < st[c] + ln[c]; i++) {
+            if (row[i] != '`') continue;
+            size_t j = i + 1;
+            while (j < st[c] + ln[c] && row[j] != '`') j++;
+            char w[128];
+            snprintf(w, sizeof w, "%.*s", (int)(j - i - 1), row + i + 1);
+            json_object_set_new(set, w, json_true());
+            i = j;
+        }
+    return set;
+}
+
+START_TEST(format_step5_matches_vocabulary)
+{
+    char *text = read_format();
+    json_t *v = ch_vocabulary(), *k, *e, *p;
+    const char *kind, *name, *table = strstr(text, "### Step 5");
+    size_t i;
+    ck_assert_msg(table != NULL, "no \"### Step 5\" in %s", FORMAT_MD);
+    json_object_foreach(json_object_get(v, "kinds"), kind, k) {
+        char head[64];
+        snprintf(head, sizeof head, "\n| `%s` |", kind);
+        const char *row = strstr(table, head);
+        ck_assert_msg(row != NULL, "Step 5 has no row for kind %s", kind);
+        row++;
+        size_t n = strcspn(row, "\n");
+        json_t *state = row_spans(row, n, 1, 1), *all = row_spans(row, n, 1, 3);
+        ck_assert_msg(json_object_size(state) == json_array_size(json_object_get(k, "state")),
+                      "Step 5, %s: the properties every event records differ from the vocabulary's", kind);
+        json_array_foreach(json_object_get(k, "state"), i, p)
+            ck_assert_msg(json_object_get(state, json_string_value(p)), "Step 5, %s: '%s' missing", kind, json_string_value(p));
+        json_array_foreach(json_object_get(k, "final"), i, p)
+            ck_assert_msg(json_object_get(all, json_string_value(p)), "Step 5, %s: final '%s' missing", kind, json_string_value(p));
+        json_object_foreach(json_object_get(k, "events"), name, e) {
+            json_array_foreach(json_object_get(e, "fields"), i, p)
+                ck_assert_msg(json_object_get(all, json_string_value(p)), "Step 5, %s: '%s' of %s missing", kind,
+                              json_string_value(p), name);
+        }
+        json_decref(state);
+        json_decref(all);
+    }
+    json_decref(v);
     free(text);
 }
 END_TEST
@@ -298,5 +352,6 @@ END_TEST
 int main(void)
 {
     return ch_check_main("format", 0, CH_LOOPS(CH_LOOP(extractor_table, texts)),
-                         CH_TESTS(extractor_examples, format_matches_parser, format_examples_parse));
+                         CH_TESTS(extractor_examples, format_matches_parser, format_step5_matches_vocabulary,
+                                  format_examples_parse));
 }

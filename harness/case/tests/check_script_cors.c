@@ -50,7 +50,8 @@ static const struct good {
          "\"expect\":[{\"kind\":\"request-header\",\"name\":\"Cookie\",\"op\":\"absent\",\"line\":14}]}"},
     /* expect cors lines take level and rule; a named section; expect client NAME checks its object too */
     {HEAD "cors xhr x1\n  request GET {B}/r\n  actual status 200\n  actual header Access-Control-Allow-Origin: *\n"
-          "expect cors x1\n  server\n    level should\n    rule \"informational\"\nexpect client x1\n  count load 1\n",
+          "expect cors x1\n  informational \"a test of levels\"\n  server\n    level should\n    rule \"informational\"\n"
+          "expect client x1\n  count load 1\n",
      "expect.0", "{\"kind\":\"request-count\",\"method\":\"OPTIONS\",\"n\":0,\"level\":\"should\","
                  "\"rule\":\"informational — no preflight: preflight/not-needed: a CORS-safelisted method with only "
                  "CORS-safelisted request-headers and no upload listener is sent without a preflight (method GET, no unsafe "

@@ -194,6 +194,19 @@ static const struct row {
      "'ms':100,'tol_ms':10}]", OBS_TIMEOUT, NULL, 2, "PASS", ""},
     {"within with a missing event", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'load'},"
      "'ms':100,'tol_ms':10}]", OBS_TIMEOUT, NULL, 1, "FAIL", "observed no load after loadstart"},
+    /* one-sided bounds: `>= D` (bound min), `<= D` (bound max), scaled too */
+    {"within at least", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},'ms':150,"
+     "'bound':'min'}]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
+    {"within at least, too early", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},"
+     "'ms':250,'bound':'min'}]", OBS_TIMEOUT, NULL, 1, "FAIL",
+     "expected timeout ≥ 250.0 ms after loadstart, observed 200.6 ms"},
+    {"within at most, too late", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},"
+     "'ms':150,'bound':'max'}]", OBS_TIMEOUT, NULL, 1, "FAIL",
+     "expected timeout ≤ 150.0 ms after loadstart, observed 200.6 ms"},
+    {"within at most, scaled", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},"
+     "'ms':150,'bound':'max'}]", OBS_TIMEOUT, NULL, 2, "PASS", ""},
+    {"within with a bad bound", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},"
+     "'ms':150,'bound':'about'}]", OBS_TIMEOUT, NULL, 1, "ERROR", "\"bound\" must be \"min\" or \"max\""},
     /* grading */
     {"should failure is NON-STRICT", "[" EVENTS(3, TIMEOUT_PATTERN, "") ",{'kind':'final','line':9,'level':'should',"
      "'props':{'responseURL':'x'}}]", OBS_TIMEOUT, NULL, 1, "NON-STRICT", "line 9: final"},
@@ -339,6 +352,11 @@ static const struct row {
      "expected request(#2) 250.0 ms ± 5.0 ms after closed(#1), observed 259.4 ms"},
     {"interval scaled", "[{'kind':'interval','line':17,'from':{'at':'closed','sel':{'index':1}},"
      "'to':{'at':'request','sel':{'index':2}},'ms':125,'tol_ms':10}]", OBS_TIMEOUT, TR_SSE_OK, 2, "PASS", ""},
+    {"interval at least", "[{'kind':'interval','line':17,'from':{'at':'closed','sel':{'index':1}},"
+     "'to':{'at':'request','sel':{'index':2}},'ms':250,'bound':'min'}]", OBS_TIMEOUT, TR_SSE_OK, 1, "PASS", ""},
+    {"interval at least, too early", "[{'kind':'interval','line':17,'from':{'at':'closed','sel':{'index':1}},"
+     "'to':{'at':'request','sel':{'index':2}},'ms':300,'bound':'min'}]", OBS_TIMEOUT, TR_SSE_OK, 1, "FAIL",
+     "expected request(#2) ≥ 300.0 ms after closed(#1), observed 259.4 ms"},
     {"interval to a point that never came", "[{'kind':'interval','line':17,'from':{'at':'request','sel':{'index':1}},"
      "'to':{'at':'end','sel':{'index':1}},'ms':10,'tol_ms':10}]", OBS_TIMEOUT,
      "{'events':[" REQ(300, 1, 1, "GET", "/x", "[]", "") "]}", 1, "FAIL", "observed no end(#1) in the transcript"},
