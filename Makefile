@@ -2,7 +2,9 @@
 #
 #   make            build build/runner and the Check unit tests
 #   make test       Check unit tests, then the pytest self-tests (one real browser run included)
+#   make smoke      install what is missing, build, run the headline cases on Chromium (the first minute)
 #   make run        install what is missing, build, run the suite on CLIENTS, write reports
+#   make run-all    make run with the cases tagged `slow` (measurements a minute long each)
 #   make check-cases  runner check on every case file
 #   make mutate     mutation testing: every check proven able to fail on the committed records (part of test)
 #   make records    run the suite on RECORD_CLIENTS and keep their judged runs in records/ (needs the clients)
@@ -59,7 +61,8 @@ TEST_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
 vpath check_%.c $(sort $(dir $(TEST_SRC)))
 RUNNER    := $(BUILD)/runner
 
-.PHONY: all test check-c check-cases check-node pytest run asan fuzz bench clean deps lint pkgcheck mutate records
+.PHONY: all test check-c check-cases check-node pytest run run-all smoke asan fuzz bench clean deps lint pkgcheck \
+        mutate records
 
 all: $(RUNNER) $(TEST_BIN)
 
@@ -137,7 +140,7 @@ space := $(empty) $(empty)
 # The commands a newcomer may type first install what is missing (scripts/install-deps.sh), then do their work in
 # a sub-make, parsed after the install so that pkg-config finds the packages. CH_DEPS_DONE=1 on that sub-make's
 # command line reaches every make below it, so the install runs once per command.
-ENTRY_POINTS := run test asan check-cases bench fuzz mutate records
+ENTRY_POINTS := run run-all smoke test asan check-cases bench fuzz mutate records
 ifeq ($(CH_DEPS_DONE),)
 $(ENTRY_POINTS): deps
 	$(Q)$(MAKE) --no-print-directory CH_DEPS_DONE=1 $@
@@ -161,6 +164,16 @@ run: all
 	   --client "$(subst $(space),$(comma),$(strip $(CLIENTS)))" --report $(or $(REPORT),reports/out) \
 	   $(if $(EXPECTATIONS),--expectations $(EXPECTATIONS)) $(RUN_ARGS); \
 	 rc=$$?; echo "reports: $(or $(REPORT),reports/out)/index.html"; exit $$rc
+
+# The whole suite with the cases tagged `slow` (cors/cache/cap-measure: a minute of waiting, a measurement).
+run-all:
+	$(Q)$(MAKE) --no-print-directory run RUN_ARGS="--slow $(RUN_ARGS)"
+
+# The first minute: the cases tagged `headline` on Chromium (README, "Smoke run").
+smoke: all
+	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/conformance -q -m headline --client chromium \
+	   --report $(or $(REPORT),reports/smoke) $(if $(EXPECTATIONS),--expectations $(EXPECTATIONS)) $(RUN_ARGS); \
+	 rc=$$?; echo "reports: $(or $(REPORT),reports/smoke)/index.html"; exit $$rc
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -2,7 +2,7 @@
 # make bench: the harness's own figures beside their references, measured in one run on one machine (so both
 # sides see the same load). Prints one JSON line per measure and a summary; asserts nothing.
 #
-#   ROUNDS=5 DURATION=5 bench/run.sh [http|wait|idle|sse|ws|all]
+#   ROUNDS=5 DURATION=5 [CONNS="64 1"] [TOKENS=2000] bench/run.sh [http|wait|idle|sse|ws|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNNER=${RUNNER:-build/runner}
@@ -21,7 +21,11 @@ start_runner() {
   PIDS+=("$RUNNER_PID")
   for _ in $(seq 50); do [[ -s "$TMP/ready" ]] && break; sleep 0.1; done
   PORT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['ports']['A'])")
-  TOKEN=$(curl -s "http://127.0.0.1:$PORT/_h/program?case=http/bench/hello" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
+  # The run's secret (README, "Security"): /_h/program changes the run's state. Every request names origin A
+  # in Host (any other is refused), while connecting to 127.0.0.1 as the load against nginx does.
+  SECRET=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['secret'])")
+  HOST="localhost:$PORT"
+  TOKEN=$(curl -s -H "X-Harness-Secret: $SECRET" -H "Host: $HOST" "http://127.0.0.1:$PORT/_h/program?case=http/bench/hello" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
 }
 
 start_nginx() {
@@ -53,28 +57,35 @@ cpu_ticks() { # PID -> utime+stime in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-# URL PID [LUA] -> "requests/s CPU-µs-per-request" (the server's own CPU time, from /proc, over the run)
-wrk_rps() {
+# wrk's latency figure ("812.00us", "1.23ms", "2.00s") in milliseconds.
+to_ms() {
+  awk '{v=$1; if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000}'
+}
+
+# URL PID CONNECTIONS [LUA] -> "requests/s CPU-µs-per-request p50-ms p99-ms" (the server's own CPU time, from
+# /proc, over the run; wrk's latency percentiles)
+wrk_run() {
   local before after out n hz
   hz=$(getconf CLK_TCK)
   before=$(cpu_ticks "$2")
-  out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" ${3:+-s "$3"} "$1")
+  out=$(taskset -c 1 wrk -t1 -c"$3" -d"${DURATION}s" --latency ${4:+-s "$4"} -H "Host: $HOST" "$1")
   after=$(cpu_ticks "$2")
   n=$(echo "$out" | awk '/requests in/ {print $1}')
-  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(awk "BEGIN {printf \"%.2f\", ($after - $before) * 1e6 / $hz / $n}")"
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(awk "BEGIN {printf \"%.2f\", ($after - $before) * 1e6 / $hz / $n}")" \
+       "$(echo "$out" | awk '$1 == "50%" {print $2}' | to_ms) $(echo "$out" | awk '$1 == "99%" {print $2}' | to_ms)"
 }
 
 # Every request the runner answers is recorded in its token's transcript, and a transcript stops recording at
 # 20,000 events: so the load rotates over many tokens, as a real run does, and every request is recorded.
 token_rotation() { # N -> a wrk Lua script
   local lua="$TMP/tokens.lua"
-  /usr/bin/python3 - "$PORT" "$1" "$lua" <<'PY'
+  /usr/bin/python3 - "$PORT" "$1" "$lua" "$SECRET" <<'PY'
 import http.client, json, sys
-port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-c = http.client.HTTPConnection("127.0.0.1", port)
+port, n, out, secret = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+c = http.client.HTTPConnection("localhost", port)
 paths = []
 for _ in range(n):
-    c.request("GET", "/_h/program?case=http/bench/hello")
+    c.request("GET", "/_h/program?case=http/bench/hello", headers={"X-Harness-Secret": secret})
     paths.append("/c/%s/hello" % json.loads(c.getresponse().read())["token"])
 with open(out, "w") as f:
     f.write("local paths = {\n" + "".join('  "%s",\n' % p for p in paths) + "}\n")
@@ -87,26 +98,44 @@ median() { # [DECIMALS] < numbers
   sort -g | awk -v d="${1:-0}" '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.*f", d, m}'
 }
 
+# JSON array of the values
+jarr() { local IFS=,; echo "[$*]"; }
+
+# Side by side, rounds interleaved (noise hits both alike), the same load on both: wrk with the same Lua script
+# (nginx answers every path alike), the same Host header; at 64 connections (throughput, CPU) and at one.
 bench_http() {
   NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
   start_nginx
-  local ours=() theirs=() ocpu=() tcpu=() lua r
+  local lua r c
   lua=$(token_rotation "${TOKENS:-2000}")
-  for _ in $(seq "$ROUNDS"); do  # interleaved rounds: noise hits both alike
-    read -r -a r <<< "$(wrk_rps "http://127.0.0.1:$PORT/" "$RUNNER_PID" "$lua")"; ours+=("${r[0]}"); ocpu+=("${r[1]}")
-    read -r -a r <<< "$(wrk_rps "http://127.0.0.1:$NGINX_PORT/" "$NGINX_WORKER")"; theirs+=("${r[0]}"); tcpu+=("${r[1]}")
+  for c in ${CONNS:-64 1}; do
+    local ours=() theirs=() ocpu=() tcpu=() o50=() t50=() o99=() t99=()
+    for _ in $(seq "$ROUNDS"); do
+      read -r -a r <<< "$(wrk_run "http://127.0.0.1:$PORT/" "$RUNNER_PID" "$c" "$lua")"
+      ours+=("${r[0]}"); ocpu+=("${r[1]}"); o50+=("${r[2]}"); o99+=("${r[3]}")
+      read -r -a r <<< "$(wrk_run "http://127.0.0.1:$NGINX_PORT/" "$NGINX_WORKER" "$c" "$lua")"
+      theirs+=("${r[0]}"); tcpu+=("${r[1]}"); t50+=("${r[2]}"); t99+=("${r[3]}")
+    done
+    local mo mt co ct p99o p99t
+    mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
+    co=$(printf '%s\n' "${ocpu[@]}" | median 2); ct=$(printf '%s\n' "${tcpu[@]}" | median 2)
+    p99o=$(printf '%s\n' "${o99[@]}" | median 3); p99t=$(printf '%s\n' "${t99[@]}" | median 3)
+    echo "{\"measure\": \"http_small_reply\", \"connections\": $c, \"tokens\": ${TOKENS:-2000}," \
+         "\"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"runner_rps\": $(jarr "${ours[@]}"), \"nginx_rps\": $(jarr "${theirs[@]}")," \
+         "\"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"runner_cpu_us_per_request\": $co," \
+         "\"nginx_cpu_us_per_request\": $ct, \"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}")," \
+         "\"runner_p50_ms\": $(printf '%s\n' "${o50[@]}" | median 3), \"nginx_p50_ms\": $(printf '%s\n' "${t50[@]}" | median 3)," \
+         "\"runner_p99_ms\": $p99o, \"nginx_p99_ms\": $p99t, \"runner_p99_rounds\": $(jarr "${o99[@]}")," \
+         "\"nginx_p99_rounds\": $(jarr "${t99[@]}"), \"p99_ratio\": $(awk "BEGIN {printf \"%.2f\", $p99o/$p99t}")," \
+         "\"runner_rss_mib\": $(awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$RUNNER_PID/status")," \
+         "\"target\": \"ratio >= 1.0, cpu_ratio >= 1.0, p99_ratio <= 2\"}"
   done
-  local mo mt co ct
-  mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
-  co=$(printf '%s\n' "${ocpu[@]}" | median 2); ct=$(printf '%s\n' "${tcpu[@]}" | median 2)
-  local IFS=,
-  echo "{\"measure\": \"http_small_reply_rps\", \"tokens\": ${TOKENS:-2000}, \"runner\": [${ours[*]}], \"nginx\": [${theirs[*]}], \"runner_median\": $mo, \"nginx_median\": $mt, \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"runner_cpu_us_per_request\": $co, \"nginx_cpu_us_per_request\": $ct, \"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}"), \"target\": \">= 1.0\"}"
 }
 
 bench_wait() {
   cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/wait_error" bench/wait_error.c
   for w in 10; do
-    taskset -c 1 "$TMP/wait_error" 127.0.0.1 "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
+    taskset -c 1 "$TMP/wait_error" localhost "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
   done
 }
 

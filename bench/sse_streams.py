@@ -59,8 +59,10 @@ def rss_kib(pid):
     return out
 
 
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
+def get_json(url, secret=""):
+    """GET url as JSON; with the run's secret, which /_h/program needs (README, "Security")."""
+    req = urllib.request.Request(url, headers={"X-Harness-Secret": secret})
+    with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
 
@@ -73,7 +75,7 @@ class Server:
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"{args[0]} did not start")
-        self.base, self.pid = ready(line, self.proc.pid)
+        self.base, self.pid, self.secret = ready(line, self.proc.pid)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -88,13 +90,13 @@ class Server:
 def start_runner():
     def ready(line, pid):
         j = json.loads(line)
-        return "http://127.0.0.1:%d" % j["ports"]["A"], j["pid"]
+        return "http://localhost:%d" % j["ports"]["A"], j["pid"], j["secret"]
     return Server([str(RUNNER), "serve", "--cases", str(CASE), "--fixtures", "fixtures"], ready)
 
 
 def start_aiohttp():
     def ready(line, pid):
-        return "http://127.0.0.1:%d" % int(line), pid
+        return "http://127.0.0.1:%d" % int(line), pid, ""
     return Server([sys.executable, str(ROOT / "bench" / "sse_aiohttp.py")], ready)
 
 
@@ -121,11 +123,11 @@ def one(mode, n, settle_ms):
         if mode == "aiohttp":
             urls = [srv.base + "/stream"]
         elif mode == "tokens":
-            toks = [get_json(srv.base + "/_h/program?case=sse/bench/streams")["token"] for _ in range(n)]
+            toks = [get_json(srv.base + "/_h/program?case=sse/bench/streams", srv.secret)["token"] for _ in range(n)]
             tokens_kib = rss_kib(srv.pid)["VmRSS"] - before["VmRSS"]
             urls = [f"{srv.base}/c/{t}/mid" for t in toks]
         else:
-            tok = get_json(srv.base + "/_h/program?case=sse/bench/streams")["token"]
+            tok = get_json(srv.base + "/_h/program?case=sse/bench/streams", srv.secret)["token"]
             urls = [f"{srv.base}/c/{tok}/{mode}"]
         res = run_client(urls, n, srv.pid, settle_ms)
         grow = res["rss_kib"] - before["VmRSS"]

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     int n = atoi(argv[4]), one = 1;
     double wait = atof(argv[5]), *err = calloc((size_t)n, sizeof *err);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
-    inet_pton(AF_INET, argv[1], &sa.sin_addr);
+    inet_pton(AF_INET, strcmp(argv[1], "localhost") == 0 ? "127.0.0.1" : argv[1], &sa.sin_addr);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         perror("connect");
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char req[512], buf[4096];
-    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[3], argv[1]);
+    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\n\r\n", argv[3], argv[1], argv[2]);
     for (int i = 0; i < n; i++) {
         double t0 = now_ms();
         if (write(fd, req, (size_t)rl) != rl) return 1;

@@ -42,8 +42,9 @@ def start_runner():
     p = subprocess.Popen(pinned(0, [str(RUNNER), "serve", "--cases", str(ROOT / "bench" / "ws_echo.case")]),
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     ready = json.loads(p.stdout.readline())
-    base = ready["origins"]["A"].replace("localhost", "127.0.0.1")
-    with urllib.request.urlopen(base + "/_h/program?case=ws/bench/echo", timeout=10) as r:
+    req = urllib.request.Request(ready["origins"]["A"] + "/_h/program?case=ws/bench/echo",
+                                 headers={"X-Harness-Secret": ready["secret"]})  # README, "Security"
+    with urllib.request.urlopen(req, timeout=10) as r:
         token = json.load(r)["token"]
     return p, ready["ports"]["A"], f"/c/{token}/echo"
 
@@ -63,7 +64,7 @@ def cpu_seconds(pid: int) -> float:
 def load(pid: int, port: int, path: str, args, window: int) -> tuple[float, float]:
     """One run: (msgs/s, the server's CPU microseconds per message over the whole run, warm-up included)."""
     c0 = cpu_seconds(pid)
-    out = subprocess.run(pinned(1, [str(CLIENT), "127.0.0.1", str(port), path, "-c", str(args.conns), "-w",
+    out = subprocess.run(pinned(1, [str(CLIENT), "localhost", str(port), path, "-c", str(args.conns), "-w",
                                     str(window), "-s", str(args.size), "-d", str(args.seconds), "-W", "1"]),
                          capture_output=True, text=True, timeout=args.seconds + 60)
     if out.returncode != 0:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from . import html, junit, model, wptreport
-from .expectations import EXPECTED, Expectations, ExpectationsError, parse
+from .expectations import EXPECTED, Expectations, ExpectationsError
 
 
 class BuildError(RuntimeError):
@@ -44,8 +44,9 @@ def build(out_dir, events=None, expectations: Expectations | None = None, case_i
         model.apply_expectations(run, expectations)
     elif run.info.get("expectations_data") is not None:
         try:
-            expectations = Expectations(parse(run.info["expectations_data"], run.info.get("expectations") or
-                                              "run-start"), run.info.get("expectations"))
+            expectations = Expectations.from_json(run.info["expectations_data"],
+                                                  run.info.get("expectations") or "run-start")
+            expectations.path = run.info.get("expectations")
         except ExpectationsError:
             expectations = None
     if case_ids is None:
@@ -99,6 +100,23 @@ def describe(result: dict, unexpected: bool = True) -> str:
         lines.append("  the stream has no run-end: the run stopped early; results without a verdict are NOTRUN")
     for name, p in result["paths"].items():
         lines.append(f"  {p} ({p.stat().st_size:,} bytes)")
+    return "\n".join(lines)
+
+
+def describe_baseline(path, new: Expectations, old: Expectations | None, clients) -> str:
+    """What --update-expectations wrote: per client of the run, its entries by status; what it kept."""
+    from collections import Counter
+    lines = [f"expectations baseline written: {path} ({len(new.entries)} entries)"]
+    for c in clients:
+        mine = [e for e in new.entries if e.client == c]
+        counts = Counter(e.status for e in mine)
+        what = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none: every result passed"
+        lines.append(f"  {c}: {len(mine)} entr{'y' if len(mine) == 1 else 'ies'} ({what})")
+    kept = [e for e in new.entries if e.client not in clients]
+    if kept:
+        lines.append(f"  kept as they were: {len(kept)} entries of other clients and '*'")
+    if old is None:
+        lines.append("  (a new file: review it, then commit it beside your library)")
     return "\n".join(lines)
 
 

@@ -101,7 +101,7 @@ class EventStream:
                   title=case.get("title"), tags=case.get("tags", []), duration=round(duration, 3),
                   token=v.get("token"), checks=v.get("checks", []), observations=v.get("observations"),
                   transcript=transcript, transcript_digest=digest, vars=v.get("vars"), repeat=repeat, outcome=outcome,
-                  expectation=expectation)
+                  expectation=expectation, thrown=v.get("thrown"))
 
 
 def read_events(path: Path) -> list[dict]:

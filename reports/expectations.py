@@ -80,11 +80,14 @@ def classify(status: str, expected: str = "PASS", known_intermittent=(), explici
 
 
 class Expectations:
-    """The parsed file. `lookup(client, case)` gives the entry that governs a result, or None."""
+    """The parsed file. `lookup(client, case)` gives the entry that governs a result, or None. `clients` are
+    the client names the file has a key for, in file order (an empty object names a client that is expected to
+    pass every case)."""
 
-    def __init__(self, entries: list[Entry] | None = None, path: str | None = None):
+    def __init__(self, entries: list[Entry] | None = None, path: str | None = None, clients=None):
         self.entries = list(entries or [])
         self.path = path
+        self.clients = list(dict.fromkeys(list(clients or []) + [e.client for e in self.entries]))
 
     # -- reading -------------------------------------------------------------------------------------------
     @classmethod
@@ -97,7 +100,13 @@ class Expectations:
             raise ExpectationsError(f"{path}: cannot read: {e.strerror}") from None
         except ValueError as e:
             raise ExpectationsError(f"{path}: not JSON: {e}") from None
-        return cls(parse(data, path), path)
+        return cls(parse(data, path), path, list(data["clients"]))
+
+    @classmethod
+    def from_json(cls, data, path: str = "<expectations>") -> "Expectations":
+        """The file's JSON as parsed (a run-start event keeps it); raises ExpectationsError."""
+        entries = parse(data, path)
+        return cls(entries, path, list(data["clients"]))
 
     def lookup(self, client: str, case_id: str) -> Entry | None:
         """Precedence: this client's exact id, this client's most specific glob (the longest pattern), then
@@ -142,10 +151,32 @@ class Expectations:
 
     # -- writing ---------------------------------------------------------------------------------------------
     def to_json(self) -> dict:
-        clients: dict = {}
+        clients: dict = {c: {} for c in sorted(self.clients, key=lambda c: (c == "*", c))}
         for e in sorted(self.entries, key=lambda e: (e.client == "*", e.client, e.pattern)):
             clients.setdefault(e.client, {})[e.pattern] = e.to_json()
         return {"schema_version": SCHEMA_VERSION, "clients": clients}
+
+    def missing_clients(self, clients, specs: dict | None = None) -> list[dict]:
+        """A warning for every client of a run that the file has no key for: its results are all expected to
+        PASS, so each of its known failures counts as unexpected (a baseline recorded under another name, or
+        none recorded). `specs` maps a client's name to the --client value that named it, to spot a key written
+        when clients were named by their path."""
+        out = []
+        for c in clients:
+            if c in self.clients:
+                continue
+            msg = (f"the expectations file {self.path} has no entry for client {c}: every result of {c} is expected "
+                   "to PASS, so each of its known failures counts as unexpected")
+            spec = (specs or {}).get(c)
+            if spec and spec != c and spec in self.clients:
+                msg += (f"; the file names it by its path ({spec!r}): clients are keyed by name now, rename that "
+                        f"key to {c!r}")
+            else:
+                others = [k for k in self.clients if k != "*"]
+                msg += (f" (the file has {', '.join(others)})" if others else " (the file names no client)")
+                msg += f"; record one with --update-expectations {self.path}, or name the client with --client-name"
+            out.append({"kind": "no-expectations", "client": c, "message": msg})
+        return out
 
     def write(self, path) -> None:
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
@@ -253,4 +284,5 @@ def baseline(results: list[dict], old: Expectations | None, clients, harness: st
             reason = f"baseline {stamp}" + (f" ({harness})" if harness else "") + (
                 f": {r['message'][:200]}" if r.get("message") else "")
         new.append(Entry(r["client"], r["test"], main, others, reason, link))
-    return Expectations(kept + new, old.path)
+    # Every client of the run gets a key, entries or none: a client that passed everything is still known.
+    return Expectations(kept + new, old.path, list(old.clients) + list(clients))

@@ -91,6 +91,7 @@ def view(run: Run, report: dict) -> dict:
                         "outcome": r.outcome} for r in unexpected],
         "flaky": [{"client": r.client, "case": r.case, "statuses": r.statuses} for r in run.results if r.flaky],
         "stale": report.get("stale_expectations", []),
+        "findings": report.get("findings", []),
         "time_start": run.time_start,
         "span": span,
         "complete": run.complete,

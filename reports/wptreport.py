@@ -15,6 +15,7 @@ import json
 import platform
 import sys
 
+from . import findings as findings_mod
 from .expectations import EXPECTED, STATUSES, UNEXPECTED_FAIL, UNEXPECTED_PASS
 from .model import Result, Run, case_duration_ms
 
@@ -43,12 +44,14 @@ def build(run: Run, stale: list | None = None) -> dict:
             "python": info.get("python", ""),
             "pytest": info.get("pytest", ""),
             "complete": run.complete,
+            **{k: info[k] for k in ("platforms", "merged_from") if info.get(k)},
         },
         "time_start": _ms(run.time_start),
         "time_end": _ms(run.time_end),
         "results": [result(r, run) for r in run.results],
         "summary": summary(run),
         "stale_expectations": list(stale or []),
+        "findings": findings_mod.findings(run.results),
     }
 
 
@@ -127,7 +130,9 @@ def single_client(report: dict, client: str) -> dict:
         raise KeyError(f"no client {client!r} in this report (clients: {', '.join(report['run_info']['clients'])})")
     info = dict(report["run_info"], product=client, browser_version=report["run_info"]["versions"].get(client, ""))
     results = [{k: v for k, v in r.items() if k != "client"} for r in report["results"] if r["client"] == client]
-    return dict(report, run_info=info, results=results, summary={client: report["summary"].get(client, {})})
+    found = [f for f in report.get("findings", []) if f["client"] == client]
+    return dict(report, run_info=info, results=results, summary={client: report["summary"].get(client, {})},
+                findings=found)
 
 
 def _ms(t):
@@ -191,6 +196,12 @@ STALE = T.obj({"client": T.str, "case": T.str, "expected": T.enum(*STATUSES),
                "why": T.enum("no such case", "now passes"), "detail": T.str},
               {"reason": T.str, "link": T.str})
 
+FINDING = T.obj(
+    {"id": T.int, "client": T.str, "headline": T.str, "kind": T.str, "count": T.int, "cases": T.list(T.str),
+     "statuses": T.map(T.int), "unexpected": T.int, "known": T.int},
+    {"expected": T.nullable(T.str), "observed": T.nullable(T.str), "property": T.nullable(T.str),
+     "event": T.nullable(T.str), "rule": T.nullable(T.str), "spec": T.nullable(T.str)})
+
 REPORT = T.obj(
     {"schema_version": T.enum(SCHEMA_VERSION),
      "run_info": T.obj(
@@ -200,7 +211,7 @@ REPORT = T.obj(
           "python": T.str, "pytest": T.str, "complete": T.bool, "browser_version": T.str},
          extra=T.any),
      "time_start": T.nullable(T.int), "time_end": T.nullable(T.int), "results": T.list(RESULT)},
-    {"summary": T.map(T.map(T.int)), "stale_expectations": T.list(STALE)})
+    {"summary": T.map(T.map(T.int)), "stale_expectations": T.list(STALE), "findings": T.list(FINDING)})
 
 
 def validate(doc, node: T = REPORT, path: str = "$") -> list[str]:

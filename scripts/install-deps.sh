@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
 # Installs every Debian package and npm module the harness needs (Debian 12's archive). Idempotent: when every
 # package is already installed it only checks. Run as root (CI machines are root).
+#
+#   scripts/install-deps.sh              everything: build, tests, fuzzing, browsers, benchmarks
+#   scripts/install-deps.sh --libraries  only what gating a library client needs (README, "Gate your library"):
+#                                        the build, pytest and the reports, Node/Python/curl clients; no browsers,
+#                                        no fuzzing or benchmark tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(
+LIBRARY_PACKAGES=(
   # build
   gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
-  # TLS origins: certutil (each browser profile's own NSS database trusts the run's CA), the openssl command
-  # (check_tls_origins runs openssl s_client)
-  libnss3-tools openssl
+  # TLS origins: the openssl command (check_tls_origins runs openssl s_client)
+  openssl
+  # pytest and reports
+  python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2
+  # clients under test (python3-websocket: the blocking WebSocket adapter of fixtures/ADAPTERS.md §5.1)
+  python3-websockets python3-aiohttp python3-requests python3-httpx python3-websocket curl nodejs npm
+)
+OTHER_PACKAGES=(
   # fuzzing and sanitizers (clang's libFuzzer and runtime)
   clang libclang-rt-14-dev
   # records for mutation testing (make mutate, make records)
   xz-utils
-  # pytest and reports
-  python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2 python3-selenium
-  # clients under test and driver transports
-  python3-websockets python3-aiohttp python3-requests python3-httpx curl nodejs npm
-  # browsers
-  chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth
+  # browser driver transport
+  python3-selenium
+  # browsers; certutil (libnss3-tools): each browser profile's own NSS database trusts the run's CA
+  chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth libnss3-tools
   # benchmarks' references and load clients
   nginx-light wrk valgrind
 )
+case "${1:-}" in
+  "") PACKAGES=("${LIBRARY_PACKAGES[@]}" "${OTHER_PACKAGES[@]}") ;;
+  --libraries) PACKAGES=("${LIBRARY_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--libraries]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

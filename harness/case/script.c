@@ -502,6 +502,47 @@ static int meta_page(struct pctx *c, struct stmt *st)
     return 0;
 }
 
+/* The file's WPT topic list, loaded once at its first `wpt` line; NULL after an error at word k (the list's
+ * own error, repeated at every `wpt` line of the file). */
+static const json_t *wpt_files(struct pctx *c, const struct stmt *st, size_t k)
+{
+    struct fctx *f = c->f;
+    if (!f->wpt && !f->wpt_err[0]) {
+        char err[CH_ERR_LEN];
+        f->wpt = ch_wpt_load(ch_wpt_topics_path(), err);
+        if (!f->wpt) snprintf(f->wpt_err, sizeof f->wpt_err, "%s", err);
+    }
+    if (!f->wpt)
+        return sc_err_word(c, st, k, "cannot use the WPT topic list: %s (CH_WPT_TOPICS names another)", f->wpt_err), NULL;
+    return f->wpt;
+}
+
+/* `wpt PATH...`: the WPT test files whose behaviour the case checks, each a file of the topic list that can
+ * run here (wpt.h). Repeatable; a file named twice is an error. */
+static int meta_wpt(struct pctx *c, struct stmt *st)
+{
+    size_t n;
+    if (sc_args(c, st, 1, 64, "wpt PATH...") < 0) return -1;
+    const json_t *files = wpt_files(c, st, 1);
+    if (!files) return -1;
+    for (size_t k = 1; k < sc_nwords(st); k++) {
+        const char *w = sc_word(st, k, &n);
+        char path[320];
+        if (n >= sizeof path) return sc_err_word(c, st, k, "a WPT path of %zu bytes (at most %zu)", n, sizeof path - 1);
+        snprintf(path, sizeof path, "%.*s", (int)n, w);
+        json_t *entry = json_object_get(files, path);
+        if (!entry)
+            return sc_err_word(c, st, k, "'%s' is not a test file of the WPT topic list (%s)", path, ch_wpt_topics_path());
+        const char *why = json_string_value(json_object_get(entry, "not_here"));
+        if (why)
+            return sc_err_word(c, st, k, "'%s' (topic %s) cannot be checked here: %.120s", path,
+                               json_string_value(json_object_get(entry, "topic")), why);
+        if (in_array(c->wpt, w, n)) return sc_err_word(c, st, k, "'%s' named twice", path);
+        json_array_append_new(c->wpt, json_stringn(w, n));
+    }
+    return 0;
+}
+
 /* Meta lines, one row per word (FORMAT.md §2). */
 static const struct {
     const char *word;
@@ -509,6 +550,7 @@ static const struct {
 } meta_rows[] = {
     {"case", meta_case},         {"title", meta_title},   {"spec", meta_spec},   {"tags", meta_tags},
     {"needs", meta_needs},       {"deadline", meta_deadline}, {"settle", meta_settle}, {"page", meta_page},
+    {"wpt", meta_wpt},
 };
 
 /* ---- sections ------------------------------------------------------------------------------------- */
@@ -625,7 +667,7 @@ static void run_layout(struct pctx *c, struct layout *lay)
         const char *w = sc_word(&lay->meta[i], 0, &len);
         if (r >= 0) meta_rows[r].parse(c, &lay->meta[i]);
         else sc_err_word(c, &lay->meta[i], 0, "unknown word '%.*s' (a meta line: case title spec tags needs "
-                         "deadline settle page; or a section: server client expect matrix)", (int)(len > 40 ? 40 : len), w);
+                         "deadline settle page wpt; or a section: server client expect matrix)", (int)(len > 40 ? 40 : len), w);
     }
     for (int late = 0; late <= 1; late++)
         for (size_t i = 0; i < lay->nsec; i++) {
@@ -787,6 +829,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set(k, "title", c->title);
     json_object_set(k, "spec", c->spec);
     json_object_set(k, "tags", c->tags);
+    json_object_set(k, "wpt", c->wpt);
     json_object_set_new(k, "needs", needs_array(c->caps | sc_program_caps(c->objects, c->steps, c->handlers)));
     json_object_set_new(k, "deadline_ms", json_integer(c->deadline_ms));
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
@@ -808,7 +851,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
 
 static void free_cell(struct pctx *c)
 {
-    json_t *parts[] = {c->id, c->title, c->spec, c->tags, c->routes, c->objects, c->steps, c->handlers, c->expect};
+    json_t *parts[] = {c->id, c->title, c->spec, c->tags, c->wpt, c->routes, c->objects, c->steps, c->handlers, c->expect};
     for (size_t i = 0; i < NROWS(parts); i++) json_decref(parts[i]);
     for (size_t i = 0; i < c->nobj; i++) json_decref(c->obj[i].listened);
     sc_cors_free(c);
@@ -827,6 +870,7 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     if (!c.block_used) abort();
     c.spec = json_array();
     c.tags = json_array();
+    c.wpt = json_array();
     c.routes = json_array();
     c.objects = json_array();
     c.steps = json_array();
@@ -1017,6 +1061,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     else if (idcols) json_array_clear(idcols);
     json_decref(cases);
     ch_matrix_free(&f.matrix);
+    json_decref(f.wpt);
     free(f.blocks);
     free(skip);
     free(lines);

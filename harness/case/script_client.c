@@ -291,23 +291,80 @@ static int send_blob(struct pctx *c, const struct stmt *st, json_t *body)
     return set_new(body, "mime", sc_text(c, st, type_at + 1, "client"));
 }
 
-/* `send typed ARRAY hex HEX`: the byte count must fit the array's element size. */
+/* `send typed ARRAY hex HEX [offset N] [length N]`: a view over the bytes, as `new ARRAY(buffer, offset, length)`
+ * takes them (offset in bytes, length in elements); the view must fit the bytes and the element size. */
 static int send_typed(struct pctx *c, const struct stmt *st, json_t *body)
 {
     static const struct { const char *name; size_t size; } arrays[] = {
         {"Uint8Array", 1}, {"Int16Array", 2}, {"Uint16Array", 2}, {"Float32Array", 4}, {"DataView", 1}};
-    size_t a = 0;
+    size_t a = 0, end = find_word(st, 4, "offset"), len_at = find_word(st, 4, "length");
+    long offset = 0, length = -1;
     while (a < sizeof arrays / sizeof *arrays && !sc_is(st, 2, arrays[a].name)) a++;
     if (a == sizeof arrays / sizeof *arrays)
         return sc_err_word(c, st, 2, "unknown array type (Uint8Array Int16Array Uint16Array Float32Array DataView)");
-    if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: send typed ARRAY hex HEX");
-    json_t *hex = hex_words(c, st, 4, sc_nwords(st));
+    if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: send typed ARRAY hex HEX [offset N] [length N]");
+    if (len_at < end) end = len_at;
+    json_t *hex = hex_words(c, st, 4, end);
     if (!hex) return -1;
+    size_t bytes = json_string_length(hex) / 2;
     json_object_set_new(body, "array", json_string(arrays[a].name));
     json_object_set_new(body, "hex", hex);
-    if ((json_string_length(hex) / 2) % arrays[a].size != 0)
+    for (size_t k = end; k < sc_nwords(st); k += 2) {
+        int is_off = sc_is(st, k, "offset");
+        long *v = is_off ? &offset : &length;
+        if (!is_off && !sc_is(st, k, "length")) return sc_err_word(c, st, k, "write: ... [offset N] [length N]");
+        if (json_object_get(body, is_off ? "offset" : "length")) return sc_err_word(c, st, k, "given twice");
+        if (k + 1 == sc_nwords(st)) return sc_err_word(c, st, k, "a count expected after it");
+        if (sc_int(c, st, k + 1, 0, (long)bytes, v, is_off ? "offset" : "length") < 0) return -1;
+        json_object_set_new(body, is_off ? "offset" : "length", json_integer(*v));
+    }
+    if ((size_t)offset % arrays[a].size != 0)
+        return sc_err_word(c, st, end, "%s needs an offset that is a multiple of %zu", arrays[a].name, arrays[a].size);
+    if (length < 0 && (bytes - (size_t)offset) % arrays[a].size != 0)
         return sc_err_word(c, st, 4, "%s needs a multiple of %zu bytes", arrays[a].name, arrays[a].size);
+    if (length >= 0 && (size_t)offset + (size_t)length * arrays[a].size > bytes)
+        return sc_err_word(c, st, end, "the view ends past the %zu bytes", bytes);
     return 0;
+}
+
+/* `send utf16 hex HHHH...`: a string as UTF-16 code units, so a lone surrogate can be written. */
+static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    json_object_set_new(body, "type", json_string("utf16"));
+    if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send utf16 hex HHHH...");
+    json_t *hex = hex_words(c, st, 3, sc_nwords(st));
+    if (!hex) return -1;
+    json_object_set_new(body, "hex", hex);
+    if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, 3, "UTF-16 code units are 4 hex digits each");
+    return 0;
+}
+
+/* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings) appended to values: the
+ * arguments of a WebIDL conversion check (`close value`, `send value`). */
+static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, json_t *values)
+{
+    for (size_t k = from; k < sc_nwords(st); k++) {
+        size_t n, i = sc_off(st, k);
+        const char *w = sc_word(st, k, &n);
+        json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
+        if (!v) return -1;
+        json_array_append_new(values, v);
+        if (i != sc_off(st, k) + n || (json_is_string(v) && !sc_string_start(w, n)))
+            return sc_err_word(c, st, k, "not a JSON value (null, true, false, a number or a \"string\")");
+    }
+    return 0;
+}
+
+/* The body forms xhr and websocket share: blob, typed, utf16. 1 when word 1 is none of them. */
+static int send_shared(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    if (sc_is(st, 1, "blob")) {
+        json_object_set_new(body, "type", json_string("blob"));
+        return sc_args(c, st, 2, 1000000, "send blob STRING [type TYPE]") < 0 ? -1 : send_blob(c, st, body);
+    }
+    if (sc_is(st, 1, "typed")) return json_object_set_new(body, "type", json_string("typed")), send_typed(c, st, body);
+    if (sc_is(st, 1, "utf16")) return send_utf16(c, st, body);
+    return 1;
 }
 
 /* `send` and its body forms (§5.1). */
@@ -323,26 +380,13 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         return set_new(body, "value", quoted(c, st, 2));
     }
     if (sc_is(st, 1, "form")) return json_object_set_new(body, "type", json_string("form")), send_form(c, st, body);
-    if (sc_is(st, 1, "blob")) {
-        json_object_set_new(body, "type", json_string("blob"));
-        return sc_args(c, st, 2, 1000000, "send blob STRING [type TYPE]") < 0 ? -1 : send_blob(c, st, body);
-    }
     if (sc_is(st, 1, "buffer")) {
         json_object_set_new(body, "type", json_string("buffer"));
         if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
-    if (sc_is(st, 1, "typed")) return json_object_set_new(body, "type", json_string("typed")), send_typed(c, st, body);
-    if (sc_is(st, 1, "utf16")) {
-        json_object_set_new(body, "type", json_string("utf16"));
-        if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send utf16 hex HHHH...");
-        json_t *hex = hex_words(c, st, 3, sc_nwords(st));
-        if (!hex) return -1;
-        json_object_set_new(body, "hex", hex);
-        if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, 3, "UTF-16 code units are 4 hex digits each");
-        return 0;
-    }
-    return sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
+    int rc = send_shared(c, st, body);
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
 }
 
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -424,7 +468,26 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_object_set_new(body, "type", json_string("binary"));
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
-    return sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX");
+    if (sc_is(st, 1, "binary")) { /* `send binary STRING`: the string's UTF-8 bytes ("x"*65536 for a long one) */
+        json_object_set_new(body, "type", json_string("binary"));
+        if (sc_args(c, st, 2, 2, "send binary hex HEX | send binary STRING") < 0) return -1;
+        json_t *text = quoted(c, st, 2);
+        if (!text) return -1;
+        json_object_set_new(body, "hex", ch_hex_json(json_string_value(text), json_string_length(text)));
+        json_decref(text);
+        return 0;
+    }
+    if (sc_is(st, 1, "value")) { /* send(null), send(7): what the WebIDL union makes of a value (a string) */
+        json_t *values = json_array();
+        json_object_set_new(body, "type", json_string("value"));
+        json_object_set_new(body, "values", values);
+        if (sc_args(c, st, 2, 2, "send value JSON") < 0) return -1;
+        return json_value_words(c, st, 2, values);
+    }
+    int rc = send_shared(c, st, body);
+    return rc <= 0 ? rc
+                   : sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed "
+                                           "... | send utf16 hex ... | send value JSON");
 }
 
 /* `close`, `close CODE`, `close CODE STRING`, `close value JSON...` (values for the WebIDL checks). */
@@ -436,16 +499,7 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
         json_t *values = json_array();
         json_object_set_new(step, "values", values);
         if (sc_nwords(st) == 2) return sc_err_word(c, st, 2, "missing values (write: close value JSON...)");
-        for (size_t k = 2; k < sc_nwords(st); k++) {
-            size_t n, i = sc_off(st, k);
-            const char *w = sc_word(st, k, &n);
-            json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
-            if (!v) return -1;
-            json_array_append_new(values, v);
-            if (i != sc_off(st, k) + n || (json_is_string(v) && !sc_string_start(w, n)))
-                return sc_err_word(c, st, k, "not a JSON value (null, true, false, a number or a \"string\")");
-        }
-        return 0;
+        return json_value_words(c, st, 2, values);
     }
     if (sc_args(c, st, 1, 2, "close [CODE [STRING]] | close value JSON...") < 0) return -1;
     if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;

@@ -22,6 +22,7 @@
 
 #include "lex.h"
 #include "matrix.h"
+#include "core/core.h"
 
 #define SC_MAX_ERRORS 100      /* per file: then one "too many errors" line, and silence */
 #define SC_MAX_OBJECTS 32      /* client objects per case */
@@ -94,6 +95,8 @@ struct fctx {
     struct sc_block *blocks; /* the file's blocks, in file order */
     size_t nblocks;
     size_t repeated; /* bytes string expressions added beyond their own text so far (SC_MAX_REPEATED) */
+    json_t *wpt;       /* the WPT topic list's files (case.h), loaded at the file's first `wpt` line */
+    char wpt_err[CH_ERR_LEN]; /* why it could not be loaded ("" when it was, or was not tried) */
 };
 
 /* One cell's parse: the case being built. */
@@ -102,7 +105,7 @@ struct pctx {
     const char *cell; /* the cell's id for errors, NULL outside a matrix */
     const int *sel;   /* the cell's value index per axis (for `$NAME` in blocks) */
     unsigned char *block_used; /* per block of the file: taken by a word of this cell */
-    json_t *id, *title, *spec, *tags;
+    json_t *id, *title, *spec, *tags, *wpt;
     int case_line, title_line, deadline_line, settle_line, page_line;
     size_t id_col;
     long deadline_ms, settle_ms;

@@ -295,6 +295,7 @@ static int st_close(struct pctx *c, const struct stmt *st, json_t *step)
 #define PLAIN CH_OP_PLAIN                               /* a plain reply only */
 #define ANY (CH_OP_PLAIN | CH_OP_UPGRADED)              /* before and after ws-accept */
 #define WS CH_OP_UPGRADED                               /* after ws-accept only */
+#define FX CH_OP_FIXED                                  /* its bytes depend on its fields alone (engines.h) */
 
 static const struct server_row {
     const char *word; /* NULL: an op no word names alone (`trickle off` is op trickle-off) */
@@ -303,22 +304,22 @@ static const struct server_row {
     struct ch_op op;
 } server_rows[] = {
     /* word          where          parse             op: name          run                  render               flags */
-    {"status",       SC_STATUS,     st_status,        {"status",       ch_op_status,        NULL,                HEAD}},
-    {"header",       SC_HEAD,       st_header,        {"header",       ch_op_header,        NULL,                HEAD}},
-    {"header-raw",   SC_HEAD,       st_header_raw,    {"header-raw",   ch_op_header_raw,    NULL,                HEAD}},
-    {"body",         SC_BODY,       st_body,          {"body",         ch_op_body,          ch_render_body,      DATA}},
-    {"chunk",        SC_BODY,       st_chunk,         {"chunk",        ch_op_body,          ch_render_chunk,     DATA}},
-    {"chunk-end",    SC_BODY,       st_plain,         {"chunk-end",    ch_op_body,          ch_render_chunk_end, BODY}},
+    {"status",       SC_STATUS,     st_status,        {"status",       ch_op_status,        NULL,                HEAD | FX}},
+    {"header",       SC_HEAD,       st_header,        {"header",       ch_op_header,        NULL,                HEAD | FX}},
+    {"header-raw",   SC_HEAD,       st_header_raw,    {"header-raw",   ch_op_header_raw,    NULL,                HEAD | FX}},
+    {"body",         SC_BODY,       st_body,          {"body",         ch_op_body,          ch_render_body,      DATA | FX}},
+    {"chunk",        SC_BODY,       st_chunk,         {"chunk",        ch_op_body,          ch_render_chunk,     DATA | FX}},
+    {"chunk-end",    SC_BODY,       st_plain,         {"chunk-end",    ch_op_body,          ch_render_chunk_end, BODY | FX}},
     {"echo",         SC_BODY,       st_plain,         {"echo",         ch_op_body,          ch_render_echo,      DATA}},
-    {"send",         SC_RAW,        st_send,          {"send",         ch_op_send,          NULL,                EMIT | ANY}},
+    {"send",         SC_RAW,        st_send,          {"send",         ch_op_send,          NULL,                EMIT | ANY | FX}},
     {"wait",         SC_TIMING,     st_wait,          {"wait",         ch_op_wait,          NULL,                ANY}},
     {"trickle",      SC_TIMING,     st_trickle,       {"trickle",      ch_op_trickle,       NULL,                PLAIN}},
     {NULL,           SC_TIMING,     NULL,             {"trickle-off",  ch_op_trickle_off,   NULL,                PLAIN}},
     {"compress",     SC_TIMING,     st_compress,      {"compress",     ch_op_compress,      ch_render_compress,  EMIT}},
-    {"close",        SC_END,        st_close,         {"close",        ch_op_close,         NULL,                ANY}},
-    {"reset",        SC_END,        st_plain,         {"reset",        ch_op_reset,         NULL,                ANY}},
-    {"hold",         SC_END,        st_plain,         {"hold",         ch_op_hold,          NULL,                ANY}},
-    {"shutdown",     SC_SHUT,       st_plain,         {"shutdown",     ch_op_shutdown,      NULL,                PLAIN}},
+    {"close",        SC_END,        st_close,         {"close",        ch_op_close,         NULL,                ANY | FX}},
+    {"reset",        SC_END,        st_plain,         {"reset",        ch_op_reset,         NULL,                ANY | FX}},
+    {"hold",         SC_END,        st_plain,         {"hold",         ch_op_hold,          NULL,                ANY | FX}},
+    {"shutdown",     SC_SHUT,       st_plain,         {"shutdown",     ch_op_shutdown,      NULL,                PLAIN | FX}},
     {"notify",       SC_SHUT,       st_plain,         {"notify",       ch_op_notify,        NULL,                ANY}},
     {"sse-event",    SC_BODY,       sc_sse_event,     {"sse-event",    ch_op_sse,           NULL,                EMIT}},
     {"sse-field",    SC_BODY,       sc_sse_field,     {"sse-field",    ch_op_sse,           NULL,                EMIT}},

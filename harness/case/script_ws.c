@@ -205,15 +205,22 @@ int sc_ws_echo(struct pctx *c, const struct stmt *st, json_t *step)
 int sc_ws_await(struct pctx *c, const struct stmt *st, json_t *step)
 {
     static const char *const whats[] = {"message", "close", "ping", "pong"};
-    const char *usage = "ws-await message|close|ping|pong [count N]";
-    size_t i = 0;
+    const char *usage = "ws-await message|close|ping|pong [count N] (ping and pong: [DATA] before count)";
+    size_t i = 0, k = 2, len = 0;
     long n = 1;
-    if (sc_args(c, st, 1, 3, usage) < 0) return -1;
+    if (sc_args(c, st, 1, 5, usage) < 0) return -1;
     while (i < 4 && !sc_is(st, 1, whats[i])) i++;
     if (i == 4) return sc_err_word(c, st, 1, "write: %s", usage);
-    if (sc_nwords(st) == 3 || (sc_nwords(st) == 4 && !sc_is(st, 2, "count"))) return sc_err_word(c, st, 2, "write: %s", usage);
-    if (sc_nwords(st) == 4 && sc_int(c, st, 3, 1, 1000000, &n, "count") < 0) return -1;
-    if (i == 1 && n != 1) return sc_err_word(c, st, 3, "a client sends one Close: count 1");
+    if (i >= 2 && is_data_start(st, 2)) { /* only the pings/pongs whose payload is exactly DATA count (§5.5.3) */
+        int took = data(c, st, 2, step, &len);
+        if (took < 0) return -1;
+        if (len > MAX_CONTROL) return sc_err_word(c, st, 2, "a %s payload is at most 125 bytes (RFC 6455 §5.5)", whats[i]);
+        k += (size_t)took;
+    }
+    if (sc_nwords(st) == k + 1 || (sc_nwords(st) == k + 2 && !sc_is(st, k, "count")) || sc_nwords(st) > k + 2)
+        return sc_err_word(c, st, k, "write: %s", usage);
+    if (sc_nwords(st) == k + 2 && sc_int(c, st, k + 1, 1, 1000000, &n, "count") < 0) return -1;
+    if (i == 1 && n != 1) return sc_err_word(c, st, k + 1, "a client sends one Close: count 1");
     json_object_set_new(step, "what", json_string(whats[i]));
     json_object_set_new(step, "count", json_integer(n));
     return 0;

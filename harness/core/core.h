@@ -172,6 +172,22 @@ int ch_tmpl_check(const char *in, size_t n, const char *context, size_t *offset,
  * Returns a new reference, or NULL with err set. */
 json_t *ch_tmpl_fill_json(const json_t *v, const json_t *vars, double time_scale, char *err);
 
+/* ---- header fields as received (a request's, net.h; the transcript's copy) -------------------------------- */
+
+/* Field i of a head: its name at bytes + name (name_len bytes) and its value at bytes + value (value_len bytes),
+ * each followed by a NUL in the buffer; the bytes are as received (a value may hold bytes no JSON string can). */
+struct ch_header {
+    uint32_t name, name_len, value, value_len;
+};
+
+/* Header bytes as a JSON string: as they are when valid UTF-8, else isomorphic-decoded (each byte one code
+ * point, as Fetch turns header bytes into a string), so that a transcript stays valid JSON and no byte is lost.
+ * New reference. */
+json_t *ch_header_json(const char *bytes, size_t n);
+
+/* [[name, value], ...] of n fields over the buffer `bytes`, in their order. New reference. */
+json_t *ch_headers_json(const char *bytes, const struct ch_header *fields, size_t n);
+
 /* ---- transcript.c: what the server saw and sent for one token (harness/MODEL.md §2) ---------------------- */
 
 /*
@@ -204,14 +220,17 @@ void ch_transcript_conn_open(struct ch_transcript *t, int64_t opened_us, uint64_
 void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t conn, const char *by,
                               const char *how);
 
-/* A request as received: everything is copied except `headers`, which is shared (json_incref) and must not
- * change afterwards. `route` is the answering route's line, 0 when none matched. */
+/* A request as received, copied into the transcript's arena (its JSON is built when the transcript is read):
+ * the header fields are `nfields` fields over the head_len bytes of `head`, as struct ch_header says. `route`
+ * is the answering route's line, 0 when none matched. */
 struct ch_transcript_request {
     int64_t t_us, body_end_us; /* monotonic: head received, body received */
     uint64_t conn;
     int n, minor, route;
     const char *method, *target, *path;
-    json_t *headers;
+    const char *head;
+    size_t head_len, nfields;
+    const struct ch_header *fields;
     const void *body;
     size_t body_len;
 };

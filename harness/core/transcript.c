@@ -1,7 +1,7 @@
 /* transcript.c — see core.h.
  *
  * Recording is on every request's path, reading happens once per case: so the hot events (sent, request,
- * end, conn-open, conn-close) are kept as small C records whose bytes live in one arena, and the JSON of
+ * end, conn-open, conn-close) are kept as small C records whose bytes live in an arena, and the JSON of
  * harness/MODEL.md §2 is built only by ch_transcript_json(). Events an engine builds itself arrive as JSON
  * and are kept as compact JSON text in the arena (a jansson object costs several times its text: ten thousand
  * held event streams each record their events — bench/sse_streams.py). */
@@ -13,23 +13,41 @@
 
 enum kind { K_JSON, K_SENT, K_REQUEST, K_END, K_OPEN, K_CLOSE };
 
+/* A request, kept in the arena beside its strings and bytes, which it points to. The body's SHA-256 is computed
+ * here only for a body longer than its preview (the rest of the bytes are not kept); otherwise when the JSON is
+ * built, from the preview, which is the whole body. */
 struct request_rec {
-    json_t *headers; /* shared with the request (incref), never mutated after parsing */
-    size_t method, target, path, body; /* arena offsets of NUL-terminated strings / the body preview */
-    size_t body_preview, body_size;
+    const char *method, *target, *path, *head, *body;
+    const struct ch_header *fields;
+    size_t head_len, nfields, body_preview, body_size;
     int64_t body_end_us;
     int minor, route; /* route line, 0 = unmatched */
     char sha[65];
 };
+
+#define BODY_PREVIEW 65536
 
 struct entry {
     int64_t t_us;
     enum kind kind;
     int req;
     uint64_t conn;
-    size_t off, len, total; /* arena bytes (sent preview, peer, K_JSON text) and the full count of a sent run */
+    const void *p;          /* in the arena: sent preview, peer, K_JSON text, request record */
+    size_t len, total;      /* bytes at p (sent preview, K_JSON text) and a sent run's full count */
     const char *a, *b;      /* static strings: close by/how, open origin */
-    struct request_rec *rq;
+};
+
+/* Events and their bytes are appended to blocks that never move: recording one is O(1) however long the
+ * transcript is (a growing array copied on each doubling would stall the request that crosses the doubling,
+ * for as long as the copy takes). Blocks double in size up to BLOCK_MAX; bytes larger than that get a block of
+ * their own. */
+#define BLOCK_FIRST 512
+#define BLOCK_MAX (64 * 1024)
+
+struct block {
+    struct block *next;
+    size_t len, cap;
+    _Alignas(max_align_t) unsigned char data[];
 };
 
 struct ch_transcript {
@@ -37,10 +55,10 @@ struct ch_transcript {
     int64_t t0_us;
     long dropped;
     int unsorted; /* an event was stamped earlier than the one before it: sort when read */
-    struct entry *ev;
-    size_t n, cap;
-    char *arena;
-    size_t alen, acap;
+    int64_t last_t_us;
+    size_t n;     /* events */
+    struct block *ev_first, *ev_last; /* struct entry, back to back */
+    struct block *ar_first, *ar_last; /* the bytes events point to */
 };
 
 struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, int64_t t0_us)
@@ -52,44 +70,60 @@ struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, 
     return t;
 }
 
-static void entry_release(struct entry *e)
+static void blocks_free(struct block *b)
 {
-    if (e->rq) {
-        json_decref(e->rq->headers);
-        free(e->rq);
+    while (b) {
+        struct block *next = b->next;
+        free(b);
+        b = next;
     }
 }
 
 void ch_transcript_free(struct ch_transcript *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->n; i++) entry_release(&t->ev[i]);
-    free(t->ev);
-    free(t->arena);
+    blocks_free(t->ev_first);
+    blocks_free(t->ar_first);
     json_decref(t->token);
     json_decref(t->case_id);
     free(t);
 }
 
-/* Copies bytes into the arena; returns their offset, or (size_t)-1 when out of memory. Recording degrades on
- * purpose (core.h, memory): an event that finds no memory is dropped and counted, like one past the limit, and
- * the judge gives ERROR for a transcript with drops. */
-static size_t keep(struct ch_transcript *t, const void *p, size_t n)
+/* n bytes of room at the end of a chain, aligned to `align` (a power of two), or NULL when out of memory.
+ * Recording degrades on purpose (core.h, memory): an event that finds no memory is dropped and counted, like
+ * one past the limit, and the judge gives ERROR for a transcript with drops. */
+static void *room(struct block **first, struct block **last, size_t n, size_t align)
 {
-    if (t->alen + n > t->acap) {
-        size_t cap = t->acap ? t->acap : 1024;
-        while (cap < t->alen + n) cap *= 2;
-        char *a = realloc(t->arena, cap);
-        if (!a) return (size_t)-1;
-        t->arena = a;
-        t->acap = cap;
+    struct block *b = *last;
+    size_t at = b ? (b->len + align - 1) & ~(align - 1) : 0;
+    if (!b || at + n > b->cap) {
+        size_t cap = b ? (b->cap < BLOCK_MAX ? 2 * b->cap : BLOCK_MAX) : BLOCK_FIRST;
+        if (cap < n) cap = n;
+        struct block *nb = malloc(sizeof *nb + cap);
+        if (!nb) return NULL;
+        nb->next = NULL;
+        nb->len = 0;
+        nb->cap = cap;
+        if (b) b->next = nb;
+        else *first = nb;
+        *last = b = nb;
+        at = 0;
     }
-    if (n) memcpy(t->arena + t->alen, p, n);
-    t->alen += n;
-    return t->alen - n;
+    b->len = at + n;
+    return b->data + at;
 }
 
-static size_t keep_str(struct ch_transcript *t, const char *s) { return keep(t, s, strlen(s) + 1); }
+/* Copies n bytes into the arena (aligned to `align`); returns where they are, or NULL when out of memory. */
+static const void *keep_aligned(struct ch_transcript *t, const void *p, size_t n, size_t align)
+{
+    void *at = room(&t->ar_first, &t->ar_last, n ? n : 1, align);
+    if (at && n) memcpy(at, p, n);
+    return at;
+}
+
+static const void *keep(struct ch_transcript *t, const void *p, size_t n) { return keep_aligned(t, p, n, 1); }
+
+static const char *keep_str(struct ch_transcript *t, const char *s) { return keep(t, s, strlen(s) + 1); }
 
 /* A new entry stamped now_us, appended (recording is on every request's path: O(1)). An event stamped in the
  * past — a conn-open learnt at the connection's first request for this token — marks the transcript for a
@@ -102,23 +136,27 @@ static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kin
         t->dropped++;
         return NULL;
     }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        struct entry *ev = realloc(t->ev, cap * sizeof *ev);
-        if (!ev) {
-            t->dropped++;
-            return NULL;
-        }
-        t->ev = ev;
-        t->cap = cap;
+    struct entry *e = room(&t->ev_first, &t->ev_last, sizeof *e, _Alignof(struct entry));
+    if (!e) {
+        t->dropped++;
+        return NULL;
     }
     int64_t t_us = now_us - t->t0_us;
-    if (t->n > 0 && t->ev[t->n - 1].t_us > t_us) t->unsorted = 1;
-    struct entry *e = &t->ev[t->n++];
+    if (t->n && t->last_t_us > t_us) t->unsorted = 1;
+    t->last_t_us = t_us;
+    t->n++;
     memset(e, 0, sizeof *e);
     e->t_us = t_us;
     e->kind = kind;
     return e;
+}
+
+/* Takes back the entry add_entry just made (its bytes found no memory): counted as dropped. */
+static void drop_last(struct ch_transcript *t)
+{
+    t->ev_last->len -= sizeof(struct entry);
+    t->n--;
+    t->dropped++;
 }
 
 void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type, json_t *fields)
@@ -133,11 +171,8 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
     char *text = json_dumps(j, JSON_COMPACT); /* keys stay in insertion order */
     json_decref(j);
     e->len = text ? strlen(text) : 0;
-    e->off = text ? keep(t, text, e->len) : (size_t)-1;
-    if (e->off == (size_t)-1) { /* out of memory: take back the entry just appended, counted as dropped */
-        t->n--;
-        t->dropped++;
-    }
+    e->p = text ? keep(t, text, e->len) : NULL;
+    if (!e->p) drop_last(t); /* out of memory */
     free(text);
 }
 
@@ -150,8 +185,8 @@ void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, 
     e->conn = conn;
     e->req = req;
     e->total = n;
-    e->off = keep(t, bytes, keep_n);
-    e->len = e->off == (size_t)-1 ? 0 : keep_n;
+    e->p = keep(t, bytes, keep_n);
+    e->len = e->p ? keep_n : 0;
 }
 
 /* An event of a connection: its id and up to two static strings. NULL when it was dropped. */
@@ -177,7 +212,7 @@ void ch_transcript_conn_open(struct ch_transcript *t, int64_t opened_us, uint64_
                              const char *peer)
 {
     struct entry *e = conn_entry(t, opened_us, K_OPEN, conn, origin, NULL);
-    if (e) e->off = keep_str(t, peer);
+    if (e && !(e->p = keep_str(t, peer))) drop_last(t);
 }
 
 void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t conn, const char *by,
@@ -189,22 +224,51 @@ void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t 
 void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_request *r)
 {
     struct entry *e = add_entry(t, r->t_us, K_REQUEST);
-    struct request_rec *q = e ? calloc(1, sizeof *q) : NULL;
-    if (!q) return; /* dropped (counted) or out of memory: the entry stays a bare K_REQUEST */
-    e->rq = q;
+    if (!e) return;
+    struct request_rec q = {.head_len = r->head_len, .nfields = r->nfields, .body_size = r->body_len,
+                            .body_end_us = r->body_end_us - t->t0_us, .minor = r->minor, .route = r->route};
+    q.body_preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW;
+    if (q.body_preview < q.body_size) ch_sha256_hex(r->body, r->body_len, q.sha);
+    q.method = keep_str(t, r->method);
+    q.target = keep_str(t, r->target);
+    q.path = keep_str(t, r->path);
+    q.head = keep(t, r->head, r->head_len);
+    q.fields = keep_aligned(t, r->fields, r->nfields * sizeof *r->fields, _Alignof(struct ch_header));
+    q.body = keep(t, r->body, q.body_preview);
+    e->p = keep_aligned(t, &q, sizeof q, _Alignof(struct request_rec));
     e->conn = r->conn;
     e->req = r->n;
-    q->headers = json_incref(r->headers);
-    q->method = keep_str(t, r->method);
-    q->target = keep_str(t, r->target);
-    q->path = keep_str(t, r->path);
-    q->body_size = r->body_len;
-    q->body_preview = r->body_len < 65536 ? r->body_len : 65536;
-    q->body = keep(t, r->body, q->body_preview);
-    q->body_end_us = r->body_end_us - t->t0_us;
-    q->minor = r->minor;
-    q->route = r->route;
-    ch_sha256_hex(r->body, r->body_len, q->sha);
+    if (!q.method || !q.target || !q.path || !q.head || !q.fields || !q.body || !e->p) drop_last(t); /* no memory */
+}
+
+json_t *ch_header_json(const char *bytes, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)bytes;
+    if (ch_utf8_text(s, n)) return json_stringn(n ? bytes : "", n);
+    char *u = ch_xmalloc(2 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x80) {
+            u[k++] = (char)s[i];
+        } else {
+            u[k++] = (char)(0xc0 | s[i] >> 6);
+            u[k++] = (char)(0x80 | (s[i] & 0x3f));
+        }
+    }
+    json_t *j = json_stringn_nocheck(u, k); /* U+0000 included: jansson keeps the length */
+    free(u);
+    return j;
+}
+
+json_t *ch_headers_json(const char *bytes, const struct ch_header *fields, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct ch_header *f = &fields[i];
+        json_array_append_new(a, json_pack("[o, o]", ch_header_json(bytes + f->name, f->name_len),
+                                           ch_header_json(bytes + f->value, f->value_len)));
+    }
+    return a;
 }
 
 void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
@@ -218,51 +282,46 @@ void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
 
 /* ---- JSON, built on demand ----------------------------------------------------------------------------- */
 
-static const char *arena_str(const struct ch_transcript *t, size_t off)
+static json_t *request_json(const struct entry *e)
 {
-    return off == (size_t)-1 ? "" : t->arena + off;
-}
-
-static json_t *request_json(const struct ch_transcript *t, const struct entry *e)
-{
-    const struct request_rec *q = e->rq;
+    struct request_rec q = *(const struct request_rec *)e->p;
     char version[8];
-    snprintf(version, sizeof version, "1.%d", q->minor);
-    json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
-                          e->req, "method", arena_str(t, q->method), "target", arena_str(t, q->target), "path",
-                          arena_str(t, q->path), "version", version, "headers", q->headers, "body_size",
-                          (json_int_t)q->body_size, "body_sha256", q->sha, "body_end_us", (json_int_t)q->body_end_us);
+    snprintf(version, sizeof version, "1.%d", q.minor);
+    if (q.body_preview == q.body_size) ch_sha256_hex(q.body, q.body_size, q.sha);
+    json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
+                          e->req, "method", q.method, "target", q.target, "path", q.path, "version", version,
+                          "headers", ch_headers_json(q.head, q.fields, q.nfields), "body_size",
+                          (json_int_t)q.body_size, "body_sha256", q.sha, "body_end_us", (json_int_t)q.body_end_us);
     json_t *b = json_object();
-    ch_json_set_bytes(b, q->body == (size_t)-1 ? "" : t->arena + q->body, q->body == (size_t)-1 ? 0 : q->body_preview);
+    ch_json_set_bytes(b, q.body, q.body_preview);
     json_object_set(j, json_object_get(b, "text") ? "body_text" : "body_hex",
                     json_object_get(b, "text") ? json_object_get(b, "text") : json_object_get(b, "hex"));
     json_decref(b);
-    if (q->route) json_object_set_new(j, "route", json_integer(q->route));
+    if (q.route) json_object_set_new(j, "route", json_integer(q.route));
     else json_object_set_new(j, "unmatched", json_true());
     return j;
 }
 
-static json_t *entry_json(const struct ch_transcript *t, const struct entry *e)
+static json_t *entry_json(const struct entry *e)
 {
     json_t *j;
     switch (e->kind) {
-    case K_JSON: j = json_loadb(t->arena + e->off, e->len, JSON_ALLOW_NUL, NULL); break;
+    case K_JSON: j = json_loadb(e->p, e->len, JSON_ALLOW_NUL, NULL); break;
     case K_SENT:
         j = json_pack("{s:s, s:I, s:I}", "type", "sent", "conn", (json_int_t)e->conn, "bytes", (json_int_t)e->total);
         if (e->req) json_object_set_new(j, "req", json_integer(e->req));
         /* A preview cut inside a UTF-8 sequence falls back to hex; that is still exact about the bytes. */
-        ch_json_set_bytes(j, e->len ? t->arena + e->off : "", e->len);
+        ch_json_set_bytes(j, e->len ? e->p : "", e->len);
         if (e->len < e->total) json_object_set_new(j, "truncated", json_true());
         break;
     case K_REQUEST:
-        if (!e->rq) return NULL;
-        j = request_json(t, e);
+        j = request_json(e);
         json_object_set_new(j, "type", json_string("request"));
         break;
     case K_END: j = json_pack("{s:s, s:I, s:i}", "type", "end", "conn", (json_int_t)e->conn, "req", e->req); break;
     case K_OPEN:
         j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-open", "conn", (json_int_t)e->conn, "origin", e->a, "peer",
-                      arena_str(t, e->off));
+                      (const char *)e->p);
         break;
     case K_CLOSE:
         j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-close", "conn", (json_int_t)e->conn, "by", e->a, "how",
@@ -289,10 +348,14 @@ json_t *ch_transcript_json(const struct ch_transcript *t)
     if (!order) /* out of memory: every event counts as dropped, so no verdict rests on this snapshot */
         return json_pack("{s:O, s:O, s:o, s:I}", "token", t->token, "case", t->case_id, "events", events,
                          "dropped", (json_int_t)(t->dropped + (long)t->n));
-    for (size_t i = 0; i < t->n; i++) order[i] = &t->ev[i];
+    size_t k = 0;
+    for (const struct block *b = t->ev_first; b; b = b->next)
+        for (const struct entry *e = (const struct entry *)b->data; (const unsigned char *)(e + 1) <= b->data + b->len;
+             e++)
+            order[k++] = e;
     if (t->unsorted) qsort(order, t->n, sizeof *order, by_time);
     for (size_t i = 0; i < t->n; i++) {
-        json_t *j = entry_json(t, order[i]);
+        json_t *j = entry_json(order[i]);
         if (j) json_array_append_new(events, j);
     }
     free(order);

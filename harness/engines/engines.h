@@ -52,6 +52,8 @@ enum {
                               * writes itself, waits or hands over never reorders the stream) */
     CH_OP_PLAIN = 1 << 4,    /* runs on a plain HTTP reply (before any upgrade) */
     CH_OP_UPGRADED = 1 << 5, /* runs after ws-accept upgraded the connection */
+    CH_OP_FIXED = 1 << 6,    /* what it writes depends only on its own fields, placeholders aside: a route of such
+                              * steps whose placeholders are known at load is rendered once (ch_route_prerender) */
 };
 
 /* A server op (MODEL.md §1.1): the name in case JSON and what runs it. `render` is set for body ops only. */
@@ -77,6 +79,12 @@ struct ch_route {
     size_t nsteps;
     int line;
     int uses_req; /* some step text holds a {req:...} placeholder: the executor fills request headers */
+    /* A reply fixed at load (ch_route_prerender): `fixed_len` bytes written as one run, then the reply ends as
+     * `fixed_end` says. Without `has_fixed`, the steps run for each request. */
+    int has_fixed;
+    char *fixed;
+    size_t fixed_len;
+    enum ch_conn_end fixed_end;
 };
 
 /* What every reply of a server shares. */
@@ -92,6 +100,15 @@ struct ch_exec_env {
  * the connection goes away first it stops and frees itself. */
 void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr, const json_t *vars,
                    const struct ch_route *route, int reqno);
+
+/* Renders a route once, at load, when its reply cannot differ between requests: every step is flagged
+ * CH_OP_FIXED, no body reads a file, no text holds a placeholder other than {body-length} and {ms:N} (so no
+ * {token}, no {req:...}), and the steps write their bytes in one run (nothing waits or trickles). The same op
+ * functions render it, on no connection, under the time scale `scale`; the bytes are kept only if they fit in
+ * CH_FIXED_MAX. Such a route is then answered by writing those bytes: the reply, its `sent` and `end` events
+ * are the ones the steps would make. Sets r->has_fixed (free r->fixed with the route); leaves it 0 otherwise. */
+#define CH_FIXED_MAX (64 * 1024)
+void ch_route_prerender(struct ch_route *r, double scale);
 
 /* ---- the ops (their rows, with the words, are in harness/case/script_server.c) ------------------------------ */
 

@@ -17,6 +17,7 @@ void ch_exec_free(struct ch_exec *x)
     if (x->up) x->up->free(x->engine);
     ch_zip_free(x);
     if (x->timer) event_free(x->timer);
+    if (x->dry) evbuffer_free(x->dry);
     if (x->pending) evbuffer_free(x->pending);
     if (x->staged) evbuffer_free(x->staged);
     for (size_t i = 0; x->bodies && i < x->route->nsteps; i++)
@@ -47,6 +48,12 @@ struct timeval ch_exec_tv(const struct ch_exec *x, int64_t ms)
     return (struct timeval){(time_t)(wall / 1000), (suseconds_t)(wall % 1000) * 1000};
 }
 
+struct event *ch_exec_timer(struct ch_exec *x)
+{
+    if (!x->timer) x->timer = evtimer_new(x->env->base, on_timer, x);
+    return x->timer;
+}
+
 enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms)
 {
     ch_exec_flush(x);
@@ -54,19 +61,24 @@ enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms)
     /* Timers count from the loop's cached time, which may be stale by the time an op runs: refresh it, or
      * a pause after a slow write would end early. */
     event_base_update_cache_time(x->env->base);
-    evtimer_add(x->timer, &tv);
+    evtimer_add(ch_exec_timer(x), &tv);
     return CH_STEP_YIELD;
 }
 
 void ch_exec_wake(struct ch_exec *x)
 {
-    event_active(x->timer, EV_TIMEOUT, 1);
+    event_active(ch_exec_timer(x), EV_TIMEOUT, 1);
 }
 
 /* ---- output --------------------------------------------------------------------------------------------- */
 
 void ch_exec_write(struct ch_exec *x, const void *data, size_t n)
 {
+    if (x->dry) {
+        evbuffer_add(x->dry, data, n);
+        x->dry_writes++;
+        return;
+    }
     ch_conn_write(x->conn, data, n);
     ch_transcript_sent(x->tr, ch_now_us(), x->conn->id, x->reqno, data, n);
 }
@@ -113,6 +125,7 @@ static void exec_finish(struct ch_exec *x)
 {
     x->finished = 1;
     ch_exec_flush(x);
+    if (x->dry) return;
     if (x->up) {
         x->up->steps_over(x, x->end);
         return;
@@ -149,6 +162,10 @@ static void script_error(struct ch_exec *x, const char *why)
  * connection is closed (which frees the executor through exec_gone). */
 enum ch_step_result ch_exec_fail(struct ch_exec *x, const struct ch_step *s, const char *why)
 {
+    if (x->dry) { /* rendering at load: the route is rendered for each request instead, and fails there */
+        x->dry_failed = 1;
+        return CH_STEP_OWNED;
+    }
     if (x->up) {
         x->up->fail(x, s, why);
         return CH_STEP_OWNED;
@@ -213,15 +230,14 @@ static void exec_continue(struct ch_exec *x)
 /* This request's headers as req:<lowercase name> (first occurrence wins), when the route mentions them. */
 static void add_request_headers(json_t *v, const struct ch_request *r)
 {
-    json_t *h;
-    size_t i;
-    json_array_foreach(r->headers, i, h) {
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct ch_header *f = &r->fields[i];
         char key[256];
-        const char *name = json_string_value(json_array_get(h, 0));
-        size_t k = (size_t)snprintf(key, sizeof key, "req:%s", name);
+        size_t k = (size_t)snprintf(key, sizeof key, "req:%s", r->head + f->name);
         for (size_t j = 4; j < k && j < sizeof key; j++)
             if (key[j] >= 'A' && key[j] <= 'Z') key[j] = (char)(key[j] + 32);
-        if (!json_object_get(v, key)) json_object_set(v, key, json_array_get(h, 1));
+        /* The value as the transcript shows it (valid JSON whatever the bytes: core.h, ch_header_json). */
+        if (!json_object_get(v, key)) json_object_set_new(v, key, ch_header_json(r->head + f->value, f->value_len));
     }
 }
 
@@ -290,26 +306,98 @@ static int render_bodies(struct ch_exec *x, char *err)
     return 0;
 }
 
-void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr, const json_t *vars,
-                   const struct ch_route *route, int reqno)
+static struct ch_exec *exec_new(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr,
+                                const json_t *vars, const struct ch_route *route, int reqno)
 {
-    char err[CH_ERR_LEN];
     struct ch_exec *x = ch_xcalloc(1, sizeof *x);
     x->env = env;
     x->conn = c;
     x->tr = tr;
     x->vars = vars;
-    x->req = c->req;
+    x->req = c ? c->req : NULL;
     x->route = route;
     x->reqno = reqno;
     x->end = CH_END_KEEP;
     x->staged = evbuffer_new();
-    x->timer = evtimer_new(env->base, on_timer, x);
     x->body_length = -1;
+    return x;
+}
+
+/* A route rendered at load: its bytes in one write and one `sent` event, then `end` once they have left, as
+ * the steps would have done (exec_finish, on_drained). Only when the socket does not take them at once does
+ * the reply need an executor, to wait for the drain. */
+static void fixed_reply(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr,
+                        const json_t *vars, const struct ch_route *route, int reqno)
+{
+    if (route->fixed_len) {
+        ch_conn_write(c, route->fixed, route->fixed_len);
+        ch_transcript_sent(tr, ch_now_us(), c->id, reqno, route->fixed, route->fixed_len);
+    }
+    if (evbuffer_get_length(c->out) == 0) {
+        ch_transcript_end(tr, ch_now_us(), c->id, reqno);
+        ch_conn_finish(c, route->fixed_end);
+        return;
+    }
+    struct ch_exec *x = exec_new(env, c, tr, vars, route, reqno);
+    x->finished = 1;
+    x->end = route->fixed_end;
+    ch_conn_set_gone(c, exec_gone, x);
+    ch_conn_when_drained(c, on_drained, x);
+}
+
+void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr, const json_t *vars,
+                   const struct ch_route *route, int reqno)
+{
+    char err[CH_ERR_LEN];
+    if (route->has_fixed) {
+        fixed_reply(env, c, tr, vars, route, reqno);
+        return;
+    }
+    struct ch_exec *x = exec_new(env, c, tr, vars, route, reqno);
     ch_conn_set_gone(c, exec_gone, x);
     if (render_bodies(x, err) < 0) {
         script_error(x, err);
         return;
     }
     exec_continue(x);
+}
+
+/* ---- routes rendered at load -------------------------------------------------------------------------------- */
+
+/* Whether every step may be rendered at load: flagged CH_OP_FIXED, no `body file` (read when the reply runs),
+ * no generated body past CH_FIXED_MAX, no {req:...}. Placeholders that need a token fail the dry run instead. */
+static int fixable(const struct ch_route *r)
+{
+    if (r->uses_req) return 0;
+    for (size_t i = 0; i < r->nsteps; i++) {
+        const json_t *s = r->steps[i].json, *gen = json_object_get(s, "gen");
+        if (!(r->steps[i].op->flags & CH_OP_FIXED) || json_object_get(s, "file")) return 0;
+        if (gen && (!json_is_integer(gen) || json_integer_value(gen) > CH_FIXED_MAX)) return 0;
+    }
+    return 1;
+}
+
+void ch_route_prerender(struct ch_route *r, double scale)
+{
+    char err[CH_ERR_LEN];
+    r->has_fixed = 0;
+    if (!fixable(r)) return;
+    /* No token's values: a {token}, {A}, {case}... fails the step, and the route stays rendered per request. */
+    json_t *none = json_object();
+    struct ch_exec_env env = {NULL, scale, NULL};
+    struct ch_exec *x = exec_new(&env, NULL, NULL, none, r, 0);
+    x->dry = evbuffer_new();
+    if (render_bodies(x, err) == 0) {
+        exec_continue(x);
+        size_t n = evbuffer_get_length(x->dry);
+        if (x->finished && !x->dry_failed && x->dry_writes <= 1 && n <= CH_FIXED_MAX) {
+            r->fixed = ch_xmalloc(n ? n : 1);
+            evbuffer_remove(x->dry, r->fixed, n);
+            r->fixed_len = n;
+            r->fixed_end = x->end;
+            r->has_fixed = 1;
+        }
+    }
+    ch_exec_free(x);
+    json_decref(none);
 }

@@ -62,6 +62,10 @@ struct ch_exec {
     struct ch_zip *zip;        /* while the bodies are rendered: the content coding of body data (compress.c) */
     const struct ch_upgrade_ops *up; /* after an upgrade: the engine that owns the connection's input */
     void *engine;
+    /* Rendering a route at load (ch_route_prerender): no connection, no transcript; writes are collected here
+     * and counted, and a failed step only sets dry_failed. */
+    struct evbuffer *dry;
+    int dry_writes, dry_failed;
 };
 
 /* Adds bytes to the step output (see above). */
@@ -76,6 +80,9 @@ void ch_exec_flush(struct ch_exec *x);
 
 /* Writes n bytes to the connection now and records them as a `sent` event of this request. */
 void ch_exec_write(struct ch_exec *x, const void *data, size_t n);
+
+/* The executor's timer (created on first use: most replies never wait). */
+struct event *ch_exec_timer(struct ch_exec *x);
 
 /* Sleeps `ms` of case time (scaled), then resumes the steps. Returns CH_STEP_YIELD for the op to return. */
 enum ch_step_result ch_exec_sleep(struct ch_exec *x, int64_t ms);

@@ -154,13 +154,14 @@ int ch_render_chunk_end(struct ch_exec *x, const struct ch_step *s, struct evbuf
 int ch_render_echo(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err)
 {
     struct ch_request *r = x->req;
-    size_t n = evbuffer_get_length(r->body);
-    const unsigned char *body = n ? evbuffer_pullup(r->body, -1) : (const unsigned char *)"";
+    size_t n;
+    const unsigned char *body = ch_request_body(r, &n);
     char sha[65], version[8];
     ch_sha256_hex(body, n, sha);
     snprintf(version, sizeof version, "%d.%d", r->major, r->minor);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:O, s:I, s:s}", "method", r->method, "target", r->target, "version",
-                          version, "headers", r->headers, "body_size", (json_int_t)n, "body_sha256", sha);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:I, s:s}", "method", r->method, "target", r->target, "version",
+                          version, "headers", ch_request_headers_json(r), "body_size", (json_int_t)n, "body_sha256",
+                          sha);
     json_t *bytes = json_object();
     ch_json_set_bytes(bytes, body, n);
     json_object_set(j, json_object_get(bytes, "text") ? "body_text" : "body_hex",

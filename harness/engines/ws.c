@@ -52,6 +52,10 @@ struct ch_ws {
     int64_t on_close_ms;
     const char *await_what;     /* NULL, or "message" / "close" / "ping" / "pong" */
     long await_count;
+    int await_data;             /* a ping/pong await counts only payloads equal to await_payload */
+    unsigned char await_payload[CH_WS_MAX_CONTROL];
+    size_t await_payload_len;
+    long await_matched;         /* pings or pongs with that payload since the await began */
     struct ch_ws_reader rd;
     unsigned char *out;         /* frames being assembled; flushed per step, per input batch (no allocation per frame) */
     size_t out_len, out_cap;
@@ -360,8 +364,8 @@ static enum ws_rc got_close(struct ch_ws *w, const struct ch_ws_event *ev)
 static long await_count_of(const struct ch_ws *w, const char *what)
 {
     if (!strcmp(what, "message")) return w->messages_in;
-    if (!strcmp(what, "ping")) return w->pings_in;
-    if (!strcmp(what, "pong")) return w->pongs_in;
+    if (!strcmp(what, "ping")) return w->await_data ? w->await_matched : w->pings_in;
+    if (!strcmp(what, "pong")) return w->await_data ? w->await_matched : w->pongs_in;
     return w->client_close ? 1 : 0;
 }
 
@@ -387,6 +391,15 @@ static enum ws_rc check_await(struct ch_ws *w)
     return WS_NEXT;
 }
 
+/* A ping or pong that a `ws-await ping|pong DATA` waits for: its payload must be exactly DATA (§5.5.3: a Pong
+ * "MUST have identical Application data" as the Ping it answers; lowercase "must" in the RFC's text). */
+static void count_match(struct ch_ws *w, const char *what, const struct ch_ws_event *ev)
+{
+    if (!w->await_data || !w->await_what || strcmp(w->await_what, what)) return;
+    if (ev->payload_len == w->await_payload_len && !memcmp(ev->payload, w->await_payload, ev->payload_len))
+        w->await_matched++;
+}
+
 /* One frame read (DONE). Frames after the client's Close are recorded and ignored (§5.5.1: no data after a
  * Close). */
 static enum ws_rc handle_frame(struct ch_ws *w, const struct ch_ws_event *ev)
@@ -398,9 +411,10 @@ static enum ws_rc handle_frame(struct ch_ws *w, const struct ch_ws_event *ev)
     switch (ev->h.opcode) {
     case CH_WS_OP_PING:
         w->pings_in++;
+        count_match(w, "ping", ev);
         if (!quiet) send_simple(w, CH_WS_OP_PONG, ev->payload, ev->payload_len, "pong"); /* §5.5.2-5.5.3 */
         break;
-    case CH_WS_OP_PONG: w->pongs_in++; break;
+    case CH_WS_OP_PONG: w->pongs_in++, count_match(w, "pong", ev); break;
     case CH_WS_OP_CLOSE: return got_close(w, ev);
     default:
         if (!ev->message) break;
@@ -587,6 +601,20 @@ static enum ws_rc step_await(struct ch_ws *w, const struct ch_step *s)
         if (!strcmp(what, known[i])) w->await_what = known[i];
     if (!w->await_what) return script_error(w, s, "ws-await: unknown event");
     w->await_count = jint(s->json, "count", 1);
+    w->await_data = 0;
+    w->await_matched = 0;
+    if (json_object_get(s->json, "text") || json_object_get(s->json, "hex")) {
+        char err[CH_ERR_LEN];
+        struct evbuffer *b = evbuffer_new();
+        int bad = !b || step_bytes(w, s->json, b, err) < 0 || evbuffer_get_length(b) > sizeof w->await_payload;
+        if (!bad) {
+            w->await_payload_len = evbuffer_get_length(b);
+            evbuffer_remove(b, w->await_payload, w->await_payload_len);
+            w->await_data = 1;
+        }
+        if (b) evbuffer_free(b);
+        if (bad) return script_error(w, s, "ws-await: a payload of at most 125 bytes expected");
+    }
     enum ws_rc rc = check_await(w);
     if (rc != WS_NEXT) return rc;
     if (!w->await_what) { /* met already: check_await scheduled a resume we do not need */

@@ -42,11 +42,9 @@ static void split_into(const char *value, char ***v, size_t *n)
 static char **header_list(const struct ch_request *r, const char *name)
 {
     char **v = ch_xcalloc(1, sizeof *v);
-    size_t n = 0, i;
-    json_t *h;
-    json_array_foreach(r->headers, i, h)
-        if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
-            split_into(json_string_value(json_array_get(h, 1)), &v, &n);
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfields; i++)
+        if (strcasecmp(r->head + r->fields[i].name, name) == 0) split_into(r->head + r->fields[i].value, &v, &n);
     return v;
 }
 
@@ -72,10 +70,8 @@ int ch_ws_offered(char *const *list, const char *name)
 
 static size_t header_count(const struct ch_request *r, const char *name)
 {
-    size_t n = 0, i;
-    json_t *h;
-    json_array_foreach(r->headers, i, h)
-        if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0) n++;
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfields; i++) n += strcasecmp(r->head + r->fields[i].name, name) == 0;
     return n;
 }
 

@@ -83,6 +83,17 @@ void ch_jtime(struct ch_text *t, double ms)
     ch_text_printf(t, "%.1f ms", ms);
 }
 
+void ch_jdiff_prop(struct ch_jcheck *c, const char *key, const json_t *want, const json_t *got)
+{
+    ch_text_free(&c->prop);
+    ch_text_free(&c->dexp);
+    ch_text_free(&c->dobs);
+    ch_text_puts(&c->prop, key);
+    ch_value_render(&c->dexp, want);
+    ch_value_render(&c->dobs, got);
+    c->diff_is_value = 1;
+}
+
 int ch_jbound_parse(const struct ch_jctx *cx, const json_t *exp, struct ch_jbound *b, char *err)
 {
     const json_t *bound = json_object_get(exp, "bound");
@@ -146,6 +157,15 @@ static int check_observations(const json_t *obs, struct ch_jctx *cx, char *err)
     for (size_t i = 0; i < json_array_size(events); i++)
         if (check_obs_event(json_array_get(events, i), i, why) < 0)
             return ch_errf(err, "malformed observations: %s", why);
+    const json_t *stopped = json_object_get(obs, "stopped");
+    if (stopped && !json_is_null(stopped)) {
+        const json_t *reason = json_object_get(stopped, "reason"), *line = json_object_get(stopped, "line");
+        if (!json_is_object(stopped) || !json_is_string(json_object_get(stopped, "message")) ||
+            (reason && !json_is_string(reason)) || (line && !json_is_integer(line)))
+            return ch_errf(err, "malformed observations: \"stopped\" must be an object with a string \"message\" "
+                                "(and a string \"reason\", an integer \"line\")");
+        cx->stopped = stopped;
+    }
     cx->events = json_is_array(events) ? events : NULL;
     cx->final = json_is_object(final) ? final : NULL;
     return 0;
@@ -262,6 +282,35 @@ static ch_jcheck_fn find_kind(const char *kind)
 
 static const char *const status_names[] = {"PASS", "FAIL", "ERROR"};
 
+/* The check's first difference (MODEL.md §3 `first_diff`): where, which property, expected and observed there;
+ * the check's own expected and observed texts when it named nothing more precise. Frees the texts. */
+static json_t *first_diff(struct ch_jcheck *c)
+{
+    if (!c->dexp.len && !c->dobs.len) {
+        ch_text_puts(&c->dexp, ch_text_str(&c->expected));
+        ch_text_puts(&c->dobs, ch_text_str(&c->observed));
+    }
+    json_t *d = json_object();
+    json_object_set_new(d, "at", ch_text_json(&c->at));
+    if (c->prop.len) json_object_set_new(d, "property", ch_text_json(&c->prop));
+    else ch_text_free(&c->prop);
+    json_object_set_new(d, "expected", ch_text_json(&c->dexp));
+    json_object_set_new(d, "observed", ch_text_json(&c->dobs));
+    if (c->ev.len) json_object_set_new(d, "event", ch_text_json(&c->ev));
+    else ch_text_free(&c->ev);
+    json_object_set_new(d, "values", json_boolean(c->diff_is_value));
+    return d;
+}
+
+static void free_diff(struct ch_jcheck *c)
+{
+    ch_text_free(&c->at);
+    ch_text_free(&c->prop);
+    ch_text_free(&c->dexp);
+    ch_text_free(&c->dobs);
+    ch_text_free(&c->ev);
+}
+
 /* Runs one expectation and returns its check object (MODEL.md §3 checks[]). */
 static json_t *run_check(const struct ch_jctx *cx, const json_t *exp, size_t i, enum ch_jstatus *st)
 {
@@ -276,28 +325,37 @@ static json_t *run_check(const struct ch_jctx *cx, const json_t *exp, size_t i, 
     else if (strcmp(level, "must") != 0 && strcmp(level, "should") != 0)
         *st = ch_jerror(&c, "\"level\" must be \"must\" or \"should\"");
     else *st = fn(cx, &c);
+    json_t *diff = *st == CH_J_FAIL ? first_diff(&c) : NULL;
+    free_diff(&c);
     const json_t *line = json_object_get(exp, "line");
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "line",
-                     (json_int_t)(json_is_integer(line) ? json_integer_value(line) : 0), "kind", kind ? kind : "?",
-                     "status", status_names[*st], "level", level, "rule",
-                     str_or(json_object_get(exp, "rule"), str_or(json_object_get(exp, "text"), kind ? kind : "?")),
-                     "spec", str_or(json_object_get(exp, "spec"), str_or(spec0, "")), "expected",
-                     ch_text_json(&c.expected), "observed", ch_text_json(&c.observed), "detail",
-                     ch_text_json(&c.detail));
+    json_t *chk = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "line",
+                            (json_int_t)(json_is_integer(line) ? json_integer_value(line) : 0), "kind",
+                            kind ? kind : "?", "status", status_names[*st], "level", level, "rule",
+                            str_or(json_object_get(exp, "rule"), str_or(json_object_get(exp, "text"), kind ? kind : "?")),
+                            "spec", str_or(json_object_get(exp, "spec"), str_or(spec0, "")), "expected",
+                            ch_text_json(&c.expected), "observed", ch_text_json(&c.observed), "detail",
+                            ch_text_json(&c.detail));
+    if (diff) json_object_set_new(chk, "first_diff", diff);
+    return chk;
 }
 
-/* `line N: RULE — expected X, observed Y (SPEC)`, or `line N: RULE — cannot judge: WHY` for an ERROR check. */
+/* The headline of a failed check, causes first (MODEL.md §3.1): `line N: [WHERE: ][PROPERTY: ]expected E,
+ * observed O — RULE (SPEC)`; `line N: RULE — cannot judge: WHY` for an ERROR check. */
 static void check_message(struct ch_text *t, const json_t *chk)
 {
     const char *spec = str_or(json_object_get(chk, "spec"), "");
-    ch_text_printf(t, "line %lld: %s — ", (long long)json_integer_value(json_object_get(chk, "line")),
-                   str_or(json_object_get(chk, "rule"), ""));
-    if (!strcmp(str_or(json_object_get(chk, "status"), ""), "ERROR")) {
-        ch_text_printf(t, "cannot judge: %s", str_or(json_object_get(chk, "detail"), ""));
+    const char *rule = str_or(json_object_get(chk, "rule"), "");
+    const json_t *d = json_object_get(chk, "first_diff");
+    ch_text_printf(t, "line %lld: ", (long long)json_integer_value(json_object_get(chk, "line")));
+    if (!d) {
+        ch_text_printf(t, "%s — cannot judge: %s", rule, str_or(json_object_get(chk, "detail"), ""));
         return;
     }
-    ch_text_printf(t, "expected %s, observed %s", str_or(json_object_get(chk, "expected"), ""),
-                   str_or(json_object_get(chk, "observed"), ""));
+    const char *at = str_or(json_object_get(d, "at"), ""), *prop = str_or(json_object_get(d, "property"), "");
+    if (*at) ch_text_printf(t, "%s: ", at);
+    if (*prop && json_is_true(json_object_get(d, "values"))) ch_text_printf(t, "%s: ", prop);
+    ch_text_printf(t, "expected %s, observed %s — %s", str_or(json_object_get(d, "expected"), ""),
+                   str_or(json_object_get(d, "observed"), ""), rule);
     if (*spec) ch_text_printf(t, " (%s)", spec);
 }
 
@@ -331,7 +389,9 @@ static int reason(const json_t *obs, const char *key, struct ch_text *t)
     return 1;
 }
 
-/* Runs every expectation; grades ERROR > TIMEOUT > FAIL > NON-STRICT > PASS (MODEL.md §3). */
+/* Runs every expectation; grades ERROR > TIMEOUT > FAIL > NON-STRICT > PASS (MODEL.md §3). A program the client
+ * ended early (a step threw what the case does not allow, or an awaited event came with another state) did
+ * not run to its end: FAIL even when every check held. */
 static json_t *grade(const struct ch_jctx *cx, int timed_out)
 {
     json_t *checks = json_array(), *first[3] = {NULL, NULL, NULL}; /* error, must failure, should failure */
@@ -352,8 +412,15 @@ static json_t *grade(const struct ch_jctx *cx, int timed_out)
         if (slot > 0) ch_text_puts(&msg, "; ");
     }
     if (slot >= 0) check_message(&msg, first[slot]);
-    const char *status = slot == 0 ? "ERROR" : timed_out ? "TIMEOUT" : slot > 0 ? names[slot] : "PASS";
-    return verdict(cx->kase, status, &msg, checks);
+    json_t *threw = slot != 0 && (slot > 0 || timed_out || cx->stopped) ? ch_jcauses(&msg, cx) : NULL;
+    const char *status = slot == 0   ? "ERROR"
+                         : timed_out ? "TIMEOUT"
+                         : cx->stopped ? "FAIL"
+                         : slot > 0  ? names[slot]
+                                     : "PASS";
+    json_t *v = verdict(cx->kase, status, &msg, checks);
+    if (threw) json_object_set_new(v, "thrown", threw);
+    return v;
 }
 
 json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, const json_t *vars,

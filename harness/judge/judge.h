@@ -13,6 +13,14 @@
 json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *transcript, const json_t *vars,
                  double time_scale);
 
+/* The exceptions a case allows its client objects to throw (harness/MODEL.md §1.2, the program's
+ * `exceptions`): a new object, object name -> array of exception names, "*" standing for any; an object
+ * without a key may throw none. An exception is allowed where an expectation other than `never` names the
+ * pseudo-event `exception` for that object — with its name as the argument, or without one (any). The
+ * interpreters end a program at once when a step throws one that is not allowed; the judge names it in the
+ * verdict's message. Never NULL. */
+json_t *ch_judge_allowed_exceptions(const json_t *kase);
+
 /* Mutation testing (judge_mutate.c; harness/mutate/ runs it over recorded runs). Expectation `i` of the case
  * PASSed on this record; this judges it alone on mutants of the record targeted at what it reads (MODEL.md
  * §1.3): dropped, duplicated and swapped events or requests, changed asserted values, times moved past a

@@ -114,7 +114,8 @@ static size_t hint_props(const struct ch_pat_result *r, const json_t *ev, const 
     return n;
 }
 
-/* "timeout", "timeout or load", "a, b or no more events" — distinct renderings of what the pattern allowed. */
+/* "timeout", "timeout or load", "a, b or no more events" — distinct renderings of what the pattern allowed;
+ * the wildcard `.` (FORMAT.md: it matches any event) reads "any event". */
 static void allowed_list(struct ch_text *t, const struct ch_pat_result *r)
 {
     struct ch_text item[CH_PAT_MAX_ALLOWED + 1];
@@ -122,6 +123,10 @@ static void allowed_list(struct ch_text *t, const struct ch_pat_result *r)
     for (size_t i = 0; i < r->nallowed; i++) {
         item[n] = (struct ch_text){0};
         ch_atom_render(&item[n], r->allowed[i]);
+        if (strcmp(ch_text_str(&item[n]), ".") == 0) {
+            ch_text_free(&item[n]);
+            ch_text_puts(&item[n], "any event");
+        }
         size_t k = 0;
         while (k < n && strcmp(ch_text_str(&item[k]), ch_text_str(&item[n])) != 0) k++;
         if (k < n) ch_text_free(&item[n]);
@@ -138,28 +143,46 @@ static void allowed_list(struct ch_text *t, const struct ch_pat_result *r)
     }
 }
 
-/* "at event 4 (t=201.3 ms): expected timeout, observed load" (FORMAT.md §6.2; MODEL.md §3 detail). */
-static void describe_diff(struct ch_text *d, const struct evs *e, const struct ch_pat_result *r)
+/* The property of the event at the first difference that an allowed atom of its own type wanted otherwise
+ * (an `error` with readyState 0 where error(readyState=2) was allowed: "readyState"), or NULL. */
+static const char *differing_prop(const struct ch_pat_result *r, const json_t *ev)
+{
+    const char *type = json_string_value(json_object_get(ev, "type")), *key;
+    const json_t *v;
+    for (size_t i = 0; i < r->nallowed; i++) {
+        if (strcmp(json_string_value(json_object_get(r->allowed[i], "type")), type) != 0) continue;
+        json_object_foreach((json_t *)json_object_get(r->allowed[i], "props"), key, v)
+            if (!ch_value_eq(v, ch_value_path(json_object_get(ev, "state"), key))) return key;
+    }
+    return NULL;
+}
+
+/* "at event 4 (t=201.3 ms): expected timeout, observed load" (FORMAT.md §6.2; MODEL.md §3 detail), and the
+ * same as the check's first difference. */
+static void describe_diff(struct ch_jcheck *c, const struct evs *e, const struct ch_pat_result *r)
 {
     if (r->diff < e->n) {
-        ch_text_puts(d, "at ");
-        at_event(d, e, r->diff);
+        ch_text_puts(&c->at, "at ");
+        at_event(&c->at, e, r->diff);
     } else if (e->n == 0) {
-        ch_text_puts(d, "at event 1");
+        ch_text_puts(&c->at, "at event 1");
     } else {
-        ch_text_puts(d, "after the last event, ");
-        at_event(d, e, e->n - 1);
+        ch_text_puts(&c->at, "after the last event, ");
+        at_event(&c->at, e, e->n - 1);
     }
-    ch_text_puts(d, ": expected ");
-    allowed_list(d, r);
-    ch_text_puts(d, ", observed ");
+    allowed_list(&c->dexp, r);
     if (r->diff < e->n) {
         const char *props[MAX_HINT_PROPS];
         size_t np = hint_props(r, e->v[r->diff], props);
-        ch_event_render(d, e->v[r->diff], props, np);
+        ch_event_render(&c->dobs, e->v[r->diff], props, np);
+        ch_event_render(&c->ev, e->v[r->diff], NULL, 0);
+        const char *prop = differing_prop(r, e->v[r->diff]);
+        if (prop) ch_text_puts(&c->prop, prop);
     } else {
-        ch_text_puts(d, e->n ? "no more events" : "no events");
+        ch_text_puts(&c->dobs, e->n ? "no more events" : "no events");
     }
+    ch_text_printf(&c->detail, "%s: expected %s, observed %s", ch_text_str(&c->at), ch_text_str(&c->dexp),
+                   ch_text_str(&c->dobs));
 }
 
 static enum ch_jstatus match_events(struct ch_jcheck *c, const struct ch_pat *p, const struct evs *e)
@@ -169,7 +192,7 @@ static enum ch_jstatus match_events(struct ch_jcheck *c, const struct ch_pat *p,
     ch_events_render(&c->observed, e->v, e->n, CH_JUDGE_SHOWN_EVENTS);
     switch (ch_pat_match(p, e->v, e->n, CH_PAT_BUDGET, &r)) {
     case CH_PAT_MATCH: return CH_J_PASS;
-    case CH_PAT_NOMATCH: describe_diff(&c->detail, e, &r); return CH_J_FAIL;
+    case CH_PAT_NOMATCH: describe_diff(c, e, &r); return CH_J_FAIL;
     case CH_PAT_OVER_BUDGET:
         return ch_jerror(c, "matching the pattern against %zu events exceeded the step budget of %lu steps", e->n,
                          CH_PAT_BUDGET);
@@ -209,7 +232,7 @@ static void list_hits(struct ch_text *t, const struct evs *e, const size_t *hit,
 
 static enum ch_jstatus never_scan(struct ch_jcheck *c, const struct evs *e, json_t *const *atoms, size_t na)
 {
-    size_t *hit = ch_xmalloc((e->n ? e->n : 1) * sizeof *hit), nhit = 0;
+    size_t *hit = ch_xmalloc((e->n ? e->n : 1) * sizeof *hit), nhit = 0, first_atom = 0;
     ch_text_puts(&c->expected, na == 1 ? "no " : "none of ");
     for (size_t k = 0; k < na && k < CH_JUDGE_SHOWN_EVENTS; k++) {
         if (k) ch_text_puts(&c->expected, " ");
@@ -219,12 +242,21 @@ static enum ch_jstatus never_scan(struct ch_jcheck *c, const struct evs *e, json
     for (size_t i = 0; i < e->n; i++)
         for (size_t k = 0; k < na; k++)
             if (ch_atom_match(atoms[k], e->v[i])) {
+                if (nhit == 0) first_atom = k;
                 hit[nhit++] = i;
                 break;
             }
     if (nhit == 0) ch_text_puts(&c->observed, "none");
     else list_hits(&c->observed, e, hit, nhit);
-    if (nhit) ch_text_printf(&c->detail, "%zu of the object's %zu events are forbidden", nhit, e->n);
+    if (nhit) {
+        ch_text_printf(&c->detail, "%zu of the object's %zu events are forbidden", nhit, e->n);
+        ch_text_puts(&c->at, "at ");
+        at_event(&c->at, e, hit[0]);
+        ch_text_puts(&c->dexp, "no ");
+        ch_atom_render(&c->dexp, atoms[first_atom]);
+        ch_event_render(&c->dobs, e->v[hit[0]], NULL, 0);
+        ch_event_render(&c->ev, e->v[hit[0]], NULL, 0);
+    }
     free(hit);
     return nhit ? CH_J_FAIL : CH_J_PASS;
 }
@@ -327,6 +359,19 @@ static size_t compare_props(const json_t *props, const json_t *state, struct ch_
     return bad;
 }
 
+/* The check's first difference: the first of `props` whose value `state` does not hold. */
+static void diff_first_prop(struct ch_jcheck *c, const json_t *props, const json_t *state)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)props, key, v) {
+        const json_t *got = ch_value_path(state, key);
+        if (ch_value_eq(v, got)) continue;
+        ch_jdiff_prop(c, key, v, got);
+        return;
+    }
+}
+
 static json_t *props_of(const struct ch_jctx *cx, struct ch_jcheck *c)
 {
     char err[CH_ERR_LEN];
@@ -359,6 +404,12 @@ static enum ch_jstatus at_scan(struct ch_jcheck *c, const struct evs *e, const s
         at_event(&c->detail, e, hit[k]);
         ch_text_printf(&c->detail, ": %s", ch_text_str(&det));
         ch_text_free(&det);
+        ch_text_puts(&c->at, "at ");
+        ch_event_render(&c->at, e->v[hit[k]], NULL, 0);
+        ch_event_render(&c->ev, e->v[hit[k]], NULL, 0);
+        ch_text_puts(&c->at, ", ");
+        at_event(&c->at, e, hit[k]);
+        diff_first_prop(c, props, state);
         return CH_J_FAIL;
     }
     render_props(&c->observed, props, json_object_get(e->v[hit[from]], "state"), 1);
@@ -420,6 +471,10 @@ enum ch_jstatus ch_jcheck_final(const struct ch_jctx *cx, struct ch_jcheck *c)
     if (bad && !json_is_object(state)) {
         ch_text_free(&c->detail);
         ch_text_printf(&c->detail, "no final state was recorded for %s", obj);
+    }
+    if (bad) {
+        ch_text_puts(&c->at, "in the final state");
+        diff_first_prop(c, props, state);
     }
     json_decref(props);
     return bad ? CH_J_FAIL : CH_J_PASS;

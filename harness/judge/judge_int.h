@@ -29,12 +29,21 @@ struct ch_jctx {
     const json_t *trevents;  /* transcript.events (an array, maybe empty) */
     const json_t *objects;   /* case.client.objects (an array or NULL) */
     const char *default_obj; /* the case's first client object, or NULL */
+    const json_t *stopped;   /* observations.stopped: why the interpreter ended the program early, or NULL */
 };
 
-/* One check being built. `exp` is the expectation; the texts start empty. */
+/* One check being built. `exp` is the expectation; the texts start empty.
+ *
+ * A failed check also says where it first differs (MODEL.md §3 `first_diff`, the verdict's headline): `at` is
+ * where, with its own preposition ("at event 4 (t=201.3 ms)", "in the final state"; may stay empty), `prop`
+ * the property that differs (may stay empty), `dexp` and `dobs` what was expected and observed there, without
+ * positions or times, so that failures with one cause read alike; `ev` the event observed there, as
+ * type(arg), when there is one. A check that leaves `dexp` empty gets its `expected` and `observed` texts. */
 struct ch_jcheck {
     const json_t *exp;
     struct ch_text expected, observed, detail;
+    struct ch_text at, prop, dexp, dobs, ev;
+    int diff_is_value; /* dexp and dobs are values of `prop` (at, final), not events */
 };
 
 enum ch_jstatus { CH_J_PASS, CH_J_FAIL, CH_J_ERROR };
@@ -59,6 +68,11 @@ enum ch_jstatus ch_jcheck_closed(const struct ch_jctx *cx, struct ch_jcheck *c);
 enum ch_jstatus ch_jcheck_interval(const struct ch_jctx *cx, struct ch_jcheck *c);
 /* WebSocket (judge_ws.c): a connection's ws-close summary. */
 enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c);
+
+/* The headline's causes (judge_causes.c): appends "; OBJ: OP (line L) threw NAME: MESSAGE" for the first
+ * exception the case does not allow, and why the client ended the program early (cx->stopped), if it did.
+ * Returns that exception as {obj, op, line, name, message} (the verdict's `thrown`), or NULL. */
+json_t *ch_jcauses(struct ch_text *t, const struct ch_jctx *cx);
 
 /* The judge's reading of selectors and points, shared with the mutants (judge_mutate*.c). Borrowed transcript
  * events, or NULL when there is none. ch_jselected: the request a SELECTOR picks (judge_server.c, as every
@@ -133,6 +147,9 @@ int ch_jms(const struct ch_jctx *cx, const json_t *exp, const char *key, double 
 
 /* A time in milliseconds as "201.3 ms". */
 void ch_jtime(struct ch_text *t, double ms);
+
+/* Sets the check's first difference to property `key`: expected `want`, observed `got` (NULL: absent). */
+void ch_jdiff_prop(struct ch_jcheck *c, const char *key, const json_t *want, const json_t *got);
 
 /* The time bound of a `within` or `interval` expectation (MODEL.md §1.3): a window {"ms", "tol_ms"} (|dt - ms|
  * <= tol), or one-sided {"ms", "bound": "min"} (dt >= ms) / {"ms", "bound": "max"} (dt <= ms); scaled. */

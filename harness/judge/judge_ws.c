@@ -101,6 +101,7 @@ enum ch_jstatus ch_jcheck_ws_close(const struct ch_jctx *cx, struct ch_jcheck *c
             ch_value_render(&c->detail, v);
             ch_text_puts(&c->detail, ", observed ");
             ch_value_render(&c->detail, got);
+            ch_jdiff_prop(c, key, v, got);
             st = CH_J_FAIL;
             break;
         }

@@ -20,7 +20,7 @@
 #include <stdio.h>
 
 /* The SHA-256 (hex) of what decides a run of the case: its JSON without the expectations and what only
- * documents them (`expect`, `cors` decisions, `title`, `spec`, `source`, every `line`), with the bytes of each
+ * documents them (`expect`, `cors` decisions, `title`, `spec`, `wpt`, `source`, every `line`), with the bytes of each
  * `body file` under `fixtures` in place of the path. 0, or -1 with err (a body file that cannot be read). */
 int ch_program_sha256(const json_t *kase, const char *fixtures, char out[65], char *err);
 

@@ -45,7 +45,7 @@ static int hash_body_files(json_t *server, const char *fixtures, char *err)
 
 int ch_program_sha256(const json_t *kase, const char *fixtures, char out[65], char *err)
 {
-    static const char *const docs[] = {"expect", "cors", "title", "spec", "source"};
+    static const char *const docs[] = {"expect", "cors", "title", "spec", "wpt", "source"};
     json_t *c = json_deep_copy(kase);
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) json_object_del(c, docs[i]);
     strip_lines(c);

@@ -38,40 +38,107 @@ static const http_parser_settings settings = {
 static struct ch_request *request_new(void)
 {
     struct ch_request *r = ch_xcalloc(1, sizeof *r);
-    r->headers = json_array();
-    r->body = evbuffer_new();
     r->t_begin_us = ch_now_us();
     return r;
 }
 
-static void request_free(struct ch_request *r)
+void ch_request_free(struct ch_request *r)
 {
     if (!r) return;
     free(r->target);
-    json_decref(r->headers);
+    free(r->head);
+    free(r->fields);
     if (r->body) evbuffer_free(r->body);
     free(r);
 }
 
+static void request_free(struct ch_request *r) { ch_request_free(r); }
+
 const char *ch_request_header(const struct ch_request *r, const char *name)
 {
-    size_t i;
-    json_t *h;
-    json_array_foreach(r->headers, i, h)
-        if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
-            return json_string_value(json_array_get(h, 1));
+    for (size_t i = 0; i < r->nfields; i++)
+        if (strcasecmp(r->head + r->fields[i].name, name) == 0) return r->head + r->fields[i].value;
     return NULL;
 }
 
-/* ---- timers: idle before a request, head timeout during one ------------------------------------------ */
+json_t *ch_request_headers_json(const struct ch_request *r)
+{
+    return ch_headers_json(r->head, r->fields, r->nfields);
+}
+
+const void *ch_request_body(const struct ch_request *r, size_t *n)
+{
+    *n = r->body ? evbuffer_get_length(r->body) : 0;
+    return *n ? (const void *)evbuffer_pullup(r->body, -1) : "";
+}
+
+/* Appends n bytes to the head (its size is bounded by CH_MAX_HEAD: count_head). */
+static void head_put(struct ch_request *r, const char *at, size_t n)
+{
+    if (r->head_len + n > r->head_cap) {
+        size_t cap = r->head_cap ? r->head_cap : 256;
+        while (cap < r->head_len + n) cap *= 2;
+        r->head = ch_xrealloc(r->head, cap);
+        r->head_cap = cap;
+    }
+    memcpy(r->head + r->head_len, at, n);
+    r->head_len += n;
+}
+
+/* A new field whose name starts at the end of the head. */
+static struct ch_header *field_new(struct ch_request *r)
+{
+    if (r->nfields == r->fields_cap) {
+        r->fields_cap = r->fields_cap ? 2 * r->fields_cap : 16;
+        r->fields = ch_xrealloc(r->fields, r->fields_cap * sizeof *r->fields);
+    }
+    struct ch_header *f = &r->fields[r->nfields++];
+    *f = (struct ch_header){(uint32_t)r->head_len, 0, 0, 0};
+    return f;
+}
+
+/* Ends the name of the last field: its value starts after the name's NUL. */
+static void field_name_end(struct ch_request *r)
+{
+    head_put(r, "", 1);
+    r->fields[r->nfields - 1].value = (uint32_t)r->head_len;
+}
+
+void ch_request_add_header(struct ch_request *r, const char *name, size_t name_len, const char *value,
+                           size_t value_len)
+{
+    struct ch_header *f = field_new(r);
+    f->name_len = (uint32_t)name_len;
+    head_put(r, name, name_len);
+    field_name_end(r);
+    r->fields[r->nfields - 1].value_len = (uint32_t)value_len;
+    head_put(r, value, value_len);
+    head_put(r, "", 1);
+}
+
+/* ---- the deadline: idle before a request, head timeout during one, linger while closing --------------------
+ * A connection has at most one deadline. Every request moves it twice and clears it, so moving it is a store:
+ * the libevent timer stays armed at the earliest moment the deadline may fall, and when it fires before the
+ * deadline it is armed again for the rest (on_timer). */
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
-static void arm_timer(struct ch_conn *c, int ms)
+static void arm_timer_at(struct ch_conn *c, int64_t at, int64_t now)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    int64_t wait = at > now ? at - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
     evtimer_add(c->timer, &tv);
+    c->timer_at_us = at;
 }
+
+static void set_deadline(struct ch_conn *c, int ms)
+{
+    int64_t now = ch_now_us();
+    c->deadline_us = now + (int64_t)ms * 1000;
+    if (!c->timer_at_us || c->deadline_us < c->timer_at_us) arm_timer_at(c, c->deadline_us, now);
+}
+
+static void clear_deadline(struct ch_conn *c) { c->deadline_us = 0; }
 
 /* ---- writing ------------------------------------------------------------------------------------------ */
 
@@ -156,7 +223,7 @@ static void fail_request(struct ch_conn *c, int status, const char *reason, cons
     if (!c->req) c->req = request_new();
     c->req->keep_alive = 0;
     c->state = CH_CONN_RESPONDING;
-    evtimer_del(c->timer);
+    clear_deadline(c);
     ch_conn_reply(c, status, reason, "text/plain; charset=utf-8", NULL, body, (size_t)n);
 }
 
@@ -197,22 +264,6 @@ static void tell_gone(struct ch_conn *c)
     if (cb) cb(c->gone_arg);
 }
 
-/* The buffers that collect header names and values exist only while a head is parsed (read_request_line to
- * dispatch): a held or streaming connection does not keep them (2 evbuffers, ~300 bytes of heap each
- * connection: bench/sse_streams.py). */
-static void head_buffers(struct ch_conn *c)
-{
-    if (!c->hname) c->hname = evbuffer_new();
-    if (!c->hvalue) c->hvalue = evbuffer_new();
-}
-
-static void drop_head_buffers(struct ch_conn *c)
-{
-    if (c->hname) evbuffer_free(c->hname);
-    if (c->hvalue) evbuffer_free(c->hvalue);
-    c->hname = c->hvalue = NULL;
-}
-
 static void really_free(struct ch_conn *c)
 {
     if (c->timer) event_free(c->timer);
@@ -222,7 +273,6 @@ static void really_free(struct ch_conn *c)
     if (c->out) evbuffer_free(c->out); /* unwritten bytes are discarded, as a close discards them */
     ch_conn_tls_free(c); /* before the socket closes; sends nothing */
     if (c->fd >= 0) evutil_closesocket(c->fd);
-    drop_head_buffers(c);
     request_free(c->req);
     free(c);
 }
@@ -264,14 +314,16 @@ void ch_conn_reset_now(struct ch_conn *c)
 }
 
 /* FIN now, then read and discard until the peer closes or LINGER_MS passes, so that late client bytes do
- * not turn our close into an RST. */
+ * not turn our close into an RST. A peer whose FIN came already sends nothing more: then the connection ends
+ * with ours. */
 void ch_conn_fin_now(struct ch_conn *c, const char *how)
 {
     ch_conn_record_close(c, "server", how);
     tell_gone(c);
     shutdown(c->fd, SHUT_WR);
     c->state = CH_CONN_CLOSING;
-    arm_timer(c, LINGER_MS);
+    if (c->peer_closed) ch_conn_free(c);
+    else set_deadline(c, LINGER_MS);
 }
 
 static void after_drain(struct ch_conn *c, void *arg)
@@ -294,10 +346,10 @@ static void begin_reading(struct ch_conn *c)
     c->req = NULL;
     c->state = CH_CONN_READING;
     c->line_done = c->head_size = 0;
-    c->nheaders = c->in_value = 0;
+    c->in_name = c->in_value = 0;
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
-    arm_timer(c, c->owner->idle_timeout_ms);
+    set_deadline(c, c->owner->idle_timeout_ms);
     if (evbuffer_get_length(c->in) > 0) {
         /* Pipelined input: parse it from the loop, never recursively from inside a responder. */
         event_active(c->timer, EV_READ, 0);
@@ -415,12 +467,11 @@ static int read_request_line(struct ch_conn *c, struct evbuffer *in)
         evbuffer_drain(in, eol_len);
         return read_request_line(c, in);
     }
-    size_t n = 0;
-    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+    size_t n = (size_t)eol.pos; /* the line without its end, which is CRLF or a bare LF */
+    const char *line = (const char *)evbuffer_pullup(in, (ev_ssize_t)(n + eol_len));
     if (!c->req) c->req = request_new();
-    head_buffers(c);
-    int status = line ? parse_request_line(c, line, n) : 500;
-    free(line);
+    int status = parse_request_line(c, line, n);
+    evbuffer_drain(in, n + eol_len);
     if (status) {
         fail_request(c, status, reason_for(status), "malformed request line");
         return -1;
@@ -430,8 +481,7 @@ static int read_request_line(struct ch_conn *c, struct evbuffer *in)
     static const char *const synth[] = {"POST / HTTP/1.0\r\n", "POST / HTTP/1.1\r\n"};
     http_parser_execute(&c->parser, &settings, synth[c->req->minor], strlen(synth[c->req->minor]));
     c->line_done = 1;
-    evtimer_del(c->timer);
-    arm_timer(c, CH_HEAD_TIMEOUT_MS);
+    set_deadline(c, CH_HEAD_TIMEOUT_MS);
     return 1;
 }
 
@@ -444,33 +494,13 @@ static int fail_from_callback(struct ch_conn *c, int status, const char *why)
     return -1;
 }
 
-/* A JSON string for header bytes: as is when valid UTF-8, else isomorphic-decoded (each byte one code point,
- * as Fetch turns header bytes into a string), so the transcript stays valid JSON and no byte is lost. */
-static json_t *header_string(struct evbuffer *b)
+/* The field being read is over (a new name or the end of the head follows): a name without a value gets an
+ * empty one; the value is NUL-terminated. */
+static void field_end(struct ch_conn *c)
 {
-    size_t n = evbuffer_get_length(b);
-    const unsigned char *s = n ? evbuffer_pullup(b, -1) : (const unsigned char *)"";
-    if (ch_utf8_text(s, n)) return json_stringn(n ? (const char *)s : "", n);
-    char *u = ch_xmalloc(2 * n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < 0x80) {
-            u[k++] = (char)s[i];
-        } else {
-            u[k++] = (char)(0xc0 | s[i] >> 6);
-            u[k++] = (char)(0x80 | (s[i] & 0x3f));
-        }
-    }
-    json_t *r = json_stringn(u, k);
-    free(u);
-    return r;
-}
-
-static void push_header(struct ch_conn *c)
-{
-    json_array_append_new(c->req->headers, json_pack("[o, o]", header_string(c->hname), header_string(c->hvalue)));
-    evbuffer_drain(c->hname, evbuffer_get_length(c->hname));
-    evbuffer_drain(c->hvalue, evbuffer_get_length(c->hvalue));
+    if (c->in_name) field_name_end(c->req);
+    if (c->in_name || c->in_value) head_put(c->req, "", 1);
+    c->in_name = c->in_value = 0;
 }
 
 static int count_head(struct ch_conn *c, size_t n)
@@ -483,13 +513,14 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     struct ch_conn *c = p->data;
     if (!c || count_head(c, n) < 0) return -1;
-    if (c->in_value) {
-        push_header(c);
-        c->in_value = 0;
+    if (c->in_value) field_end(c);
+    if (!c->in_name) {
+        if (c->req->nfields >= CH_MAX_HEADERS) return fail_from_callback(c, 431, "too many header fields");
+        field_new(c->req);
+        c->in_name = 1;
     }
-    if (evbuffer_get_length(c->hname) == 0 && ++c->nheaders > CH_MAX_HEADERS)
-        return fail_from_callback(c, 431, "too many header fields");
-    evbuffer_add(c->hname, at, n);
+    head_put(c->req, at, n);
+    c->req->fields[c->req->nfields - 1].name_len += (uint32_t)n;
     return 0;
 }
 
@@ -497,8 +528,13 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
     struct ch_conn *c = p->data;
     if (!c || count_head(c, n) < 0) return -1;
+    if (c->in_name) {
+        field_name_end(c->req);
+        c->in_name = 0;
+    }
     c->in_value = 1;
-    evbuffer_add(c->hvalue, at, n);
+    head_put(c->req, at, n);
+    c->req->fields[c->req->nfields - 1].value_len += (uint32_t)n;
     return 0;
 }
 
@@ -506,12 +542,11 @@ static int on_headers_complete(http_parser *p)
 {
     struct ch_conn *c = p->data;
     if (!c) return -1;
-    if (c->in_value || evbuffer_get_length(c->hname)) push_header(c);
-    c->in_value = 0;
+    field_end(c);
     c->req->t_head_us = ch_now_us();
     if (p->content_length != (uint64_t)-1 && p->content_length > CH_MAX_BODY)
         return fail_from_callback(c, 413, "request body too large");
-    evtimer_del(c->timer);
+    clear_deadline(c);
     return 0;
 }
 
@@ -519,6 +554,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 {
     struct ch_conn *c = p->data;
     if (!c) return -1;
+    if (!c->req->body) c->req->body = evbuffer_new();
     if (evbuffer_get_length(c->req->body) + n > CH_MAX_BODY)
         return fail_from_callback(c, 413, "request body too large");
     evbuffer_add(c->req->body, at, n);
@@ -540,8 +576,7 @@ static int on_message_complete(http_parser *p)
 
 static void dispatch(struct ch_conn *c)
 {
-    drop_head_buffers(c); /* the message is complete: no parser callback comes before the next request line */
-    evtimer_del(c->timer);
+    clear_deadline(c);
     c->state = CH_CONN_RESPONDING;
     c->nreq++;
     c->owner->dispatch(c, c->req, c->owner->arg);
@@ -623,8 +658,10 @@ void ch_conn_peer_end(struct ch_conn *c, const char *how)
         gone_after_peer_end(c); /* nothing more can arrive: an incomplete request is dropped */
     else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
         gone_after_peer_end(c);
-    else
-        event_del(c->rev); /* answering a request that came with the FIN: nothing more to read */
+    else { /* answering a request that came with the FIN, or output still leaving: nothing more to read */
+        c->peer_closed = 1;
+        event_del(c->rev);
+    }
 }
 
 void ch_conn_error(struct ch_conn *c, int err)
@@ -681,13 +718,22 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
     hold(c);
-    if (what & EV_READ) { /* event_active from begin_reading: parse pipelined input */
+    c->timer_at_us = 0; /* the timer is off now, whichever way it fired */
+    if (what & EV_READ) { /* event_active from begin_reading: parse pipelined input (the deadline stays) */
+        if (c->deadline_us) arm_timer_at(c, c->deadline_us, ch_now_us());
         parse_input(c);
+    } else if (!c->deadline_us) {
+        /* moved away or cleared since the timer was armed */
+    } else if (ch_now_us() < c->deadline_us) {
+        arm_timer_at(c, c->deadline_us, ch_now_us());
     } else if (c->state == CH_CONN_CLOSING) {
         ch_conn_free(c);
     } else if (c->state == CH_CONN_READING) {
+        c->deadline_us = 0;
         if (c->line_done) fail_request(c, 408, reason_for(408), "request head not complete in time");
         else ch_conn_close(c, "timeout");
+    } else {
+        c->deadline_us = 0;
     }
     release(c);
 }

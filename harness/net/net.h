@@ -70,8 +70,13 @@ struct ch_request {
     char method[64];
     char *target;      /* as received, NUL-terminated */
     int major, minor;  /* HTTP version */
-    json_t *headers;   /* [[name, value], ...] in wire order, names as received */
-    struct evbuffer *body;
+    /* The header fields in wire order, as received: `fields[i]` locates field i's name and value in `head`
+     * (core.h, struct ch_header). ch_request_header finds one; ch_request_headers_json gives them as JSON. */
+    char *head;
+    size_t head_len, head_cap;
+    struct ch_header *fields;
+    size_t nfields, fields_cap;
+    struct evbuffer *body; /* NULL while no body byte has come: ch_request_body */
     int keep_alive;    /* per http_should_keep_alive */
     int upgrade;       /* an Upgrade request (the rest of the input belongs to the new protocol) */
     int64_t t_begin_us, t_head_us, t_end_us;
@@ -137,11 +142,11 @@ struct ch_conn {
     /* Parsing state (private to conn.c). */
     http_parser parser;
     struct event *timer;
+    int64_t deadline_us, timer_at_us; /* the one deadline (0 = none) and when the timer fires (0 = not armed) */
     enum ch_conn_end end;
     size_t head_size;
-    int nheaders, in_value, line_done, peer_closed;
+    int in_name, in_value, line_done, peer_closed;
     int busy, dead;         /* inside a callback / freed while busy: the free waits for the callback to end */
-    struct evbuffer *hname, *hvalue;
     const struct ch_conn_owner *owner;
 };
 
@@ -184,7 +189,21 @@ void ch_conn_close(struct ch_conn *c, const char *how);
 void ch_conn_reply(struct ch_conn *c, int status, const char *reason, const char *type, const char *extra,
                    const void *body, size_t n);
 
-/* The first value of a request header (case-insensitive name), or NULL. */
+/* The first value of a request header (case-insensitive name), NUL-terminated, or NULL. */
 const char *ch_request_header(const struct ch_request *r, const char *name);
+
+/* The header fields as [[name, value], ...] (core.h, ch_header_json: valid JSON whatever the bytes). New
+ * reference. */
+json_t *ch_request_headers_json(const struct ch_request *r);
+
+/* Appends a header field (the parser appends the bytes as they come; a test builds a request with it). */
+void ch_request_add_header(struct ch_request *r, const char *name, size_t name_len, const char *value,
+                           size_t value_len);
+
+/* The body as one contiguous run of *n bytes ("" and 0 for none). Valid until the request changes. */
+const void *ch_request_body(const struct ch_request *r, size_t *n);
+
+/* Frees a request (NULL is a no-op). */
+void ch_request_free(struct ch_request *r);
 
 #endif

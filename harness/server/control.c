@@ -1,9 +1,17 @@
 /* control.c — the /_h/ endpoints (fixtures/PROTOCOL.md §1): runs and their queues, programs, observations,
  * verdicts, transcripts, static fixtures, the vocabulary, health and quit. Each endpoint reads its request and answers with
  * what tokens.c, runs.c, waiters.c and static.c decide; every reply is JSON (reply.c) or a fixture file, with
- * `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`, so pages on any origin can use them. */
+ * `Cache-Control: no-store`.
+ *
+ * Who may do what (README, "Security"; requests.c has already refused a Host that is not the run's): an
+ * endpoint that changes the run's state (flag CHANGES: runs, next, program, result, cancel, quit) answers only a
+ * request that carries the run's secret (X-Harness-Secret) or comes from a page of one of the run's origins
+ * (its Origin header, which a page cannot forge); any other gets 403. Only /_h/result grants a page of another
+ * of the run's origins the right to read its answer (the harness page on A posts a case's observations to the
+ * case's page origin); no reply grants any other origin. */
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +31,23 @@ struct ctx {
     struct ch_request *req;
     char path[256];
     struct evkeyvalq query;
+    const char *cors; /* the run's origin this endpoint's replies are readable by (CORS), or NULL */
 };
 
 static const char *param(struct ctx *x, const char *name) { return evhttp_find_header(&x->query, name); }
+
+static void reply(struct ctx *x, int status, json_t *j) { ch_reply_json_cors(x->conn, status, j, x->cors); }
+
+static void reply_error(struct ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply_error(struct ctx *x, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    reply(x, status, json_pack("{s:s}", "error", msg));
+}
 
 /* ---- runs ---------------------------------------------------------------------------------------------- */
 
@@ -42,9 +64,10 @@ static const char *unknown_case(struct ch_server *srv, const json_t *ids)
 
 static json_t *body_json(struct ctx *x)
 {
-    size_t n = evbuffer_get_length(x->req->body);
+    size_t n;
+    const char *b = ch_request_body(x->req, &n);
     /* Observations may hold U+0000 (a NUL in a response text, an SSE id a client failed to ignore). */
-    return json_loadb(n ? (const char *)evbuffer_pullup(x->req->body, -1) : "", n, JSON_ALLOW_NUL, NULL);
+    return json_loadb(b, n, JSON_ALLOW_NUL, NULL);
 }
 
 static void ep_run_new(struct ctx *x)
@@ -53,22 +76,22 @@ static void ep_run_new(struct ctx *x)
     const char *client = json_string_value(json_object_get(b, "client")), *bad;
     if (!json_is_object(b) || !client) {
         json_decref(b);
-        return ch_reply_error(x->conn, 400, "POST /_h/runs wants a JSON object with \"client\"");
+        return reply_error(x, 400, "POST /_h/runs wants a JSON object with \"client\"");
     }
     cases = json_object_get(b, "cases");
     if (cases && !json_is_array(cases)) {
         json_decref(b);
-        return ch_reply_error(x->conn, 400, "\"cases\" must be an array of case ids");
+        return reply_error(x, 400, "\"cases\" must be an array of case ids");
     }
     if (cases && (bad = unknown_case(x->srv, cases))) {
-        ch_reply_error(x->conn, 400, "unknown case id: %s", bad);
+        reply_error(x, 400, "unknown case id: %s", bad);
         json_decref(b);
         return;
     }
     int concurrency = json_is_integer(json_object_get(b, "concurrency"))
                           ? (int)json_integer_value(json_object_get(b, "concurrency")) : 1;
     struct ch_run *r = ch_run_new(x->srv, client, cases, concurrency, json_object_get(b, "polyfill"));
-    ch_reply_json(x->conn, 200, json_pack("{s:s, s:I, s:i}", "run", r->id, "cases", (json_int_t)json_array_size(r->queue),
+    reply(x, 200, json_pack("{s:s, s:I, s:i}", "run", r->id, "cases", (json_int_t)json_array_size(r->queue),
                                        "concurrency", r->concurrency));
     json_decref(b);
 }
@@ -76,7 +99,7 @@ static void ep_run_new(struct ctx *x)
 static struct ch_run *find_run(struct ctx *x, const char *id)
 {
     struct ch_run *r = id ? ch_map_get(x->srv->runs, id) : NULL;
-    if (!r) ch_reply_error(x->conn, 404, "unknown run '%s'", id ? id : "(none)");
+    if (!r) reply_error(x, 404, "unknown run '%s'", id ? id : "(none)");
     return r;
 }
 
@@ -84,23 +107,23 @@ static struct ch_run *find_run(struct ctx *x, const char *id)
 static void ep_run_sub(struct ctx *x)
 {
     char id[32] = "", what[16] = "";
-    if (sscanf(x->path, "/_h/runs/%31[^/]/%15s", id, what) != 2) return ch_reply_error(x->conn, 404, "no such endpoint");
+    if (sscanf(x->path, "/_h/runs/%31[^/]/%15s", id, what) != 2) return reply_error(x, 404, "no such endpoint");
     struct ch_run *r = find_run(x, id);
     if (!r) return;
     if (strcmp(what, "close") == 0) {
         r->closed = 1;
-        ch_reply_json(x->conn, 200, json_pack("{s:b}", "ok", 1));
+        reply(x, 200, json_pack("{s:b}", "ok", 1));
         ch_runs_wake(x->srv);
         return;
     }
-    if (strcmp(what, "cases") != 0) return ch_reply_error(x->conn, 404, "no such endpoint");
+    if (strcmp(what, "cases") != 0) return reply_error(x, 404, "no such endpoint");
     json_t *b = body_json(x), *cases = json_object_get(b, "cases");
     const char *bad = json_is_array(cases) ? unknown_case(x->srv, cases) : "(\"cases\" is not an array)";
     if (bad) {
-        ch_reply_error(x->conn, 400, "unknown case id: %s", bad);
+        reply_error(x, 400, "unknown case id: %s", bad);
     } else {
         json_array_extend(r->queue, cases);
-        ch_reply_json(x->conn, 200, json_pack("{s:I}", "queued", (json_int_t)json_array_size(cases)));
+        reply(x, 200, json_pack("{s:I}", "queued", (json_int_t)json_array_size(cases)));
         ch_runs_wake(x->srv);
     }
     json_decref(b);
@@ -111,7 +134,7 @@ static void ep_next(struct ctx *x)
     struct ch_run *r = find_run(x, param(x, "run"));
     if (!r) return;
     json_t *p = ch_run_next(x->srv, r);
-    if (p) return ch_reply_json(x->conn, 200, p);
+    if (p) return reply(x, 200, p);
     ch_waiter_add(x->srv, x->conn, CH_WAIT_NEXT, r, NULL, NEXT_WAIT_MS, 0);
 }
 
@@ -120,11 +143,11 @@ static void ep_program(struct ctx *x)
     char err[CH_ERR_LEN];
     const char *id = param(x, "case");
     struct ch_case *k = id ? ch_map_get(x->srv->case_by_id, id) : NULL;
-    if (!k) return ch_reply_error(x->conn, 404, "unknown case '%s'", id ? id : "(none)");
+    if (!k) return reply_error(x, 404, "unknown case '%s'", id ? id : "(none)");
     struct ch_token *t = ch_token_new(x->srv, k, NULL);
     json_t *p = ch_token_program(x->srv, t, err);
-    if (!p) return ch_reply_error(x->conn, 500, "cannot build the program: %s", err);
-    ch_reply_json(x->conn, 200, p);
+    if (!p) return reply_error(x, 500, "cannot build the program: %s", err);
+    reply(x, 200, p);
 }
 
 /* A token by ?token=T, or by ?run=R&case=ID (the latest token of that case in that run). */
@@ -136,7 +159,7 @@ static struct ch_token *find_token(struct ctx *x)
         id = r ? json_string_value(json_object_get(r->by_case, kase)) : NULL;
     }
     struct ch_token *t = id ? ch_map_get(x->srv->tokens, id) : NULL;
-    if (!t) ch_reply_error(x->conn, 404, "unknown token (not issued, or not yet issued for that run and case)");
+    if (!t) reply_error(x, 404, "unknown token (not issued, or not yet issued for that run and case)");
     return t;
 }
 
@@ -147,11 +170,11 @@ static void ep_result(struct ctx *x)
     json_t *obs = body_json(x);
     if (!json_is_object(obs)) {
         json_decref(obs);
-        return ch_reply_error(x->conn, 400, "observations must be a JSON object (PROTOCOL.md §3)");
+        return reply_error(x, 400, "observations must be a JSON object (PROTOCOL.md §3)");
     }
     if (t->verdict) { /* e.g. pytest already cancelled it as TIMEOUT: the first verdict stands */
         json_decref(obs);
-        return ch_reply_json(x->conn, 409, json_pack("{s:b, s:O}", "ok", 0, "status", json_object_get(t->verdict, "status")));
+        return reply(x, 409, json_pack("{s:b, s:O}", "ok", 0, "status", json_object_get(t->verdict, "status")));
     }
     t->observations = obs;
     json_t *tr = ch_transcript_json(t->tr);
@@ -160,7 +183,7 @@ static void ep_result(struct ctx *x)
     const char *client = t->run ? t->run->client : json_string_value(json_object_get(json_object_get(obs, "client"), "name"));
     json_object_set_new(v, "token", json_string(t->id));
     json_object_set_new(v, "client", client ? json_string(client) : json_null());
-    ch_reply_json(x->conn, 200, json_pack("{s:b, s:O}", "ok", 1, "status", json_object_get(v, "status")));
+    reply(x, 200, json_pack("{s:b, s:O}", "ok", 1, "status", json_object_get(v, "status")));
     ch_runs_verdict(x->srv, t, v);
 }
 
@@ -169,14 +192,14 @@ static void ep_verdict(struct ctx *x)
     const char *run = param(x, "run"), *kase = param(x, "case");
     struct ch_run *r = run && !param(x, "token") ? ch_map_get(x->srv->runs, run) : NULL;
     if (r && kase && !json_object_get(r->by_case, kase)) /* queued (or not) but not handed out yet */
-        return ch_reply_json(x->conn, 200, json_pack("{s:s, s:b}", "status", "PENDING", "issued", 0));
+        return reply(x, 200, json_pack("{s:s, s:b}", "status", "PENDING", "issued", 0));
     struct ch_token *t = find_token(x);
     if (!t) return;
     const char *full = param(x, "full"), *wait = param(x, "wait");
     int is_full = full && strcmp(full, "1") == 0;
-    if (t->verdict) return ch_reply_json(x->conn, 200, ch_token_verdict(t, is_full));
+    if (t->verdict) return reply(x, 200, ch_token_verdict(t, is_full));
     long ms = wait ? strtol(wait, NULL, 10) : 0;
-    if (ms <= 0) return ch_reply_json(x->conn, 200, ch_token_pending(t));
+    if (ms <= 0) return reply(x, 200, ch_token_pending(t));
     ch_waiter_add(x->srv, x->conn, CH_WAIT_VERDICT, NULL, t, (int)(ms < MAX_VERDICT_WAIT_MS ? ms : MAX_VERDICT_WAIT_MS),
                   is_full);
 }
@@ -193,7 +216,7 @@ static void ep_cancel(struct ctx *x)
     for (size_t i = 0; status && i < 4; i++) ok |= strcmp(status, allowed[i]) == 0;
     if (!ok) {
         json_decref(b);
-        return ch_reply_error(x->conn, 400, "cancel wants {\"status\": TIMEOUT|CRASH|NOTRUN|ERROR, \"message\"}");
+        return reply_error(x, 400, "cancel wants {\"status\": TIMEOUT|CRASH|NOTRUN|ERROR, \"message\"}");
     }
     if (!t->verdict) {
         json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "case", t->kase->id, "token", t->id, "status", status,
@@ -201,14 +224,14 @@ static void ep_cancel(struct ctx *x)
         if (t->run) json_object_set_new(v, "client", json_string(t->run->client));
         ch_runs_verdict(x->srv, t, v);
     }
-    ch_reply_json(x->conn, 200, json_pack("{s:b, s:O}", "ok", 1, "status", json_object_get(t->verdict, "status")));
+    reply(x, 200, json_pack("{s:b, s:O}", "ok", 1, "status", json_object_get(t->verdict, "status")));
     json_decref(b);
 }
 
 static void ep_transcript(struct ctx *x)
 {
     struct ch_token *t = find_token(x);
-    if (t) ch_reply_json(x->conn, 200, ch_transcript_json(t->tr));
+    if (t) reply(x, 200, ch_transcript_json(t->tr));
 }
 
 static void ep_polyfill(struct ctx *x)
@@ -222,21 +245,21 @@ static void ep_polyfill(struct ctx *x)
 static void ep_health(struct ctx *x)
 {
     struct ch_server *s = x->srv;
-    ch_reply_json(x->conn, 200, json_pack("{s:b, s:s, s:o, s:f, s:I, s:i}", "ok", 1, "version", CH_VERSION, "origins",
+    reply(x, 200, json_pack("{s:b, s:s, s:o, s:f, s:I, s:i}", "ok", 1, "version", CH_VERSION, "origins",
                                        ch_origins_json(s, 0), "time_scale", s->scale, "cases", (json_int_t)s->ncases,
                                        "inflight", s->inflight));
 }
 
 /* The vocabulary of the case language (case.h ch_vocabulary), which the client interpreters load. */
-static void ep_vocabulary(struct ctx *x) { ch_reply_json(x->conn, 200, ch_vocabulary()); }
+static void ep_vocabulary(struct ctx *x) { reply(x, 200, ch_vocabulary()); }
 
-static void ep_cases(struct ctx *x) { ch_reply_json(x->conn, 200, json_incref(x->srv->cases_json)); }
-static void ep_stray(struct ctx *x) { ch_reply_json(x->conn, 200, json_incref(x->srv->stray)); }
+static void ep_cases(struct ctx *x) { reply(x, 200, json_incref(x->srv->cases_json)); }
+static void ep_stray(struct ctx *x) { reply(x, 200, json_incref(x->srv->stray)); }
 
 static void ep_quit(struct ctx *x)
 {
     struct timeval tv = {0, 20000}; /* let the reply leave first */
-    ch_reply_json(x->conn, 200, json_pack("{s:b}", "ok", 1));
+    reply(x, 200, json_pack("{s:b}", "ok", 1));
     evtimer_add(x->srv->quit, &tv);
 }
 
@@ -244,21 +267,54 @@ static void ep_static(struct ctx *x) { ch_static_reply(x->srv, x->conn, x->path 
 
 /* ---- dispatch ------------------------------------------------------------------------------------------------ */
 
+enum { PREFIX = 1, CHANGES = 2, CORS = 4 };
+
 static const struct endpoint {
     const char *method, *path;
     void (*fn)(struct ctx *);
-    int prefix;
+    int flags;
 } endpoints[] = {
-    {"GET", "/_h/health", ep_health, 0},       {"GET", "/_h/cases", ep_cases, 0},
-    {"POST", "/_h/runs", ep_run_new, 0},        {"POST", "/_h/runs/", ep_run_sub, 1},
-    {"GET", "/_h/next", ep_next, 0},           {"GET", "/_h/program", ep_program, 0},
-    {"POST", "/_h/result", ep_result, 0},       {"GET", "/_h/verdict", ep_verdict, 0},
-    {"POST", "/_h/cancel", ep_cancel, 0},       {"GET", "/_h/transcript", ep_transcript, 0},
-    {"GET", "/_h/polyfill", ep_polyfill, 0},   {"GET", "/_h/stray", ep_stray, 0},
-    {"GET", "/_h/quit", ep_quit, 0},           {"POST", "/_h/quit", ep_quit, 0},
-    {"GET", "/_h/vocabulary", ep_vocabulary, 0},
-    {"GET", "/_h/static/", ep_static, 1},
+    {"GET", "/_h/health", ep_health, 0},              {"GET", "/_h/cases", ep_cases, 0},
+    {"POST", "/_h/runs", ep_run_new, CHANGES},         {"POST", "/_h/runs/", ep_run_sub, PREFIX | CHANGES},
+    {"GET", "/_h/next", ep_next, CHANGES},            {"GET", "/_h/program", ep_program, CHANGES},
+    {"POST", "/_h/result", ep_result, CHANGES | CORS}, {"GET", "/_h/verdict", ep_verdict, 0},
+    {"POST", "/_h/cancel", ep_cancel, CHANGES},        {"GET", "/_h/transcript", ep_transcript, 0},
+    {"GET", "/_h/polyfill", ep_polyfill, 0},          {"GET", "/_h/stray", ep_stray, 0},
+    {"GET", "/_h/quit", ep_quit, CHANGES},            {"POST", "/_h/quit", ep_quit, CHANGES},
+    {"GET", "/_h/vocabulary", ep_vocabulary, 0},        {"GET", "/_h/static/", ep_static, PREFIX},
 };
+
+/* Does the request carry the run's secret? (compared in constant time: the answer says nothing of a prefix) */
+static int has_secret(const struct ctx *x)
+{
+    const char *s = ch_request_header(x->req, "X-Harness-Secret");
+    size_t n = strlen(x->srv->secret);
+    if (!s || strlen(s) != n) return 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++) diff |= (unsigned char)(s[i] ^ x->srv->secret[i]);
+    return diff == 0;
+}
+
+/* The run's origin a page sent this request from (its Origin header), or NULL. */
+static const struct ch_run_origin *page_origin(const struct ctx *x)
+{
+    return ch_origin_by_url(x->srv, ch_request_header(x->req, "Origin"));
+}
+
+/* A CORS preflight (Fetch, "CORS-preflight fetch"): granted to a page of one of the run's origins for the
+ * endpoints that answer it (CORS), for a POST with a Content-Type; refused (403, no grant) to any other. */
+static void preflight(struct ctx *x, const struct endpoint *e)
+{
+    const struct ch_run_origin *o = page_origin(x);
+    if (!o || !e || !(e->flags & CORS))
+        return reply_error(x, 403, "no CORS grant for %s from this origin (README, Security)", x->path);
+    char headers[512];
+    snprintf(headers, sizeof headers,
+             "%sAccess-Control-Allow-Origin: %s\r\nVary: Origin\r\nAccess-Control-Allow-Methods: POST\r\n"
+             "Access-Control-Allow-Headers: Content-Type\r\nAccess-Control-Max-Age: 600\r\n",
+             CH_CONTROL_HEADERS, o->url);
+    ch_conn_reply(x->conn, 204, "No Content", "text/plain", headers, "", 0);
+}
 
 void ch_control_dispatch(struct ch_server *srv, struct ch_conn *c, struct ch_request *req)
 {
@@ -269,21 +325,27 @@ void ch_control_dispatch(struct ch_server *srv, struct ch_conn *c, struct ch_req
     memcpy(x.path, req->target, plen);
     TAILQ_INIT(&x.query);
     if (q) evhttp_parse_query_str(q + 1, &x.query);
-    if (strcmp(req->method, "OPTIONS") == 0) { /* CORS preflight for pages on other origins */
-        ch_conn_reply(c, 204, "No Content", "text/plain", CH_CONTROL_HEADERS
-                      "Access-Control-Allow-Methods: GET, POST\r\nAccess-Control-Allow-Headers: *\r\n"
-                      "Access-Control-Max-Age: 600\r\n", "", 0);
+    int options = strcmp(req->method, "OPTIONS") == 0;
+    const struct endpoint *e = NULL;
+    for (size_t i = 0; !e && i < sizeof endpoints / sizeof endpoints[0]; i++) {
+        const struct endpoint *d = &endpoints[i];
+        int hit = d->flags & PREFIX ? strncmp(x.path, d->path, strlen(d->path)) == 0 : strcmp(x.path, d->path) == 0;
+        if (hit && (options || strcmp(d->method, req->method) == 0 ||
+                    (strcmp(req->method, "HEAD") == 0 && strcmp(d->method, "GET") == 0)))
+            e = d;
+    }
+    if (options) {
+        preflight(&x, e);
+    } else if (!e) {
+        reply_error(&x, 404, "no such endpoint: %s (fixtures/PROTOCOL.md lists them)", x.path);
     } else {
-        const struct endpoint *e = NULL;
-        for (size_t i = 0; !e && i < sizeof endpoints / sizeof endpoints[0]; i++) {
-            const struct endpoint *d = &endpoints[i];
-            int hit = d->prefix ? strncmp(x.path, d->path, strlen(d->path)) == 0 : strcmp(x.path, d->path) == 0;
-            if (hit && (strcmp(d->method, req->method) == 0 || (strcmp(req->method, "HEAD") == 0 &&
-                                                                strcmp(d->method, "GET") == 0)))
-                e = d;
-        }
-        if (e) e->fn(&x);
-        else ch_reply_error(c, 404, "no such endpoint: %s (fixtures/PROTOCOL.md lists them)", x.path);
+        const struct ch_run_origin *page = page_origin(&x);
+        if (e->flags & CORS && page) x.cors = page->url;
+        if (e->flags & CHANGES && !page && !has_secret(&x))
+            reply_error(&x, 403, "%s %s changes the run's state: it needs the run's secret (the X-Harness-Secret "
+                        "header) or a page of one of the run's origins (README, Security)", req->method, x.path);
+        else
+            e->fn(&x);
     }
     evhttp_clear_headers(&x.query);
 }

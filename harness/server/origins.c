@@ -1,15 +1,24 @@
-/* origins.c — every origin the runner serves, in one table, and the listeners behind them: the http origins A,
- * B, C; their TLS twins SA, SB, SC (https, and wss on the same ports); D, an http origin under a name that is
- * not potentially trustworthy; and, per token whose case names one, a TLS fault listener of its own
- * ({SF-expired} ...: cases/FORMAT.md §1.8). The names are core.h's enum ch_origin; what each is bound to is
- * ORIGINS below. The run's certificates (harness/tls/) are made at start when the server has a run folder,
- * where ca.pem is written and nothing else. */
+/* origins.c — every origin the runner serves, the listeners behind them, and the run's origins: the one list
+ * that says which Host a request may name and which Origin a page of the run has (README, "Security").
+ *
+ * The origins: the http origins A, B, C; their TLS twins SA, SB, SC (https, and wss on the same ports); D, an
+ * http origin under a name that is not potentially trustworthy; and, per token whose case names one, a TLS
+ * fault listener of its own ({SF-expired} ...: cases/FORMAT.md §1.8). The names are core.h's enum ch_origin;
+ * what each is bound to is ORIGINS below. The run's certificates (harness/tls/) are made at start when the
+ * server has a run folder, where ca.pem is written and nothing else.
+ *
+ * The list: every listener registers its origin (ch_origin_add; a fault listener for as long as it is open)
+ * and every check reads it: the Host check of every request (requests.c), the state-changing endpoints'
+ * same-origin test and the one CORS answer (control.c), the placeholders {A}, {origin-SA}, {host-D} (tokens.c),
+ * the ready line and /_h/health (server.c, control.c). A host is compared as RFC 9110 §4.2.3 normalizes it: the
+ * name case-insensitively, an absent port as the scheme's default. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -43,6 +52,93 @@ static const struct fault_def {
     [CH_FAULT_REFUSE_RST] = {"SF-refuse-rst", CH_CERT_GOOD, CH_TLS_REFUSE_RST, 0},
     [CH_FAULT_TLS12] = {"SF-tls12", CH_CERT_GOOD, CH_TLS_ACCEPT, TLS1_2_VERSION},
 };
+
+/* ---- the run's origins: the list -------------------------------------------------------------------------- */
+
+static int default_port(const char *scheme)
+{
+    return strcmp(scheme, "https") == 0 || strcmp(scheme, "wss") == 0 ? 443 : 80;
+}
+
+const struct ch_run_origin *ch_origin_add(struct ch_server *srv, const char *name, const char *scheme, const char *host,
+                                      int port, const struct ch_token *token)
+{
+    if (srv->norigins == CH_MAX_ORIGINS || strlen(name) >= sizeof srv->origins[0].name ||
+        strlen(scheme) >= sizeof srv->origins[0].scheme || strlen(host) >= sizeof srv->origins[0].host)
+        return NULL;
+    struct ch_run_origin o = {.port = port, .token = token};
+    snprintf(o.name, sizeof o.name, "%s", name);
+    snprintf(o.scheme, sizeof o.scheme, "%s", scheme);
+    snprintf(o.host, sizeof o.host, "%s", host);
+    if (port == default_port(scheme)) snprintf(o.hostport, sizeof o.hostport, "%s", host);
+    else snprintf(o.hostport, sizeof o.hostport, "%s:%d", host, port);
+    snprintf(o.url, sizeof o.url, "%s://%s", scheme, o.hostport);
+    srv->origins[srv->norigins] = o;
+    return &srv->origins[srv->norigins++];
+}
+
+void ch_origins_remove(struct ch_server *srv, const struct ch_token *token)
+{
+    int k = 0;
+    for (int i = 0; i < srv->norigins; i++)
+        if (srv->origins[i].token != token) srv->origins[k++] = srv->origins[i];
+    srv->norigins = k;
+}
+
+const struct ch_run_origin *ch_origin_named(const struct ch_server *srv, const char *name)
+{
+    for (int i = 0; i < srv->norigins; i++)
+        if (!srv->origins[i].token && strcmp(srv->origins[i].name, name) == 0) return &srv->origins[i];
+    return NULL;
+}
+
+/* Does `hostport` (a Host value or an Origin's authority, n bytes: host [":" port]) name origin o? */
+static int names(const struct ch_run_origin *o, const char *hostport, size_t n)
+{
+    const char *colon = NULL;
+    if (n && hostport[0] == '[') { /* an IPv6 literal: the port follows "]" */
+        const char *close = memchr(hostport, ']', n);
+        if (close && (size_t)(close - hostport) + 1 < n && close[1] == ':') colon = close + 1;
+    } else {
+        colon = memchr(hostport, ':', n);
+    }
+    size_t hl = colon ? (size_t)(colon - hostport) : n;
+    int port = default_port(o->scheme);
+    if (colon) {
+        const char *p = colon + 1, *end = hostport + n;
+        if (p == end || end - p > 5) return 0;
+        port = 0;
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9') return 0;
+            port = port * 10 + (*p - '0');
+        }
+    }
+    return port == o->port && hl == strlen(o->host) && strncasecmp(hostport, o->host, hl) == 0;
+}
+
+const struct ch_run_origin *ch_origin_by_host(const struct ch_server *srv, const char *host)
+{
+    size_t n = host ? strlen(host) : 0;
+    while (n && (host[n - 1] == ' ' || host[n - 1] == '\t')) n--; /* the parser keeps trailing whitespace */
+    while (n && (*host == ' ' || *host == '\t')) host++, n--;
+    for (int i = 0; n && i < srv->norigins; i++)
+        if (names(&srv->origins[i], host, n)) return &srv->origins[i];
+    return NULL;
+}
+
+const struct ch_run_origin *ch_origin_by_url(const struct ch_server *srv, const char *origin)
+{
+    const char *sep = origin ? strstr(origin, "://") : NULL;
+    if (!sep) return NULL; /* "null" (an opaque origin) and anything else that is not scheme://host[:port] */
+    size_t sl = (size_t)(sep - origin);
+    const char *auth = sep + 3;
+    for (int i = 0; i < srv->norigins; i++) {
+        const struct ch_run_origin *o = &srv->origins[i];
+        if (strlen(o->scheme) == sl && strncasecmp(origin, o->scheme, sl) == 0 && names(o, auth, strlen(auth)))
+            return o;
+    }
+    return NULL;
+}
 
 /* ---- accepting and binding -------------------------------------------------------------------------------------- */
 
@@ -143,8 +239,8 @@ int ch_origins_bind(struct ch_server *srv, char *err)
         ls->conn = (struct ch_conn_listener){o, ch_origin_name(o), d->tls ? srv->good_ctx : NULL};
         if (bind_listener(ls, srv->opts->port[o], d->v6, err) < 0) return -1;
         srv->port[o] = ls->port;
-        snprintf(srv->host[o], sizeof srv->host[o], "%s:%d", d->host, ls->port);
-        snprintf(srv->origin[o], sizeof srv->origin[o], "%s://%s:%d", d->tls ? "https" : "http", d->host, ls->port);
+        if (!ch_origin_add(srv, ch_origin_name(o), d->tls ? "https" : "http", d->host, ls->port, NULL))
+            return ch_errf(err, "origin %s: the run's origin list is full", ch_origin_name(o));
     }
     return 0;
 }
@@ -160,9 +256,11 @@ void ch_origins_free(struct ch_server *srv)
 json_t *ch_origins_json(const struct ch_server *srv, int ports)
 {
     json_t *j = json_object();
-    for (int o = 0; o < CH_ORIGINS; o++)
-        if (srv->port[o])
-            json_object_set_new(j, ch_origin_name(o), ports ? json_integer(srv->port[o]) : json_string(srv->origin[o]));
+    for (int i = 0; i < srv->norigins; i++) {
+        const struct ch_run_origin *o = &srv->origins[i];
+        if (o->token || json_object_get(j, o->name)) continue; /* a fault listener; a second name */
+        json_object_set_new(j, o->name, ports ? json_integer(o->port) : json_string(o->url));
+    }
     return j;
 }
 
@@ -178,6 +276,9 @@ int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, cha
                                    .conn = {CH_ORIGINS + f, FAULTS[f].origin, srv->fault_ctx[f]}};
         t->faults[f] = ls;
         if (bind_listener(ls, 0, 1, err) < 0) return -1;
+        /* Its requests name localhost:PORT in Host: one of the run's origins while the listener is open. */
+        if (!ch_origin_add(srv, FAULTS[f].origin, "https", "localhost", ls->port, t))
+            return ch_errf(err, "{%s}: the run's origin list is full", FAULTS[f].origin);
         char name[32], url[160];
         snprintf(name, sizeof name, "%s", FAULTS[f].origin);
         snprintf(url, sizeof url, "https://localhost:%d", ls->port);
@@ -194,6 +295,7 @@ void ch_faults_close(struct ch_token *t)
 {
     for (int f = 0; f < CH_FAULTS; f++) {
         if (!t->faults[f]) continue;
+        ch_origins_remove(t->faults[f]->srv, t); /* its Host is no longer the run's */
         unbind(t->faults[f]);
         free(t->faults[f]);
         t->faults[f] = NULL;

@@ -3,18 +3,18 @@
  * that belong to no case are remembered (GET /_h/stray) for a report that asks where a client went astray. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server_int.h"
 
 static void record_request(struct ch_token *t, struct ch_conn *c, struct ch_request *r, const char *path, int n,
                            const struct ch_route *route)
 {
-    size_t blen = evbuffer_get_length(r->body);
     struct ch_transcript_request rec = {
         .t_us = r->t_head_us ? r->t_head_us : r->t_end_us, .body_end_us = r->t_end_us, .conn = c->id, .n = n,
         .minor = r->minor, .route = route ? route->line : 0, .method = r->method, .target = r->target,
-        .path = path, .headers = r->headers, .body = blen ? evbuffer_pullup(r->body, -1) : (const void *)"",
-        .body_len = blen};
+        .path = path, .head = r->head, .head_len = r->head_len, .fields = r->fields, .nfields = r->nfields};
+    rec.body = ch_request_body(r, &rec.body_len);
     ch_transcript_request(t->tr, &rec);
 }
 
@@ -50,9 +50,19 @@ static void no_script(struct ch_token *t, struct ch_conn *c, struct ch_request *
     ch_conn_finish(c, r->keep_alive ? CH_END_KEEP : CH_END_CLOSE);
 }
 
+/* This request's rank among its token's requests with its method and path (FORMAT.md §4, `nth`). */
+static int count_request(struct ch_token *t, const char *method, const char *path)
+{
+    char key[CH_MAX_TARGET + 80];
+    snprintf(key, sizeof key, "%s %s", method, path); /* method < 64 bytes, path <= CH_MAX_TARGET: fits */
+    int nth = (int)json_integer_value(json_object_get(t->counts, key)) + 1;
+    json_object_set_new(t->counts, key, json_integer(nth));
+    return nth;
+}
+
 static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_request *r)
 {
-    char token[64], path[CH_MAX_TARGET + 2], key[CH_MAX_TARGET + 80];
+    char token[64], path[CH_MAX_TARGET + 2];
     const char *p = r->target + 3;
     size_t tl = strcspn(p, "/?");
     if (tl == 0 || tl >= sizeof token) goto unknown;
@@ -69,12 +79,7 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     }
     ch_conn_attach(c, t->tr);
     c->tag = t;
-    size_t ml = strlen(r->method);
-    memcpy(key, r->method, ml); /* method < 64 bytes, path <= CH_MAX_TARGET: fits */
-    key[ml] = ' ';
-    memcpy(key + ml + 1, path, (pl ? pl : 1) + 1);
-    int nth = (int)json_integer_value(json_object_get(t->counts, key)) + 1;
-    json_object_set_new(t->counts, key, json_integer(nth));
+    int nth = t->kase->uses_nth ? count_request(t, r->method, path) : 0;
     int reqno = ++t->nreq;
     const struct ch_route *route = ch_case_match(t->kase, r->method, path, c->origin, nth);
     record_request(t, c, r, path, reqno, route);
@@ -86,10 +91,33 @@ unknown:
     ch_conn_reply(c, 404, "Unknown Token", "text/plain; charset=utf-8", NULL, "unknown token\n", 14);
 }
 
+/* Is the request addressed to one of the run's origins (README, "Security")? A page of another site whose name
+ * resolves to loopback (DNS rebinding) reaches our sockets, but its requests name that site in Host: they are
+ * refused, whatever they ask for. RFC 9112 §3.2: a request without Host, or with more than one, is a 400. If
+ * not, the refusal is answered (JSON, the connection closed) and 0 returned. */
+static int for_the_run(struct ch_server *srv, struct ch_conn *c, struct ch_request *r)
+{
+    const char *host = NULL;
+    int n = 0;
+    for (size_t i = 0; i < r->nfields; i++)
+        if (strcasecmp(r->head + r->fields[i].name, "Host") == 0 && n++ == 0) host = r->head + r->fields[i].value;
+    if (n == 1 && ch_origin_by_host(srv, host)) return 1;
+    r->keep_alive = 0;
+    if (n != 1) {
+        ch_reply_error(c, 400, "a request needs exactly one Host header (RFC 9112 section 3.2); it had %d", n);
+    } else {
+        remember_stray(srv, c, r, "Host is not one of the run's origins");
+        ch_reply_error(c, 421, "Host '%.200s' is not one of this run's origins: refused (see /_h/health from the "
+                       "run's own origin)", host);
+    }
+    return 0;
+}
+
 void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
 {
     struct ch_server *srv = arg;
     c->tag = NULL; /* set again below only for a case's request: a keep-alive connection moves on */
+    if (!for_the_run(srv, c, r)) return;
     if (strncmp(r->target, "/_h/", 4) == 0) {
         ch_control_dispatch(srv, c, r);
     } else if (strncmp(r->target, "/c/", 3) == 0) {

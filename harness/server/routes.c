@@ -74,6 +74,41 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
     return 0;
 }
 
+/* The smallest positive `ms` of any step (an object with an `op`) under v, into *min. */
+static void min_step_ms(const json_t *v, int *min)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) min_step_ms(x, min);
+    } else if (json_is_object(v)) {
+        json_t *ms = json_object_get(v, "ms");
+        if (json_object_get(v, "op") && json_is_integer(ms) && json_integer_value(ms) > 0 &&
+            json_integer_value(ms) < *min)
+            *min = (int)json_integer_value(ms);
+        json_object_foreach((json_t *)v, key, x) min_step_ms(x, min);
+    }
+}
+
+int ch_case_precision_ms(const json_t *kase)
+{
+    json_t *deadline = json_object_get(kase, "deadline_ms"), *e;
+    int min = json_is_integer(deadline) && json_integer_value(deadline) > 0 ? (int)json_integer_value(deadline)
+                                                                             : 10000;
+    size_t i;
+    json_array_foreach(json_object_get(kase, "expect"), i, e) {
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        json_t *tol = json_object_get(e, "tol_ms");
+        if (kind && (strcmp(kind, "within") == 0 || strcmp(kind, "interval") == 0) && json_is_integer(tol) &&
+            json_integer_value(tol) < min)
+            min = (int)json_integer_value(tol);
+    }
+    min_step_ms(json_object_get(kase, "server"), &min);
+    min_step_ms(json_object_get(kase, "client"), &min);
+    return min;
+}
+
 int ch_case_compile(struct ch_case *k, json_t *json, char *err)
 {
     const json_t *routes = json_object_get(json, "server"), *r, *tag;
@@ -85,16 +120,22 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     json_array_foreach(json_object_get(json, "tags"), i, tag)
         if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
     k->uses = json_uses(json_object_get(json, "client")) | json_uses(routes) | json_uses(json_object_get(json, "expect"));
+    k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);
     k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);
-    json_array_foreach(routes, i, r)
+    json_array_foreach(routes, i, r) {
         if (compile_route(&k->routes[i], r, k->id, err) < 0) return -1;
+        k->uses_nth |= k->routes[i].nth != 0;
+    }
     return 0;
 }
 
 void ch_case_release(struct ch_case *k)
 {
-    for (size_t i = 0; k->routes && i < k->nroutes; i++) free(k->routes[i].steps);
+    for (size_t i = 0; k->routes && i < k->nroutes; i++) {
+        free(k->routes[i].steps);
+        free(k->routes[i].fixed);
+    }
     free(k->routes);
     json_decref(k->json);
     memset(k, 0, sizeof *k);

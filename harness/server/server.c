@@ -24,6 +24,7 @@ static int compile_cases(struct ch_server *srv, char *err)
     srv->cases = ch_xcalloc(srv->ncases, sizeof *srv->cases);
     for (size_t i = 0; i < srv->ncases; i++) {
         if (ch_case_compile(&srv->cases[i], json_array_get(srv->cases_json, i), err) < 0) return -1;
+        for (size_t j = 0; j < srv->cases[i].nroutes; j++) ch_route_prerender(&srv->cases[i].routes[j], srv->scale);
         ch_map_set(srv->case_by_id, srv->cases[i].id, &srv->cases[i]);
     }
     return 0;
@@ -47,6 +48,9 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     srv->stray = json_array();
     srv->cases_json = cases;
     srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms};
+    unsigned char key[32];
+    evutil_secure_rng_get_bytes(key, sizeof key);
+    ch_hex_encode(key, sizeof key, srv->secret);
     if (compile_cases(srv, err) < 0) return 2;
     struct event_config *cfg = event_config_new();
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER); /* sub-millisecond scripted waits */
@@ -114,10 +118,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * good certificate's SPKI hash, and the name D's clients must map to loopback. */
 static void print_ready(struct ch_server *srv)
 {
-    json_t *j = json_pack("{s:b, s:o, s:o, s:s+, s:I, s:i, s:f, s:s}", "ready", 1, "origins", ch_origins_json(srv, 0),
-                          "ports", ch_origins_json(srv, 1), "control", srv->origin[CH_ORIGIN_A], "/_h/", "cases",
-                          (json_int_t)srv->ncases, "pid", (int)getpid(), "time_scale", srv->scale, "insecure_host",
-                          CH_INSECURE_HOST);
+    json_t *j = json_pack("{s:b, s:o, s:o, s:s+, s:I, s:i, s:f, s:s, s:s}", "ready", 1, "origins",
+                          ch_origins_json(srv, 0), "ports", ch_origins_json(srv, 1), "control",
+                          ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases, "pid",
+                          (int)getpid(), "time_scale", srv->scale, "insecure_host", CH_INSECURE_HOST, "secret",
+                          srv->secret);
     if (srv->pki) {
         json_object_set_new(j, "ca", json_string(srv->ca_path));
         json_object_set_new(j, "spki_sha256", json_string(srv->spki_good));

@@ -42,9 +42,16 @@ struct ch_case {
     const char *id;
     struct ch_route *routes;
     size_t nroutes;
-    int timing;    /* tagged `timing`: runs alone */
-    unsigned uses; /* what its placeholders name (core.h's CH_USES_*): the fault listeners its tokens need */
+    int timing;       /* tagged `timing`: never beside an ordinary case (runs.c) */
+    int precision_ms; /* the shortest span its verdict can depend on, unscaled (ch_case_precision_ms) */
+    int uses_nth;     /* some route answers only the Nth request of its method and path */
+    unsigned uses;    /* what its placeholders name (core.h's CH_USES_*): the fault listeners its tokens need */
 };
+
+/* A case's precision: the smallest tolerance of its `within` and `interval` checks and the smallest duration
+ * scripted in its server and client steps (any step's `ms`: a wait, a trickle, a timeout), else its deadline.
+ * The scheduler lets a `timing` case share the server with fewer other timing cases the smaller it is. */
+int ch_case_precision_ms(const json_t *kase);
 
 /* Compiles a case JSON's routes, refusing an op no word emits. Returns 0, or -1 with err (release k either
  * way). */

@@ -2,13 +2,14 @@
  * includes it). Single-threaded: all of it lives on one libevent loop.
  *
  *   server.c    lifecycle: the constructor, signals, the ready line, teardown
- *   origins.c   the origins and their listeners (one table), the run's certificates, per-token fault listeners
+ *   origins.c   the origins and their listeners (one table), the run's certificates, per-token fault listeners;
+ *               the run's origins: which Host a request may name, which Origin is a page of the run
  *   requests.c  which part answers a request: /_h/ control, /c/<token>/ a case's route, else 404 (and strays)
  *   routes.c    compiling a case's routes and choosing the route for a request (server.h)
  *   conns.c     the live connections: closed at shutdown, or when their case is over
  *   control.c   the /_h/ endpoints (fixtures/PROTOCOL.md §1)
  *   tokens.c    tokens: one run of a case, its transcript and placeholder values, the program it hands out
- *   runs.c      the run scheduler: queues, what `next` hands out (timing cases alone), verdicts
+ *   runs.c      the run scheduler: queues, what `next` hands out (timing cases apart), verdicts
  *   waiters.c   long-polls: connections waiting for a case to hand out or for a verdict
  *   static.c    /_h/static/: files under the fixtures directory
  *   reply.c     the control protocol's JSON replies */
@@ -69,8 +70,21 @@ struct ch_waiter {
     struct ch_waiter *next;
 };
 
+#define CH_SHARE_MAX 16        /* timing cases in flight at once, at most (runs.c) */
 #define CH_STRAY_MAX 200
+#define CH_MAX_ORIGINS 64      /* the 7 origins and the fault listeners of the tokens in flight */
 #define CH_INSECURE_HOST "insecure.test" /* origin D's name: .test is reserved (RFC 6761 §6.2), never resolvable */
+
+/* One origin of the run (origins.c): a listener as a URL names it. */
+struct ch_run_origin {
+    char name[24];      /* "A" ... "D", "SF-expired": the placeholders {A}, {origin-SA}, {host-D} */
+    char scheme[8];     /* "http", "https" */
+    char host[256];     /* as a URL writes it: "localhost", "127.0.0.1", "insecure.test", "[::1]" */
+    int port;
+    char hostport[272]; /* the Host a request names it by ("localhost:41001"; no port when the default) */
+    char url[288];      /* its serialization (RFC 6454 §6.2), as an Origin header sends it */
+    const struct ch_token *token; /* a token's fault listener (in the list while it is open); NULL: the run's */
+};
 
 /* One bound origin (or a token's fault listener): its sockets and what its connections share. */
 struct ch_listener {
@@ -88,7 +102,9 @@ struct ch_server {
     struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
     struct ch_listener listeners[CH_ORIGINS];
     int port[CH_ORIGINS];      /* 0: not served (the TLS origins without a run folder) */
-    char origin[CH_ORIGINS][64], host[CH_ORIGINS][64]; /* "http://localhost:PORT", "localhost:PORT" */
+    struct ch_run_origin origins[CH_MAX_ORIGINS]; /* the run's origins: origins.c is the only writer */
+    int norigins;
+    char secret[65];            /* the run's secret (README, "Security"): hex of 32 random bytes */
     struct ch_pki *pki;        /* the run's certificates (NULL: no TLS) */
     SSL_CTX *good_ctx, *fault_ctx[CH_FAULTS];
     char ca_path[4096], spki_good[CH_PKI_SPKI_B64_LEN];
@@ -99,7 +115,8 @@ struct ch_server {
     uint64_t next_conn, next_token, next_run;
     struct ch_waiter *waiters;
     int inflight;               /* tokens handed out by `next` without a verdict yet */
-    struct ch_token *timing;    /* a `timing` case in flight: nothing else is handed out */
+    struct ch_token *timing[CH_SHARE_MAX]; /* the `timing` cases in flight (runs.c: they share, or run alone) */
+    int ntiming;
     json_t *stray;              /* the last CH_STRAY_MAX requests that belonged to no case */
     struct ch_conn_owner owner;
     struct event *sigint, *sigterm, *quit;
@@ -111,13 +128,28 @@ struct ch_server {
 /* Binds every origin of the table (the TLS ones, with the run's certificates, when opts->run_dir is set). */
 int ch_origins_bind(struct ch_server *srv, char *err);
 void ch_origins_free(struct ch_server *srv);
-/* {NAME: URL} (or {NAME: PORT} with `ports`) of the origins served. New reference. */
+/* {NAME: URL} (or {NAME: PORT} with `ports`) of the origins served: each name's first origin, no fault
+ * listener. New reference. */
 json_t *ch_origins_json(const struct ch_server *srv, int ports);
 /* Binds a listener per fault the case uses (`uses`: CH_USES_* bits) for token t, and sets its placeholders
  * {SF-NAME}, {origin-SF-NAME}, {host-SF-NAME} in t->vars. Returns 0, or -1 with err. */
 int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, char *err);
 /* Closes them (their connections live on until they end or the case is over). */
 void ch_faults_close(struct ch_token *t);
+/* Registers an origin of the run: from now on a request naming host:port in its Host, and a page whose Origin
+ * is scheme://host:port, belong to the run. Call it for every listener, and again with another host for each
+ * other name the same listener is reached by; a token's fault listener with its token. Several entries may share a name; the first one registered is
+ * the one placeholders, the ready line and programs use. NULL when the table is full or a field too long. */
+const struct ch_run_origin *ch_origin_add(struct ch_server *srv, const char *name, const char *scheme, const char *host,
+                                      int port, const struct ch_token *token);
+/* Forgets the origins registered for `token` (its fault listeners, closed). */
+void ch_origins_remove(struct ch_server *srv, const struct ch_token *token);
+/* The first origin registered under `name` (never a fault listener's), or NULL. */
+const struct ch_run_origin *ch_origin_named(const struct ch_server *srv, const char *name);
+/* The origin a Host header value names (host [":" port]), or NULL: then the request is not the run's. */
+const struct ch_run_origin *ch_origin_by_host(const struct ch_server *srv, const char *host);
+/* The origin an Origin header value serializes, or NULL ("null", another site, another port). */
+const struct ch_run_origin *ch_origin_by_url(const struct ch_server *srv, const char *origin);
 
 /* ---- requests.c ---- */
 
@@ -160,6 +192,8 @@ json_t *ch_token_pending(const struct ch_token *t);
 struct ch_run *ch_run_new(struct ch_server *srv, const char *client, const json_t *cases, int concurrency,
                           const json_t *polyfill);
 void ch_run_free(struct ch_run *r);
+/* How many timing cases, k included, may be in flight while timing case k is (runs.c). */
+int ch_case_share(const struct ch_server *srv, const struct ch_case *k);
 /* The next program of a run, {"done": true}, or NULL when the caller must wait (PROTOCOL.md `next`). */
 json_t *ch_run_next(struct ch_server *srv, struct ch_run *run);
 /* Something changed (cases queued, a run closed, a verdict came): answers the `next` long-polls that can be. */
@@ -186,11 +220,14 @@ void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel);
 
 /* ---- reply.c ---- */
 
-/* Every /_h/ reply carries these: pages on any origin may read it, nothing caches it. */
-#define CH_CONTROL_HEADERS "Access-Control-Allow-Origin: *\r\nCache-Control: no-store\r\n"
+/* Every /_h/ reply carries these: nothing caches it. No page of another origin may read it, unless the reply
+ * grants that origin (ch_reply_json_cors): README, "Security". */
+#define CH_CONTROL_HEADERS "Cache-Control: no-store\r\n"
 
 /* A JSON reply (j stolen) with the control headers; the request ends (the connection may be gone after). */
 void ch_reply_json(struct ch_conn *c, int status, json_t *j);
+/* The same, readable by a page of `allow_origin` (one of the run's origins; NULL: none): ACAO and Vary: Origin. */
+void ch_reply_json_cors(struct ch_conn *c, int status, json_t *j, const char *allow_origin);
 /* {"error": MESSAGE} with the status. */
 void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -6,28 +6,33 @@
 #include <string.h>
 
 #include "server_int.h"
+#include "judge/judge.h"
 
-/* {A}, {origin-A}, {host-A} ... for every origin served, for this token (cases/FORMAT.md §1.8). */
+/* {A}, {origin-A}, {host-A} ... for every origin served, for this token (cases/FORMAT.md §1.8): each name's
+ * first origin (origins.c); a fault listener's are set when it opens (ch_faults_open). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
 {
-    for (int i = 0; i < CH_ORIGINS; i++) {
-        char key[16], url[160];
-        if (!srv->port[i]) continue;
-        snprintf(url, sizeof url, "%s/c/%s", srv->origin[i], token);
-        json_object_set_new(vars, ch_origin_name(i), json_string(url));
-        snprintf(key, sizeof key, "origin-%s", ch_origin_name(i));
-        json_object_set_new(vars, key, json_string(srv->origin[i]));
-        snprintf(key, sizeof key, "host-%s", ch_origin_name(i));
-        json_object_set_new(vars, key, json_string(srv->host[i]));
+    for (int i = 0; i < srv->norigins; i++) {
+        const struct ch_run_origin *o = &srv->origins[i];
+        char key[48], url[400];
+        if (o->token || json_object_get(vars, o->name)) continue; /* a token's fault listener; a second name */
+        snprintf(url, sizeof url, "%s/c/%s", o->url, token);
+        json_object_set_new(vars, o->name, json_string(url));
+        snprintf(key, sizeof key, "origin-%s", o->name);
+        json_object_set_new(vars, key, json_string(o->url));
+        snprintf(key, sizeof key, "host-%s", o->name);
+        json_object_set_new(vars, key, json_string(o->hostport));
     }
 }
 
 struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run)
 {
     struct ch_token *t = ch_xcalloc(1, sizeof *t);
-    unsigned short rnd;
+    /* 32 random bits: a page of another site that sends requests to a case URL must guess them (README,
+     * "Security"), since it cannot read any page or reply that names a token. */
+    uint32_t rnd;
     evutil_secure_rng_get_bytes(&rnd, sizeof rnd);
-    snprintf(t->id, sizeof t->id, "t%llu-%04x", (unsigned long long)++srv->next_token, rnd);
+    snprintf(t->id, sizeof t->id, "t%llu-%08x", (unsigned long long)++srv->next_token, (unsigned)rnd);
     t->kase = k;
     t->run = run;
     t->t0_us = ch_now_us();
@@ -80,18 +85,19 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     scale_ms_fields(srv, p);
     const char *page = json_string_value(json_object_get(k, "page"));
     int pi = page ? ch_origin_by_name(page, strlen(page)) : CH_ORIGIN_A;
-    if (pi < 0 || !srv->port[pi]) {
+    const struct ch_run_origin *po = pi >= 0 ? ch_origin_named(srv, ch_origin_name(pi)) : NULL;
+    if (!po) {
         json_decref(p);
         return (ch_errf(err, "the page's origin %s is not served (no run folder: no TLS origins)", page), NULL);
     }
-    char result[256];
-    snprintf(result, sizeof result, "%s/_h/result?token=%s", srv->origin[pi], t->id);
+    char result[400];
+    snprintf(result, sizeof result, "%s/_h/result?token=%s", po->url, t->id);
     json_object_set_new(p, "token", json_string(t->id));
     json_object_set(p, "case", json_object_get(k, "id"));
     json_object_set(p, "title", json_object_get(k, "title"));
     json_object_set(p, "tags", json_object_get(k, "tags"));
     json_object_set(p, "needs", json_object_get(k, "needs"));
-    json_object_set_new(p, "page", json_string(srv->origin[pi]));
+    json_object_set_new(p, "page", json_string(po->url));
     /* Pages on SA, SB, SC and D run in a top-level window (cases/FORMAT.md §2 `page`, PROTOCOL.md §2). */
     json_object_set_new(p, "top_level", json_boolean(pi >= CH_ORIGIN_SA));
     json_object_set_new(p, "origins", ch_origins_json(srv, 0));
@@ -100,6 +106,8 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     json_object_set_new(p, "settle_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "settle_ms")), srv->scale)));
     json_object_set_new(p, "result", json_string(result));
+    /* Where a step may throw (MODEL.md §1.2): anywhere else an exception ends the program at once. */
+    json_object_set_new(p, "exceptions", ch_judge_allowed_exceptions(k));
     return p;
 }
 

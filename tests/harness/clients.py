@@ -45,7 +45,8 @@ class BrowserClient(Client):
         self.tls = {"info": self.browser.tls_info, "lacks": lacks}
         # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
-        query = urllib.parse.urlencode([("run", run), ("concurrency", self.concurrency)] +
+        # The page asks for the run's cases with the run's secret (README, "Security"), which its URL carries.
+        query = urllib.parse.urlencode([("run", run), ("concurrency", self.concurrency), ("secret", runner.secret)] +
                                        [("lack", f"{cap}:{why}") for cap, why in sorted(lacks.items())])
         self.browser.navigate(f"{runner.base}/_h/static/page.html?{query}")
 
@@ -90,6 +91,8 @@ class ProcessClient(Client):
             env.update(more_env)
             self.tls = {"info": info}
         fd, self.stderr_path = tempfile.mkstemp(prefix="adapter-", suffix=".log")
+        # CH_SECRET: the run's secret, which the adapter sends with its control requests (README, "Security").
+        env["CH_SECRET"] = runner.secret
         self.proc = subprocess.Popen(argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
                                      env=env, cwd=self.cwd, start_new_session=True)
         os.close(fd)

@@ -7,9 +7,10 @@
 Loaded by the repository's conftest.py (`pytest_plugins`), or by the `pytest11` entry point of an installed
 package (pyproject.toml). Items (tests/harness/items.py) are named CLIENT:CASE-ID (with `#R` for repetition
 R under `--repeat N`); `-k` selects by either part, markers by family (`-m sse`), tag (`-m timing`,
-`-m headline`) or client (`-m chromium`). Each client runs its cases through one browser or adapter,
-several at once (tests/harness/session.py), restarted after a crash or a hang; cases tagged `timing` run
-in a phase of their own and alone (tests/harness/run.py says how).
+`-m headline`) or client (`-m chromium`). Cases tagged `slow` (measurements a minute long) run only with
+--slow (`make run-all`) or when their file is named. Each client runs its cases through one browser or
+adapter, several at once (tests/harness/session.py), restarted after a crash or a hang; cases tagged
+`timing` come last and never beside an ordinary case (harness/server/runs.c says how they share).
 
 Reports. Every process appends to REPORT/events.jsonl (reports/events.py); at the end of the run the
 controller (the only process, or xdist's controller once every worker is done) builds REPORT/report.json and
@@ -32,30 +33,36 @@ from pathlib import Path
 import pytest
 
 from reports import build as reports_build
+from reports import findings as findings_mod
 
 from . import items as items_mod
-from .items import CaseFile, case_run
+from .items import CaseFile, CaseItem, case_run
 from .run import RUN_KEY, WORKER_ARGV, WORKER_RUN, WORKER_RUNNER, ConformanceRun, conformance, is_worker
 
 HELP_CLIENT = ("comma-separated clients: chromium, firefox, webkit, webdriver (with --webdriver-url), "
                "node:MODULE, python:MODULE, curl")
+HELP_CLIENT_NAME = ("a library client's stable name (expectations, reports, item ids): NAME with one --client, "
+                    "CLIENT=NAME with several (repeatable); default: the library's package or distribution name")
 HELP_REPORT = "report folder (events.jsonl, report.json, junit.xml, index.html); default reports/out"
 HELP_POLYFILL = "a script run in each case page before the interpreter (it may replace XMLHttpRequest, ...)"
 HELP_WEBDRIVER = "send the `webdriver` client to this W3C WebDriver endpoint (Selenium Grid, chromedriver, ...)"
 HELP_CAPS = "JSON capabilities for --webdriver-url (default: a headless chromium)"
 HELP_SCALE = "multiply every scripted wait, client timeout and tolerance (slow machines: 2)"
 HELP_CASES = "the case set: case files or folders (repeatable; default: cases/)"
-HELP_CONCURRENCY = "cases a client may run at once (cases tagged `timing` always run alone)"
+HELP_CONCURRENCY = "cases a client may run at once (cases tagged `timing` never beside an ordinary case)"
 HELP_EXPECTATIONS = ("expected statuses per client and case (JSON, reports/EXPECTATIONS.md): a run exits 0 when "
                      "every result is as expected, 1 on an unexpected failure")
 HELP_STRICT = "with --expectations: an unexpected pass (the entry is stale) fails the run too"
 HELP_UPDATE = "write this run's results to FILE as the new expectations baseline (entries it did not run are kept)"
+HELP_SLOW = ("also run the cases tagged `slow` (measurements that wait for a minute or more), which the whole "
+             "suite (tests/conformance) leaves out by default; `make run-all` sets it")
 HELP_REPEAT = "run every case N times (each a fresh client run and token); differing statuses are reported as flaky"
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("conformance", "conformance runs against real clients")
     g.addoption("--client", default=None, help=HELP_CLIENT)
+    g.addoption("--client-name", action="append", default=None, metavar="[CLIENT=]NAME", help=HELP_CLIENT_NAME)
     g.addoption("--report", default=None, help=HELP_REPORT)
     g.addoption("--polyfill", default=None, help=HELP_POLYFILL)
     g.addoption("--webdriver-url", default=None, help=HELP_WEBDRIVER)
@@ -66,6 +73,7 @@ def pytest_addoption(parser):
     g.addoption("--expectations", default=None, metavar="FILE", help=HELP_EXPECTATIONS)
     g.addoption("--strict-expectations", action="store_true", default=False, help=HELP_STRICT)
     g.addoption("--update-expectations", default=None, metavar="FILE", help=HELP_UPDATE)
+    g.addoption("--slow", action="store_true", default=False, help=HELP_SLOW)
     g.addoption("--repeat", type=int, default=1, metavar="N", help=HELP_REPEAT)
 
 
@@ -98,21 +106,24 @@ def pytest_collect_file(file_path: Path, parent):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
     """Conformance items in run order: per client (in --client order) and repetition, the ordinary cases, then
-    the `timing` ones (their own phase). An item asked for twice (tests/conformance and a case file) runs once."""
+    the `timing` ones (their own phase). An item asked for twice (tests/conformance and a case file) runs once.
+    The whole suite (tests/conformance) leaves out the cases tagged `slow` unless --slow; a case file named on the
+    command line runs whatever its tags."""
     for item in items:
         items_mod.adopt_function(item)
     order = {name: i for i, name in enumerate(conformance(config).clients)}
-    seen, dups = set(), []
+    slow = config.getoption("--slow")
+    seen, dropped = set(), []
     for item in items:
         r = case_run(item)
         if r is not None:
             k = (r.client, r.id, r.repeat)
-            if k in seen:
-                dups.append(item)
+            if k in seen or (not slow and "slow" in r.case.get("tags", []) and not isinstance(item, CaseItem)):
+                dropped.append(item)
             seen.add(k)
-    if dups:
-        config.hook.pytest_deselected(items=dups)
-        items[:] = [i for i in items if not any(i is d for d in dups)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if not any(i is d for d in dropped)]
 
     def key(item):
         r = case_run(item)
@@ -134,13 +145,16 @@ def pytest_collection_finish(session):
 
 
 def pytest_report_collectionfinish(config, items):
-    if config.option.verbose >= 0 and any(case_run(i) is not None for i in items):
-        return _header(conformance(config))
+    if any(case_run(i) is not None for i in items):
+        run = conformance(config)
+        warnings = [f"WARNING: {w['message']}" for w in run.warnings]  # shown even with -q
+        return ([_header(run)] if config.option.verbose >= 0 else []) + warnings
     return None
 
 
 def _header(run: ConformanceRun) -> str:
-    line = f"conformance: clients {', '.join(run.clients)}; reports in {run.report_dir}"
+    named = [c if run.specs.get(c, c) == c else f"{c} (--client {run.specs[c]})" for c in run.clients]
+    line = f"conformance: clients {', '.join(named)}; reports in {run.report_dir}"
     if run.expectations is not None:
         line += f"; expectations {run.expectations.path}"
         line += " (strict)" if run.config.getoption("--strict-expectations") else ""
@@ -190,6 +204,8 @@ class XdistController:
         tr = config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None and config.option.verbose >= 0:
             tr.write_line(_header(run))
+        for w in run.warnings if tr is not None else ():
+            tr.write_line(f"WARNING: {w['message']}", yellow=True, bold=True)
 
 
 # ---- the end ------------------------------------------------------------------------------------------------------
@@ -215,17 +231,24 @@ def pytest_unconfigure(config):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    built = conformance(config).built
+    run = conformance(config)
+    built = run.built
     if not built:
         return
     tr = terminalreporter
     tr.section("conformance reports")
+    for w in run.warnings:
+        tr.write_line(f"WARNING: {w['message']}", yellow=True, bold=True)
     if "error" in built:
         tr.write_line(f"reports not built: {built['error']}", red=True)
         return
     tr.write_line(reports_build.describe(built, unexpected=False))
+    # Root causes (reports/findings.py): the unexpected ones; every one with -v.
+    for line in findings_mod.describe(built["report"].get("findings", []), only_unexpected=config.option.verbose <= 0):
+        tr.write_line(line)
     xml = config.option.xmlpath
     if xml and Path(xml).exists():
         tr.write_line(f"  {xml} ({Path(xml).stat().st_size:,} bytes)")
     if "updated" in built:
-        tr.write_line(f"expectations baseline written: {built['updated'][0]} ({built['updated'][1]} entries)")
+        path, new, old = built["updated"]
+        tr.write_line(reports_build.describe_baseline(path, new, old, run.clients), green=True)

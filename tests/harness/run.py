@@ -30,6 +30,7 @@ from reports import build as reports_build
 from reports import expectations as ex
 from reports.events import EventStream
 
+from . import adapters
 from . import clients as clients_mod
 from .items import CaseRun, case_run, case_runs
 from .server import ROOT, Runner, RunnerError, runner_path
@@ -52,11 +53,15 @@ def is_worker(config) -> bool:
 class ConformanceRun:
     def __init__(self, config):
         self.config = config
-        self.clients = [c.strip() for c in (config.getoption("--client") or "chromium").split(",") if c.strip()]
         self.repeats = config.getoption("--repeat")
         if self.repeats < 1:
             raise pytest.UsageError(f"--repeat {self.repeats}: N must be 1 or more")
+        # Each client's stable name (items, expectations, reports) and the --client value it came from.
+        self.specs, self.factories = resolve_clients(config)
+        self.clients = list(self.specs)
         self.expectations = _load_expectations(config.getoption("--expectations"))
+        self.recording = config.getoption("--update-expectations")
+        self.warnings = self.expectations.missing_clients(self.clients, self.specs) if self.expectations else []
         self.report_dir = Path(config.getoption("--report") or ROOT / "reports" / "out")
         self.stream = EventStream(self.report_dir / "events.jsonl")
         given = getattr(config, "workerinput", {})
@@ -126,7 +131,8 @@ class ConformanceRun:
             # The tree's cases too: an expectations entry for a case outside the selection is not stale.
             case_ids = sorted(set(case_ids) | set(_tree_case_ids()))
         exp = self.expectations
-        return dict(clients=self.clients, platform=platform.platform(), harness=_harness_version(),
+        return dict(clients=self.clients, client_specs=self.specs, warnings=self.warnings,
+                    platform=platform.platform(), harness=_harness_version(),
                     time_scale=self.config.getoption("--time-scale"), repeat=self.repeats,
                     expectations=self.config.getoption("--expectations"),
                     expectations_data=exp.to_json() if exp is not None else None,
@@ -150,19 +156,20 @@ class ConformanceRun:
         except reports_build.BuildError as e:
             self.built = {"error": str(e)}
             return
-        upd = self.config.getoption("--update-expectations")
+        upd = self.recording
         if upd:
             old = ex.Expectations.load(upd) if Path(upd).exists() else None
             new = ex.baseline(built["report"]["results"], old, self.clients,
                               harness=built["report"]["run_info"]["harness_version"])
             new.write(upd)
-            built["updated"] = (upd, len(new.entries))
+            built["updated"] = (upd, new, old)
         self.built = built
 
     # ---- the runner ------------------------------------------------------------------------------------------
-    # Cases tagged `timing` must run alone. The runner's scheduler guarantees it for every run it serves
-    # (harness/control.c, try_next: a timing case is handed out only when no case is in flight, and nothing
-    # else while it is), so every client of a pytest run uses one runner: under xdist the controller starts
+    # Cases tagged `timing` must not run beside ordinary cases. The runner's scheduler guarantees it for every run
+    # it serves (harness/server/runs.c: a timing case is handed out only when no ordinary case is in flight, no
+    # ordinary case while one is, and timing cases beside each other only as far as their precision allows), so
+    # every client of a pytest run uses one runner: under xdist the controller starts
     # it and its workers attach to it. (There used to be a runner per worker plus a file lock taken around
     # each client phase, shared by ordinary phases and exclusive for timing ones: a second mechanism for the
     # same rule, which also held a timing phase back until every other worker's ordinary phase was over.)
@@ -207,7 +214,7 @@ class ConformanceRun:
         if self.sessions is None:
             poly = self.config.getoption("--polyfill")
             self.sessions = Sessions(self.ensure_runner(), [case_run(i) for i in self.items], self.stream,
-                                     make_factory=lambda name: make_factory(self.config, name),
+                                     make_factory=lambda name: self.factories[name],
                                      time_scale=self.config.getoption("--time-scale"),
                                      concurrency=self.config.getoption("--concurrency"),
                                      polyfill=Path(poly).read_text() if poly else None)
@@ -240,6 +247,8 @@ class ConformanceRun:
             if status == "N/A":
                 pytest.skip(f"N/A: {message}")
             pytest.xfail(f"expected {status}: {message}")
+        if outcome == ex.UNEXPECTED_FAIL and self.recording:
+            pytest.xfail(f"{status}, recorded in the baseline {self.recording}: {message}")
         if outcome == ex.UNEXPECTED_PASS:
             if self.config.getoption("--strict-expectations"):
                 pytest.fail(f"{status} (expected {exp['expected']}): an unexpected pass — the expectations entry "
@@ -264,21 +273,63 @@ def _record_properties(item, r: CaseRun, version: str, v: dict, first: dict | No
         item.user_properties.append((name, value))
 
 
-def make_factory(config, name: str):
-    """A zero-argument callable making a fresh client `name` (a browser, or an adapter process)."""
-    if name in clients_mod.BROWSERS:
+def resolve_clients(config) -> tuple[dict, dict]:
+    """{stable name: --client value} and {stable name: factory}, in --client order (README, "Gate your library").
+
+    A browser or a ready-made library client is named as given (chromium, node:xhr2, python:requests, curl); a
+    library given by its path or module (node:PATH, python:MODULE, python:FILE.py) is named after the library
+    the adapter finds in it (tests/harness/adapters: node:xmlhttprequest, python:websocket-client), so that the
+    same library at another path is the same client; `--client-name NAME` (one client) or `--client-name
+    CLIENT=NAME` names one explicitly. Loading a library that does not load is a usage error, here."""
+    given = [c.strip() for c in (config.getoption("--client") or "chromium").split(",") if c.strip()]
+    renames = _client_names(config.getoption("--client-name") or [], given)
+    specs, factories = {}, {}
+    for spec in given:
+        try:
+            factory = make_factory(config, spec)
+        except adapters.AdapterError as e:  # an adapter that cannot load its library: say so before anything runs
+            raise pytest.UsageError(f"--client {spec}: {e}") from None
+        name = renames.get(spec) or factory.stable_name
+        if name in specs:
+            raise pytest.UsageError(f"--client {spec} and --client {specs[name]} are both named {name!r}: "
+                                    "give one another name with --client-name CLIENT=NAME")
+        factory.name = name
+        specs[name], factories[name] = spec, factory
+    return specs, factories
+
+
+def _client_names(values: list, given: list) -> dict:
+    """--client-name values: {--client value: name}."""
+    out = {}
+    for v in values:
+        spec, sep, name = v.rpartition("=")
+        if not sep:
+            if len(given) != 1:
+                raise pytest.UsageError(f"--client-name {v}: with several clients, say which: --client-name CLIENT=NAME")
+            spec, name = given[0], v
+        if spec not in given:
+            raise pytest.UsageError(f"--client-name {v}: {spec!r} is not one of --client {','.join(given)}")
+        if not name or any(ch.isspace() or ch in ",[]" for ch in name):
+            raise pytest.UsageError(f"--client-name {v}: a name without spaces, commas or brackets")
+        out[spec] = name
+    return out
+
+
+def make_factory(config, spec: str):
+    """A zero-argument callable making a fresh client for --client value `spec` (a browser, or an adapter
+    process); its `stable_name` is the client's name unless --client-name gives one."""
+    if spec in clients_mod.BROWSERS:
         url = config.getoption("--webdriver-url")
         caps = config.getoption("--webdriver-capabilities")
-        if name == "webdriver" and not url:
+        if spec == "webdriver" and not url:
             raise pytest.UsageError("--client webdriver needs --webdriver-url")
 
         def factory():
-            return clients_mod.BrowserClient(name, webdriver_url=url, capabilities=json.loads(caps) if caps else None)
+            return clients_mod.BrowserClient(spec, webdriver_url=url, capabilities=json.loads(caps) if caps else None)
+        factory.stable_name = spec
     else:
-        from . import adapters  # node:, python:, curl
-
-        factory = adapters.factory(name)
-    factory.name = name
+        factory = adapters.factory(spec)  # node:, python:, curl
+    factory.name = factory.stable_name
     return factory
 
 

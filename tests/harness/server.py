@@ -86,6 +86,13 @@ class Runner:
     def base(self) -> str:
         return self.origins["A"]
 
+    @property
+    def secret(self) -> str:
+        """The run's secret (README, "Security"): what a request that changes the run's state must carry in
+        X-Harness-Secret, unless a page of one of the run's origins sends it. pytest hands it to the clients it
+        starts: adapters get it in CH_SECRET, the browser page in its URL."""
+        return self.ready.get("secret", "")
+
     def stop(self, timeout=10.0) -> int | None:
         """Asks for a clean shutdown (SIGTERM); kills the process group if it does not exit in time."""
         if not self.proc:
@@ -116,6 +123,7 @@ class Runner:
     def call(self, method: str, path: str, body=None, timeout=30.0, origin="A"):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         req = urllib.request.Request(self.origins[origin] + path, data=data, method=method)
+        req.add_header("X-Harness-Secret", self.secret)
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:

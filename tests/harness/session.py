@@ -17,7 +17,8 @@ from .server import Runner, RunnerError
 RESULT_GRACE_S = 20.0
 # A run that does not hand out the next case for this long, while the runner has no case in flight, means the
 # client stopped asking. While cases are in flight the runner may be holding this one back on purpose (a
-# `timing` case runs alone, across every run the runner serves: another xdist worker's case can take a minute).
+# `timing` case never runs beside an ordinary one, across every run the runner serves: another xdist worker's case
+# can take a minute).
 ISSUE_TIMEOUT_S = 60.0
 POLL_MS = 1000
 
@@ -182,10 +183,10 @@ class ClientSession:
 
 
 class Sessions:
-    """A process's client sessions, one per (client, phase, repetition), started lazily and each closed as
-    soon as its last item is done, so that clients do not overlap within one process. A client's cases
-    tagged `timing` are its last phase, run one at a time (the runner runs each alone: see
-    tests/harness/run.py)."""
+    """A process's client sessions, one per (client, repetition), started lazily and each closed as soon as its
+    last item is done, so that clients do not overlap within one process. A client's cases tagged `timing` come
+    last in its queue; the runner holds them back until no ordinary case is in flight and lets them share the
+    server only as far as their precision allows (harness/server/runs.c)."""
 
     def __init__(self, runner: Runner, runs: list, events, make_factory, time_scale: float = 1.0,
                  concurrency: int = 4, polyfill: str | None = None):
@@ -206,7 +207,7 @@ class Sessions:
 
     @staticmethod
     def key(r) -> tuple:
-        return (r.client, r.timing, r.repeat)
+        return (r.client, r.repeat)
 
     def get(self, r) -> ClientSession:
         """The session that runs CaseRun `r` (tests/harness/items.py)."""
@@ -214,12 +215,12 @@ class Sessions:
         if k not in self.live:
             for other in list(self.live):  # one client at a time in this process
                 self.close(other)
-            client, timing, _ = k
+            client = k[0]
             self.live[k] = ClientSession(self.runner, self.make_factory(client), self.cases[k],
                                          time_scale=self.time_scale, polyfill=self.polyfill,
-                                         concurrency=1 if timing else self.concurrency,
+                                         concurrency=self.concurrency,
                                          on_start=lambda c: self.events.emit("client-start", client=client,
-                                                                             version=c.version, timing_phase=timing,
+                                                                             version=c.version,
                                                                              tls=getattr(c, "tls", None)))
         return self.live[k]
 

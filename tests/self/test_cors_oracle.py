@@ -245,7 +245,9 @@ def test_the_matrices_hold_300_cells_and_failed_preflights(matrix_cells):
 
 
 @pytest.mark.parametrize("cell", ["cors/method-origin/put-include-star-true", "cors/method-allow/lpatch-upper-same",
-                                  "cors/preflight-status/s404-header", "cors/headers/auth-star-same"])
+                                  "cors/preflight-status/s404-header", "cors/headers/auth-star-same",
+                                  "cors/values/preflight-lists/space-ok-xhr", "cors/values/preflight-lists/ok-colon-fetch",
+                                  "cors/values/allow-credentials/quoted-put-xhr"])
 def test_actual_request_after_failed_preflight_fails_with_the_rule(runner, matrix_cells, cell):
     case = matrix_cells[cell]
     s = case["cors"][0]
@@ -258,6 +260,21 @@ def test_actual_request_after_failed_preflight_fails_with_the_rule(runner, matri
     assert v["status"] == "FAIL"
     rule = s["preflight_result"]["rule"]
     assert "a failed preflight never lets the actual request out" in v["message"] and rule in v["message"], v["message"]
+
+
+@pytest.mark.parametrize("cell,rule", [("cors/values/allow-origin/upper-same-xhr", "cors-check/acao-mismatch"),
+                                       ("cors/values/allow-origin/twolines-include-fetch", "cors-check/acao-mismatch"),
+                                       ("cors/values/allow-credentials/comma-get-xhr", "cors-check/acac-not-true")])
+def test_sharing_a_response_that_failed_the_cors_check_fails_with_the_rule(runner, matrix_cells, cell, rule):
+    """A lenient client (one that reads ACAO or ACAC loosely) shows the response; the judge names the rule."""
+    case = matrix_cells[cell]
+    s = case["cors"][0]
+    assert s["actual_sent"] and s["network_error"] and s["result"]["rule"] == rule
+    r = Replay(runner, case)
+    r.actual()
+    r.summary = dict(s, network_error=False)       # the lenient client's reading
+    v = r.judge(r.observations())
+    assert v["status"] == "FAIL" and rule in v["message"], v["message"]
 
 
 def test_unsorted_acrh_fails_with_the_rule(runner, matrix_cells):

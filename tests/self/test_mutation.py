@@ -1,7 +1,9 @@
 """Mutation testing end to end (README, "Mutation testing"): a real client's run of a case, kept with `runner
 record`, then `runner mutate` over it. The checks that can fail are proven; a deliberately vacuous one (a query
 the program never writes and no client sends) survives, and fails the run until it is listed with a reason; a
-record of a case changed since it was made is reported stale and not used. The unit tests are
+record of a case changed since it was made is reported stale and not used. A mutant adds only what a real client
+was seen to record (harness/mutate/seen.c), so a second case, in which the server drops the connection, gives
+the records an xhr `error` event: with it the first case's `never error abort timeout` is provable. The unit tests are
 harness/judge/tests/check_mutants.c (every kind; a `never` on an event nothing listens to survives) and
 harness/mutate/tests/check_mutate.c."""
 from __future__ import annotations
@@ -41,6 +43,22 @@ expect server
   query GET /x absent
     rule "deliberately vacuous: the program writes no query and no client of this case sends one"
 """
+ERROR_CASE = """\
+case    xhr/selftest/mutation-error
+title   Mutation testing's self-test: an xhr that sees a network error
+spec    https://xhr.spec.whatwg.org/#request-error-steps
+
+server GET /x
+  close
+
+client xhr
+  open GET {A}/x
+  send
+  await loadend
+
+expect client xhr
+  at error readyState=4
+"""
 VACUOUS_LINE = CASE.splitlines().index("  query GET /x absent") + 1
 
 needs_node = pytest.mark.skipif(not (ROOT / "fixtures" / "node" / "node_modules" / "xhr2").is_dir(),
@@ -51,23 +69,29 @@ def runner(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([RUNNER, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+def write_cases(folder: Path, main_case: str) -> Path:
+    folder.mkdir()
+    (folder / "mutation.case").write_text(main_case)
+    (folder / "mutation-error.case").write_text(ERROR_CASE)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> tuple[Path, Path]:
-    """The case file and the records of one real run of it on node:xhr2."""
+    """The folder of the two cases and the records of one real run of them on node:xhr2."""
     tmp = tmp_path_factory.mktemp("mutation")
-    case = tmp / "mutation.case"
-    case.write_text(CASE)
+    case = write_cases(tmp / "cases", CASE)
     report = tmp / "report"
     subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/conformance",
                     "--client", "node:xhr2", "--cases", str(case), "--report", str(report)],
                    cwd=ROOT, capture_output=True, text=True, timeout=300)
     verdicts = [e for e in read_events(report / "events.jsonl") if e["event"] == "verdict"]
-    assert [v["status"] for v in verdicts] == ["PASS"], verdicts
+    assert [v["status"] for v in verdicts] == ["PASS", "PASS"], verdicts
     rec = runner("record", "--cases", str(case), str(report / "events.jsonl"))
     assert rec.returncode == 0, rec.stderr
     records = tmp / "records.jsonl"
     records.write_text(rec.stdout)
-    assert "1 records made" in rec.stderr
+    assert "2 records made" in rec.stderr
     return case, records
 
 
@@ -108,14 +132,14 @@ def test_a_survivor_listed_with_a_reason_passes(recorded, tmp_path):
 @needs_node
 def test_a_record_of_a_changed_case_is_stale_and_not_used(recorded, tmp_path):
     case, records = recorded
-    changed = tmp_path / "mutation.case"
-    changed.write_text(CASE.replace('body "hello"', 'body "hello, world"'))
+    changed = write_cases(tmp_path / "changed", CASE.replace('body "hello"', 'body "hello, world"'))
     p = runner("mutate", "--cases", str(changed), str(records))
     assert "1 stale records, not used" in p.stdout and "xhr/selftest/mutation (1)" in p.stdout, p.stdout
-    assert "checks proven able to fail: 0 of 5" in p.stdout and "judged on no fresh record 5" in p.stdout
+    # The changed case's 4 checks are judged on no record; the other case's check is still proven.
+    assert "checks proven able to fail: 1 of 5" in p.stdout and "judged on no fresh record 4" in p.stdout
     assert p.returncode == 0, p.stdout
     # What only documents the run (a rule, the title, where lines sit) does not make a record stale.
-    reworded = tmp_path / "reworded.case"
-    reworded.write_text("# a comment shifts every line\n" + CASE.replace("Mutation testing's self-test", "Reworded"))
+    reworded = write_cases(tmp_path / "reworded",
+                           "# a comment shifts every line\n" + CASE.replace("Mutation testing's self-test", "Reworded"))
     p = runner("mutate", "--cases", str(reworded), str(records))
     assert "stale" not in p.stdout and "checks proven able to fail: 4 of 5" in p.stdout, p.stdout

@@ -78,6 +78,18 @@ def test_tests_conformance_and_case_files_together():
     assert len(collected(p)) == 1 and "1 deselected" in p.stdout, p.stdout
 
 
+def test_slow_cases_only_when_asked_for():
+    """The whole suite leaves out the cases tagged `slow` unless --slow; a case file named runs whatever its tags."""
+    slow = "tests/conformance/test_conformance.py::test_case[curl:cors/cache/cap-measure]"
+    p = pytest_run("--co", "-q", "tests/conformance", "--client", "curl", "-k", "cors/cache/")
+    ids = collected(p)
+    assert ids and slow not in ids, p.stdout
+    with_slow = collected(pytest_run("--co", "-q", "tests/conformance", "--client", "curl", "--slow", "-k", "cors/cache/"))
+    assert sorted(with_slow) == sorted(ids + [slow])
+    p = pytest_run("--co", "-q", "cases/cors/cache/cap-measure.case", "--client", "curl")
+    assert collected(p) == ["cases/cors/cache/cap-measure.case::curl:cors/cache/cap-measure"]
+
+
 def test_case_files_outside_the_case_set():
     # tests/self holds case files of its own: collecting tests/ does not make them conformance items...
     p = pytest_run("--co", "-q", "tests/self/cases", "tests/self/test_plugin.py")

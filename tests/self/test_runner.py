@@ -33,6 +33,11 @@ def token_for(runner, case="http/selftest/bytes"):
     return runner.program(case)["token"]
 
 
+def host_of(runner, origin="A"):
+    """The Host a request to an origin names (any other is refused: README, "Security")."""
+    return runner.origins[origin].split("//", 1)[1]
+
+
 def test_ready_line_names_three_loopback_origins(runner):
     o = runner.origins
     assert o["A"].startswith("http://localhost:") and o["B"].startswith("http://localhost:")
@@ -93,7 +98,7 @@ def test_echo_and_request_record(runner):
 
 def test_nth_request_and_keep_alive(runner):
     t = token_for(runner)
-    raw = f"GET /c/{t}/n HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    raw = f"GET /c/{t}/n HTTP/1.1\r\nHost: {host_of(runner)}\r\n\r\n".encode()
     ex = rawhttp.request(runner.base, raw * 3, until=b"Other\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 Other")
     assert ex.data.count(b"HTTP/1.1 200 Other") == 2 and ex.data.count(b"HTTP/1.1 200 Second") == 1
     assert ex.data.index(b"Second") < ex.data.rindex(b"Other")
@@ -113,7 +118,7 @@ def test_a_finished_case_releases_what_it_held(runner):
     t = token_for(runner)
     s = rawhttp.connect(runner.base)
     t0 = time.monotonic()
-    s.sendall(f"GET /c/{t}/held HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    s.sendall(f"GET /c/{t}/held HTTP/1.1\r\nHost: {host_of(runner)}\r\n\r\n".encode())
     ex = rawhttp.read_all(s, t0, timeout=0.5)
     assert ex.data == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" and ex.end is None  # held open
     runner.post_result(t, {"token": t, "events": [], "final": {"xhr": {"status": 599}}})
@@ -213,7 +218,7 @@ def test_runs_hand_out_cases_in_order_then_done(runner):
 
 
 def test_a_timing_case_waits_for_the_floor():
-    """A case tagged `timing` is handed out only when nothing else is in flight, and alone."""
+    """A case tagged `timing` is handed out only when no ordinary case is in flight, and none starts beside it."""
     cases = CASES.parent / "timing"
     with Runner(cases=[CASES, cases]) as r:
         run = r.new_run("selftest", ["http/selftest/bytes", "http/selftest/timing"], concurrency=4)
@@ -227,6 +232,40 @@ def test_a_timing_case_waits_for_the_floor():
         r.cancel(first["token"], "NOTRUN", "done")
         th.join(5)
         assert box.get("case") == "http/selftest/timing"
+
+
+def test_timing_cases_share_as_far_as_their_precision_allows():
+    """Timing cases may run beside each other (never beside an ordinary case): one whose reply waits 1 s joins
+    the untimed one at once; one whose reply waits 20 ms (closer than one other case may disturb: 50 ms) goes
+    first and alone, and the others wait for its verdict (harness/server/runs.c)."""
+    cases = CASES.parent / "timing"
+    with Runner(cases=[CASES, cases]) as r:
+        run = r.new_run("selftest", ["http/selftest/timing", "http/selftest/timing-loose",
+                                     "http/selftest/timing-tight", "http/selftest/bytes"], concurrency=4)
+        r.close_run(run)
+        tight = r.next(run)
+        assert tight["case"] == "http/selftest/timing-tight"  # tightest first
+        box = {}
+        th = threading.Thread(target=lambda: box.update(r.next(run)))
+        th.start()
+        time.sleep(0.4)
+        assert not box, "a timing case joined one of 20 ms precision"
+        r.cancel(tight["token"], "NOTRUN", "done")
+        th.join(5)
+        first = dict(box)
+        second = r.next(run)  # answered at once: both allow two in flight
+        assert {first["case"], second["case"]} == {"http/selftest/timing", "http/selftest/timing-loose"}
+        box.clear()
+        th = threading.Thread(target=lambda: box.update(r.next(run)))
+        th.start()
+        time.sleep(0.4)
+        assert not box, "an ordinary case started beside timing cases"
+        r.cancel(first["token"], "NOTRUN", "done")
+        time.sleep(0.2)
+        assert not box, "an ordinary case started beside a timing case"
+        r.cancel(second["token"], "NOTRUN", "done")
+        th.join(5)
+        assert box.get("case") == "http/selftest/bytes"
 
 
 def test_check_reports_file_line_col(tmp_path):
@@ -261,7 +300,7 @@ def test_judge_rejudges_a_recorded_verdict(runner, tmp_path):
 def test_quit_shuts_down_cleanly():
     r = Runner(cases=[CASES]).start()
     s = rawhttp.connect(r.base)  # an idle connection must not keep it alive
-    urllib.request.urlopen(r.base + "/_h/quit", timeout=5).read()
+    r.call("GET", "/_h/quit")
     r.proc.wait(5)
     assert r.proc.returncode == 0
     s.close()

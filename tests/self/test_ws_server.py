@@ -133,7 +133,7 @@ def runner(tmp_path_factory):
 
 def _url(r: Runner, case: str, path: str) -> tuple[str, str]:
     prog = r.program(case)
-    host = r.origins["A"].split("//", 1)[1].replace("localhost", "127.0.0.1")
+    host = r.origins["A"].split("//", 1)[1]  # the origin's Host: any other is refused (README, Security)
     return prog["token"], f"ws://{host}/c/{prog['token']}{path}"
 
 
@@ -290,7 +290,7 @@ def _raw_session(url: str, frames: list[bytes], version: str = "13") -> dict:
     key = base64.b64encode(os.urandom(16)).decode()
     req = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n").encode()
-    s = socket.create_connection((host, int(port)), timeout=5)
+    s = socket.create_connection(("127.0.0.1" if host == "localhost" else host, int(port)), timeout=5)
     try:
         s.sendall(req)
         head = rawhttp.read_all(s, time.monotonic(), timeout=2, until=b"\r\n\r\n")

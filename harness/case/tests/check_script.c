@@ -20,6 +20,7 @@
 #define EXPSRV(lines) HEAD CLI EXP "expect server\n" lines   /* lines from line 10 */
 
 static char fixtures[256];
+static char topics[300]; /* the WPT topic list the rows use (CH_WPT_TOPICS) */
 
 /* ---- good inputs: PATH into the first case, and a JSON fragment that must be a subset of what is there */
 
@@ -48,6 +49,9 @@ static const struct good {
     {SRV("  status 200\n  body \"a\"\n  notify\n  wait 1s\n  close bare\n"), "server.0.steps",
      "[{},{},{\"op\":\"notify\",\"line\":7},{\"op\":\"wait\"},{\"op\":\"close\",\"bare\":true,\"line\":9}]"},
     {SRV("  ws-accept\n  notify\n  hold\n"), "server.0.steps", "[{\"op\":\"ws-accept\"},{\"op\":\"notify\"},{\"op\":\"hold\"}]"},
+    {HEAD CLI EXP, "wpt", "[]"},
+    {HEAD "wpt xhr/a.htm xhr/sub/b.any.js\nwpt eventsource/c.htm\n" CLI EXP, "wpt",
+     "[\"xhr/a.htm\",\"xhr/sub/b.any.js\",\"eventsource/c.htm\"]"},
     /* server sections (§4) */
     {SRV("  status 200 OK\n"), "server.0", "{\"method\":\"GET\",\"path\":\"/x\",\"prefix\":false,\"nth\":null,"
                                            "\"nth_plus\":false,\"origin\":null,\"line\":4,"
@@ -114,6 +118,14 @@ static const struct good {
             "  send typed Int16Array hex 0100 0200\n"),
      "client.steps", "[{},{\"body\":{\"type\":\"blob\",\"value\":\"x\",\"mime\":\"text/plain\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
                      "{\"body\":{\"type\":\"buffer\",\"hex\":\"0001\"}},{\"body\":{\"type\":\"typed\",\"array\":\"Int16Array\",\"hex\":\"01000200\"}}]"},
+    {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
+          "  send blob hex 00ff\n  send binary \"ab\"*2\n  send typed Uint16Array hex 00010203 offset 2 length 1\n  send typed DataView hex 0001 offset 1\n"
+          "expect client\n  never error\n",
+     "client.steps", "[{},{\"body\":{\"type\":\"value\",\"values\":[null]}},{\"body\":{\"type\":\"value\",\"values\":[7]}},"
+                     "{\"body\":{\"type\":\"utf16\",\"hex\":\"0061d800\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
+                     "{\"body\":{\"type\":\"binary\",\"hex\":\"61626162\"}},"
+                     "{\"body\":{\"type\":\"typed\",\"array\":\"Uint16Array\",\"hex\":\"00010203\",\"offset\":2,\"length\":1}},"
+                     "{\"body\":{\"type\":\"typed\",\"array\":\"DataView\",\"hex\":\"0001\",\"offset\":1}}]"},
     {CLIENT("client xhr\n  abort\n  get-header Content-Type\n  all-headers\n  read readyState response.bytes as after-abort\n"
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
@@ -322,6 +334,12 @@ static const struct bad {
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
     {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls websocket xhr xhr-sync xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
+    {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
+    {HEAD "wpt xhr/a.htm xhr/nope.htm\n" CLI EXP, "4:15: 'xhr/nope.htm' is not a test file of the WPT topic list (@T)"},
+    {HEAD "wpt xhr/a.htm\nwpt xhr/a.htm\n" CLI EXP, "5:5: 'xhr/a.htm' named twice"},
+    {HEAD "wpt \"xhr/a.htm\"\n" CLI EXP, "4:5: '\"xhr/a.htm\"' is not a test file of the WPT topic list (@T)"},
+    {HEAD "wpt xhr/worker.htm\n" CLI EXP, "4:5: 'xhr/worker.htm' (topic X02) cannot be checked here: no workers"},
+    {HEAD "wpt xhr/h2.htm\n" CLI EXP, "4:5: 'xhr/h2.htm' (topic X01) cannot be checked here: HTTP/2"},
     {HEAD "deadline 10\n" CLI EXP, "4:10: '10' is a number, not a duration (add ms or s)"},
     {HEAD "settle 1.5ms\n" CLI EXP, "4:8: '1.5ms' is not a whole number of milliseconds"},
     {HEAD "settle 2m\n" CLI EXP, "4:8: '2m' is not a duration (units: ms, s)"},
@@ -330,10 +348,10 @@ static const struct bad {
     {SRV("  status 200\n  close barely\n"), "6:9: write: close, or close bare"},
     {SRV("  status 200\n  notify\n  body \"x\"\n"), "7:3: only wait, close, reset or hold may follow 'notify'"},
     {HEAD "server GET /x origin E\n  status 200\n" CLI EXP, "4:22: the origin is A, B, C, SA, SB, SC or D"},
-    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
+    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
     {HEAD "  stray\n" CLI EXP, "4:3: an indented line under a meta line (it belongs to no section)"},
     {HEAD "tags x\n  stray\n" CLI EXP, "5:3: an indented line under a meta line (it belongs to no section)"},
-    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)\n"},
+    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)\n"},
     /* server sections (§4) */
     {SRV("  sattus 200\n"), "5:3: unknown step 'sattus' in a server section"},
     {SRV("  status 1000\n"), "5:10: status code 1000 is out of range 0-999"},
@@ -401,6 +419,16 @@ static const struct bad {
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
+    {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 1\n"), "5:36: Int16Array needs an offset that is a multiple of 2"},
+    {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 2 length 2\n"), "5:36: the view ends past the 3 bytes"},
+    {CLIENT("client xhr\n  send typed Uint8Array hex 00 length 1 length 1\n"), "5:41: given twice"},
+    {CLIENT("client xhr\n  send typed Uint8Array hex 00 offset 2\n"), "5:39: offset 2 is out of range 0-1"},
+    {HEAD "client websocket\n  new {A}/w\n  send value\n" EXP, "6:13: missing words (write: send value JSON)"},
+    {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
+    {HEAD "client websocket\n  new {A}/w\n  send form a=\"1\"\n" EXP, "6:8: write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed ... | "
+                                                                    "send utf16 hex ... | "
+                                                                    "send value JSON"},
+    {HEAD "client websocket\n  new {A}/w\n  send binary x\n" EXP, "6:15: a string expected (\"...\")"},
     {CLIENT("client xhr\n  watch\n"), "5:8: missing properties (write: watch PROP...)"},
     {CLIENT("client xhr\n  watch 3x\n"), "5:9: a bad property name '3x'"},
     /* expect sections (§6) */
@@ -468,7 +496,7 @@ static const struct bad {
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v x=\"a\"*3\n" CLI EXP,
      "5:12: a bad axis value: after '=' comes a string"},
     /* matrices (§3) */
-    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page; or a section: server client expect matrix)"},
+    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
     {"case xhr/m\ntitle T $nope\nspec https://x.test/#a\nmatrix\n  axis a x y\n" CLI EXP, "2:9: unknown axis '$nope'"},
     {"case xhr/m\ntitle costs $5\nspec https://x.test/#a\nmatrix\n  axis a x\n" CLI EXP, "2:13: a lone '$' (write '$$' for a literal '$')"},
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x\n[a=z] tags t\n" CLI EXP, "6:4: axis 'a' has no label 'z'"},
@@ -488,8 +516,9 @@ START_TEST(bad_table)
     const struct bad *b = &bad[_i];
     json_t *out = json_array(), *errs = json_array();
     char text[4096], want[1024], first[4096];
-    const char *at = strstr(b->error, "@F");
+    const char *at = strstr(b->error, "@F"), *tat = strstr(b->error, "@T");
     if (at) snprintf(want, sizeof want, "%.*s%s%s", (int)(at - b->error), b->error, fixtures, at + 2);
+    else if (tat) snprintf(want, sizeof want, "%.*s%s%s", (int)(tat - b->error), b->error, topics, tat + 2);
     else snprintf(want, sizeof want, "%s", b->error);
     int n = ch_script_parse_text("t.case", b->text, strlen(b->text), fixtures, out, errs);
     error_text(errs, text, sizeof text);
@@ -609,6 +638,15 @@ static void make_fixtures(void)
     if (!f) abort();
     fputs("abc", f);
     fclose(f);
+    snprintf(topics, sizeof topics, "%s/topics.json", fixtures);
+    f = fopen(topics, "w");
+    if (!f) abort();
+    fputs("{\"topics\": [{\"id\": \"X01\", \"files\": [\"xhr/a.htm\", \"xhr/sub/b.any.js\", \"xhr/h2.htm\"],"
+          " \"files_not_here\": {\"xhr/h2.htm\": \"HTTP/2\"}},"
+          " {\"id\": \"X02\", \"files\": [\"xhr/worker.htm\"], \"not_here\": \"no workers\"},"
+          " {\"id\": \"E01\", \"files\": [\"eventsource/c.htm\"]}]}", f);
+    fclose(f);
+    setenv("CH_WPT_TOPICS", topics, 1);
 }
 
 int main(void)

@@ -42,6 +42,9 @@ static const struct {
      "server.0.steps", "[{},{\"op\":\"ws-echo\",\"on\":true},{\"on\":false},{\"op\":\"ws-await\",\"what\":\"message\",\"count\":3},"
                        "{\"what\":\"close\",\"count\":1},{\"op\":\"ws-on-close\",\"policy\":\"delay\",\"ms\":500},"
                        "{\"policy\":\"ignore\"},{\"op\":\"send\"},{\"op\":\"wait\"},{\"op\":\"hold\"}]"},
+    {SRV("  ws-accept\n  ws-await pong \"p{token}\"\n  ws-await ping hex 00ff count 2\n"),
+     "server.0.steps", "[{},{\"op\":\"ws-await\",\"what\":\"pong\",\"text\":\"p{token}\",\"count\":1},"
+                       "{\"what\":\"ping\",\"hex\":\"00ff\",\"count\":2}]"},
     {EXPSRV("  ws-close GET /x first=client client.code=null clean=true reason=\"r\"\n  ws-close #1 failed.code=1002\n"),
      "expect", "[{},{\"kind\":\"ws-close\",\"sel\":{\"method\":\"GET\",\"path\":\"/x\"},\"props\":{\"first\":\"client\","
                "\"client.code\":null,\"clean\":true,\"reason\":\"r\"},\"line\":12},{\"sel\":{\"index\":1},"
@@ -76,7 +79,13 @@ static const struct {
     {SRV("  ws-accept\n  ws-close 1000 \"a\" \"b\"\n"), "6:21: unexpected words (write: ws-close CODE [REASON] | ws-close empty | ws-close raw DATA (then oversize, if meant))"},
     {SRV("  ws-accept\n  ws-close empty \"x\"\n"), "6:18: nothing follows 'empty'"},
     {SRV("  ws-accept\n  ws-echo maybe\n"), "6:11: on or off"},
-    {SRV("  ws-accept\n  ws-await frame\n"), "6:12: write: ws-await message|close|ping|pong [count N]"},
+    {SRV("  ws-accept\n  ws-await frame\n"),
+     "6:12: write: ws-await message|close|ping|pong [count N] (ping and pong: [DATA] before count)"},
+    {SRV("  ws-accept\n  ws-await message \"x\"\n"),
+     "6:20: write: ws-await message|close|ping|pong [count N] (ping and pong: [DATA] before count)"},
+    {SRV("  ws-accept\n  ws-await pong \"x\" 2\n"),
+     "6:21: write: ws-await message|close|ping|pong [count N] (ping and pong: [DATA] before count)"},
+    {SRV("  ws-accept\n  ws-await pong \"a\"*126\n"), "6:17: a pong payload is at most 125 bytes (RFC 6455 §5.5)"},
     {SRV("  ws-accept\n  ws-await close count 2\n"), "6:24: a client sends one Close: count 1"},
     {SRV("  ws-accept\n  ws-on-close delay\n"), "6:20: write: ws-on-close echo|ignore|delay DURATION"},
     {SRV("  ws-accept\n  ws-on-close delay 5\n"), "6:21: '5' is a number, not a duration (add ms or s)"},

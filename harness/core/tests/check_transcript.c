@@ -20,12 +20,13 @@ static const char *type_at(json_t *ev, size_t i) { return json_string_value(json
 START_TEST(records_read_back_as_model_json)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 1000);
-    json_t *headers = json_pack("[[s, s]]", "Host", "h");
+    static const char head[] = "Host\0h\0X-Bin\0\xe9t\xe9\0"; /* Latin-1 bytes, as a client may send them */
+    struct ch_header fields[] = {{0, 4, 5, 1}, {7, 5, 13, 3}};
     struct ch_transcript_request r = {.t_us = 1200, .body_end_us = 1250, .conn = 7, .n = 1, .minor = 1, .route = 12,
-                                      .method = "POST", .target = "/c/t1/x?q", .path = "/x", .headers = headers,
-                                      .body = "abc", .body_len = 3};
+                                      .method = "POST", .target = "/c/t1/x?q", .path = "/x", .head = head,
+                                      .head_len = sizeof head - 1, .fields = fields, .nfields = 2, .body = "abc",
+                                      .body_len = 3};
     ch_transcript_request(t, &r);
-    json_decref(headers); /* shared: the transcript holds its own reference */
     ch_transcript_sent(t, 1300, 7, 1, "HTTP/1.1 200 OK\r\n", 17);
     ch_transcript_end(t, 1400, 7, 1);
     ch_transcript_conn_close(t, 1500, 7, "client", "fin");
@@ -43,7 +44,12 @@ START_TEST(records_read_back_as_model_json)
     ck_assert_int_eq(json_integer_value(json_object_get(rq, "route")), 12);
     ck_assert_str_eq(json_string_value(json_object_get(rq, "body_sha256")),
                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    ck_assert_str_eq(json_string_value(json_array_get(json_array_get(json_object_get(rq, "headers"), 0), 1)), "h");
+    json_t *hs = json_object_get(rq, "headers");
+    ck_assert_uint_eq(json_array_size(hs), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(json_array_get(hs, 0), 0)), "Host");
+    ck_assert_str_eq(json_string_value(json_array_get(json_array_get(hs, 0), 1)), "h");
+    /* Not UTF-8: isomorphic-decoded (each byte one code point), so é is U+00E9 */
+    ck_assert_str_eq(json_string_value(json_array_get(json_array_get(hs, 1), 1)), "\xc3\xa9t\xc3\xa9");
     json_t *sent = json_array_get(ev, 2);
     ck_assert_str_eq(json_string_value(json_object_get(sent, "text")), "HTTP/1.1 200 OK\r\n");
     ck_assert_int_eq(json_integer_value(json_object_get(sent, "bytes")), 17);
@@ -56,15 +62,35 @@ END_TEST
 START_TEST(unmatched_request_and_binary_bytes)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
-    json_t *headers = json_array();
     struct ch_transcript_request r = {.t_us = 5, .conn = 1, .n = 1, .method = "GET", .target = "/c/t1/z",
-                                      .path = "/z", .headers = headers, .body = "", .body_len = 0};
+                                      .path = "/z", .body = "", .body_len = 0};
     ch_transcript_request(t, &r);
-    json_decref(headers);
     ch_transcript_sent(t, 6, 1, 1, "\x00\xff", 2);
     json_t *ev = events_of(t);
     ck_assert(json_is_true(json_object_get(json_array_get(ev, 0), "unmatched")));
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "hex")), "00ff");
+    json_decref(ev);
+    ch_transcript_free(t);
+}
+END_TEST
+
+/* A body past the preview keeps its first 64 KiB, its size and the digest of all of it. */
+START_TEST(long_body_keeps_its_digest)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    size_t n = 70000;
+    char *body = malloc(n), sha[65];
+    memset(body, 'b', n);
+    body[n - 1] = 'z'; /* past the preview: only the digest sees it */
+    ch_sha256_hex(body, n, sha);
+    struct ch_transcript_request r = {.t_us = 5, .conn = 1, .n = 1, .method = "POST", .target = "/c/t1/z",
+                                      .path = "/z", .body = body, .body_len = n};
+    ch_transcript_request(t, &r);
+    free(body);
+    json_t *ev = events_of(t), *rq = json_array_get(ev, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(rq, "body_size")), 70000);
+    ck_assert_uint_eq(json_string_length(json_object_get(rq, "body_text")), 65536);
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "body_sha256")), sha);
     json_decref(ev);
     ch_transcript_free(t);
 }
@@ -89,10 +115,19 @@ END_TEST
 START_TEST(bounded_and_counts_what_it_dropped)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
-    for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) ch_transcript_end(t, i, 1, i);
-    json_t *j = ch_transcript_json(t);
-    ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), CH_TRANSCRIPT_MAX_EVENTS);
+    for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) {
+        char text[32];
+        int n = snprintf(text, sizeof text, "run %d", i);
+        if (i % 2) ch_transcript_end(t, i, 1, i);
+        else ch_transcript_sent(t, i, 1, i, text, (size_t)n);
+    }
+    json_t *j = ch_transcript_json(t), *ev = json_object_get(j, "events");
+    ck_assert_uint_eq(json_array_size(ev), CH_TRANSCRIPT_MAX_EVENTS);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "dropped")), 25);
+    /* the bytes of the first and the last kept event, read back after every block was added */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 0), "text")), "run 0");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, CH_TRANSCRIPT_MAX_EVENTS - 2), "text")),
+                     "run 19998");
     json_decref(j);
     ch_transcript_free(t);
 }
@@ -102,6 +137,6 @@ int main(void)
 {
     return ch_check_main("transcript", 0,
                          NULL,
-                         CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes,
+                         CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes, long_body_keeps_its_digest,
                                   long_runs_keep_a_preview_and_the_count, bounded_and_counts_what_it_dropped));
 }

@@ -46,20 +46,28 @@ static void on_client_read(evutil_socket_t fd, short what, void *arg)
     if (g->want && g->ngot >= g->want && (!g->want_eof || g->eof || g->rst)) event_base_loopbreak(g->r.env.base);
 }
 
-/* Compiles `json` (an array of routes) and sends `req`; runs the loop until `want` bytes (and EOF when
- * `want_eof`) arrived, or for `ms` when want is 0; never longer than 10 s (slow under valgrind). */
-static void run(struct rig *g, const char *routes, const char *req, int ms, size_t want, int want_eof)
+/* Compiles `json` (an array of routes; rendered at load where they can be, with `prerender`) and sends `req`;
+ * runs the loop until `want` bytes (and EOF when `want_eof`) arrived, or for `ms` when want is 0; never longer
+ * than 10 s (slow under valgrind). */
+static void run_opts(struct rig *g, const char *routes, const char *req, int ms, size_t want, int want_eof,
+                     int prerender)
 {
     memset(g, 0, sizeof *g);
     g->want = want;
     g->want_eof = want_eof;
     if (want) ms = 10000;
     reply_rig_open(&g->r, "t/x", routes, 1.0, "fixtures");
+    if (prerender) reply_rig_prerender(&g->r, 1.0);
     g->reader = event_new(g->r.env.base, g->r.fd, EV_READ | EV_PERSIST, on_client_read, g);
     event_add(g->reader, NULL);
     g->t_send = ch_now_us();
     ck_assert_int_eq(write(g->r.fd, req, strlen(req)), (ssize_t)strlen(req));
     reply_rig_run(&g->r, ms);
+}
+
+static void run(struct rig *g, const char *routes, const char *req, int ms, size_t want, int want_eof)
+{
+    run_opts(g, routes, req, ms, want, want_eof, 0);
 }
 
 static void done(struct rig *g)
@@ -72,25 +80,29 @@ static void done(struct rig *g)
 
 static const struct {
     const char *name, *steps, *expect;
+    int fixed; /* rendered at load (ch_route_prerender) */
 } exact_rows[] = {
     {"status and header", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header\",\"name\":\"X-A\",\"value\":\"1\"}]",
-     "HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n"},
-    {"odd status, empty reason", "[{\"op\":\"status\",\"code\":599,\"reason\":\"\"}]", "HTTP/1.1 599 \r\n\r\n"},
+     "HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n", 1},
+    {"odd status, empty reason", "[{\"op\":\"status\",\"code\":599,\"reason\":\"\"}]", "HTTP/1.1 599 \r\n\r\n", 1},
     {"duplicates kept in order", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header\",\"name\":\"x-d\",\"value\":\"b\"},"
-     "{\"op\":\"header\",\"name\":\"X-D\",\"value\":\"a\"}]", "HTTP/1.1 200 OK\r\nx-d: b\r\nX-D: a\r\n\r\n"},
+     "{\"op\":\"header\",\"name\":\"X-D\",\"value\":\"a\"}]", "HTTP/1.1 200 OK\r\nx-d: b\r\nX-D: a\r\n\r\n", 1},
     {"body-length tells the truth", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header\",\"name\":\"Content-Length\","
      "\"value\":\"{body-length}\"},{\"op\":\"body\",\"text\":\"hello\"},{\"op\":\"body\",\"hex\":\"2121\"}]",
-     "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhello!!"},
+     "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhello!!", 1},
     {"request header placeholder", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header\",\"name\":\"ACAO\","
-     "\"value\":\"{req:origin}\"}]", "HTTP/1.1 200 OK\r\nACAO: http://o\r\n\r\n"},
+     "\"value\":\"{req:origin}\"}]", "HTTP/1.1 200 OK\r\nACAO: http://o\r\n\r\n", 0},
     {"chunks and chunk-end", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"body\",\"text\":\"hello world\",\"chunks\":[5,3]},"
      "{\"op\":\"chunk\",\"text\":\"!\"},{\"op\":\"chunk-end\"}]",
-     "HTTP/1.1 200 OK\r\n\r\n5\r\nhello\r\n3\r\n wo\r\n3\r\nrld\r\n1\r\n!\r\n0\r\n\r\n"},
+     "HTTP/1.1 200 OK\r\n\r\n5\r\nhello\r\n3\r\n wo\r\n3\r\nrld\r\n1\r\n!\r\n0\r\n\r\n", 1},
     {"gen pattern with LF every 64", "[{\"op\":\"body\",\"gen\":70}]",
-     "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqr\n01234"},
-    {"send writes no head", "[{\"op\":\"send\",\"text\":\"HTTP/1.0 200\\n\\nraw\"}]", "HTTP/1.0 200\n\nraw"},
+     "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqr\n01234", 1},
+    {"send writes no head", "[{\"op\":\"send\",\"text\":\"HTTP/1.0 200\\n\\nraw\"}]", "HTTP/1.0 200\n\nraw", 1},
     {"header-raw line", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header-raw\",\"text\":\"X-Fold: a\\r\\n b\"}]",
-     "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\n\r\n"},
+     "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\n\r\n", 1},
+    {"token placeholder", "[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\"},{\"op\":\"header\",\"name\":\"X-T\","
+     "\"value\":\"{token}\"}]", "HTTP/1.1 200 OK\r\nX-T: t1\r\n\r\n", 0},
+    {"ms placeholder, then close", "[{\"op\":\"send\",\"text\":\"{ms:250}\"},{\"op\":\"close\"}]", "250", 1},
 };
 
 START_TEST(exact_bytes)
@@ -102,6 +114,61 @@ START_TEST(exact_bytes)
     ck_assert_msg(g.ngot == strlen(exact_rows[_i].expect) && memcmp(g.got, exact_rows[_i].expect, g.ngot) == 0,
                   "%s: got '%s'", exact_rows[_i].name, g.got);
     done(&g);
+}
+END_TEST
+
+/* The events of a transcript without their times, as one JSON text. */
+static char *events_untimed(const struct reply_rig *g)
+{
+    json_t *ev = reply_rig_events(g), *e;
+    size_t i;
+    json_array_foreach(ev, i, e) json_object_del(e, "t_us");
+    char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ev);
+    return s;
+}
+
+/* A route rendered at load writes the bytes and records the events its steps would, and only a route whose
+ * reply cannot differ between requests is rendered at load. */
+START_TEST(prerendered_alike)
+{
+    struct rig a, b;
+    char routes[2048];
+    const char *expect = exact_rows[_i].expect;
+    snprintf(routes, sizeof routes, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":%s}]", exact_rows[_i].steps);
+    run_opts(&a, routes, GET, 0, strlen(expect), 0, 0);
+    run_opts(&b, routes, GET, 0, strlen(expect), 0, 1);
+    ck_assert_msg(b.r.kase.routes[0].has_fixed == exact_rows[_i].fixed, "%s: has_fixed %d", exact_rows[_i].name,
+                  b.r.kase.routes[0].has_fixed);
+    ck_assert_msg(b.ngot == a.ngot && memcmp(a.got, b.got, a.ngot) == 0, "%s: got '%s'", exact_rows[_i].name, b.got);
+    char *ea = events_untimed(&a.r), *eb = events_untimed(&b.r);
+    ck_assert_str_eq(ea, eb);
+    ck_assert_ptr_nonnull(strstr(ea, "\"type\":\"end\""));
+    free(ea);
+    free(eb);
+    done(&a);
+    done(&b);
+}
+END_TEST
+
+/* Not rendered at load: a wait (the bytes leave later), a file (read when the reply runs), an echo (the request). */
+START_TEST(prerender_refuses)
+{
+    static const char *const steps[] = {
+        "[{\"op\":\"wait\",\"ms\":1},{\"op\":\"send\",\"text\":\"a\"}]",
+        "[{\"op\":\"body\",\"file\":\"payload/pixel.gif\"}]",
+        "[{\"op\":\"echo\"}]",
+        "[{\"op\":\"body\",\"gen\":1000000}]",
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct reply_rig g;
+        char routes[512];
+        snprintf(routes, sizeof routes, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":%s}]", steps[i]);
+        reply_rig_open(&g, "t/x", routes, 1.0, "fixtures");
+        reply_rig_prerender(&g, 1.0);
+        ck_assert_msg(!g.kase.routes[0].has_fixed, "rendered at load: %s", steps[i]);
+        reply_rig_close(&g, 0);
+    }
 }
 END_TEST
 
@@ -195,8 +262,8 @@ END_TEST
 int main(void)
 {
     return ch_check_main("http", 20,
-                         CH_LOOPS(CH_LOOP(exact_bytes, exact_rows)),
+                         CH_LOOPS(CH_LOOP(exact_bytes, exact_rows), CH_LOOP(prerendered_alike, exact_rows)),
                          CH_TESTS(wait_delays_the_head, trickle_paces_the_bytes, close_sends_fin_after_the_bytes,
                                   keep_alive_answers_the_next_request, echo_describes_the_request,
-                                  transcript_records_sent_runs));
+                                  transcript_records_sent_runs, prerender_refuses));
 }

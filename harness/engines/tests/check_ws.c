@@ -472,8 +472,7 @@ static struct ch_request *make_request(const char *method, int minor, const char
     snprintf(r->method, sizeof r->method, "%s", method);
     r->major = 1;
     r->minor = minor;
-    r->headers = json_array();
-    for (size_t i = 0; hs[i]; i += 2) json_array_append_new(r->headers, json_pack("[s, s]", hs[i], hs[i + 1]));
+    for (size_t i = 0; hs[i]; i += 2) ch_request_add_header(r, hs[i], strlen(hs[i]), hs[i + 1], strlen(hs[i + 1]));
     return r;
 }
 
@@ -488,8 +487,7 @@ START_TEST(offer_table)
         ck_assert_msg(strstr(o.why, offer_rows[_i].why_has) != NULL, "%s: why '%s'", offer_rows[_i].name, o.why);
     }
     ch_ws_offer_free(&o);
-    json_decref(r->headers);
-    free(r);
+    ch_request_free(r);
 }
 END_TEST
 
@@ -512,8 +510,7 @@ START_TEST(offer_lists)
     ck_assert_int_eq(ch_ws_offered(o.protocols, "superchat"), 1);
     ck_assert_int_eq(ch_ws_offered(o.protocols, "Chat"), 0);
     ch_ws_offer_free(&o);
-    json_decref(r->headers);
-    free(r);
+    ch_request_free(r);
 }
 END_TEST
 

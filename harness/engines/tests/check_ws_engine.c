@@ -532,6 +532,25 @@ START_TEST(await_messages)
 }
 END_TEST
 
+/* `ws-await pong DATA`: a Pong with another payload does not count; the one with the Ping's payload does. */
+START_TEST(await_pong_payload)
+{
+    struct rig g;
+    static const struct act acts[] = {{30, "frame", 10, "other", 0, 0, 0}, {150, "frame", 10, "abc", 0, 0, 0},
+                                      CLIENT_CLOSE(300, "\x03\xe8"), ACT_END};
+    run(&g, STEPS(",{\"op\":\"ws-send\",\"kind\":\"ping\",\"text\":\"abc\"},"
+                  "{\"op\":\"ws-await\",\"what\":\"pong\",\"text\":\"abc\",\"count\":1},"
+                  "{\"op\":\"ws-send\",\"kind\":\"text\",\"text\":\"got\"}"),
+        UPGRADE, acts, 3000, 1.0);
+    ASSERT_FRAMES(&g, "ping(abc) text(got) close(1000,)");
+    const json_t *got = event_of(&g, "ws-frame-out", 1), *right = event_of(&g, "ws-frame-in", 1);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_ptr_nonnull(right);
+    ck_assert_int_ge(json_integer_value(json_object_get(got, "t_us")), json_integer_value(json_object_get(right, "t_us")));
+    done(&g);
+}
+END_TEST
+
 START_TEST(await_unmet_stops_the_steps)
 {
     struct rig g;
@@ -634,7 +653,7 @@ int main(void)
                                   CH_LOOP(send_table, send_rows)),
                          CH_TESTS(accept_and_server_close, echo_everything, echo_large_message, on_close_ignore,
                                   on_close_delay, server_close_unanswered, oversize_refused_without_the_word,
-                                  await_messages, await_unmet_stops_the_steps, tcp_close_and_reset,
+                                  await_messages, await_pong_payload, await_unmet_stops_the_steps, tcp_close_and_reset,
                                   hold_answers_nothing, frames_after_client_close_ignored, ws_word_before_accept,
                                   wrong_step_after_accept, frames_with_the_handshake));
 }

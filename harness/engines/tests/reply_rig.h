@@ -66,6 +66,12 @@ static inline void reply_rig_open(struct reply_rig *g, const char *id, const cha
     ck_assert_ptr_nonnull(ch_conn_new(g->env.base, sv[0], &sa, sizeof sa, NULL, 1, &g->owner));
 }
 
+/* Renders at load every route that can be (engines.h, ch_route_prerender), as the server does. */
+static inline void reply_rig_prerender(struct reply_rig *g, double scale)
+{
+    for (size_t i = 0; i < g->kase.nroutes; i++) ch_route_prerender(&g->kase.routes[i], scale);
+}
+
 /* Runs the loop until it breaks or `ms` pass. */
 static inline void reply_rig_run(struct reply_rig *g, int ms)
 {

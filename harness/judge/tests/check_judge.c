@@ -115,17 +115,17 @@ static const struct row {
     {"timeout sequence passes", "[" EVENTS(24, TIMEOUT_PATTERN, RULE) "]", OBS_TIMEOUT, TR_SLOW, 1, "PASS", ""},
     {"load instead of timeout fails naming the rule", "[" EVENTS(24, TIMEOUT_PATTERN, RULE) "]", OBS_LOAD, TR_SLOW,
      1, "FAIL",
-     "line 24: request error steps: readyState 4, then timeout, then loadend — expected readystatechange(1) "
-     "loadstart readystatechange(4) timeout loadend, observed readystatechange(1) loadstart readystatechange(4) "
-     "load loadend (" SPEC ")"},
+     "line 24: at event 4 (t=201.5 ms): expected timeout, observed load — request error steps: readyState 4, "
+     "then timeout, then loadend (" SPEC ")"},
     {"load before readystatechange(4) fails", "[" EVENTS(30, SUCCESS_PATTERN, ",'rule':'load follows 4'") "]",
-     OBS_LOAD_EARLY, NULL, 1, "FAIL", "line 30: load follows 4 — expected readystatechange(1) loadstart"},
+     OBS_LOAD_EARLY, NULL, 1, "FAIL", "line 30: at event 6 (t=11.4 ms): expected readystatechange(3), progress or "
+     "readystatechange(4), observed load — load follows 4"},
     {"success pattern over the timeout run fails", "[" EVENTS(30, SUCCESS_PATTERN, "") "]", OBS_TIMEOUT, NULL, 1,
-     "FAIL", "observed readystatechange(1) loadstart readystatechange(4) timeout loadend"},
+     "FAIL", "at event 3 (t=201.3 ms): expected readystatechange(2), observed readystatechange(4)"},
     {"no events at all", "[" EVENTS(3, TIMEOUT_PATTERN, "") "]", "{'events':[]}", NULL, 1, "FAIL",
-     "observed (no events)"},
+     "line 3: at event 1: expected readystatechange(1), observed no events"},
     {"NULL observations count as empty", "[" EVENTS(3, TIMEOUT_PATTERN, "") "]", NULL, NULL, 1, "FAIL",
-     "observed (no events)"},
+     "observed no events"},
     {"events default to the first object", "[{'kind':'events','line':3,'pattern':" TIMEOUT_PATTERN "}]",
      OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"read pseudo-events are not in events",
@@ -141,7 +141,7 @@ static const struct row {
      "'min':0,'max':null},'min':0,'max':null},'min':0,'max':null},{'atom':{'type':'nope'}}]}}]",
      "{'events':[" RS(1, 1, 0) "," RS(1, 2, 0) "," RS(1, 3, 0) "," RS(1, 4, 0) "," RS(1, 5, 0) "," RS(1, 6, 0) ","
      RS(1, 7, 0) "," RS(1, 8, 0) "," RS(1, 9, 0) "," RS(1, 10, 0) "]}",
-     NULL, 1, "FAIL", "expected ((.*)*)* nope, observed readystatechange(1) readystatechange(1)"},
+     NULL, 1, "FAIL", "after the last event, event 10 (t=10.0 ms): expected any event or nope, observed no more events"},
     {"bad pattern is an ERROR naming the place",
      "[{'kind':'events','line':7,'pattern':{'seq':[{'alt':[]}]}}]", OBS_TIMEOUT, NULL, 1, "ERROR",
      "line 7: events — cannot judge: pattern.seq[0]: \"alt\" needs at least one alternative"},
@@ -149,7 +149,7 @@ static const struct row {
     {"never holds", "[{'kind':'never','line':4,'atoms':[{'type':'load'},{'type':'error'},{'type':'abort'},"
      "{'type':'progress'}]}]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"never broken by load", "[{'kind':'never','line':4,'atoms':[{'type':'load'},{'type':'error'}]}]", OBS_LOAD,
-     NULL, 1, "FAIL", "expected none of load error, observed load at event 4 (t=201.5 ms)"},
+     NULL, 1, "FAIL", "at event 4 (t=201.5 ms): expected no load, observed load — never"},
     {"count exact", "[{'kind':'count','line':5,'atom':{'type':'readystatechange'},'n':2,'at_least':false}]",
      OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"count wrong", "[{'kind':'count','line':5,'atom':{'type':'readystatechange','arg':4},'n':2}]", OBS_TIMEOUT,
@@ -163,7 +163,7 @@ static const struct row {
      "'status':0}}]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"at with a wrong value", "[{'kind':'at','line':6,'atom':{'type':'readystatechange'},'props':{'status':0,"
      "'readyState':1}}]", OBS_TIMEOUT, NULL, 1, "FAIL",
-     "expected status=0 readyState=1 at every readystatechange, observed status=0 readyState=4 at event 3"},
+     "at readystatechange(4), event 3 (t=201.3 ms): readyState: expected 1, observed 4"},
     {"at nth beyond the occurrences", "[{'kind':'at','line':6,'atom':{'type':'timeout'},'nth':2,'props':{"
      "'readyState':4}}]", OBS_TIMEOUT, NULL, 1, "FAIL", "observed timeout × 1"},
     {"at an event that never came", "[{'kind':'at','line':6,'atom':{'type':'abort'},'props':{'readyState':4}}]",
@@ -174,16 +174,15 @@ static const struct row {
     {"final holds", "[{'kind':'final','line':7,'props':{'readyState':4,'status':0,'statusText':'',"
      "'responseText':''}}]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"final differs", "[{'kind':'final','line':7,'props':{'readyState':4,'status':200,'statusText':'OK'}}]",
-     OBS_TIMEOUT, NULL, 1, "FAIL", "expected readyState=4 status=200 statusText=OK, observed readyState=4 status=0 "
-     "statusText=\"\""},
+     OBS_TIMEOUT, NULL, 1, "FAIL", "in the final state: status: expected 200, observed 0"},
     {"final numbers compare numerically", "[{'kind':'final','line':7,'props':{'readyState':4.0,'status':0.0}}]",
      OBS_TIMEOUT, NULL, 1, "PASS", ""},
     {"final dotted path", "[{'kind':'final','line':7,'props':{'response.bytes':12}}]", OBS_TIMEOUT, NULL, 1, "PASS",
      ""},
     {"final of an object with no final state", "[{'kind':'final','line':7,'obj':'es','props':{'readyState':2}}]",
-     OBS_TWO, NULL, 1, "FAIL", "expected readyState=2, observed readyState=absent"},
+     OBS_TWO, NULL, 1, "FAIL", "in the final state: readyState: expected 2, observed absent"},
     {"final string is not a number", "[{'kind':'final','line':7,'props':{'status':'0'}}]", OBS_TIMEOUT, NULL, 1,
-     "FAIL", "expected status=\"0\", observed status=0"},
+     "FAIL", "status: expected \"0\", observed 0"},
     /* client: within (durations scale with time_scale) */
     {"within tolerance", "[{'kind':'within','line':8,'from':{'type':'loadstart'},'to':{'type':'timeout'},'ms':200,"
      "'tol_ms':50}]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
@@ -209,7 +208,7 @@ static const struct row {
      "'ms':150,'bound':'about'}]", OBS_TIMEOUT, NULL, 1, "ERROR", "\"bound\" must be \"min\" or \"max\""},
     /* grading */
     {"should failure is NON-STRICT", "[" EVENTS(3, TIMEOUT_PATTERN, "") ",{'kind':'final','line':9,'level':'should',"
-     "'props':{'responseURL':'x'}}]", OBS_TIMEOUT, NULL, 1, "NON-STRICT", "line 9: final"},
+     "'props':{'responseURL':'x'}}]", OBS_TIMEOUT, NULL, 1, "NON-STRICT", "line 9: in the final state: responseURL: expected x"},
     {"must failure beats should failure", "[{'kind':'final','line':9,'level':'should','props':{'responseURL':'x'}},"
      "{'kind':'final','line':10,'props':{'status':7}}]", OBS_TIMEOUT, NULL, 1, "FAIL", "line 10:"},
     {"unsupported is N/A", "[" EVENTS(3, TIMEOUT_PATTERN, "") "]",
@@ -221,7 +220,7 @@ static const struct row {
      "the client's deadline passed before its steps finished"},
     {"timed out with a failing check still runs it", "[" EVENTS(3, TIMEOUT_PATTERN, "") "]",
      "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}", NULL, 1, "TIMEOUT",
-     "finished; line 3: events — expected readystatechange(1)"},
+     "finished; line 3: after the last event, event 1 (t=0.4 ms): expected loadstart"},
     {"no expectations pass", "[]", OBS_TIMEOUT, NULL, 1, "PASS", ""},
     /* malformed inputs */
     {"events not an array", "[]", "{'events':{}}", NULL, 1, "ERROR", "malformed observations: \"events\""},
@@ -675,11 +674,142 @@ START_TEST(large_inputs)
 }
 END_TEST
 
+/* ---- causes first: the first difference, a thrown exception, a program the client ended early ---- */
+
+/* An EventSource case: `new`, `await error(readyState=2)` (line 9); the observations given per test. */
+#define ES_CASE(expect)                                                                                             \
+    "{'id':'t/es','title':'t','spec':['" SPEC "'],'client':{'objects':[{'name':'es','kind':'eventsource'}],"        \
+    "'steps':[{'obj':'es','op':'new','url':'x','line':8},{'obj':'es','op':'await','event':{'type':'error',"         \
+    "'props':{'readyState':2}},'line':9}],'handlers':[]},'expect':" expect "}"
+#define ES_EVENTS                                                                                                   \
+    "[{'kind':'events','line':12,'obj':'es','pattern':{'seq':[{'atom':{'type':'open'}},{'atom':{'type':'error',"    \
+    "'props':{'readyState':0}}},{'atom':{'type':'error','props':{'readyState':2}}}]}}]"
+#define ES_OBS(extra)                                                                                               \
+    "{'events':[{'obj':'es','type':'open','t':1,'step':1,'state':{'readyState':1}},"                               \
+    "{'obj':'es','type':'error','t':5,'step':1,'state':{'readyState':0}},"                                         \
+    "{'obj':'es','type':'error','t':9,'step':1,'state':{'readyState':0}}]" extra "}"
+
+static json_t *judge_json(const char *kase, const char *obs)
+{
+    json_t *k = J(kase), *o = J(obs);
+    json_t *v = ch_judge(k, o, NULL, NULL, 1.0);
+    json_decref(k);
+    json_decref(o);
+    return v;
+}
+
+/* The event at the first difference has the awaited type: the property that differs is named. */
+START_TEST(first_diff_names_the_property)
+{
+    json_t *v = judge_json(ES_CASE(ES_EVENTS), ES_OBS(""));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "FAIL");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "message")),
+                     "line 12: at event 3 (t=9.0 ms): expected error(readyState=2), observed error(readyState=0) — "
+                     "events (" SPEC ")");
+    json_t *d = json_object_get(json_array_get(json_object_get(v, "checks"), 0), "first_diff");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "at")), "at event 3 (t=9.0 ms)");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "property")), "readyState");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "expected")), "error(readyState=2)");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "observed")), "error(readyState=0)");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "event")), "error");
+    ck_assert(json_is_false(json_object_get(d, "values")));
+    json_decref(v);
+}
+END_TEST
+
+/* The interpreter ended the wait (the awaited state came without its event): FAIL at once, the stop named. */
+START_TEST(stopped_await_is_a_fail)
+{
+    json_t *v = judge_json(ES_CASE(ES_EVENTS),
+                           ES_OBS(",'stopped':{'reason':'await','step':1,'line':9,'message':'await error(readyState=2):"
+                                  " error fired with readyState=0, and readyState was 2 right after it'}"));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "FAIL");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v, "message")),
+                                 "observed error(readyState=0) — events (" SPEC "); the client ended the program at "
+                                 "line 9: await error(readyState=2): error fired with readyState=0"));
+    json_decref(v);
+    /* Every check held, but the program did not run to its end: still FAIL, the stop is the headline. */
+    v = judge_json(ES_CASE("[]"), ES_OBS(",'stopped':{'reason':'await','line':9,'message':'why'}"));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "FAIL");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "message")), "the client ended the program at line 9: why");
+    json_decref(v);
+    /* A malformed `stopped` cannot be judged. */
+    v = judge_json(ES_CASE("[]"), ES_OBS(",'stopped':{'reason':'await'}"));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "ERROR");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v, "message")), "\"stopped\" must be an object"));
+    json_decref(v);
+}
+END_TEST
+
+/* An xhr case whose `send` (line 5) throws. */
+#define XHR_THROW_CASE(expect)                                                                                      \
+    "{'id':'t/x','title':'t','spec':['" SPEC "'],'client':{'objects':[{'name':'xhr','kind':'xhr'}],"                \
+    "'steps':[{'obj':'xhr','op':'open','line':4},{'obj':'xhr','op':'send','line':5},{'obj':'xhr','op':'await',"     \
+    "'event':{'type':'loadend'},'line':6}],'handlers':[]},'expect':" expect "}"
+#define XHR_THROW_OBS(extra)                                                                                        \
+    "{'events':[" RS(1, 0.4, 0) ",{'obj':'xhr','type':'exception','arg':'TypeError','t':0.6,'step':1,"             \
+    "'state':{'name':'TypeError','message':'data.byteLength is not a function'}}]" extra "}"
+
+START_TEST(thrown_exception_in_the_headline)
+{
+    /* Not allowed by the case, the program ended there: FAIL naming the step, its line and the exception. */
+    json_t *v = judge_json(XHR_THROW_CASE("[{'kind':'count','line':9,'obj':'xhr','atom':{'type':'load'},'n':1}]"),
+                           XHR_THROW_OBS(",'stopped':{'reason':'exception','step':1,'line':5,'message':'m'}"));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "FAIL");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "message")),
+                     "line 9: expected load × 1, observed load × 0 — count (" SPEC "); xhr: send (line 5) threw "
+                     "TypeError: data.byteLength is not a function — the client ended the program there");
+    char *thrown = json_dumps(json_object_get(v, "thrown"), JSON_COMPACT | JSON_SORT_KEYS);
+    ck_assert_str_eq(thrown, "{\"line\":5,\"message\":\"data.byteLength is not a function\",\"name\":\"TypeError\","
+                             "\"obj\":\"xhr\",\"op\":\"send\"}");
+    free(thrown);
+    json_decref(v);
+    /* Allowed by name (an `events` pattern names it): no clause; the checks decide. */
+    v = judge_json(XHR_THROW_CASE("[{'kind':'events','line':9,'obj':'xhr','pattern':{'seq':[{'atom':{'type':"
+                                  "'readystatechange','arg':1}},{'atom':{'type':'exception','arg':'TypeError'}}]}}]"),
+                   XHR_THROW_OBS(""));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "PASS");
+    json_decref(v);
+    /* Another name is allowed: a timed-out run still names the exception. */
+    v = judge_json(XHR_THROW_CASE("[{'kind':'count','line':9,'obj':'xhr','atom':{'type':'exception','arg':"
+                                  "'InvalidStateError'},'n':0}]"),
+                   XHR_THROW_OBS(",'timed_out':true"));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "status")), "TIMEOUT");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v, "message")),
+                                 "the client's deadline passed before its steps finished; xhr: send (line 5) threw "
+                                 "TypeError"));
+    json_decref(v);
+}
+END_TEST
+
+/* What the interpreters are told (the program's `exceptions`): from every expectation but `never`. */
+START_TEST(allowed_exceptions)
+{
+    json_t *k = J("{'client':{'objects':[{'name':'a'},{'name':'b'},{'name':'c'}]},'expect':["
+                  "{'kind':'events','pattern':{'seq':[{'repeat':{'alt':[{'atom':{'type':'exception','arg':'X'}}]}}]}},"
+                  "{'kind':'count','obj':'a','atom':{'type':'exception','arg':'Y'},'n':1},"
+                  "{'kind':'count','obj':'a','atom':{'type':'exception','arg':'X'},'n':1},"
+                  "{'kind':'at','obj':'b','atom':{'type':'exception'},'props':{'name':'Z'}},"
+                  "{'kind':'never','obj':'c','atoms':[{'type':'exception'}]},"
+                  "{'kind':'within','obj':'c','from':{'type':'open'},'to':{'type':'load'},'ms':1,'tol_ms':1}]}");
+    json_t *a = ch_judge_allowed_exceptions(k);
+    char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+    ck_assert_str_eq(s, "{\"a\":[\"X\",\"Y\"],\"b\":[\"*\"]}");
+    free(s);
+    json_decref(a);
+    json_decref(k);
+    a = ch_judge_allowed_exceptions(NULL);
+    ck_assert_int_eq(json_object_size(a), 0);
+    json_decref(a);
+}
+END_TEST
+
 int main(void)
 {
     return ch_check_main("judge", 30,
                          CH_LOOPS(CH_LOOP(judge_table, rows), CH_LOOP(hostile_fields, kinds)),
                          CH_TESTS(catastrophic_pattern_fails_fast, budget_is_an_error, check_fields,
                                   detail_shows_props, all_checks_listed, hostile_top_level, records_file,
-                                  large_inputs));
+                                  large_inputs, first_diff_names_the_property, stopped_await_is_a_fail,
+                                  thrown_exception_in_the_headline, allowed_exceptions));
 }

@@ -62,6 +62,7 @@ START_TEST(program_digest)
     ck_assert_int_eq(ch_program_sha256(a, "fixtures", ha, err), 0);
     /* What only documents the run, or says where it is written, changes nothing. */
     json_object_set_new(b, "title", json_string("another title"));
+    json_object_set_new(b, "wpt", json_pack("[s]", "xhr/event-timeout.any.js"));
     json_object_set_new(b, "expect", json_array());
     json_object_set_new(json_array_get(json_object_get(b, "server"), 0), "line", json_integer(80));
     ck_assert_int_eq(ch_program_sha256(b, "fixtures", hb, err), 0);

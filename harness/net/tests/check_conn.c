@@ -27,11 +27,12 @@ static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
     s->requests++;
     snprintf(s->method, sizeof s->method, "%s", r->method);
     snprintf(s->target, sizeof s->target, "%s", r->target);
-    size_t n = evbuffer_get_length(r->body);
+    size_t n;
+    const char *body = ch_request_body(r, &n);
     if (n >= sizeof s->body) n = sizeof s->body - 1;
-    evbuffer_copyout(r->body, s->body, n);
+    memcpy(s->body, body, n);
     s->body[n] = '\0';
-    s->nheaders = (int)json_array_size(r->headers);
+    s->nheaders = (int)r->nfields;
     s->keep_alive = r->keep_alive;
     ch_conn_reply(c, 200, "OK", "text/plain", NULL, "ok", 2);
 }

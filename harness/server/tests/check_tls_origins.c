@@ -240,13 +240,19 @@ static int port_of(const struct run *r, const char *where)
     return r->t->faults[f]->port;
 }
 
-/* A request template with {T} for the token. */
-static void fill_token(const struct run *r, const char *in, char *out, size_t n)
+/* A request template with {T} for the token and {H} for the Host that names `where` (the run's origins and a
+ * token's open fault listeners are the only Hosts the server answers: README, "Security"). */
+static void fill_token(const struct run *r, const char *where, const char *in, char *out, size_t n)
 {
     size_t k = 0;
     for (; *in && k + 1 < n; in++) {
         if (strncmp(in, "{T}", 3) == 0) {
             k += (size_t)snprintf(out + k, n - k, "%s", r->t->id);
+            in += 2;
+        } else if (strncmp(in, "{H}", 3) == 0) {
+            int o = ch_origin_by_name(where, strlen(where));
+            const char *host = o == CH_ORIGIN_C || o == CH_ORIGIN_SC ? "127.0.0.1" : "localhost";
+            k += (size_t)snprintf(out + k, n - k, "%s:%d", host, port_of(r, where));
             in += 2;
         } else {
             out[k++] = *in;
@@ -267,7 +273,7 @@ static void client_child(struct run *r, int out, const void *arg)
     struct client c = j->c;
     snprintf(ca, sizeof ca, "%s/ca.pem", r->dir);
     if (c.request) {
-        fill_token(r, c.request, req, sizeof req);
+        fill_token(r, j->where, c.request, req, sizeof req);
         c.request = req;
     }
     run_client(&c, port_of(r, j->where), ca, out);
@@ -320,7 +326,7 @@ static int stray_says(struct run *r, const char *phrase)
 }
 
 #define ALPN_H11 "\x08http/1.1"
-#define GET(path) "GET /c/{T}" path " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+#define GET(path) "GET /c/{T}" path " HTTP/1.1\r\nHost: {H}\r\n\r\n"
 #define PAGE_TEXT "served over TLS"
 
 /* One row: where to connect, a client, what the client must report, and events the token's transcript must
@@ -364,7 +370,7 @@ static const struct row ROWS[] = {
      {{"tls-alert", "by", "client", "alert", "close_notify", NULL},
       {"conn-close", "by", "client", "how", "close_notify", NULL}}, NULL},
     {"two requests on one connection", "SA",
-     {"localhost", "localhost", ALPN_H11, 0, "GET /c/{T}/page HTTP/1.1\r\nHost: x\r\n\r\n" GET("/close"), 1},
+     {"localhost", "localhost", ALPN_H11, 0, "GET /c/{T}/page HTTP/1.1\r\nHost: {H}\r\n\r\n" GET("/close"), 1},
      {"end=close_notify", PAGE_TEXT "</p>\nHTTP/1.1 200 OK"},
      {{"request", "path", "/page", NULL}, {"request", "path", "/close", NULL}}, NULL},
     {"expired certificate", "SF-expired", {"localhost", "localhost", ALPN_H11, 0, GET("/page"), 1},
@@ -430,8 +436,9 @@ static void garbage_then_client(struct run *r, int out, const void *arg)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->srv->port[CH_ORIGIN_SA]),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) _exit(3);
-    const char plain[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    if (write(fd, plain, sizeof plain - 1) < 0) _exit(3);
+    char plain[64];
+    snprintf(plain, sizeof plain, "GET / HTTP/1.1\r\nHost: localhost:%d\r\n\r\n", r->srv->port[CH_ORIGIN_SA]);
+    if (write(fd, plain, strlen(plain)) < 0) _exit(3);
     ssize_t n = read(fd, buf, sizeof buf); /* whatever the server answers, then its close */
     while (n > 0) n = read(fd, buf, sizeof buf);
     close(fd);
@@ -539,7 +546,7 @@ static const struct {
      {{"openssl", "s_client", "-brief", "-connect", "127.0.0.1:{P:SA}", "-servername", "localhost",
        "-verify_hostname", "localhost", "-CAfile", "{CA}", "-verify_return_error", "-alpn", "http/1.1", "-ign_eof",
        NULL},
-      "GET /c/{T}/close HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+      "GET /c/{T}/close HTTP/1.1\r\nHost: localhost:{P:SA}\r\n\r\n"},
      {"Verification: OK", "Protocol version: TLSv1.3", PAGE_TEXT}},
 };
 
@@ -577,8 +584,24 @@ START_TEST(origins_and_placeholders)
     snprintf(want, sizeof want, "localhost:%d", r.t->faults[CH_FAULT_REFUSE_RST]->port);
     ck_assert_str_eq(json_string_value(json_object_get(r.t->vars, "host-SF-refuse-rst")), want);
     ck_assert_ptr_nonnull(json_object_get(r.t->vars, "host-SB"));
+    /* Every origin served is one of the run's (the Host check, README "Security"); a fault listener only while
+     * it is open; another name for the same port is not. */
+    char host[64];
+    snprintf(host, sizeof host, "LOCALHOST:%d", r.srv->port[CH_ORIGIN_SA]);
+    ck_assert_ptr_nonnull(ch_origin_by_host(r.srv, host));
+    snprintf(host, sizeof host, "127.0.0.1:%d", r.srv->port[CH_ORIGIN_SA]);
+    ck_assert_ptr_null(ch_origin_by_host(r.srv, host));
+    snprintf(host, sizeof host, "insecure.test:%d", r.srv->port[CH_ORIGIN_D]);
+    ck_assert_ptr_nonnull(ch_origin_by_host(r.srv, host));
+    snprintf(want, sizeof want, "https://127.0.0.1:%d", r.srv->port[CH_ORIGIN_SC]);
+    ck_assert_str_eq(ch_origin_by_url(r.srv, want)->name, "SC");
+    snprintf(want, sizeof want, "http://127.0.0.1:%d", r.srv->port[CH_ORIGIN_SC]);
+    ck_assert_ptr_null(ch_origin_by_url(r.srv, want)); /* the scheme is part of the origin */
+    snprintf(host, sizeof host, "localhost:%d", r.t->faults[CH_FAULT_EXPIRED]->port);
+    ck_assert_str_eq(ch_origin_by_host(r.srv, host)->name, "SF-expired");
     ch_runs_verdict(r.srv, r.t, json_pack("{s:s}", "status", "PASS"));
     for (int f = 0; f < CH_FAULTS; f++) ck_assert_ptr_null(r.t->faults[f]);
+    ck_assert_ptr_null(ch_origin_by_host(r.srv, host));
     run_stop(&r);
 }
 END_TEST

@@ -14,6 +14,11 @@ nothing system-wide: Node `NODE_EXTRA_CA_CERTS` in the adapter's environment (re
 TLS client of the process: fetch, https, ws); the Python adapters `--ca FILE`, from which each library gets an
 `ssl` context or `verify=` (fixtures/python/chclient); curl `--cacert FILE` per request (through the same
 `--ca`). Each is real trust: the CA verifies the chain, the name is checked as usual.
+
+Before the run each library is loaded once (`--check`), which says which library it is: the factory's
+`stable_name` is the ready-made name as given, or for a module or file `node:LIBRARY` / `python:LIBRARY`
+after the library the adapter found (its package.json or distribution, fixtures/node/adapter.js and
+fixtures/python/chclient/library.py), never its path; `version` is that library's.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ NODE_LIBS = {  # ready-made name -> npm package whose version is reported (None:
     "builtin": None, "xhr2": "xhr2", "xmlhttprequest-ssl": "xmlhttprequest-ssl", "eventsource": "eventsource",
     "ws": "ws",
 }
+PY_LIBS = ("requests", "httpx", "aiohttp", "websockets", "curl")  # chclient/libs/
 
 
 class AdapterError(ValueError):
@@ -99,7 +105,9 @@ def node_factory(name: str, spec: str):
     version = info.get("version") or (_node_version() if spec == "builtin" else "")
 
     def factory():
-        return AdapterClient(name, argv, version=version, tls=node_tls)
+        return AdapterClient(factory.name, argv, version=version, tls=node_tls)
+    factory.stable_name = name if spec in NODE_LIBS else f"node:{info.get('name') or Path(spec).stem}"
+    factory.library = info
     return factory
 
 
@@ -122,10 +130,13 @@ def python_factory(name: str, spec: str):
             raise AdapterError(f"{name}: no such file {spec}")
     argv = [PYTHON, "-m", "chclient", "--lib", spec]
     env = {"PYTHONPATH": os.pathsep.join(p for p in (str(PY_DIR), os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)}
-    version = _check(argv, name, env).get("version", "")
+    info = _check(argv, name, env)
+    version = info.get("version", "")
 
     def factory():
-        return AdapterClient(name, argv, version=version, env=env, tls=python_tls)
+        return AdapterClient(factory.name, argv, version=version, env=env, tls=python_tls)
+    factory.stable_name = name if spec in PY_LIBS else f"python:{info.get('name') or Path(spec).stem}"
+    factory.library = info
     return factory
 
 
@@ -137,7 +148,8 @@ def curl_factory(name: str):
     version = _check(argv, name, env).get("version", "")
 
     def factory():
-        return AdapterClient(name, argv, version=version, env=env, tls=curl_tls)
+        return AdapterClient(factory.name, argv, version=version, env=env, tls=curl_tls)
+    factory.stable_name = name
     return factory
 
 
