@@ -54,9 +54,7 @@ SURVIVORS ?= expectations/survivors.json
 
 # harness/<layer>/*.c are the library; harness/<layer>/tests/check_*.c its Check tests, one binary each (names are
 # unique across layers: build/tests/check_NAME).
-# harness/tls/demo.c is a program (build/tls-demo, the TLS prototype of issue 12's phase A), not library code.
-TLS_DEMO  := $(BUILD)/tls-demo
-LIB_SRC   := $(sort $(filter-out harness/tls/demo.c,$(wildcard harness/*/*.c)))
+LIB_SRC   := $(sort $(wildcard harness/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(sort $(wildcard harness/*/tests/check_*.c))
 TEST_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
@@ -66,7 +64,7 @@ RUNNER    := $(BUILD)/runner
 .PHONY: all test check-c check-cases check-node pytest run run-all smoke asan fuzz bench clean deps lint pkgcheck \
         mutate records
 
-all: $(RUNNER) $(TEST_BIN) $(TLS_DEMO)
+all: $(RUNNER) $(TEST_BIN)
 
 pkgcheck:
 	$(Q)pkg-config --exists $(PKGS) check || { echo "missing build packages ($(PKGS) check): run" \
@@ -83,10 +81,6 @@ $(BUILD)/libharness.a: $(LIB_OBJ)
 $(RUNNER): $(BUILD)/runner.o $(BUILD)/libharness.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(TLS_DEMO): harness/tls/demo.c $(BUILD)/libharness.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libharness.a $(LDLIBS)
 
 $(BUILD)/tests/%: %.c $(BUILD)/libharness.a
 	@mkdir -p $(dir $@)
@@ -136,7 +130,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libharness.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d) $(TLS_DEMO).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner.d $(TEST_BIN:%=%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
 comma := ,
 empty :=

@@ -1,7 +1,9 @@
 /* runner — the conformance harness's one executable.
  *
- *   runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]
- *                [--time-scale X] [--idle-timeout MS]
+ *   runner serve [--cases PATH]... [--fixtures DIR] [--run-dir DIR] [--port-a N] [--port-b N] [--port-c N]
+ *                [--port-sa N] [--port-sb N] [--port-sc N] [--port-d N] [--time-scale X] [--idle-timeout MS]
+ *                                 serve the cases on the origins (harness/server/origins.c); the run's CA is
+ *                                 written to DIR/ca.pem (default: a fresh folder under $TMPDIR, removed at exit)
  *   runner check [--fixtures DIR] PATH...        validate case files; exit 0, or 2 with file:line:col errors
  *   runner list [--json] [--fixtures DIR] PATH...  print the expanded case set (JSON: harness/MODEL.md §1)
  *   runner vocab [--json]        the vocabulary of the case language, declared once (harness/case/case.h:
@@ -23,9 +25,11 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "judge/judge.h"
 #include "case/case.h"
@@ -37,7 +41,8 @@ enum { EXIT_BAD_CASES = 2, EXIT_USAGE = 64 };
 
 static int usage(FILE *to)
 {
-    fputs("usage: runner serve [--cases PATH]... [--fixtures DIR] [--port-a N] [--port-b N] [--port-c N]\n"
+    fputs("usage: runner serve [--cases PATH]... [--fixtures DIR] [--run-dir DIR] [--port-a N] [--port-b N]\n"
+          "                    [--port-c N] [--port-sa N] [--port-sb N] [--port-sc N] [--port-d N]\n"
           "                    [--time-scale X] [--idle-timeout MS]\n"
           "       runner check [--fixtures DIR] PATH...\n"
           "       runner list [--json] [--fixtures DIR] PATH...\n"
@@ -254,6 +259,27 @@ static int cmd_judge(int argc, char **argv)
     return rc;
 }
 
+/* A run folder of our own when none is given: DIR under $TMPDIR (or /tmp), removed with what the server wrote
+ * there (ca.pem) when it stops. */
+static int own_run_dir(char *dir, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, n, "%s/runner-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("runner serve: cannot make a run folder");
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_run_dir(const char *dir)
+{
+    char ca[PATH_MAX];
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    unlink(ca);
+    rmdir(dir);
+}
+
 /* ---- record, mutate ---- */
 
 struct record_ctx {
@@ -403,11 +429,14 @@ static int cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"cases", required_argument, NULL, 'c'},      {"fixtures", required_argument, NULL, 'f'},
-        {"port-a", required_argument, NULL, 'a'},     {"port-b", required_argument, NULL, 'b'},
-        {"port-c", required_argument, NULL, 'C'},     {"time-scale", required_argument, NULL, 's'},
-        {"idle-timeout", required_argument, NULL, 'i'}, {0, 0, 0, 0}};
+        {"run-dir", required_argument, NULL, 'r'},    {"port-a", required_argument, NULL, 'a'},
+        {"port-b", required_argument, NULL, 'b'},     {"port-c", required_argument, NULL, 'C'},
+        {"port-sa", required_argument, NULL, 'A'},    {"port-sb", required_argument, NULL, 'B'},
+        {"port-sc", required_argument, NULL, 'S'},    {"port-d", required_argument, NULL, 'D'},
+        {"time-scale", required_argument, NULL, 's'}, {"idle-timeout", required_argument, NULL, 'i'},
+        {0, 0, 0, 0}};
     static char *default_cases[] = {"cases"};
-    char *paths[64];
+    char *paths[64], own[PATH_MAX] = "";
     struct ch_serve_opts o = {.fixtures_dir = DEFAULT_FIXTURES, .time_scale = 1.0, .idle_timeout_ms = 30000};
     int opt;
     optind = 1;
@@ -415,9 +444,14 @@ static int cmd_serve(int argc, char **argv)
         switch (opt) {
         case 'c': if (o.ncase_paths < 64) paths[o.ncase_paths++] = optarg; break;
         case 'f': o.fixtures_dir = optarg; break;
-        case 'a': o.port[0] = atoi(optarg); break;
-        case 'b': o.port[1] = atoi(optarg); break;
-        case 'C': o.port[2] = atoi(optarg); break;
+        case 'r': o.run_dir = optarg; break;
+        case 'a': o.port[CH_ORIGIN_A] = atoi(optarg); break;
+        case 'b': o.port[CH_ORIGIN_B] = atoi(optarg); break;
+        case 'C': o.port[CH_ORIGIN_C] = atoi(optarg); break;
+        case 'A': o.port[CH_ORIGIN_SA] = atoi(optarg); break;
+        case 'B': o.port[CH_ORIGIN_SB] = atoi(optarg); break;
+        case 'S': o.port[CH_ORIGIN_SC] = atoi(optarg); break;
+        case 'D': o.port[CH_ORIGIN_D] = atoi(optarg); break;
         case 's': o.time_scale = atof(optarg); break;
         case 'i': o.idle_timeout_ms = atoi(optarg); break;
         default: return usage(stderr);
@@ -426,12 +460,18 @@ static int cmd_serve(int argc, char **argv)
     if (optind != argc || o.time_scale <= 0 || o.idle_timeout_ms <= 0) return usage(stderr);
     o.case_paths = o.ncase_paths ? paths : default_cases;
     if (!o.ncase_paths) o.ncase_paths = 1;
-    return ch_server_run(&o);
+    if (!o.run_dir) {
+        if (own_run_dir(own, sizeof own) < 0) return 1;
+        o.run_dir = own;
+    }
+    int rc = ch_server_run(&o);
+    if (*own) remove_run_dir(own);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    ch_oom_install(); /* before jansson or libevent allocate anything (core.h, memory) */
+    ch_oom_install(); /* before jansson, libevent or OpenSSL allocate anything (core.h, memory) */
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
     struct sockaddr sa = {.sa_family = AF_UNIX};
     closed = 0;
-    ch_conn_new(base, sv[0], &sa, sizeof sa, 0, 1, &owner);
+    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
     size_t off = 0;
     char sink[65536];
     /* Feed the bytes as the socket takes them, draining replies so neither side blocks. */

@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 LIBRARY_PACKAGES=(
   # build
   gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
+  # TLS origins: the openssl command (check_tls_origins runs openssl s_client)
+  openssl
   # pytest and reports
   python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2
   # clients under test (python3-websocket: the blocking WebSocket adapter of fixtures/ADAPTERS.md §5.1)
@@ -24,8 +26,8 @@ OTHER_PACKAGES=(
   xz-utils
   # browser driver transport
   python3-selenium
-  # browsers
-  chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth
+  # browsers; certutil (libnss3-tools): each browser profile's own NSS database trusts the run's CA
+  chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth libnss3-tools
   # benchmarks' references and load clients
   nginx-light wrk valgrind
 )

@@ -37,7 +37,7 @@ static int valid_segment(const char *s, size_t n)
 /* `case ID`: segments of [a-z0-9][a-z0-9._-]* joined by '/', the first a known family. */
 static int meta_case(struct pctx *c, struct stmt *st)
 {
-    static const char *const families[] = {"xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http"};
+    static const char *const families[] = {"xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http", "tls"};
     size_t n, seg = 0, fam = 0;
     const char *w;
     if (c->id) return sc_err_word(c, st, 0, "a second 'case' line (the first is line %d)", c->case_line);
@@ -54,7 +54,7 @@ static int meta_case(struct pctx *c, struct stmt *st)
     while (f < sizeof families / sizeof *families && (strlen(families[f]) != fam || memcmp(w, families[f], fam)))
         f++;
     if (f == sizeof families / sizeof *families)
-        return sc_err_word(c, st, 1, "unknown family '%.*s' (xhr cors sse ws comet jsonp img fetch http)", (int)fam, w);
+        return sc_err_word(c, st, 1, "unknown family '%.*s' (xhr cors sse ws comet jsonp img fetch http tls)", (int)fam, w);
     c->id = json_stringn(w, n);
     c->case_line = st->ln->src->no;
     c->id_col = (size_t)ch_lex_col(st->ln->src->text, st->ln->src->len, st->ln->map[sc_off(st, 1)]);
@@ -111,6 +111,16 @@ static int meta_tags(struct pctx *c, struct stmt *st)
     return 0;
 }
 
+/* The capability names, space-separated, for an error message. */
+static const char *cap_list(void)
+{
+    static char list[512];
+    if (!list[0])
+        for (unsigned i = 0; i < CAP_COUNT; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " " : "", sc_cap_names[i]);
+    return list;
+}
+
 static int meta_needs(struct pctx *c, struct stmt *st)
 {
     size_t n;
@@ -120,9 +130,7 @@ static int meta_needs(struct pctx *c, struct stmt *st)
         const char *w = sc_word(st, k, &n);
         unsigned cap = 0;
         while (cap < CAP_COUNT && (strlen(sc_cap_names[cap]) != n || memcmp(w, sc_cap_names[cap], n))) cap++;
-        if (cap == CAP_COUNT)
-            return sc_err_word(c, st, k, "unknown capability '%.*s' (xhr xhr-sync xhr-upload formdata blob "
-                               "eventsource websocket img script fetch http page-b page-c cookies cors)", (int)n, w);
+        if (cap == CAP_COUNT) return sc_err_word(c, st, k, "unknown capability '%.*s' (%s)", (int)n, w, cap_list());
         if (seen & 1u << cap) return sc_err_word(c, st, k, "capability '%.*s' named twice", (int)n, w);
         seen |= 1u << cap;
         c->caps |= 1u << cap;
@@ -150,14 +158,22 @@ static int meta_settle(struct pctx *c, struct stmt *st)
     return meta_duration(c, st, &c->settle_line, &c->settle_ms, "settle");
 }
 
+/* `page X`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the capability
+ * page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs). */
 static int meta_page(struct pctx *c, struct stmt *st)
 {
+    static const unsigned caps[CH_ORIGINS] = {
+        [CH_ORIGIN_B] = 1u << CAP_PAGE_B,   [CH_ORIGIN_C] = 1u << CAP_PAGE_C,   [CH_ORIGIN_SA] = 1u << CAP_PAGE_SA,
+        [CH_ORIGIN_SB] = 1u << CAP_PAGE_SB, [CH_ORIGIN_SC] = 1u << CAP_PAGE_SC, [CH_ORIGIN_D] = 1u << CAP_PAGE_D,
+    };
+    size_t n;
     if (c->page_line) return sc_err_word(c, st, 0, "a second 'page' line (the first is line %d)", c->page_line);
-    if (sc_args(c, st, 1, 1, "page A|B|C") < 0) return -1;
-    if (sc_is(st, 1, "A")) c->page = "A";
-    else if (sc_is(st, 1, "B")) c->page = "B", c->caps |= 1u << CAP_PAGE_B;
-    else if (sc_is(st, 1, "C")) c->page = "C", c->caps |= 1u << CAP_PAGE_C;
-    else return sc_err_word(c, st, 1, "the page is on origin A, B or C");
+    if (sc_args(c, st, 1, 1, "page A|B|C|SA|SB|SC|D") < 0) return -1;
+    const char *w = sc_word(st, 1, &n);
+    int o = ch_origin_by_name(w, n);
+    if (o < 0) return sc_err_word(c, st, 1, "the page is on origin A, B, C, SA, SB, SC or D");
+    c->page = ch_origin_name(o);
+    c->caps |= caps[o];
     c->page_line = st->ln->src->no;
     return 0;
 }
@@ -437,6 +453,38 @@ static void require_meta(struct pctx *c, int dropped)
     if (c->nexpect == 0) cerr(c, 1, line, 1, "no expect section (at least one)");
 }
 
+/* What the placeholders of every string in v name (core.h's CH_USES_*). */
+static unsigned json_uses(const json_t *v)
+{
+    const json_t *x;
+    const char *k;
+    size_t i;
+    unsigned uses = 0;
+    if (json_is_string(v)) return ch_tmpl_uses(json_string_value(v), json_string_length(v));
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) uses |= json_uses(x);
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) uses |= json_uses(x);
+    }
+    return uses;
+}
+
+/* The capabilities the origins a case names imply (FORMAT.md §5.6): a TLS origin or fault listener in any of
+ * its texts, or a TLS page, needs `tls` (the client trusts the run's CA); origin D or page D needs `host-d` (the
+ * client resolves D's name to loopback). Either tags the case `tls` (FORMAT.md §2, `tags`). */
+static void origin_needs(struct pctx *c)
+{
+    json_t *parts[] = {c->routes, c->objects, c->steps, c->handlers, c->expect};
+    unsigned uses = 0;
+    for (size_t i = 0; i < NROWS(parts); i++) uses |= json_uses(parts[i]);
+    int page = ch_origin_by_name(c->page, strlen(c->page));
+    if ((uses & CH_USES_TLS) || ch_origin_tls(page)) c->caps |= 1u << CAP_TLS;
+    if ((uses & CH_USES_D) || page == CH_ORIGIN_D) c->caps |= 1u << CAP_HOST_D;
+    if ((c->caps & (1u << CAP_TLS | 1u << CAP_HOST_D)) && !in_array(c->tags, "tls", 3))
+        json_array_append_new(c->tags, json_string("tls"));
+}
+
 static json_t *needs_array(unsigned caps)
 {
     json_t *a = json_array();
@@ -450,6 +498,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
 {
     const struct ch_matrix *m = &c->f->matrix;
     json_t *k = json_object(), *id = c->id;
+    origin_needs(c);
     if (m->naxes > 0) id = json_sprintf("%s/%s", json_string_value(c->id), cell_id);
     else json_incref(id);
     json_object_set_new(k, "id", id);

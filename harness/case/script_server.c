@@ -23,7 +23,7 @@ enum step_class {
                   follows); after it they end it (its blank line goes out before them, as before any step that is
                   not status, header or header-raw) */
     SC_END,    /* close, reset, hold: last */
-    SC_SHUT,   /* shutdown: then only wait, close, reset or hold */
+    SC_SHUT,   /* shutdown, notify: then only wait, close, reset or hold */
     SC_WS_ACCEPT, /* ws-accept: first (only wait before it); the route is a WebSocket from here on (§4.4) */
     SC_WS,     /* ws-send, ws-close, ws-echo, ws-await, ws-on-close: after ws-accept */
 };
@@ -32,7 +32,7 @@ enum phase { PH_START, PH_HEAD, PH_BODY, PH_RAW, PH_SHUT, PH_WS, PH_ENDED };
 
 struct route_state {
     enum phase phase;
-    const char *ended_by; /* the step word that ended the section */
+    const char *ended_by; /* the step word that ended the section, or `shutdown`/`notify` */
 };
 
 /* ---- payloads -------------------------------------------------------------------------------------- */
@@ -270,6 +270,16 @@ static int st_plain(struct pctx *c, const struct stmt *st, json_t *step)
     return sc_args(c, st, 0, 0, json_string_value(json_object_get(step, "op")));
 }
 
+/* `close [bare]`: bare = on TLS, FIN without close_notify (FORMAT.md §4.3). */
+static int st_close(struct pctx *c, const struct stmt *st, json_t *step)
+{
+    if (sc_args(c, st, 0, 1, "close [bare]") < 0) return -1;
+    if (sc_nwords(st) == 1) return 0;
+    if (!sc_is(st, 1, "bare")) return sc_err_word(c, st, 1, "write: close, or close bare");
+    json_object_set_new(step, "bare", json_true());
+    return 0;
+}
+
 /* ---- the server step words ------------------------------------------------------------------------------- */
 
 /* The one table of server step words (FORMAT.md §4, MODEL.md §1.1): each row is a word as a case writes it,
@@ -306,10 +316,11 @@ static const struct server_row {
     {"trickle",      SC_TIMING,     st_trickle,       {"trickle",      ch_op_trickle,       NULL,                PLAIN}},
     {NULL,           SC_TIMING,     NULL,             {"trickle-off",  ch_op_trickle_off,   NULL,                PLAIN}},
     {"compress",     SC_TIMING,     st_compress,      {"compress",     ch_op_compress,      ch_render_compress,  EMIT}},
-    {"close",        SC_END,        st_plain,         {"close",        ch_op_close,         NULL,                ANY | FX}},
+    {"close",        SC_END,        st_close,         {"close",        ch_op_close,         NULL,                ANY | FX}},
     {"reset",        SC_END,        st_plain,         {"reset",        ch_op_reset,         NULL,                ANY | FX}},
     {"hold",         SC_END,        st_plain,         {"hold",         ch_op_hold,          NULL,                ANY | FX}},
     {"shutdown",     SC_SHUT,       st_plain,         {"shutdown",     ch_op_shutdown,      NULL,                PLAIN | FX}},
+    {"notify",       SC_SHUT,       st_plain,         {"notify",       ch_op_notify,        NULL,                ANY}},
     {"sse-event",    SC_BODY,       sc_sse_event,     {"sse-event",    ch_op_sse,           NULL,                EMIT}},
     {"sse-field",    SC_BODY,       sc_sse_field,     {"sse-field",    ch_op_sse,           NULL,                EMIT}},
     {"sse-comment",  SC_BODY,       sc_sse_comment,   {"sse-comment",  ch_op_sse,           NULL,                EMIT}},
@@ -344,10 +355,10 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
     static const char *const raw_only = "a section that starts with 'send' writes raw bytes only (send, wait, trickle, close, reset, shutdown, hold)";
     if (rs->phase == PH_ENDED) return sc_err_word(c, st, 0, "no step may follow '%s'", rs->ended_by);
     if (rs->phase == PH_SHUT && !(row->cls == SC_END || !strcmp(row->word, "wait")))
-        return sc_err_word(c, st, 0, "only wait, close, reset or hold may follow 'shutdown'");
+        return sc_err_word(c, st, 0, "only wait, close, reset or hold may follow '%s'", rs->ended_by);
     if (rs->phase == PH_WS && !(row->cls == SC_WS || row->cls == SC_END || !strcmp(row->word, "wait") ||
-                                !strcmp(row->word, "send")))
-        return sc_err_word(c, st, 0, "'%s' cannot follow ws-accept (ws-* words, wait, send, close, reset, hold)", row->word);
+                                !strcmp(row->word, "send") || !strcmp(row->word, "notify")))
+        return sc_err_word(c, st, 0, "'%s' cannot follow ws-accept (ws-* words, wait, send, notify, close, reset, hold)", row->word);
     switch (row->cls) {
     case SC_STATUS:
         if (rs->phase == PH_RAW) return sc_err_word(c, st, 0, "%s", raw_only);
@@ -376,6 +387,7 @@ static int order_ok(struct pctx *c, const struct stmt *st, const struct server_r
         return 0;
     case SC_SHUT:
         rs->phase = PH_SHUT;
+        rs->ended_by = row->word;
         return 0;
     case SC_WS_ACCEPT:
         if (rs->phase != PH_START) return sc_err_word(c, st, 0, "ws-accept comes first (only wait may come before it)");
@@ -428,9 +440,9 @@ static int route_nth(struct pctx *c, const struct stmt *h, size_t k, json_t *rou
 static int route_origin(struct pctx *c, const struct stmt *h, size_t k, json_t *route)
 {
     if (!json_is_null(json_object_get(route, "origin"))) return sc_err_word(c, h, k - 1, "'origin' given twice");
-    if (!sc_is(h, k, "A") && !sc_is(h, k, "B") && !sc_is(h, k, "C")) return sc_err_word(c, h, k, "the origin is A, B or C");
     size_t n;
     const char *w = sc_word(h, k, &n);
+    if (!w || ch_origin_by_name(w, n) < 0) return sc_err_word(c, h, k, "the origin is A, B, C, SA, SB, SC or D");
     json_object_set_new(route, "origin", json_stringn(w, n));
     return 0;
 }
@@ -456,7 +468,7 @@ static int route_target(struct pctx *c, const struct stmt *h, json_t *route)
 
 static json_t *route_header(struct pctx *c, const struct stmt *h)
 {
-    const char *usage = "server METHOD PATH [nth N | nth N+] [origin A|B|C]";
+    const char *usage = "server METHOD PATH [nth N | nth N+] [origin A|B|C|SA|SB|SC|D]";
     json_t *route = json_pack("{s:s, s:s, s:b, s:n, s:b, s:n}", "method", "", "path", "", "prefix", 0, "nth",
                               "nth_plus", 0, "origin");
     if (sc_args(c, h, 2, 6, usage) < 0 || route_target(c, h, route) < 0) goto fail;

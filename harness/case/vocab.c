@@ -22,8 +22,9 @@
 #define NONE ((const char *const *)NULL)
 
 const char *const sc_cap_names[CAP_COUNT] = {
-    "blob", "cookies", "cors", "eventsource", "fetch", "formdata", "http", "img", "page-b", "page-c",
-    "script", "websocket", "xhr", "xhr-sync", "xhr-upload",
+    "blob",    "cookies", "cors",    "eventsource", "fetch",     "formdata", "host-d",    "http",
+    "img",     "page-b",  "page-c",  "page-d",      "page-sa",   "page-sb",  "page-sc",   "script",
+    "tls",     "websocket", "xhr",   "xhr-sync",    "xhr-upload",
 };
 
 /* ---- kinds, events, properties ---------------------------------------------------------------------- */

@@ -34,8 +34,8 @@ void *ch_xrealloc(void *p, size_t n);
 char *ch_xstrdup(const char *s);
 /* A NUL-terminated copy of n bytes. */
 char *ch_xstrndup(const char *s, size_t n);
-/* Routes jansson's and libevent's allocations through ch_xmalloc/ch_xrealloc. Call first thing in main(),
- * before either library allocates. */
+/* Routes jansson's, libevent's and OpenSSL's allocations through ch_xmalloc/ch_xrealloc. Call first thing in
+ * main(), before any of them allocates. */
 void ch_oom_install(void);
 
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC). Never fails. */
@@ -110,6 +110,42 @@ void *ch_map_next(const struct ch_map *m, size_t *pos, const char **key);
 
 /* One filler for server bytes, client programs and expected values, so every part of the harness reads a
  * placeholder the same way. */
+
+/* The origins a case names (FORMAT.md §1.8), declared once, in the server's order: the http origins A (the
+ * page's, localhost), B (same-site, localhost) and C (cross-site, 127.0.0.1); their TLS twins SA, SB and SC
+ * (https and wss on the same host names); and D, an http origin whose name (insecure.test) is not potentially
+ * trustworthy (Secure Contexts §3.1), for mixed content. Each is a placeholder {X}, {origin-X}, {host-X}, a
+ * `page` and a route's `origin`. */
+enum ch_origin { CH_ORIGIN_A, CH_ORIGIN_B, CH_ORIGIN_C, CH_ORIGIN_SA, CH_ORIGIN_SB, CH_ORIGIN_SC, CH_ORIGIN_D, CH_ORIGINS };
+/* "A" ... "D" (static), or NULL out of range. */
+const char *ch_origin_name(int origin);
+/* The origin named by n bytes at s, or -1. */
+int ch_origin_by_name(const char *s, size_t n);
+/* 1 for SA, SB, SC. */
+int ch_origin_tls(int origin);
+
+/* The TLS fault listeners a case names as {SF-NAME} (also {origin-SF-NAME}, {host-SF-NAME}): for each token
+ * whose case uses one, the server binds a listener of its own presenting that fault (FORMAT.md §1.8). */
+enum ch_tls_fault {
+    CH_FAULT_EXPIRED,      /* a certificate whose validity ended (RFC 5280 §4.1.2.5) */
+    CH_FAULT_WRONG_NAME,   /* a certificate for another name (RFC 9110 §4.3.4) */
+    CH_FAULT_SELF_SIGNED,  /* a certificate no trusted CA signed */
+    CH_FAULT_REFUSE_ALERT, /* the handshake refused with a fatal handshake_failure alert (RFC 8446 §6.2) */
+    CH_FAULT_REFUSE_FIN,   /* the handshake refused by closing TCP after the ClientHello, no alert */
+    CH_FAULT_REFUSE_RST,   /* the same with a TCP reset */
+    CH_FAULT_TLS12,        /* no fault: the good certificate, TLS 1.2 at most */
+    CH_FAULTS
+};
+/* "expired", "wrong-name", "self-signed", "refuse-alert", "refuse-fin", "refuse-rst", "tls12"; NULL out of
+ * range. */
+const char *ch_fault_name(int fault);
+int ch_fault_by_name(const char *s, size_t n);
+
+/* What the placeholders in `in` (n bytes) name: bit CH_USES_TLS for a TLS origin or a fault listener, bit
+ * CH_USES_D for origin D, and bit 1 << (CH_USES_FAULT + f) for fault f. Unknown names are ignored (checking
+ * them is ch_tmpl_check's business). */
+enum { CH_USES_TLS = 1u << 0, CH_USES_D = 1u << 1, CH_USES_FAULT = 2 };
+unsigned ch_tmpl_uses(const char *in, size_t n);
 
 /* Whether `in` (n bytes) holds a brace: a placeholder or a `{{` `}}` escape. A text without one fills to
  * itself, so callers copy it as it is and need no values. */

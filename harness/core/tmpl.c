@@ -37,16 +37,42 @@ static int ms_value(const char *name, double scale, char *buf, size_t buflen)
     return 0;
 }
 
-static int origin_name(const char *name)
+static const char *const ORIGIN_NAMES[CH_ORIGINS] = {"A", "B", "C", "SA", "SB", "SC", "D"};
+static const char *const FAULT_NAMES[CH_FAULTS] = {"expired",    "wrong-name", "self-signed", "refuse-alert",
+                                                   "refuse-fin", "refuse-rst", "tls12"};
+
+const char *ch_origin_name(int origin) { return origin >= 0 && origin < CH_ORIGINS ? ORIGIN_NAMES[origin] : NULL; }
+const char *ch_fault_name(int fault) { return fault >= 0 && fault < CH_FAULTS ? FAULT_NAMES[fault] : NULL; }
+int ch_origin_tls(int origin) { return origin >= CH_ORIGIN_SA && origin <= CH_ORIGIN_SC; }
+
+static int by_name(const char *const *names, int count, const char *s, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0) return i;
+    return -1;
+}
+
+int ch_origin_by_name(const char *s, size_t n) { return by_name(ORIGIN_NAMES, CH_ORIGINS, s, n); }
+int ch_fault_by_name(const char *s, size_t n) { return by_name(FAULT_NAMES, CH_FAULTS, s, n); }
+
+/* What an origin placeholder names: X, origin-X or host-X for an origin X or a fault listener SF-F. Returns
+ * CH_USES_* bits with bit 31 set for "an origin placeholder", or 0 for any other name. */
+static unsigned origin_uses(const char *name)
 {
     static const char *const prefixes[] = {"origin-", "host-"};
-    if ((name[0] == 'A' || name[0] == 'B' || name[0] == 'C') && name[1] == '\0') return 1;
     for (size_t i = 0; i < 2; i++) {
-        size_t k = strlen(prefixes[i]);
-        if (strncmp(name, prefixes[i], k) == 0 && strchr("ABC", name[k]) && name[k] && !name[k + 1]) return 1;
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
+            name += strlen(prefixes[i]);
+            break;
+        }
     }
-    return 0;
+    int o = ch_origin_by_name(name, strlen(name));
+    if (o >= 0) return 1u << 31 | (ch_origin_tls(o) ? CH_USES_TLS : 0) | (o == CH_ORIGIN_D ? CH_USES_D : 0);
+    int f = strncmp(name, "SF-", 3) == 0 ? ch_fault_by_name(name + 3, strlen(name + 3)) : -1;
+    return f >= 0 ? 1u << 31 | CH_USES_TLS | 1u << (CH_USES_FAULT + f) : 0;
 }
+
+static int origin_name(const char *name) { return origin_uses(name) != 0; }
 
 /* Whether `name` may appear in `context`; NULL context = any. */
 static int allowed(const char *name, const char *context)
@@ -94,6 +120,24 @@ int ch_tmpl_check(const char *in, size_t n, const char *context, size_t *offset,
         i = end - 1;
     }
     return 0;
+}
+
+unsigned ch_tmpl_uses(const char *in, size_t n)
+{
+    char name[NAME_MAX_LEN];
+    unsigned uses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((in[i] == '{' || in[i] == '}') && i + 1 < n && in[i + 1] == in[i]) {
+            i++;
+            continue;
+        }
+        if (in[i] != '{') continue;
+        size_t end = scan_name(in, n, i, name);
+        if (!end) continue;
+        uses |= origin_uses(name) & ~(1u << 31);
+        i = end - 1;
+    }
+    return uses;
 }
 
 /* Looks up a name: request headers by lowercase name, default "" when absent. */

@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,10 +65,24 @@ char *ch_xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* OpenSSL's allocator hooks (CRYPTO_set_mem_functions(3)): its realloc to 0 bytes frees. */
+static void *ossl_malloc(size_t n, const char *file, int line) { return ch_xmalloc(n); }
+static void ossl_free(void *p, const char *file, int line) { free(p); }
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return ch_xrealloc(p, n);
+}
+
 void ch_oom_install(void)
 {
     json_set_alloc_funcs(ch_xmalloc, free);
     event_set_mem_functions(ch_xmalloc, ch_xrealloc, free);
+    CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
 }
 
 int64_t ch_now_us(void)

@@ -114,7 +114,7 @@ void ch_route_prerender(struct ch_route *r, double scale);
 
 /* http.c; body ops emit what their render function made */
 ch_op_run ch_op_status, ch_op_header, ch_op_header_raw, ch_op_body, ch_op_send, ch_op_wait, ch_op_trickle,
-    ch_op_trickle_off, ch_op_close, ch_op_reset, ch_op_shutdown, ch_op_hold;
+    ch_op_trickle_off, ch_op_close, ch_op_reset, ch_op_shutdown, ch_op_hold, ch_op_notify;
 ch_op_render ch_render_body, ch_render_chunk, ch_render_chunk_end, ch_render_echo;
 
 /* compress.c: `compress gzip|deflate|off` codes the data of the body, chunk and echo steps after it */

@@ -196,8 +196,21 @@ enum ch_step_result ch_op_trickle_off(struct ch_exec *x, const struct ch_step *s
 }
 
 /* close, reset, shutdown and hold end the steps: they take effect once everything before is written (after a
- * WebSocket upgrade the engine decides what they mean, ws.c). */
-enum ch_step_result ch_op_close(struct ch_exec *x, const struct ch_step *s) { return ch_exec_end(x, CH_END_CLOSE); }
+ * WebSocket upgrade the engine decides what they mean, ws.c). `close bare`: on TLS, FIN without close_notify. */
+enum ch_step_result ch_op_close(struct ch_exec *x, const struct ch_step *s)
+{
+    return ch_exec_end(x, json_is_true(json_object_get(s->json, "bare")) ? CH_END_CLOSE_BARE : CH_END_CLOSE);
+}
 enum ch_step_result ch_op_reset(struct ch_exec *x, const struct ch_step *s) { return ch_exec_end(x, CH_END_RESET); }
 enum ch_step_result ch_op_shutdown(struct ch_exec *x, const struct ch_step *s) { return ch_exec_end(x, CH_END_SHUTDOWN); }
 enum ch_step_result ch_op_hold(struct ch_exec *x, const struct ch_step *s) { return ch_exec_end(x, CH_END_HOLD); }
+
+/* `notify`: close_notify now (everything before it written first), TCP stays open; on a connection without
+ * TLS a script error (the route answered an http origin). */
+enum ch_step_result ch_op_notify(struct ch_exec *x, const struct ch_step *s)
+{
+    char err[CH_ERR_LEN], why[CH_ERR_LEN + 16];
+    if (ch_conn_notify(x->conn, err) == 0) return CH_STEP_NEXT;
+    snprintf(why, sizeof why, "line %d: %s", s->line, err);
+    return ch_exec_fail(x, s, why);
+}

@@ -643,12 +643,12 @@ static int hook_resume(struct ch_exec *x)
     return take_input(w) == WS_GONE ? -1 : 0;
 }
 
-/* The steps ended: `close` and `reset` end the connection now, `hold` keeps it silent, and steps that ran out
+/* The steps ended: `close` (bare or not) and `reset` end the connection now, `hold` keeps it silent, and steps that ran out
  * leave it to the closing handshake (maybe_finish). */
 static void hook_steps_over(struct ch_exec *x, enum ch_conn_end how)
 {
     struct ch_ws *w = x->engine;
-    if (how == CH_END_CLOSE || how == CH_END_RESET) {
+    if (how == CH_END_CLOSE || how == CH_END_RESET || how == CH_END_CLOSE_BARE) {
         ws_end(w, how);
         return;
     }

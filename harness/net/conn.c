@@ -1,5 +1,6 @@
-/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. */
-#include "net.h"
+/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. The TLS
+ * branch (the filter's hooks, reads through TLS) is conn_tls.c. */
+#include "conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,15 +16,12 @@
 
 #include "core/core.h"
 
-#define LINGER_MS 2000
-
 static int on_header_field(http_parser *p, const char *at, size_t n);
 static int on_header_value(http_parser *p, const char *at, size_t n);
 static int on_headers_complete(http_parser *p);
 static int on_body(http_parser *p, const char *at, size_t n);
 static int on_message_complete(http_parser *p);
 static void parse_input(struct ch_conn *c);
-static void do_free(struct ch_conn *c);
 static void hold(struct ch_conn *c);
 static void release(struct ch_conn *c);
 
@@ -144,7 +142,7 @@ static void clear_deadline(struct ch_conn *c) { c->deadline_us = 0; }
 
 /* ---- writing ------------------------------------------------------------------------------------------ */
 
-void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
+void ch_conn_raw_write(struct ch_conn *c, const void *data, size_t n)
 {
     if (c->dead || n == 0) return;
     /* Write at once rather than on the next loop turn: scripted timings are measured at the socket. When
@@ -163,6 +161,15 @@ void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
     }
 }
 
+void ch_conn_write(struct ch_conn *c, const void *data, size_t n)
+{
+    if (c->dead || n == 0) return;
+    /* On TLS: one or more records, sent now; dropped before the handshake completed, after close_notify went
+     * out (`notify`) or after the TLS layer failed, as bytes after a close are. */
+    if (c->tls) ch_tls_write(c->tls, data, n);
+    else ch_conn_raw_write(c, data, n);
+}
+
 static void drained(struct ch_conn *c)
 {
     if (c->on_drained && evbuffer_get_length(c->out) == 0) {
@@ -172,18 +179,15 @@ static void drained(struct ch_conn *c)
     }
 }
 
-static void on_error(struct ch_conn *c, int err);
-
-/* A read or write that would block or was interrupted: try again when the socket is ready. */
-static int retriable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+int ch_conn_retriable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
 
 /* The socket takes more of `out`; once it is empty the write event is disarmed and a waiter told. */
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
     hold(c);
-    if (evbuffer_write(c->out, fd) < 0 && !retriable(errno)) {
-        on_error(c, errno);
+    if (evbuffer_write(c->out, fd) < 0 && !ch_conn_retriable(errno)) {
+        ch_conn_error(c, errno);
     } else if (evbuffer_get_length(c->out) == 0) {
         event_del(c->wev);
         drained(c);
@@ -233,11 +237,11 @@ void ch_conn_attach(struct ch_conn *c, struct ch_transcript *t)
      * were judged long ago), never drop the newest. */
     if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) memmove(&c->trs[0], &c->trs[1], (size_t)--c->ntrs * sizeof c->trs[0]);
     c->trs[c->ntrs++] = t;
-    static const char *const names[] = {"A", "B", "C"};
-    ch_transcript_conn_open(t, c->opened_us, c->id, names[c->origin], c->peer);
+    ch_transcript_conn_open(t, c->opened_us, c->id, c->origin_name, c->peer);
+    if (c->tls) ch_conn_tls_attached(c, t);
 }
 
-static void record_close(struct ch_conn *c, const char *by, const char *how)
+void ch_conn_record_close(struct ch_conn *c, const char *by, const char *how)
 {
     if (c->closed_recorded) return;
     c->closed_recorded = 1;
@@ -267,6 +271,7 @@ static void really_free(struct ch_conn *c)
     if (c->wev) event_free(c->wev);
     if (c->in) evbuffer_free(c->in);
     if (c->out) evbuffer_free(c->out); /* unwritten bytes are discarded, as a close discards them */
+    ch_conn_tls_free(c); /* before the socket closes; sends nothing */
     if (c->fd >= 0) evutil_closesocket(c->fd);
     request_free(c->req);
     free(c);
@@ -274,7 +279,7 @@ static void really_free(struct ch_conn *c)
 
 /* Ends the connection: tells the responder and the owner once, then frees — at once, or, when called from
  * inside one of our callbacks, when that callback returns (so no callback ever touches freed memory). */
-static void do_free(struct ch_conn *c)
+void ch_conn_free(struct ch_conn *c)
 {
     if (c->dead) return;
     c->dead = 1;
@@ -296,11 +301,12 @@ static void release(struct ch_conn *c)
 
 void ch_conn_close(struct ch_conn *c, const char *how)
 {
-    record_close(c, "server", how);
-    do_free(c);
+    if (c->tls && strcmp(how, "rst") != 0) ch_conn_tls_close_notify(c);
+    ch_conn_record_close(c, "server", how);
+    ch_conn_free(c);
 }
 
-static void reset_now(struct ch_conn *c)
+void ch_conn_reset_now(struct ch_conn *c)
 {
     struct linger lg = {1, 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -310,21 +316,22 @@ static void reset_now(struct ch_conn *c)
 /* FIN now, then read and discard until the peer closes or LINGER_MS passes, so that late client bytes do
  * not turn our close into an RST. A peer whose FIN came already sends nothing more: then the connection ends
  * with ours. */
-static void fin_now(struct ch_conn *c)
+void ch_conn_fin_now(struct ch_conn *c, const char *how)
 {
-    record_close(c, "server", "fin");
+    ch_conn_record_close(c, "server", how);
     tell_gone(c);
     shutdown(c->fd, SHUT_WR);
     c->state = CH_CONN_CLOSING;
-    if (c->peer_closed) do_free(c);
+    if (c->peer_closed) ch_conn_free(c);
     else set_deadline(c, LINGER_MS);
 }
 
 static void after_drain(struct ch_conn *c, void *arg)
 {
     switch (c->end) {
-    case CH_END_CLOSE: fin_now(c); break;
-    case CH_END_RESET: reset_now(c); break;
+    case CH_END_CLOSE:
+    case CH_END_CLOSE_BARE: ch_conn_fin_now(c, "fin"); break;
+    case CH_END_RESET: ch_conn_reset_now(c); break;
     case CH_END_SHUTDOWN:
         shutdown(c->fd, SHUT_WR);
         c->state = CH_CONN_HOLDING;
@@ -367,9 +374,28 @@ void ch_conn_finish(struct ch_conn *c, enum ch_conn_end how)
         request_free(c->req);
         c->req = NULL;
         c->state = CH_CONN_CLOSING;
+        /* close_notify is queued behind the reply in `out`: "drained" means both left, then FIN */
+        if (c->tls && (how == CH_END_CLOSE || how == CH_END_SHUTDOWN)) ch_conn_tls_close_notify(c);
         ch_conn_when_drained(c, after_drain, NULL);
         break;
     }
+}
+
+void ch_conn_fin_after_drain(struct ch_conn *c)
+{
+    tell_gone(c);
+    request_free(c->req);
+    c->req = NULL;
+    c->state = CH_CONN_CLOSING;
+    c->end = CH_END_CLOSE_BARE;
+    ch_conn_when_drained(c, after_drain, NULL);
+}
+
+int ch_conn_notify(struct ch_conn *c, char *err)
+{
+    if (!c->tls) return ch_errf(err, "notify: the connection has no TLS (an http origin)");
+    if (ch_tls_close_notify(c->tls) < 0) return ch_errf(err, "notify: the TLS stream is not intact");
+    return 0;
 }
 
 void ch_conn_upgrade(struct ch_conn *c, void (*on_input)(struct ch_conn *, void *), void *arg)
@@ -594,8 +620,7 @@ static void parse_input(struct ch_conn *c)
     parse_some(c);
 }
 
-/* New bytes are in `in`: the current state decides what they are. */
-static void on_input_bytes(struct ch_conn *c)
+void ch_conn_input(struct ch_conn *c)
 {
     switch (c->state) {
     case CH_CONN_READING: parse_input(c); break;
@@ -609,52 +634,59 @@ static void on_input_bytes(struct ch_conn *c)
     }
 }
 
-/* The peer sent FIN. */
-static void on_eof(struct ch_conn *c)
+/* Ends the connection after the peer ended its stream; on TLS our close_notify answers first (RFC 8446 §6.1). */
+static void gone_after_peer_end(struct ch_conn *c)
+{
+    if (c->tls) ch_conn_tls_close_notify(c);
+    ch_conn_free(c);
+}
+
+void ch_conn_peer_end(struct ch_conn *c, const char *how)
 {
     if (c->state == CH_CONN_CLOSING && c->closed_recorded) {
-        do_free(c); /* the peer finished our lingering close */
+        ch_conn_free(c); /* the peer finished our lingering close */
         return;
     }
     /* Browsers never half-close: a FIN means the client is gone, unless a complete request is still
      * buffered (a `printf ... | nc` client), which is answered first and then closed. */
-    record_close(c, "client", "fin");
+    ch_conn_record_close(c, "client", how);
     if (c->state == CH_CONN_READING && evbuffer_get_length(c->in) > 0) {
         c->peer_closed = 1;
         parse_input(c);
     }
     if (c->state == CH_CONN_READING || c->state == CH_CONN_HOLDING || c->state == CH_CONN_UPGRADED)
-        do_free(c); /* nothing more can arrive: an incomplete request is dropped */
+        gone_after_peer_end(c); /* nothing more can arrive: an incomplete request is dropped */
     else if (c->state == CH_CONN_RESPONDING && !c->peer_closed)
-        do_free(c);
+        gone_after_peer_end(c);
     else { /* answering a request that came with the FIN, or output still leaving: nothing more to read */
         c->peer_closed = 1;
         event_del(c->rev);
     }
 }
 
-/* Reading or writing failed (an RST, most often). */
-static void on_error(struct ch_conn *c, int err)
+void ch_conn_error(struct ch_conn *c, int err)
 {
     if (!(c->state == CH_CONN_CLOSING && c->closed_recorded))
-        record_close(c, "client", err == ECONNRESET || err == EPIPE ? "rst" : "error");
-    do_free(c);
+        ch_conn_record_close(c, "client", err == ECONNRESET || err == EPIPE ? "rst" : "error");
+    ch_conn_free(c);
 }
 
 /* Reads into the input buffer's free space, with no FIONREAD round trip. Each reservation asks for READ_CHUNK
  * bytes, which with libevent's chain header is a 1 KiB allocation that glibc's per-thread cache serves (a
  * larger one is a slower malloc on every message of a WebSocket echo). A recv that fills its space is followed
  * by another, up to READ_MAX per readiness: so a large request head is still read in one turn, and a client
- * that floods waits for the next. */
-#define READ_CHUNK 900
-#define READ_MAX (64 * 1024)
-
+ * that floods waits for the next. A TLS connection reads through its filter (conn_tls.c). */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
     size_t got = 0;
     int eof = 0, err = 0;
     hold(c);
+    if (c->tls) {
+        ch_conn_tls_readable(c);
+        release(c);
+        return;
+    }
     for (;;) {
         struct evbuffer_iovec v;
         if (evbuffer_reserve_space(c->in, READ_CHUNK, &v, 1) < 1) {
@@ -665,7 +697,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         ssize_t n = recv(fd, v.iov_base, room, 0);
         if (n <= 0) {
             if (n == 0) eof = 1;
-            else if (!retriable(errno)) err = errno;
+            else if (!ch_conn_retriable(errno)) err = errno;
             break;
         }
         v.iov_len = (size_t)n;
@@ -676,9 +708,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     /* A FIN behind bytes is left for the next turn (a socket at EOF stays readable): the bytes may start
      * pipelined work on the loop that must run before the FIN is judged. An error is not repeated by the
      * socket, so it is handled now, after the bytes. */
-    if (got) on_input_bytes(c);
-    else if (eof) on_eof(c);
-    if (!c->dead && err) on_error(c, err);
+    if (got) ch_conn_input(c);
+    else if (eof) ch_conn_peer_end(c, "fin");
+    if (!c->dead && err) ch_conn_error(c, err);
     release(c);
 }
 
@@ -695,7 +727,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     } else if (ch_now_us() < c->deadline_us) {
         arm_timer_at(c, c->deadline_us, ch_now_us());
     } else if (c->state == CH_CONN_CLOSING) {
-        do_free(c);
+        ch_conn_free(c);
     } else if (c->state == CH_CONN_READING) {
         c->deadline_us = 0;
         if (c->line_done) fail_request(c, 408, reason_for(408), "request head not complete in time");
@@ -728,13 +760,17 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t n)
 }
 
 struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
-                            int origin, uint64_t id, const struct ch_conn_owner *owner)
+                            const struct ch_conn_listener *l, uint64_t id, const struct ch_conn_owner *owner)
 {
+    static const struct ch_conn_listener plain_a = {CH_ORIGIN_A, "A", NULL};
     struct ch_conn *c = ch_xcalloc(1, sizeof *c);
+    char err[CH_ERR_LEN];
     int one = 1;
+    if (!l) l = &plain_a;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->id = id;
-    c->origin = origin;
+    c->origin = l->origin;
+    c->origin_name = l->name;
     c->owner = owner;
     c->opened_us = ch_now_us();
     format_peer(sa, c->peer, sizeof c->peer);
@@ -745,6 +781,11 @@ struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const s
     c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
     c->timer = event_new(base, -1, 0, on_timer, c);
+    if (l->tls && ch_conn_tls_start(c, l->tls, err) < 0) {
+        fprintf(stderr, "runner: connection %llu: %s\n", (unsigned long long)id, err);
+        really_free(c); /* nothing was told about it yet */
+        return NULL;
+    }
     event_add(c->rev, NULL);
     begin_reading(c);
     return c;

@@ -1,5 +1,6 @@
 /* net.h — the one public header of harness/net/ (conn.c): one loopback connection, reading HTTP/1.1 requests
- * and writing exactly what a responder asks for. The engines write replies through it; the server owns it.
+ * and writing exactly what a responder asks for, in clear or over TLS. The engines write replies through it;
+ * the server owns it.
  *
  * A connection is a small state machine (one state at a time, see enum ch_conn_state). It parses one request
  * at a time (pipelined input waits in the buffer), hands each complete request to the server's dispatcher, and
@@ -11,7 +12,19 @@
  * a target over CH_MAX_TARGET 414, a head over CH_MAX_HEAD or CH_MAX_HEADERS 431, a body over CH_MAX_BODY 413,
  * an HTTP version other than 1.0/1.1 505, a bad header or chunk 400, a head not complete within
  * CH_HEAD_TIMEOUT_MS 408; an idle connection (no request begun, nothing being written) is closed after the
- * server's idle timeout. */
+ * server's idle timeout.
+ *
+ * TLS (a listener with a context; harness/tls/README.md §2): the same connection with the TLS filter of tls.h
+ * between the socket and the buffers. `in` holds plaintext; `out` ciphertext the socket has not taken; what a
+ * responder writes is encrypted and sent at once, so scripted timing holds record by record, and the replies
+ * stay byte-exact at the HTTP layer (the transcript's `sent` events are the plaintext). The handshake runs
+ * inside the first reads, under the idle timeout. The connection records its TLS events (tls-handshake,
+ * tls-alert, tls-failed: harness/MODEL.md §2) in the transcripts it is attached to; those that happened before
+ * the first attachment (the handshake, which comes before any request names a token) are kept and replayed,
+ * with their own times, into every transcript the connection is attached to. A normal close sends close_notify
+ * before FIN (RFC 8446 §6.1: "Each party MUST send a close_notify alert before closing its write side of the
+ * connection, unless it has already sent some error alert"); CH_END_CLOSE_BARE and CH_END_RESET do not, and
+ * ch_conn_notify sends it while TCP stays open: those are the truncation faults a case scripts. */
 #ifndef CH_CONN_H
 #define CH_CONN_H
 
@@ -21,6 +34,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "tls/tls.h"
+
 #define CH_MAX_TARGET 8192
 #define CH_MAX_HEAD 32768
 #define CH_MAX_HEADERS 128
@@ -28,6 +43,7 @@
 #define CH_MAX_PENDING_INPUT (1024 * 1024)
 #define CH_HEAD_TIMEOUT_MS 10000
 #define CH_CONN_MAX_TRANSCRIPTS 8
+#define CH_CONN_TLS_EARLY 4 /* TLS events kept from before the first attachment (the handshake's) */
 
 struct ch_transcript;
 
@@ -42,10 +58,12 @@ enum ch_conn_state {
 /* How a response ends (ch_conn_finish). */
 enum ch_conn_end {
     CH_END_KEEP,     /* read the next request */
-    CH_END_CLOSE,    /* close with FIN once output is written */
-    CH_END_RESET,    /* close with RST once output is written */
-    CH_END_SHUTDOWN, /* FIN our side once output is written; keep reading until the peer closes */
+    CH_END_CLOSE,    /* close with FIN once output is written (on TLS: close_notify, then FIN) */
+    CH_END_RESET,    /* close with RST once output is written (on TLS: no close_notify) */
+    CH_END_SHUTDOWN, /* FIN our side once output is written; keep reading until the peer closes (on TLS:
+                      * close_notify, then FIN) */
     CH_END_HOLD,     /* keep the connection open, write and parse nothing more */
+    CH_END_CLOSE_BARE, /* on TLS, FIN without close_notify (a truncation, RFC 8446 §6.1); on http CH_END_CLOSE */
 };
 
 struct ch_request {
@@ -66,6 +84,13 @@ struct ch_request {
 
 struct ch_conn;
 
+/* What the connections of one listener share (the listener owns it; it outlives them). */
+struct ch_conn_listener {
+    int origin;       /* the server's number for the listener (routes match on it: core.h's enum ch_origin) */
+    const char *name; /* "A" ... "D", "SF-expired": the origin in conn-open events (static) */
+    SSL_CTX *tls;     /* NULL: plain http */
+};
+
 /* The server's side of a connection. `dispatch` is called once per complete request; the connection is then
  * RESPONDING and belongs to whoever the dispatcher hands it to, until ch_conn_finish() or its close.
  * `closed` is called once when the connection goes away (any reason), before it is freed. */
@@ -78,7 +103,8 @@ struct ch_conn_owner {
 
 struct ch_conn {
     uint64_t id;
-    int origin;             /* 0 = A, 1 = B, 2 = C */
+    int origin;             /* the listener's origin number */
+    const char *origin_name;
     char peer[64];
     evutil_socket_t fd;
     struct evbuffer *in;    /* bytes read, not yet consumed (a parser or a protocol engine drains it) */
@@ -107,6 +133,12 @@ struct ch_conn {
     int ntrs;
     int closed_recorded;
 
+    /* TLS (NULL on http). `tls_end` is a stream end read behind data in the same turn (a ch_tls_result), handled
+     * on the next; `tls_early` the events from before the first attachment ([[t_us, type, fields], ...]). */
+    struct ch_tls *tls;
+    int tls_end;
+    json_t *tls_early;
+
     /* Parsing state (private to conn.c). */
     http_parser parser;
     struct event *timer;
@@ -118,13 +150,19 @@ struct ch_conn {
     const struct ch_conn_owner *owner;
 };
 
-/* Takes a freshly accepted socket and returns its connection. */
+/* Takes a freshly accepted socket and returns its connection; `l` (NULL: origin A, plain http) must outlive it.
+ * A TLS connection whose filter cannot be made (OpenSSL refused) is closed at once: NULL is returned. */
 struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
-                            int origin, uint64_t id, const struct ch_conn_owner *owner);
+                            const struct ch_conn_listener *l, uint64_t id, const struct ch_conn_owner *owner);
 
 /* Writes bytes now (to the socket if it takes them, else to the output buffer). Never fails; after the peer is
  * gone the bytes are dropped. */
 void ch_conn_write(struct ch_conn *c, const void *data, size_t n);
+
+/* Sends close_notify now, while TCP stays open (the `notify` step): nothing more can be written on the
+ * connection; the peer must treat the stream as ended (RFC 8446 §6.1). Returns 0, or -1 with err on a
+ * connection without TLS (or whose handshake is not complete). */
+int ch_conn_notify(struct ch_conn *c, char *err);
 
 /* Calls cb once everything written so far has left the output buffer (at once if it already has). */
 void ch_conn_when_drained(struct ch_conn *c, void (*cb)(struct ch_conn *, void *), void *arg);
@@ -141,7 +179,9 @@ void ch_conn_set_gone(struct ch_conn *c, void (*on_gone)(void *), void *arg);
 /* Hands input to a protocol engine: state becomes UPGRADED, any buffered bytes are offered at once. */
 void ch_conn_upgrade(struct ch_conn *c, void (*on_input)(struct ch_conn *, void *), void *arg);
 
-/* Closes now (shutdown path and fatal errors): records server/`how`, tells the responder, frees. */
+/* Closes now (shutdown path, case over, limits, fatal errors): records server/`how`, tells the responder,
+ * frees. On TLS a close_notify goes out first (as much of it as the socket takes now) unless `how` is "rst" or
+ * the TLS layer failed. */
 void ch_conn_close(struct ch_conn *c, const char *how);
 
 /* A complete response for harness-generated replies (control, errors): status line, Content-Type,

@@ -23,6 +23,8 @@ void ch_conns_closed(struct ch_conn *c, void *arg)
     conn_key(c, key);
     ch_map_del(srv->conns, key);
     ch_waiters_cancel(srv, c);
+    if (c->tls && !ch_tls_handshake_done(c->tls) && c->ntrs == 0 && *ch_tls_error(c->tls))
+        ch_requests_stray_tls(srv, c);
 }
 
 void ch_conns_release(struct ch_server *srv, const struct ch_token *t)

@@ -246,7 +246,7 @@ static void ep_health(struct ctx *x)
 {
     struct ch_server *s = x->srv;
     reply(x, 200, json_pack("{s:b, s:s, s:o, s:f, s:I, s:i}", "ok", 1, "version", CH_VERSION, "origins",
-                                       ch_origins_json(s), "time_scale", s->scale, "cases", (json_int_t)s->ncases,
+                                       ch_origins_json(s, 0), "time_scale", s->scale, "cases", (json_int_t)s->ncases,
                                        "inflight", s->inflight));
 }
 
@@ -296,7 +296,7 @@ static int has_secret(const struct ctx *x)
 }
 
 /* The run's origin a page sent this request from (its Origin header), or NULL. */
-static const struct ch_origin *page_origin(const struct ctx *x)
+static const struct ch_run_origin *page_origin(const struct ctx *x)
 {
     return ch_origin_by_url(x->srv, ch_request_header(x->req, "Origin"));
 }
@@ -305,7 +305,7 @@ static const struct ch_origin *page_origin(const struct ctx *x)
  * endpoints that answer it (CORS), for a POST with a Content-Type; refused (403, no grant) to any other. */
 static void preflight(struct ctx *x, const struct endpoint *e)
 {
-    const struct ch_origin *o = page_origin(x);
+    const struct ch_run_origin *o = page_origin(x);
     if (!o || !e || !(e->flags & CORS))
         return reply_error(x, 403, "no CORS grant for %s from this origin (README, Security)", x->path);
     char headers[512];
@@ -339,7 +339,7 @@ void ch_control_dispatch(struct ch_server *srv, struct ch_conn *c, struct ch_req
     } else if (!e) {
         reply_error(&x, 404, "no such endpoint: %s (fixtures/PROTOCOL.md lists them)", x.path);
     } else {
-        const struct ch_origin *page = page_origin(&x);
+        const struct ch_run_origin *page = page_origin(&x);
         if (e->flags & CORS && page) x.cors = page->url;
         if (e->flags & CHANGES && !page && !has_secret(&x))
             reply_error(&x, 403, "%s %s changes the run's state: it needs the run's secret (the X-Harness-Secret "

@@ -20,10 +20,18 @@ static void record_request(struct ch_token *t, struct ch_conn *c, struct ch_requ
 
 static void remember_stray(struct ch_server *srv, struct ch_conn *c, struct ch_request *r, const char *why)
 {
-    static const char *const names[] = {"A", "B", "C"};
     if (json_array_size(srv->stray) >= CH_STRAY_MAX) json_array_remove(srv->stray, 0);
     json_array_append_new(srv->stray, json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", r->method, "target", r->target,
-                                                "origin", names[c->origin], "peer", c->peer, "why", why));
+                                                "origin", c->origin_name, "peer", c->peer, "why", why));
+}
+
+void ch_requests_stray_tls(struct ch_server *srv, struct ch_conn *c)
+{
+    char why[256];
+    snprintf(why, sizeof why, "tls: %s", ch_tls_error(c->tls));
+    if (json_array_size(srv->stray) >= CH_STRAY_MAX) json_array_remove(srv->stray, 0);
+    json_array_append_new(srv->stray, json_pack("{s:n, s:n, s:s, s:s, s:s}", "method", "target", "origin",
+                                                c->origin_name, "peer", c->peer, "why", why));
 }
 
 /* The 404 for a request no server section matches: said in the reply and recorded as sent. */

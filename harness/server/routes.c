@@ -10,7 +10,24 @@
 static int origin_index(const json_t *v)
 {
     const char *s = json_string_value(v);
-    return s && s[0] >= 'A' && s[0] <= 'C' && !s[1] ? s[0] - 'A' : -1;
+    return s ? ch_origin_by_name(s, strlen(s)) : -1;
+}
+
+/* What the placeholders of every string in v name (core.h's CH_USES_*). */
+static unsigned json_uses(const json_t *v)
+{
+    const json_t *x;
+    const char *k;
+    size_t i;
+    unsigned uses = 0;
+    if (json_is_string(v)) return ch_tmpl_uses(json_string_value(v), json_string_length(v));
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) uses |= json_uses(x);
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) uses |= json_uses(x);
+    }
+    return uses;
 }
 
 /* Does any string in v hold `{req:`? Then request headers must be offered to the placeholder filler. */
@@ -102,6 +119,7 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     if (!k->id) return ch_errf(err, "a case without an id");
     json_array_foreach(json_object_get(json, "tags"), i, tag)
         if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
+    k->uses = json_uses(json_object_get(json, "client")) | json_uses(routes) | json_uses(json_object_get(json, "expect"));
     k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);
     k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);

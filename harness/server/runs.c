@@ -147,6 +147,7 @@ void ch_runs_verdict(struct ch_server *srv, struct ch_token *t, json_t *verdict)
     for (int i = 0; i < srv->ntiming; i++)
         if (srv->timing[i] == t) srv->timing[i--] = srv->timing[--srv->ntiming];
     if (!t->judged) t->judged = ch_transcript_json(t->tr); /* a cancelled case: as it stood then */
+    ch_faults_close(t);
     ch_conns_release(srv, t);
     for (struct ch_waiter *w = srv->waiters, *next; w; w = next) {
         next = w->next;

@@ -1,5 +1,5 @@
 /* server.c — `runner serve`: the server's lifecycle. The constructor compiles the cases, creates the event
- * loop and binds the three loopback origins; ch_server_run loads the cases, prints the ready line and serves
+ * loop and binds the loopback origins (origins.c); ch_server_run loads the cases, prints the ready line and serves
  * until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything (valgrind-clean). What a
  * request gets is requests.c's business. */
 #include <arpa/inet.h>
@@ -15,70 +15,6 @@
 
 #include "case/case.h"
 #include "server_int.h"
-
-/* ---- binding -------------------------------------------------------------------------------------------------- */
-
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
-{
-    struct ch_listen_arg *la = arg;
-    struct ch_server *srv = la->srv;
-    ch_conns_add(srv, ch_conn_new(srv->base, fd, sa, salen, la->origin, ++srv->next_conn, &srv->owner));
-}
-
-static struct evconnlistener *listen_on(struct ch_server *srv, int family, int port, int origin)
-{
-    struct sockaddr_storage ss = {0};
-    socklen_t len;
-    if (family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        len = sizeof *in;
-    } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        in6->sin6_addr = in6addr_loopback;
-        len = sizeof *in6;
-    }
-    srv->listen_args[origin] = (struct ch_listen_arg){srv, origin};
-    return evconnlistener_new_bind(srv->base, on_accept, &srv->listen_args[origin],
-                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024, (struct sockaddr *)&ss, (int)len);
-}
-
-static int bound_port(struct evconnlistener *l)
-{
-    struct sockaddr_in in;
-    socklen_t len = sizeof in;
-    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&in, &len);
-    return ntohs(in.sin_port);
-}
-
-/* A and B are `localhost` (browsers may try ::1 first, so ::1 gets the same port when it exists); C is
- * `127.0.0.1` only — a different site. */
-static int bind_origin(struct ch_server *srv, int origin, int want, char *err)
-{
-    for (int attempt = 0; attempt < 20; attempt++) {
-        struct evconnlistener *v4 = listen_on(srv, AF_INET, want, origin), *v6 = NULL;
-        if (!v4) return ch_errf(err, "cannot listen on 127.0.0.1:%d: %s", want, strerror(errno));
-        int port = bound_port(v4);
-        if (origin < 2) {
-            v6 = listen_on(srv, AF_INET6, port, origin);
-            if (!v6 && errno == EADDRINUSE && want == 0) { /* someone holds [::1]:port: pick another */
-                evconnlistener_free(v4);
-                continue;
-            }
-        }
-        srv->listeners[srv->nlisteners++] = v4;
-        if (v6) srv->listeners[srv->nlisteners++] = v6;
-        srv->port[origin] = port;
-        static const char *const names[] = {"A", "B", "C"};
-        ch_origin_add(srv, names[origin], "http", origin < 2 ? "localhost" : "127.0.0.1", port);
-        return 0;
-    }
-    return ch_errf(err, "no free port pair for origin %c", 'A' + origin);
-}
 
 /* ---- the server ----------------------------------------------------------------------------------------------- */
 
@@ -126,8 +62,7 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     }
     srv->env = (struct ch_exec_env){srv->base, srv->scale, opts->fixtures_dir};
     srv->quit = evtimer_new(srv->base, on_quit, srv);
-    for (int i = 0; i < 3; i++)
-        if (bind_origin(srv, i, opts->port[i], err) < 0) return 1;
+    if (ch_origins_bind(srv, err) < 0) return 1;
     return 0;
 }
 
@@ -138,8 +73,8 @@ void ch_server_free(struct ch_server *srv)
     if (!srv) return;
     ch_conns_close_all(srv);
     while (srv->waiters) ch_waiters_cancel(srv, srv->waiters->conn);
-    for (int i = 0; i < srv->nlisteners; i++) evconnlistener_free(srv->listeners[i]);
     while ((v = ch_map_next(srv->tokens, &pos, NULL))) ch_token_free(v);
+    ch_origins_free(srv);
     pos = 0;
     while ((v = ch_map_next(srv->runs, &pos, NULL))) ch_run_free(v);
     for (size_t i = 0; srv->cases && i < srv->ncases; i++) ch_case_release(&srv->cases[i]);
@@ -179,12 +114,19 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(((struct ch_server *)arg)->base, NULL);
 }
 
+/* The ready line (README, `runner serve`): every origin and port; with TLS the CA file clients must trust, the
+ * good certificate's SPKI hash, and the name D's clients must map to loopback. */
 static void print_ready(struct ch_server *srv)
 {
-    json_t *j = json_pack("{s:b, s:o, s:{s:i, s:i, s:i}, s:s+, s:I, s:i, s:f, s:s}", "ready", 1, "origins",
-                          ch_origins_json(srv), "ports", "A", srv->port[0], "B", srv->port[1], "C", srv->port[2],
-                          "control", ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases,
-                          "pid", (int)getpid(), "time_scale", srv->scale, "secret", srv->secret);
+    json_t *j = json_pack("{s:b, s:o, s:o, s:s+, s:I, s:i, s:f, s:s, s:s}", "ready", 1, "origins",
+                          ch_origins_json(srv, 0), "ports", ch_origins_json(srv, 1), "control",
+                          ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases, "pid",
+                          (int)getpid(), "time_scale", srv->scale, "insecure_host", CH_INSECURE_HOST, "secret",
+                          srv->secret);
+    if (srv->pki) {
+        json_object_set_new(j, "ca", json_string(srv->ca_path));
+        json_object_set_new(j, "spki_sha256", json_string(srv->spki_good));
+    }
     json_dumpf(j, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     fflush(stdout);

@@ -1,29 +1,33 @@
-/* server.h — `runner serve`: three loopback origins, scripted replies, the control protocol. */
+/* server.h — `runner serve`: the loopback origins (http A, B, C; https/wss SA, SB, SC; http D), scripted
+ * replies, the control protocol. */
 #ifndef CH_SERVER_H
 #define CH_SERVER_H
 
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/core.h"
 #include "engines/engines.h"
 
 struct ch_serve_opts {
     char *const *case_paths;  /* files or directories of cases */
     int ncase_paths;
     const char *fixtures_dir; /* served under /_h/static/ and read by `body file` */
-    int port[3];              /* A, B, C; 0 = any free port */
+    const char *run_dir;      /* the run's folder: ca.pem is written there, and nothing else; NULL: no TLS
+                               * origins (SA, SB, SC and the fault listeners are not served) */
+    int port[CH_ORIGINS];     /* per origin (core.h's enum ch_origin); 0 = any free port */
     double time_scale;        /* multiplies every scripted duration */
     int idle_timeout_ms;      /* a connection idle this long (no request, nothing scripted) is closed */
 };
 
-/* Loads the cases, binds the three origins on loopback, prints the ready line (one JSON object) on stdout, and
+/* Loads the cases, binds the origins on loopback, prints the ready line (one JSON object) on stdout, and
  * serves until /_h/quit, SIGINT or SIGTERM. Returns the process exit code (0 clean, 2 bad cases, 1 other). */
 int ch_server_run(const struct ch_serve_opts *opts);
 
 struct ch_server;
 
 /* A server over `cases` (case JSON as the parser makes it, stolen): the cases compiled, an event loop, the
- * three origins bound (opts->port, 0 = any free port); nothing runs until the loop does. `opts` must outlive
+ * origins bound (opts->port, 0 = any free port); nothing runs until the loop does. `opts` must outlive
  * it. Returns 0, or the exit code of ch_server_run with err (2: a case cannot be compiled; 1: the loop or a
  * port); *out is set either way and must be freed. */
 int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err);
@@ -40,7 +44,8 @@ struct ch_case {
     size_t nroutes;
     int timing;       /* tagged `timing`: never beside an ordinary case (runs.c) */
     int precision_ms; /* the shortest span its verdict can depend on, unscaled (ch_case_precision_ms) */
-    int uses_nth; /* some route answers only the Nth request of its method and path */
+    int uses_nth;     /* some route answers only the Nth request of its method and path */
+    unsigned uses;    /* what its placeholders name (core.h's CH_USES_*): the fault listeners its tokens need */
 };
 
 /* A case's precision: the smallest tolerance of its `within` and `interval` checks and the smallest duration
@@ -53,7 +58,7 @@ int ch_case_precision_ms(const json_t *kase);
 int ch_case_compile(struct ch_case *k, json_t *json, char *err);
 void ch_case_release(struct ch_case *k);
 
-/* The route that answers a request (method, path after /c/<token>, origin 0-2, the request's rank among its
+/* The route that answers a request (method, path after /c/<token>, the origin number of core.h, the request's rank among its
  * token's requests with this method and path), the most specific that fits (FORMAT.md §4); NULL for none. */
 const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
                                      int nth);

@@ -1,7 +1,9 @@
 /* server_int.h — the server's state and what its files share (internal to harness/server/; nothing outside
  * includes it). Single-threaded: all of it lives on one libevent loop.
  *
- *   server.c    lifecycle: the constructor, the three origins' listeners, signals, the ready line, teardown
+ *   server.c    lifecycle: the constructor, signals, the ready line, teardown
+ *   origins.c   the origins and their listeners (one table), the run's certificates, per-token fault listeners;
+ *               the run's origins: which Host a request may name, which Origin is a page of the run
  *   requests.c  which part answers a request: /_h/ control, /c/<token>/ a case's route, else 404 (and strays)
  *   routes.c    compiling a case's routes and choosing the route for a request (server.h)
  *   conns.c     the live connections: closed at shutdown, or when their case is over
@@ -10,8 +12,7 @@
  *   runs.c      the run scheduler: queues, what `next` hands out (timing cases apart), verdicts
  *   waiters.c   long-polls: connections waiting for a case to hand out or for a verdict
  *   static.c    /_h/static/: files under the fixtures directory
- *   reply.c     the control protocol's JSON replies
- *   origins.c   the run's origins: which Host a request may name, which Origin is a page of the run */
+ *   reply.c     the control protocol's JSON replies */
 #ifndef CH_SERVER_INT_H
 #define CH_SERVER_INT_H
 
@@ -23,8 +24,10 @@
 #include "engines/engines.h"
 #include "net/net.h"
 #include "server.h"
+#include "tls/tls.h"
 
 struct ch_run;
+struct ch_listener;
 
 struct ch_token {
     char id[32];
@@ -38,6 +41,8 @@ struct ch_token {
     int inflight;        /* counted in the server's in-flight total until its verdict */
     json_t *observations, *verdict;
     json_t *judged;      /* the transcript as the judge saw it (what a full verdict returns, for re-judging) */
+    struct ch_listener *faults[CH_FAULTS]; /* the TLS fault listeners its case names, until its verdict */
+    char error[CH_ERR_LEN]; /* why its program cannot be made (a fault listener could not be bound), or "" */
 };
 
 struct ch_run {
@@ -65,19 +70,29 @@ struct ch_waiter {
     struct ch_waiter *next;
 };
 
-#define CH_MAX_LISTENERS 6
 #define CH_SHARE_MAX 16        /* timing cases in flight at once, at most (runs.c) */
 #define CH_STRAY_MAX 200
-#define CH_MAX_ORIGINS 16
+#define CH_MAX_ORIGINS 64      /* the 7 origins and the fault listeners of the tokens in flight */
+#define CH_INSECURE_HOST "insecure.test" /* origin D's name: .test is reserved (RFC 6761 §6.2), never resolvable */
 
 /* One origin of the run (origins.c): a listener as a URL names it. */
-struct ch_origin {
-    char name[8];       /* "A", "B", "C": the placeholders {A}, {origin-A}, {host-A} */
-    char scheme[8];     /* "http" */
-    char host[256];     /* as a URL writes it: "localhost", "127.0.0.1", "[::1]" */
+struct ch_run_origin {
+    char name[24];      /* "A" ... "D", "SF-expired": the placeholders {A}, {origin-SA}, {host-D} */
+    char scheme[8];     /* "http", "https" */
+    char host[256];     /* as a URL writes it: "localhost", "127.0.0.1", "insecure.test", "[::1]" */
     int port;
     char hostport[272]; /* the Host a request names it by ("localhost:41001"; no port when the default) */
     char url[288];      /* its serialization (RFC 6454 §6.2), as an Origin header sends it */
+    const struct ch_token *token; /* a token's fault listener (in the list while it is open); NULL: the run's */
+};
+
+/* One bound origin (or a token's fault listener): its sockets and what its connections share. */
+struct ch_listener {
+    struct ch_server *srv;
+    struct ch_conn_listener conn; /* origin number, name, TLS context */
+    struct ch_token *token;       /* a fault listener's token: its connections are attached at accept */
+    struct evconnlistener *v4, *v6;
+    int port;
 };
 
 struct ch_server {
@@ -85,11 +100,14 @@ struct ch_server {
     const struct ch_serve_opts *opts;
     double scale;
     struct ch_exec_env env;     /* what every scripted reply shares: the loop, the time scale, the fixtures */
-    struct evconnlistener *listeners[CH_MAX_LISTENERS];
-    int nlisteners, port[3];
-    struct ch_origin origins[CH_MAX_ORIGINS]; /* the run's origins: origins.c is the only writer */
+    struct ch_listener listeners[CH_ORIGINS];
+    int port[CH_ORIGINS];      /* 0: not served (the TLS origins without a run folder) */
+    struct ch_run_origin origins[CH_MAX_ORIGINS]; /* the run's origins: origins.c is the only writer */
     int norigins;
     char secret[65];            /* the run's secret (README, "Security"): hex of 32 random bytes */
+    struct ch_pki *pki;        /* the run's certificates (NULL: no TLS) */
+    SSL_CTX *good_ctx, *fault_ctx[CH_FAULTS];
+    char ca_path[4096], spki_good[CH_PKI_SPKI_B64_LEN];
     json_t *cases_json;         /* the expanded case set, as `runner list --json` */
     struct ch_case *cases;
     size_t ncases;
@@ -103,16 +121,43 @@ struct ch_server {
     struct ch_conn_owner owner;
     struct event *sigint, *sigterm, *quit;
     struct ch_map *conns;       /* live connections by id, to close them at shutdown */
-    struct ch_listen_arg {
-        struct ch_server *srv;
-        int origin;
-    } listen_args[3];
 };
+
+/* ---- origins.c ---- */
+
+/* Binds every origin of the table (the TLS ones, with the run's certificates, when opts->run_dir is set). */
+int ch_origins_bind(struct ch_server *srv, char *err);
+void ch_origins_free(struct ch_server *srv);
+/* {NAME: URL} (or {NAME: PORT} with `ports`) of the origins served: each name's first origin, no fault
+ * listener. New reference. */
+json_t *ch_origins_json(const struct ch_server *srv, int ports);
+/* Binds a listener per fault the case uses (`uses`: CH_USES_* bits) for token t, and sets its placeholders
+ * {SF-NAME}, {origin-SF-NAME}, {host-SF-NAME} in t->vars. Returns 0, or -1 with err. */
+int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, char *err);
+/* Closes them (their connections live on until they end or the case is over). */
+void ch_faults_close(struct ch_token *t);
+/* Registers an origin of the run: from now on a request naming host:port in its Host, and a page whose Origin
+ * is scheme://host:port, belong to the run. Call it for every listener, and again with another host for each
+ * other name the same listener is reached by; a token's fault listener with its token. Several entries may share a name; the first one registered is
+ * the one placeholders, the ready line and programs use. NULL when the table is full or a field too long. */
+const struct ch_run_origin *ch_origin_add(struct ch_server *srv, const char *name, const char *scheme, const char *host,
+                                      int port, const struct ch_token *token);
+/* Forgets the origins registered for `token` (its fault listeners, closed). */
+void ch_origins_remove(struct ch_server *srv, const struct ch_token *token);
+/* The first origin registered under `name` (never a fault listener's), or NULL. */
+const struct ch_run_origin *ch_origin_named(const struct ch_server *srv, const char *name);
+/* The origin a Host header value names (host [":" port]), or NULL: then the request is not the run's. */
+const struct ch_run_origin *ch_origin_by_host(const struct ch_server *srv, const char *host);
+/* The origin an Origin header value serializes, or NULL ("null", another site, another port). */
+const struct ch_run_origin *ch_origin_by_url(const struct ch_server *srv, const char *origin);
 
 /* ---- requests.c ---- */
 
 /* The connection owner's dispatch: every complete request comes here. */
 void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *srv);
+/* A TLS connection that ended before its handshake completed and before any token claimed it (a client that
+ * refused the certificate of a shared origin): remembered as a stray, "tls: WHY". */
+void ch_requests_stray_tls(struct ch_server *srv, struct ch_conn *c);
 
 /* ---- conns.c ---- */
 
@@ -167,23 +212,6 @@ void ch_waiter_add(struct ch_server *srv, struct ch_conn *c, enum ch_wait_kind k
 void ch_waiter_reply(struct ch_waiter *w, json_t *j);
 /* Forgets the long-polls of a connection that went away. */
 void ch_waiters_cancel(struct ch_server *srv, struct ch_conn *c);
-
-/* ---- origins.c ---- */
-
-/* Registers an origin of the run: from now on a request naming host:port in its Host, and a page whose Origin
- * is scheme://host:port, belong to the run. Call it for every listener, and again with another host for each
- * other name the same listener is reached by. Several entries may share a name; the first one registered is
- * the one placeholders, the ready line and programs use. NULL when the table is full or a field too long. */
-const struct ch_origin *ch_origin_add(struct ch_server *srv, const char *name, const char *scheme, const char *host,
-                                      int port);
-/* The first origin registered under `name`, or NULL. */
-const struct ch_origin *ch_origin_named(const struct ch_server *srv, const char *name);
-/* The origin a Host header value names (host [":" port]), or NULL: then the request is not the run's. */
-const struct ch_origin *ch_origin_by_host(const struct ch_server *srv, const char *host);
-/* The origin an Origin header value serializes, or NULL ("null", another site, another port). */
-const struct ch_origin *ch_origin_by_url(const struct ch_server *srv, const char *origin);
-/* {"A": url, "B": url, ...}: each name's first origin. New reference. */
-json_t *ch_origins_json(const struct ch_server *srv);
 
 /* ---- static.c ---- */
 

@@ -8,13 +8,14 @@
 #include "server_int.h"
 #include "judge/judge.h"
 
-/* {A}, {origin-A}, {host-A} ... for this token (cases/FORMAT.md §1): each name's first origin (origins.c). */
+/* {A}, {origin-A}, {host-A} ... for every origin served, for this token (cases/FORMAT.md §1.8): each name's
+ * first origin (origins.c); a fault listener's are set when it opens (ch_faults_open). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
 {
     for (int i = 0; i < srv->norigins; i++) {
-        const struct ch_origin *o = &srv->origins[i];
-        char key[32], url[400];
-        if (json_object_get(vars, o->name)) continue; /* a second name for the same origin */
+        const struct ch_run_origin *o = &srv->origins[i];
+        char key[48], url[400];
+        if (o->token || json_object_get(vars, o->name)) continue; /* a token's fault listener; a second name */
         snprintf(url, sizeof url, "%s/c/%s", o->url, token);
         json_object_set_new(vars, o->name, json_string(url));
         snprintf(key, sizeof key, "origin-%s", o->name);
@@ -39,6 +40,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
     t->counts = json_object();
     t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
     set_origin_vars(srv, t->vars, t->id);
+    if (ch_faults_open(srv, t, k->uses, t->error) < 0) ch_faults_close(t);
     ch_map_set(srv->tokens, t->id, t);
     return t;
 }
@@ -46,6 +48,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
 void ch_token_free(struct ch_token *t)
 {
     if (!t) return;
+    ch_faults_close(t);
     ch_transcript_free(t->tr);
     json_decref(t->vars);
     json_decref(t->counts);
@@ -76,12 +79,17 @@ static void scale_ms_fields(struct ch_server *srv, json_t *v)
 json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
 {
     const json_t *k = t->kase->json;
+    if (t->error[0]) return (ch_errf(err, "%s", t->error), NULL);
     json_t *p = ch_tmpl_fill_json(json_object_get(k, "client"), t->vars, srv->scale, err);
     if (!p) return NULL;
     scale_ms_fields(srv, p);
     const char *page = json_string_value(json_object_get(k, "page"));
-    const struct ch_origin *po = page ? ch_origin_named(srv, page) : NULL;
-    if (!po) po = ch_origin_named(srv, "A");
+    int pi = page ? ch_origin_by_name(page, strlen(page)) : CH_ORIGIN_A;
+    const struct ch_run_origin *po = pi >= 0 ? ch_origin_named(srv, ch_origin_name(pi)) : NULL;
+    if (!po) {
+        json_decref(p);
+        return (ch_errf(err, "the page's origin %s is not served (no run folder: no TLS origins)", page), NULL);
+    }
     char result[400];
     snprintf(result, sizeof result, "%s/_h/result?token=%s", po->url, t->id);
     json_object_set_new(p, "token", json_string(t->id));
@@ -90,7 +98,9 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     json_object_set(p, "tags", json_object_get(k, "tags"));
     json_object_set(p, "needs", json_object_get(k, "needs"));
     json_object_set_new(p, "page", json_string(po->url));
-    json_object_set_new(p, "origins", ch_origins_json(srv));
+    /* Pages on SA, SB, SC and D run in a top-level window (cases/FORMAT.md §2 `page`, PROTOCOL.md §2). */
+    json_object_set_new(p, "top_level", json_boolean(pi >= CH_ORIGIN_SA));
+    json_object_set_new(p, "origins", ch_origins_json(srv, 0));
     json_object_set_new(p, "deadline_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));
     json_object_set_new(p, "settle_ms",

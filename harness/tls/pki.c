@@ -1,6 +1,6 @@
-/* pki.c — see pki.h. Certificates per RFC 5280 (profile: §4.1 fields, §4.2.1 extensions); the extensions are
- * built from OpenSSL's X509V3 configuration strings (x509v3_config(5)). */
-#include "pki.h"
+/* pki.c — the run's certificates (tls.h), per RFC 5280 (profile: §4.1 fields, §4.2.1 extensions); the
+ * extensions are built from OpenSSL's X509V3 configuration strings (x509v3_config(5)). */
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,9 +150,8 @@ static EVP_PKEY *new_key(char *err)
 
 struct ch_pki *ch_pki_new(time_t now, const char *label, char *err)
 {
-    struct ch_pki *p = calloc(1, sizeof *p);
+    struct ch_pki *p = ch_xcalloc(1, sizeof *p);
     char ca_cn[128];
-    if (!p) return (ch_errf(err, "out of memory"), NULL);
     snprintf(ca_cn, sizeof ca_cn, "harness run CA%s%.80s", label ? " " : "", label ? label : "");
     p->ca_key = new_key(err);
     if (!p->ca_key) goto fail;

@@ -1,5 +1,5 @@
-/* tls.c — see tls.h. OpenSSL 3.0: SSL_read(3), SSL_get_error(3), SSL_shutdown(3), BIO_meth_new(3),
- * SSL_CTX_set_client_hello_cb(3), SSL_CTX_set_alpn_select_cb(3), SSL_CTX_set_info_callback(3). */
+/* tls.c — TLS on a connection (tls.h). OpenSSL 3.0: SSL_read(3), SSL_get_error(3), SSL_shutdown(3),
+ * BIO_meth_new(3), SSL_CTX_set_client_hello_cb(3), SSL_CTX_set_alpn_select_cb(3), SSL_CTX_set_info_callback(3). */
 #include "tls.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@ struct ch_tls {
     struct ch_tls_hooks hooks;
     const struct ctx_info *info;
     int handshake_done, notify_sent, failed, failure_told;
+    const char *fatal_by; /* "client" or "server": who sent a fatal alert */
     int sys_errno;
     char alpn[32];
     char why[200];
@@ -127,6 +128,7 @@ static void on_info(const SSL *ssl, int where, int ret)
         struct ch_tls_event ev = {.kind = CH_TLS_EV_ALERT, .by = (where & SSL_CB_READ) ? "client" : "server",
                                   .fatal = (ret >> 8) == SSL3_AL_FATAL, .code = code,
                                   .alert = ch_tls_alert_name(code)};
+        if (ev.fatal && !t->fatal_by) t->fatal_by = ev.by;
         emit(t, &ev);
     }
     if (where & SSL_CB_HANDSHAKE_DONE) emit_handshake(t);
@@ -228,13 +230,10 @@ static BIO_METHOD *wbio_method(void)
 
 struct ch_tls *ch_tls_new(SSL_CTX *ctx, int fd, const struct ch_tls_hooks *hooks, char *err)
 {
-    struct ch_tls *t = calloc(1, sizeof *t);
     BIO *rb = NULL, *wb = NULL;
     BIO_METHOD *m = wbio_method();
-    if (!t || !m) {
-        free(t);
-        return (ch_errf(err, "out of memory"), NULL);
-    }
+    if (!m) return (ch_ossl_errf(err, "creating the write BIO method"), NULL);
+    struct ch_tls *t = ch_xcalloc(1, sizeof *t);
     t->hooks = *hooks;
     t->info = SSL_CTX_get_app_data(ctx);
     t->ssl = SSL_new(ctx);
@@ -347,6 +346,8 @@ int ch_tls_close_notify(struct ch_tls *t)
 }
 
 int ch_tls_handshake_done(const struct ch_tls *t) { return t->handshake_done; }
+int ch_tls_intact(const struct ch_tls *t) { return t->handshake_done && !t->failed; }
+const char *ch_tls_fatal_by(const struct ch_tls *t) { return t->fatal_by; }
 enum ch_tls_refuse ch_tls_refusal(const struct ch_tls *t) { return t->info->refuse; }
 const char *ch_tls_error(const struct ch_tls *t) { return t->why; }
 int ch_tls_errno(const struct ch_tls *t) { return t->sys_errno; }

@@ -1,10 +1,31 @@
-/* tls.h — TLS on the harness's own connections: server contexts, and a per-connection filter that sits
- * between a connection's socket and its plaintext buffers.
+/* tls.h — the one public header of harness/tls/: the run's throwaway certificate authority (pki.c) and TLS on
+ * the harness's own connections (tls.c): server contexts, and a per-connection filter that sits between a
+ * connection's socket and its plaintext buffers. harness/net/conn.c is its one user for connections; the server
+ * makes the certificates and contexts. The design and what was proven with real clients: harness/tls/README.md.
  *
- * The model (harness/tls/README.md §2). A connection keeps its fd, its read and write events and its two
- * evbuffers; only the meaning of the buffers' far ends changes:
+ * ---- pki.c: certificates ----
  *
- *   socket ──recv──► OpenSSL (a socket BIO reads records)  ──SSL_read──►  `in` (plaintext, as today)
+ * One `struct ch_pki` per run, made in memory at start: a CA (ECDSA P-256, self-signed, basicConstraints
+ * CA:TRUE pathlen:0, keyUsage keyCertSign cRLSign, nameConstraints limiting it to loopback names) and four
+ * leaves, each with a key of its own (ECDSA P-256), so that an allowance bound to one key (Chromium's
+ * --ignore-certificate-errors-spki-list) never covers a fault certificate:
+ *
+ *   CH_CERT_GOOD         signed by the CA, valid now (for CH_PKI_DAYS), subjectAltName DNS:localhost,
+ *                        IP:127.0.0.1, IP:::1 — the certificate of every TLS origin
+ *   CH_CERT_EXPIRED      the same names, signed by the CA, validity ended a day ago (RFC 5280 §4.1.2.5)
+ *   CH_CERT_WRONG_NAME   signed by the CA, valid now, for DNS:wrong-name.invalid only (RFC 9110 §4.3.4:
+ *                        the name must match the URI's host)
+ *   CH_CERT_SELF_SIGNED  the good certificate's names and validity, but signed by its own key: no CA vouches
+ *
+ * The CA's private key never leaves memory; ch_pki_free() frees it. Nothing is written except by the two
+ * write functions, into the directory the caller names (the run folder).
+ *
+ * ---- tls.c: TLS on a connection ----
+ *
+ * The model (README.md §2). A connection keeps its fd, its read and write events and its two evbuffers; only
+ * the meaning of the buffers' far ends changes:
+ *
+ *   socket ──recv──► OpenSSL (a socket BIO reads records)  ──SSL_read──►  `in` (plaintext, as on http)
  *   `out` (ciphertext not yet taken) ◄──raw_write hook── OpenSSL (a write BIO) ◄──SSL_write── ch_conn_write
  *
  * So the output side is unchanged — `out` holds bytes the socket has not taken, written now when it can, on
@@ -19,15 +40,64 @@
  * Every TLS event — handshake done, an alert sent or received (close_notify is an alert), a failed handshake —
  * goes to the `event` hook as it happens, with the RFC 8446 §6 alert names.
  *
- * Not thread-safe; one event loop. Hooks run inside ch_tls_* calls and must not call back into this module. */
-#ifndef CH_TLS_TLS_H
-#define CH_TLS_TLS_H
+ * Errors: core.h's convention (char *err, -1). Memory: the ch_x* policy of core.h; OpenSSL's own allocations go
+ * through the same functions once ch_oom_install() ran. Not thread-safe; one event loop. Hooks run inside
+ * ch_tls_* calls and must not call back into this module. */
+#ifndef CH_TLS_H
+#define CH_TLS_H
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-#include "pki.h"
+#define CH_PKI_DAYS 1            /* validity of the CA and the good leaves, from an hour before `now` */
+#define CH_PKI_WRONG_NAME "wrong-name.invalid"
+#define CH_PKI_SPKI_B64_LEN 45   /* base64 of a SHA-256 digest, plus NUL */
+
+enum ch_cert {
+    CH_CERT_GOOD,
+    CH_CERT_EXPIRED,
+    CH_CERT_WRONG_NAME,
+    CH_CERT_SELF_SIGNED,
+    CH_CERT_COUNT
+};
+
+struct ch_pki;
+
+/* Generates the CA and every leaf for a run starting at `now` (seconds since the epoch; time(NULL) in the
+ * server, a fixed value in tests). `label` goes into the CA's common name (e.g. the run folder's name) so that
+ * a stray certificate says where it came from; may be NULL. Takes about a millisecond per key. */
+struct ch_pki *ch_pki_new(time_t now, const char *label, char *err);
+void ch_pki_free(struct ch_pki *p);
+
+/* Borrowed pointers, valid until ch_pki_free. */
+X509 *ch_pki_ca(const struct ch_pki *p);
+X509 *ch_pki_cert(const struct ch_pki *p, enum ch_cert which);
+EVP_PKEY *ch_pki_key(const struct ch_pki *p, enum ch_cert which);
+
+/* "good", "expired", "wrong-name", "self-signed": the names used in file names, ready lines and transcripts. */
+const char *ch_cert_name(enum ch_cert which);
+
+/* Writes the CA certificate as PEM to DIR/ca.pem (mode 0644; an existing regular file is replaced, a symlink
+ * there is refused) and puts that path into `path` (n bytes). This is the one file clients need. */
+int ch_pki_write_ca(const struct ch_pki *p, const char *dir, char *path, size_t n, char *err);
+
+/* Writes a leaf's certificate and key as PEM to DIR/NAME.pem and DIR/NAME.key (mode 0600), NAME from
+ * ch_cert_name: for a reference server given the same certificate (the TLS benchmark's nginx). */
+int ch_pki_write_leaf(const struct ch_pki *p, enum ch_cert which, const char *dir, char *err);
+
+/* base64(SHA-256(DER SubjectPublicKeyInfo)) of a leaf's key: the form Chromium's
+ * --ignore-certificate-errors-spki-list and HPKP-style pins use. */
+int ch_pki_spki_sha256(const struct ch_pki *p, enum ch_cert which, char out[CH_PKI_SPKI_B64_LEN], char *err);
+
+/* Puts "WHAT: <the first queued OpenSSL error>" into err, clears OpenSSL's error queue, returns -1. */
+int ch_ossl_errf(char *err, const char *what);
+
+/* ---- tls.c ---------------------------------------------------------------------------------------------- */
+
 
 #define CH_TLS_ALPN "http/1.1"
 
@@ -117,6 +187,10 @@ int ch_tls_write(struct ch_tls *t, const void *data, size_t n);
 int ch_tls_close_notify(struct ch_tls *t);
 
 int ch_tls_handshake_done(const struct ch_tls *t);
+/* 1 while records can still be read and written: the handshake completed and nothing failed. */
+int ch_tls_intact(const struct ch_tls *t);
+/* Who sent the fatal alert that ended the connection: "client", "server", or NULL for none. */
+const char *ch_tls_fatal_by(const struct ch_tls *t);
 enum ch_tls_refuse ch_tls_refusal(const struct ch_tls *t);
 /* The last failure in words ("" if none); socket errors also leave their errno in ch_tls_errno(). */
 const char *ch_tls_error(const struct ch_tls *t);

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 from .session import Client
@@ -16,7 +17,9 @@ BROWSERS = ("chromium", "firefox", "webkit", "webdriver")
 
 class BrowserClient(Client):
     """A real browser pointed at the harness page: `<A>/_h/static/page.html?run=R`. The page loops over the
-    run's cases, one fresh iframe per case (fixtures/page.js)."""
+    run's cases, one fresh iframe (or, for pages on SA, SB, SC, D, window) per case (fixtures/page.js). When the
+    runner serves TLS origins, the browser trusts the run's CA and maps origin D's name its own way
+    (browsers/tls.py); what it cannot do goes to the page as `lack=CAP:WHY` (those cases are N/A)."""
 
     def __init__(self, name: str, webdriver_url: str | None = None, capabilities: dict | None = None, log=None):
         self.name = name
@@ -26,19 +29,26 @@ class BrowserClient(Client):
         self.logf = log
         self.browser = None
         self.version = ""
+        self.tls = None
 
     def start(self, runner, run):
         from . import browsers
-        kwargs = {"log": self.logf}
+        setup = browsers.TlsSetup.from_ready(runner.ready)
+        kwargs = {"log": self.logf, "tls": setup}
         if self.name == "webdriver":
             kwargs.update(webdriver_url=self.webdriver_url, capabilities=self.capabilities or {})
         self.browser = browsers.launch(self.name, **kwargs)
         self.version = self.browser.version
+        lacks = dict(self.browser.lacks)
+        if setup is None:
+            lacks.update({"tls": "the runner serves no TLS origins", "host-d": "the runner serves no origin D"})
+        self.tls = {"info": self.browser.tls_info, "lacks": lacks}
         # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
         # The page asks for the run's cases with the run's secret (README, "Security"), which its URL carries.
-        self.browser.navigate(f"{runner.base}/_h/static/page.html?run={run}&concurrency={self.concurrency}"
-                              f"&secret={runner.secret}")
+        query = urllib.parse.urlencode([("run", run), ("concurrency", self.concurrency), ("secret", runner.secret)] +
+                                       [("lack", f"{cap}:{why}") for cap, why in sorted(lacks.items())])
+        self.browser.navigate(f"{runner.base}/_h/static/page.html?{query}")
 
     def alive(self):
         return self.browser is not None and self.browser.alive()
@@ -57,7 +67,8 @@ class BrowserClient(Client):
 class ProcessClient(Client):
     """An adapter process that speaks the control protocol itself (`next` loop): Node, Python, curl."""
 
-    def __init__(self, name: str, argv: list[str], version: str = "", env: dict | None = None, cwd=None):
+    def __init__(self, name: str, argv: list[str], version: str = "", env: dict | None = None, cwd=None,
+                 tls=None):
         self.name = name
         self.argv = argv
         self.version = version
@@ -65,14 +76,25 @@ class ProcessClient(Client):
         self.cwd = cwd
         self.proc = None
         self.stderr_path = None
+        # How the adapter is told the run's CA (harness/tls/README.md §3): `tls(ca_path)` gives
+        # (extra argv, extra environment, what it proves); None: the adapter is given nothing.
+        self.tls_way = tls
+        self.tls = None
 
     def start(self, runner, run):
         import tempfile
+        argv, env = list(self.argv), {**os.environ, **(self.env or {})}
+        ca = runner.ready.get("ca")
+        if ca and self.tls_way:
+            more_argv, more_env, info = self.tls_way(ca)
+            argv += more_argv
+            env.update(more_env)
+            self.tls = {"info": info}
         fd, self.stderr_path = tempfile.mkstemp(prefix="adapter-", suffix=".log")
         # CH_SECRET: the run's secret, which the adapter sends with its control requests (README, "Security").
-        self.proc = subprocess.Popen(self.argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
-                                     env={**os.environ, **(self.env or {}), "CH_SECRET": runner.secret},
-                                     cwd=self.cwd, start_new_session=True)
+        env["CH_SECRET"] = runner.secret
+        self.proc = subprocess.Popen(argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
+                                     env=env, cwd=self.cwd, start_new_session=True)
         os.close(fd)
 
     def alive(self):

@@ -21,8 +21,8 @@ from reports.model import item_name
 
 from . import clients as clients_mod
 
-FAMILIES = ("xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http")
-TAG_MARKERS = ("timing", "headline", "measure", "slow")
+FAMILIES = ("xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http", "tls")
+TAG_MARKERS = ("timing", "headline", "measure", "slow", "tls")  # tls: every case of the TLS origins (FORMAT.md §2)
 CASE_RUN = pytest.StashKey["CaseRun"]()
 
 
@@ -53,7 +53,7 @@ class CaseRun:
         marks = [pytest.mark.conformance, pytest.mark.xdist_group(self.client)]
         if family in FAMILIES:
             marks.append(getattr(pytest.mark, family))
-        marks += [getattr(pytest.mark, t) for t in self.case.get("tags", []) if t in TAG_MARKERS]
+        marks += [getattr(pytest.mark, t) for t in self.case.get("tags", []) if t in TAG_MARKERS and t != family]
         if self.client in clients_mod.BROWSERS:
             marks.append(getattr(pytest.mark, self.client))
         return marks
@@ -63,7 +63,8 @@ def register_markers(config):
     for f in FAMILIES:
         config.addinivalue_line("markers", f"{f}: cases of the {f} family")
     for t in TAG_MARKERS:
-        config.addinivalue_line("markers", f"{t}: cases tagged {t}")
+        if t not in FAMILIES:
+            config.addinivalue_line("markers", f"{t}: cases tagged {t}")
     for b in clients_mod.BROWSERS:
         config.addinivalue_line("markers", f"{b}: items run by the {b} client")
     config.addinivalue_line("markers", "conformance: one case run by one client")

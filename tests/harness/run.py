@@ -198,7 +198,11 @@ class ConformanceRun:
         return self.runner
 
     def _new_runner(self) -> Runner:
-        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"))
+        # The run's folder, in pytest's temporary directory for this session: the runner writes ca.pem there.
+        # (Without pytest's tmpdir plugin the runner makes a folder of its own and removes it at exit.)
+        factory = getattr(self.config, "_tmp_path_factory", None)
+        run_dir = factory.mktemp("run", numbered=True) if factory else None
+        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"), run_dir=run_dir)
 
     def stop_runner(self):
         if self.runner is not None and self.own_runner:

@@ -28,7 +28,8 @@ def runner_path() -> Path:
 
 
 class Runner:
-    """A `runner serve` process on three loopback origins.
+    """A `runner serve` process on its loopback origins (A, B, C; SA, SB, SC over TLS; D), its run's CA in
+    `ready["ca"]`.
 
     >>> r = Runner(cases=["cases"]).start()
     >>> r.origins["A"]            # 'http://localhost:41001'
@@ -36,13 +37,15 @@ class Runner:
     """
 
     def __init__(self, cases=("cases",), fixtures="fixtures", time_scale=1.0, ports=(0, 0, 0),
-                 extra_args=(), env=None, exe=None):
+                 extra_args=(), env=None, exe=None, run_dir=None):
         self.exe = Path(exe) if exe else runner_path()
         self.args = [str(self.exe), "serve"]
         for c in cases:
             self.args += ["--cases", str(c)]
         self.args += ["--fixtures", str(fixtures), "--time-scale", str(time_scale),
                       "--port-a", str(ports[0]), "--port-b", str(ports[1]), "--port-c", str(ports[2])]
+        if run_dir is not None:   # where the runner writes the run's CA (ca.pem); default: a folder of its own
+            self.args += ["--run-dir", str(run_dir)]
         self.args += list(extra_args)
         self.env = env
         self.proc: subprocess.Popen | None = None

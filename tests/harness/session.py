@@ -220,7 +220,8 @@ class Sessions:
                                          time_scale=self.time_scale, polyfill=self.polyfill,
                                          concurrency=self.concurrency,
                                          on_start=lambda c: self.events.emit("client-start", client=client,
-                                                                             version=c.version))
+                                                                             version=c.version,
+                                                                             tls=getattr(c, "tls", None)))
         return self.live[k]
 
     def item_done(self, r):

@@ -56,9 +56,9 @@ static const struct {
 } bad[] = {
     {SRV("  ws-send text \"x\"\n"), "5:3: 'ws-send' before ws-accept"},
     {SRV("  status 101\n  ws-accept\n"), "6:3: ws-accept comes first (only wait may come before it)"},
-    {SRV("  ws-accept\n  ws-accept\n"), "6:3: 'ws-accept' cannot follow ws-accept (ws-* words, wait, send, close, reset, hold)"},
-    {SRV("  ws-accept\n  status 200\n"), "6:3: 'status' cannot follow ws-accept (ws-* words, wait, send, close, reset, hold)"},
-    {SRV("  ws-accept\n  trickle 1 every 1ms\n"), "6:3: 'trickle' cannot follow ws-accept (ws-* words, wait, send, close, reset, hold)"},
+    {SRV("  ws-accept\n  ws-accept\n"), "6:3: 'ws-accept' cannot follow ws-accept (ws-* words, wait, send, notify, close, reset, hold)"},
+    {SRV("  ws-accept\n  status 200\n"), "6:3: 'status' cannot follow ws-accept (ws-* words, wait, send, notify, close, reset, hold)"},
+    {SRV("  ws-accept\n  trickle 1 every 1ms\n"), "6:3: 'trickle' cannot follow ws-accept (ws-* words, wait, send, notify, close, reset, hold)"},
     {SRV("  ws-accept\n  close\n  ws-echo\n"), "7:3: no step may follow 'close'"},
     {SRV("  ws-accept fault bad\n"), "5:19: a fault is bad-accept, no-accept, no-upgrade or no-connection"},
     {SRV("  ws-accept protocol\n"), "5:13: write: ws-accept [protocol P] [extension E] [fault bad-accept|no-accept|no-upgrade|no-connection]..."},

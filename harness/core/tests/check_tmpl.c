@@ -59,8 +59,15 @@ static const struct {
     {"{body-length}", "server", 1},
     {"{body-length}", "expect", 0},
     {"{ms:10}", "client", 1},
-    {"{D}", "server", 0},
-    {"{origin-D}", "server", 0},
+    {"{E}", "server", 0},
+    {"{D}", "server", 1},
+    {"{origin-E}", "server", 0},
+    {"{origin-D}", "server", 1},
+    {"{SA}", "client", 1},
+    {"{host-SF-expired}", "client", 1},
+    {"{SF-nope}", "client", 0},
+    {"{SF-}", "client", 0},
+    {"{origin-host-A}", "client", 0},
     {"}", "server", 0},
     {"}}{{", "server", 1},
     {"{}", "server", 0},
@@ -92,9 +99,38 @@ START_TEST(fill_json_walks_everything)
 }
 END_TEST
 
+/* What placeholders name: TLS origins and fault listeners set CH_USES_TLS, D CH_USES_D, a fault its own bit;
+ * escaped braces and unknown names count for nothing. */
+START_TEST(uses_table)
+{
+    static const struct {
+        const char *in;
+        unsigned want;
+    } rows[] = {
+        {"{A}{origin-B}{host-C}{token}", 0},
+        {"{SA}/x", CH_USES_TLS},
+        {"wss://{host-SC}/w", CH_USES_TLS},
+        {"{origin-D}", CH_USES_D},
+        {"{SF-expired} {host-SF-refuse-rst}", CH_USES_TLS | 1u << (CH_USES_FAULT + CH_FAULT_EXPIRED) |
+                                                  1u << (CH_USES_FAULT + CH_FAULT_REFUSE_RST)},
+        {"{{SA}} {SF-nope} {SA", 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        ck_assert_msg(ch_tmpl_uses(rows[i].in, strlen(rows[i].in)) == rows[i].want, "%s: %x", rows[i].in,
+                      ch_tmpl_uses(rows[i].in, strlen(rows[i].in)));
+    ck_assert_str_eq(ch_origin_name(CH_ORIGIN_SB), "SB");
+    ck_assert_ptr_null(ch_origin_name(CH_ORIGINS));
+    ck_assert_int_eq(ch_origin_by_name("D", 1), CH_ORIGIN_D);
+    ck_assert_int_eq(ch_origin_by_name("SAX", 3), -1);
+    ck_assert_int_eq(ch_origin_tls(CH_ORIGIN_SC), 1);
+    ck_assert_int_eq(ch_origin_tls(CH_ORIGIN_D), 0);
+    ck_assert_int_eq(ch_fault_by_name("tls12", 5), CH_FAULT_TLS12);
+}
+END_TEST
+
 int main(void)
 {
     return ch_check_main("tmpl", 0,
                          CH_LOOPS(CH_LOOP(fill_table, fill_rows), CH_LOOP(check_table, check_rows)),
-                         CH_TESTS(fill_json_walks_everything));
+                         CH_TESTS(fill_json_walks_everything, uses_table));
 }

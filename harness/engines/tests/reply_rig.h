@@ -63,7 +63,7 @@ static inline void reply_rig_open(struct reply_rig *g, const char *id, const cha
     g->fd = sv[1];
     g->owner = (struct ch_conn_owner){reply_rig_dispatch, reply_rig_closed, g, 5000};
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ck_assert_ptr_nonnull(ch_conn_new(g->env.base, sv[0], &sa, sizeof sa, 0, 1, &g->owner));
+    ck_assert_ptr_nonnull(ch_conn_new(g->env.base, sv[0], &sa, sizeof sa, NULL, 1, &g->owner));
 }
 
 /* Renders at load every route that can be (engines.h, ch_route_prerender), as the server does. */

@@ -49,7 +49,7 @@ static char *exchange(const char *in, size_t n, int fin, int ms, struct seen *s)
     struct event_base *base = event_base_new();
     struct ch_conn_owner owner = {on_dispatch, on_closed, s, 5000};
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(base, sv[0], &sa, sizeof sa, 0, 1, &owner);
+    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
     ck_assert_int_eq(write(sv[1], in, n), (ssize_t)n);
     if (fin) shutdown(sv[1], SHUT_WR);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -239,7 +239,7 @@ START_TEST(every_token_on_a_reused_connection_sees_its_close)
     struct seen s = {0};
     struct ch_conn_owner owner = {on_dispatch_tokens, on_closed, &s, 5000};
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(base, sv[0], &sa, sizeof sa, 0, 1, &owner);
+    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
     for (int i = 0; i < 12; i++) {
         ck_assert_int_eq(write(sv[1], "GET /x HTTP/1.1\r\n\r\n", 19), 19);
         while (ntr <= i) event_base_loop(base, EVLOOP_ONCE);

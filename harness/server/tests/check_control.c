@@ -69,7 +69,7 @@ static char *ask(struct rig *g, const char *request)
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(g->srv->base, sv[0], &sa, sizeof sa, 0, 1, &g->srv->owner);
+    ch_conn_new(g->srv->base, sv[0], &sa, sizeof sa, NULL, 1, &g->srv->owner);
     ck_assert_int_eq(write(sv[1], req, strlen(req)), (ssize_t)strlen(req));
     shutdown(sv[1], SHUT_WR);
     struct timeval tv = {0, 200000};

@@ -9,6 +9,12 @@
 Each factory makes a ProcessClient: an adapter process started with `--server URL --run R --concurrency N`
 that runs the run's cases until `done`. Adapters record what happened; verdicts come from the C judge.
 
+The run's CA (the ready line's `ca`; harness/tls/README.md §3) reaches each the way its TLS stack takes it,
+nothing system-wide: Node `NODE_EXTRA_CA_CERTS` in the adapter's environment (read once at start, used by every
+TLS client of the process: fetch, https, ws); the Python adapters `--ca FILE`, from which each library gets an
+`ssl` context or `verify=` (fixtures/python/chclient); curl `--cacert FILE` per request (through the same
+`--ca`). Each is real trust: the CA verifies the chain, the name is checked as usual.
+
 Before the run each library is loaded once (`--check`), which says which library it is: the factory's
 `stable_name` is the ready-made name as given, or for a module or file `node:LIBRARY` / `python:LIBRARY`
 after the library the adapter found (its package.json or distribution, fixtures/node/adapter.js and
@@ -99,10 +105,22 @@ def node_factory(name: str, spec: str):
     version = info.get("version") or (_node_version() if spec == "builtin" else "")
 
     def factory():
-        return AdapterClient(factory.name, argv, version=version)
+        return AdapterClient(factory.name, argv, version=version, tls=node_tls)
     factory.stable_name = name if spec in NODE_LIBS else f"node:{info.get('name') or Path(spec).stem}"
     factory.library = info
     return factory
+
+
+def node_tls(ca: str):
+    return [], {"NODE_EXTRA_CA_CERTS": ca}, {"trust": "real trust: NODE_EXTRA_CA_CERTS (system CAs plus the run's CA)"}
+
+
+def python_tls(ca: str):
+    return ["--ca", ca], {}, {"trust": "real trust: --ca, an ssl context / verify= with the run's CA"}
+
+
+def curl_tls(ca: str):
+    return ["--ca", ca], {}, {"trust": "real trust: curl --cacert with the run's CA"}
 
 
 def python_factory(name: str, spec: str):
@@ -116,7 +134,7 @@ def python_factory(name: str, spec: str):
     version = info.get("version", "")
 
     def factory():
-        return AdapterClient(factory.name, argv, version=version, env=env)
+        return AdapterClient(factory.name, argv, version=version, env=env, tls=python_tls)
     factory.stable_name = name if spec in PY_LIBS else f"python:{info.get('name') or Path(spec).stem}"
     factory.library = info
     return factory
@@ -130,7 +148,7 @@ def curl_factory(name: str):
     version = _check(argv, name, env).get("version", "")
 
     def factory():
-        return AdapterClient(factory.name, argv, version=version, env=env)
+        return AdapterClient(factory.name, argv, version=version, env=env, tls=curl_tls)
     factory.stable_name = name
     return factory
 

@@ -48,13 +48,14 @@ from .base import (Browser, BrowserError, BrowserGone, CallTimeout, JavaScriptEr
                    LaunchError, NavigationError, ProtocolError)
 from .chromium import Chromium
 from .firefox import Firefox
+from .tls import TlsSetup
 from .webdriver import WebDriverBrowser, WebDriverError, chromium_capabilities
 from .webkit import WebKit
 
 __all__ = [
     "launch", "available", "ENGINES", "Browser", "BrowserError", "BrowserGone", "CallTimeout",
     "JavaScriptError", "LaunchError", "NavigationError", "ProtocolError", "WebDriverError",
-    "chromium_capabilities",
+    "chromium_capabilities", "TlsSetup",
     "procs",
 ]
 
@@ -88,7 +89,7 @@ def available(name):
 
 
 def launch(name, *, profile_dir=None, display=None, webdriver_url=None, log=None,
-           capabilities=None, timeout=60.0):
+           capabilities=None, timeout=60.0, tls=None):
     """Start engine ``name`` (or a session at ``webdriver_url``) and return a Browser.
 
     Returns only when the driver session is up (CDP page attached, BiDi
@@ -97,7 +98,10 @@ def launch(name, *, profile_dir=None, display=None, webdriver_url=None, log=None
     removed by close()); default a fresh temporary one. ``display``: an X display
     for webkit (default: an own Xvfb). ``log``: file the browser's stdout and
     stderr are appended to (default: a temporary file removed at close).
-    ``capabilities``: for webdriver (``alwaysMatch``) and webkit.
+    ``capabilities``: for webdriver (``alwaysMatch``) and webkit. ``tls``: a
+    tls.TlsSetup — the instance trusts the run's CA and resolves origin D's name
+    (tls.py says how each engine does it, and what it proves); a remote WebDriver
+    session ignores it and lacks the capabilities ``tls`` and ``host-d``.
     Raises LaunchError (or CallTimeout / WebDriverError) if it does not come up;
     nothing is left running then.
     """
@@ -108,10 +112,13 @@ def launch(name, *, profile_dir=None, display=None, webdriver_url=None, log=None
         if webdriver_url is None:
             raise ValueError("launch('webdriver') needs webdriver_url")
         caps = capabilities if capabilities is not None else _remote_capabilities(name)
-        return WebDriverBrowser(webdriver_url, caps, name=name, profile_dir=profile_dir, log=log,
-                                timeout=timeout)
+        b = WebDriverBrowser(webdriver_url, caps, name=name, profile_dir=profile_dir, log=log, timeout=timeout)
+        if tls:
+            why = "a remote WebDriver endpoint is not given the run's CA or D's name"
+            b.lacks.update({"tls": why, "host-d": why})
+        return b
     reason = available(name)
     if reason:
         raise LaunchError(reason)
     return _LOCAL[name](profile_dir=profile_dir, display=display, log=log,
-                        capabilities=capabilities, timeout=timeout)
+                        capabilities=capabilities, timeout=timeout, tls=tls)

@@ -83,13 +83,17 @@ class Browser:
     engine version reported by the browser), ``profile_dir``, ``log_path``,
     ``groups`` (the ProcGroups this object started; the first is the browser's
     own), ``console_source`` (how console errors are collected), ``timings``
-    (seconds per launch phase).
+    (seconds per launch phase), ``tls_info`` (how it trusts the run's CA and
+    resolves origin D: tls.py; None without a TLS setup), ``lacks`` (capability
+    -> why, for the capabilities this instance cannot offer).
     """
 
     name = None
 
     def __init__(self, *, profile_dir=None, log=None, profile_prefix=None):
         self.version = ""
+        self.tls_info = None    # how this instance trusts the run's CA and maps D (tls.py), when set up
+        self.lacks = {}
         self.groups = []
         self.timings = {}
         self.console_source = "none"

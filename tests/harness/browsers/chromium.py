@@ -11,6 +11,7 @@ import os
 import time
 
 from . import base, procs
+from . import tls as tls_mod
 from .wsrpc import RpcClosed, RpcTimeout
 
 BINARY = "/usr/bin/chromium"
@@ -18,6 +19,8 @@ BINARY = "/usr/bin/chromium"
 # No first-run pages, updates, sync or other background traffic: the resolver rule sends every host but the
 # harness's loopback origins to NOTFOUND (it took background DNS lookups from 40 in 15 s to none). Both
 # EXCLUDEs are needed: with only "EXCLUDE localhost" the rule maps 127.0.0.1 (origin C) to NOTFOUND too.
+# Pages SA, SB, SC and D run in windows the harness page opens without a user gesture (fixtures/PROTOCOL.md
+# §2, top_level): the popup blocker must let them.
 FLAGS = [
     "--headless",
     "--disable-gpu",
@@ -27,12 +30,17 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    "--disable-popup-blocking",
 ]
 
 
-def flags(profile_dir=None):
-    """FLAGS (``--no-sandbox`` when root, ``--user-data-dir`` if given)."""
+def flags(profile_dir=None, insecure_host=None):
+    """FLAGS (``--no-sandbox`` when root, ``--user-data-dir`` if given; origin D's name mapped to loopback
+    first, since the first matching rule wins)."""
     out = list(FLAGS)
+    if insecure_host:
+        out = [f.replace("--host-resolver-rules=", f"--host-resolver-rules=MAP {insecure_host} 127.0.0.1 , ")
+               for f in out]
     if os.geteuid() == 0:
         out.insert(1, "--no-sandbox")   # "Running as root without --no-sandbox is not supported"
     if profile_dir is not None:
@@ -48,7 +56,7 @@ class Chromium(base.Browser):
     binary = BINARY
     binaries = (BINARY,)
 
-    def __init__(self, *, profile_dir=None, log=None, timeout=30.0, **_ignored):
+    def __init__(self, *, profile_dir=None, log=None, timeout=30.0, tls=None, **_ignored):
         super().__init__(profile_dir=profile_dir, log=log, profile_prefix="harness-chromium-")
         self.console_source = "cdp"
         self._session = None
@@ -57,8 +65,16 @@ class Chromium(base.Browser):
         self._conn = None
         t0 = time.monotonic()
         try:
-            argv = [self.binary, *flags(self.profile_dir), "--remote-debugging-port=0", "about:blank"]
-            group = self._start(argv, name="chromium", env=self._private_env())
+            env = self._private_env()
+            if tls:
+                # Chromium on Linux reads user trust from $HOME/.pki/nssdb: a HOME of its own, in the profile.
+                env["HOME"] = os.path.join(self.profile_dir, "home")
+                tls_mod.nss_db(os.path.join(env["HOME"], ".pki", "nssdb"), tls.ca)
+                self.tls_info = {"trust": "real trust: the run's CA in an NSS database of the profile's own HOME "
+                                          "(certutil -t C,,)", "host_d": "--host-resolver-rules MAP"}
+            argv = [self.binary, *flags(self.profile_dir, tls.insecure_host if tls else None),
+                    "--remote-debugging-port=0", "about:blank"]
+            group = self._start(argv, name="chromium", env=env)
             line = self._wait_for_log_line("DevTools listening on ws://", group, timeout)
             ws_url = line[line.index("ws://"):].split()[0]
             self.timings["endpoint"] = time.monotonic() - t0

@@ -13,6 +13,7 @@ import threading
 import time
 
 from . import base, procs
+from . import tls as tls_mod
 from .wsrpc import RpcClosed, RpcTimeout
 
 BINARY = "/usr/bin/firefox-esr"
@@ -62,6 +63,14 @@ user_pref("network.proxy.http", "127.0.0.1");
 user_pref("network.proxy.http_port", 9);
 user_pref("network.proxy.ssl", "127.0.0.1");
 user_pref("network.proxy.ssl_port", 9);
+// pages SA, SB, SC and D run in windows the harness page opens without a user gesture (PROTOCOL.md §2)
+user_pref("dom.disable_open_during_load", false);
+"""
+
+# Origin D's name resolves to loopback in this profile only, and goes to no proxy.
+USER_JS_INSECURE = """\
+user_pref("network.dns.localDomains", "{host}");
+user_pref("network.proxy.no_proxies_on", "{host}");
 """
 
 _EVENTS = ["log.entryAdded", "browsingContext.navigationStarted", "browsingContext.navigationCommitted",
@@ -74,7 +83,7 @@ class Firefox(base.Browser):
     binaries = (BINARY,)
     _close_grace = 5.0
 
-    def __init__(self, *, profile_dir=None, log=None, timeout=60.0, **_ignored):
+    def __init__(self, *, profile_dir=None, log=None, timeout=60.0, tls=None, **_ignored):
         super().__init__(profile_dir=profile_dir, log=log, profile_prefix="harness-firefox-")
         self.console_source = "bidi"
         self._conn = None
@@ -87,6 +96,13 @@ class Firefox(base.Browser):
         try:
             with open(os.path.join(self.profile_dir, "user.js"), "w") as f:
                 f.write(USER_JS)
+                if tls:
+                    f.write(USER_JS_INSECURE.format(host=tls.insecure_host))
+            if tls:
+                # The profile's own certificate database (cert9.db), made before the first start.
+                tls_mod.nss_db(self.profile_dir, tls.ca)
+                self.tls_info = {"trust": "real trust: the run's CA in the profile's cert9.db (certutil -t C,,)",
+                                 "host_d": "network.dns.localDomains"}
             env = self._private_env(MOZ_CRASHREPORTER_DISABLE="1")
             argv = [self.binary, "--headless", "--no-remote", "--profile", self.profile_dir,
                     "--remote-debugging-port", "0", "about:blank"]

@@ -17,6 +17,7 @@ import select
 import time
 
 from . import base, procs
+from . import tls as tls_mod
 from .webdriver import WebDriverBrowser
 
 DRIVER = "/usr/bin/WebKitWebDriver"
@@ -25,8 +26,10 @@ XVFB = "/usr/bin/Xvfb"
 
 
 def default_capabilities(binary=MINIBROWSER):
+    # Pages SA, SB, SC and D run in windows the harness page opens without a user gesture (PROTOCOL.md §2).
     return {"browserName": "MiniBrowser",
-            "webkitgtk:browserOptions": {"binary": binary, "args": ["--automation"]}}
+            "webkitgtk:browserOptions": {"binary": binary, "args": [
+                "--automation", "--javascript-can-open-windows-automatically=true"]}}
 
 
 class WebKit(WebDriverBrowser):
@@ -35,7 +38,7 @@ class WebKit(WebDriverBrowser):
     _close_grace = 3.0
 
     def __init__(self, *, profile_dir=None, display=None, log=None, timeout=60.0,
-                 capabilities=None, **_ignored):
+                 capabilities=None, tls=None, **_ignored):
         # Not WebDriverBrowser.__init__: processes must exist before the session.
         base.Browser.__init__(self, profile_dir=profile_dir, log=log, profile_prefix="harness-webkit-")
         self.session_id = None
@@ -51,13 +54,38 @@ class WebKit(WebDriverBrowser):
             env = self._private_env(DISPLAY=self.display, GSETTINGS_BACKEND="memory",
                                     XDG_RUNTIME_DIR=os.path.join(self.profile_dir, "xdg", "runtime"))
             os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+            capabilities = capabilities or default_capabilities()
+            self._wrap = []
+            if tls:
+                capabilities = self._trust(tls, capabilities)
             self._start_driver(env, timeout)
             self.timings["driver"] = time.monotonic() - t0
-            self._new_session(capabilities or default_capabilities(), timeout)
+            self._new_session(capabilities, timeout)
             self.timings["launch"] = time.monotonic() - t0
         except BaseException:
             self.close()
             raise
+
+    def _trust(self, tls, capabilities):
+        """The driver and its MiniBrowser in a private mount namespace with the CA bundle and hosts file of
+        tls.py (real trust); where that is not allowed, the driver's per-host allowance for the good leaf
+        (`certificates`: webkit_web_context_allow_tls_certificate_for_host, errors ignored for that
+        certificate) and no origin D."""
+        if tls_mod.can_unshare_mounts():
+            self._wrap = tls_mod.namespace_wrap(tls, self.profile_dir)
+            self.tls_info = {"trust": "real trust: the system CA bundle plus the run's CA bind-mounted over "
+                                      f"{tls_mod.SYSTEM_BUNDLE} in a private mount namespace",
+                             "host_d": "/etc/hosts bind-mounted in the same namespace"}
+            return capabilities
+        leaf = tls_mod.good_leaf(tls, self.profile_dir)
+        caps = {**capabilities, "webkitgtk:browserOptions": dict(capabilities["webkitgtk:browserOptions"])}
+        caps["webkitgtk:browserOptions"]["certificates"] = [
+            {"host": "localhost", "certificateFile": leaf}, {"host": "127.0.0.1", "certificateFile": leaf}]
+        self.tls_info = {"trust": "errors ignored for the good certificate on localhost and 127.0.0.1 (the "
+                                  "driver's certificates option): no mount namespace here", "host_d": None}
+        self.lacks["host-d"] = ("no private mount namespace (CAP_SYS_ADMIN) for an /etc/hosts naming "
+                                f"{tls.insecure_host}")
+        return caps
 
     def _start_xvfb(self, timeout):
         read_fd, write_fd = os.pipe()
@@ -87,7 +115,7 @@ class WebKit(WebDriverBrowser):
         from .webdriver import WebDriverHTTP
         for attempt in range(attempts):
             port = procs.free_port()
-            group = self._start([DRIVER, f"--port={port}"], name="WebKitWebDriver", env=env)
+            group = self._start([*self._wrap, DRIVER, f"--port={port}"], name="WebKitWebDriver", env=env)
             # The driver's group (MiniBrowser and its helpers join it) is the browser's own.
             self.groups.remove(group)
             self.groups.insert(0, group)
