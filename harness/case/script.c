@@ -20,10 +20,6 @@
 #define MAX_DEPTH 32   /* directory levels walked by ch_script_load */
 #define MAX_ID_LEN 200 /* bytes of a case id before the cell suffix */
 
-/* This file's names for words.c's errors at a file position: of the file (ferr) and of the cell (cerr). */
-#define ferr sc_ferr
-#define cerr sc_cerr
-
 /* ---- meta lines (FORMAT.md §2) ---------------------------------------------------------------------- */
 
 static int valid_segment(const char *s, size_t n)
@@ -373,15 +369,15 @@ static int cell_line(struct pctx *c, const struct ch_line *src, const int *sel, 
     size_t used = 0, at = 0, start = src->indent;
     int holds = 1;
     if (ch_matrix_guards(&f->matrix, sel, src->text + start, src->len - start, &used, &holds, &at, err) < 0)
-        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
+        return sc_cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
     if (!holds) return 0;
     start += used;
     if (start == src->len)
-        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start), "a guard with no line after it");
+        return sc_cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start), "a guard with no line after it");
     *out = (struct sline){.src = src, .indent = src->indent};
     if (ch_matrix_subst(&f->matrix, sel, src->text + start, src->len - start, &out->text, &out->len, &out->map, &at,
                         err) < 0)
-        return cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
+        return sc_cerr(c, 0, src->no, ch_lex_col(src->text, src->len, start + at), "%s", err);
     for (size_t i = 0; i <= out->len; i++) out->map[i] += start;
     if (!ch_utf8_text((const unsigned char *)out->text, out->len)) {
         out->bad = 1;
@@ -434,7 +430,7 @@ static void unused_blocks(struct pctx *c, const struct sline *l, size_t nl)
         for (size_t k = 0; k < c->f->nblocks; k++) {
             const struct sc_block *b = &c->f->blocks[k];
             if (b->line != line || c->block_used[k] || l[i].bad) continue;
-            cerr(c, 1, l[i].src->no, ch_lex_col(l[i].src->text, l[i].src->len, b->at),
+            sc_cerr(c, 1, l[i].src->no, ch_lex_col(l[i].src->text, l[i].src->len, b->at),
                  "nothing here takes a block (a block stands where a STRING does)");
         }
     }
@@ -446,11 +442,11 @@ static void require_meta(struct pctx *c, int dropped)
 {
     int line = c->case_line ? c->case_line : 1;
     if (dropped) return;
-    if (!c->id) cerr(c, 1, 1, 1, "missing the 'case ID' line");
-    if (!c->title) cerr(c, 1, line, 1, "missing the 'title' line");
-    if (json_array_size(c->spec) == 0) cerr(c, 1, line, 1, "missing a 'spec URL' line (at least one)");
-    if (c->nclient == 0) cerr(c, 1, line, 1, "no client section (at least one)");
-    if (c->nexpect == 0) cerr(c, 1, line, 1, "no expect section (at least one)");
+    if (!c->id) sc_cerr(c, 1, 1, 1, "missing the 'case ID' line");
+    if (!c->title) sc_cerr(c, 1, line, 1, "missing the 'title' line");
+    if (json_array_size(c->spec) == 0) sc_cerr(c, 1, line, 1, "missing a 'spec URL' line (at least one)");
+    if (c->nclient == 0) sc_cerr(c, 1, line, 1, "no client section (at least one)");
+    if (c->nexpect == 0) sc_cerr(c, 1, line, 1, "no expect section (at least one)");
 }
 
 /* What the placeholders of every string in v name (core.h's CH_USES_*). */
@@ -580,11 +576,11 @@ static size_t read_block(struct fctx *f, const struct ch_line *lines, size_t n, 
     char err[CH_ERR_LEN];
     size_t bat = 0, end;
     int ok = ch_lex_block_opener(lines[i].text + at, lines[i].len - at, &b.opener, &bat, err) >= 0;
-    if (!ok) ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at + bat), NULL, "%s", err);
+    if (!ok) sc_ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at + bat), NULL, "%s", err);
     if (!b.opener.tag[0]) return i; /* no tag to look for: the lines after it are ordinary lines */
     end = ch_lex_block_end(lines, n, i, b.opener.tag);
     if (end == n) {
-        ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL,
+        sc_ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL,
              "an unterminated block: no line '%s' closes it (the rest of the file is its text)", b.opener.tag);
         ok = 0;
     }
@@ -594,7 +590,7 @@ static size_t read_block(struct fctx *f, const struct ch_line *lines, size_t n, 
         size_t lat = 0;
         skip[j] = IN_BLOCK;
         if (j < end && ch_lex_check_block_line(&lines[j], b.strip, &lat, err) < 0) {
-            ferr(f, lines[j].no, ch_lex_col(lines[j].text, lines[j].len, lat), NULL, "%s", err);
+            sc_ferr(f, lines[j].no, ch_lex_col(lines[j].text, lines[j].len, lat), NULL, "%s", err);
             ok = 0;
         }
     }
@@ -626,7 +622,7 @@ static void check_lines(struct fctx *f, const struct ch_line *lines, size_t n, c
         if (skip[i] == IN_BLOCK) continue;
         skip[i] = !lines[i].content;
         if (ch_lex_check_line(&lines[i], &at, err) < 0) {
-            ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL, "%s", err);
+            sc_ferr(f, lines[i].no, ch_lex_col(lines[i].text, lines[i].len, at), NULL, "%s", err);
             skip[i] = 1;
         }
     }
@@ -651,7 +647,7 @@ static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
     const char *s = ln->text + base;
     int rc;
     if (!indent_ok) {
-        ferr(f, ln->no, ch_lex_col(ln->text, ln->len, base), NULL, "axis and exclude lines take no attachments");
+        sc_ferr(f, ln->no, ch_lex_col(ln->text, ln->len, base), NULL, "axis and exclude lines take no attachments");
         return;
     }
     rc = ch_lex_words(s, ln->len - base, &tok, &ntok, &at, err);
@@ -662,7 +658,7 @@ static void matrix_item(struct fctx *f, const struct ch_line *ln, int indent_ok)
     else if (rc == 0)
         rc = ch_errf(err, "unknown word '%.*s' in a matrix section (axis, exclude)",
                      (int)(tok[0].len > 40 ? 40 : tok[0].len), s);
-    if (rc < 0) ferr(f, ln->no, ch_lex_col(ln->text, ln->len, base + at), NULL, "%s", err);
+    if (rc < 0) sc_ferr(f, ln->no, ch_lex_col(ln->text, ln->len, base + at), NULL, "%s", err);
     free(tok);
 }
 
@@ -674,8 +670,8 @@ static int read_matrix(struct fctx *f, const struct ch_line *lines, size_t n, ch
     for (size_t i = 0; i < n; i++) {
         if (skip[i] || !starts_word(&lines[i], "matrix")) continue;
         if (lines[i].len != 6)
-            ferr(f, lines[i].no, 8, NULL, "'matrix' takes no words (its axes go on the lines under it)");
-        if (first) ferr(f, lines[i].no, 1, NULL, "a second matrix section (the first is line %d)", first);
+            sc_ferr(f, lines[i].no, 8, NULL, "'matrix' takes no words (its axes go on the lines under it)");
+        if (first) sc_ferr(f, lines[i].no, 1, NULL, "a second matrix section (the first is line %d)", first);
         size_t item_indent = 0;
         skip[i] = 1;
         for (size_t k = i + 1; k < n && (skip[k] || lines[k].indent > 0); k++) {
@@ -685,7 +681,7 @@ static int read_matrix(struct fctx *f, const struct ch_line *lines, size_t n, ch
             if (!first) matrix_item(f, &lines[k], lines[k].indent <= item_indent);
         }
         if (!first && f->matrix.naxes == 0 && f->nerr == before)
-            ferr(f, lines[i].no, 1, NULL, "a matrix section needs at least one axis");
+            sc_ferr(f, lines[i].no, 1, NULL, "a matrix section needs at least one axis");
         if (!first) first = lines[i].no;
     }
     return f->nerr == before ? 0 : -1;
@@ -704,7 +700,7 @@ static void expand(struct fctx *f, const struct ch_line *lines, size_t n, const 
         parse_cell(f, lines, n, skip, sel, f->matrix.naxes ? id : NULL, cases, idcols);
         kept++;
     }
-    if (kept == 0) ferr(f, matrix_line, 1, NULL, "the excludes remove every cell of the matrix");
+    if (kept == 0) sc_ferr(f, matrix_line, 1, NULL, "the excludes remove every cell of the matrix");
 }
 
 static int first_matrix_line(const struct ch_line *lines, size_t n, const char *skip)
@@ -726,7 +722,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
     f.lines = lines;
     f.nlines = n;
     if (len > SC_MAX_FILE) {
-        ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
+        sc_ferr(&f, 1, 1, NULL, "the file is larger than %u bytes", SC_MAX_FILE);
     } else {
         read_blocks(&f, lines, n, skip);
         check_lines(&f, lines, n, skip);
@@ -753,7 +749,7 @@ int ch_script_parse_text(const char *path, const char *text, size_t len, const c
 static int file_error(json_t *errs, const char *path, const char *msg)
 {
     struct fctx f = {.path = path, .errs = errs, .errs_first = json_array_size(errs)};
-    ferr(&f, 0, 0, NULL, "%s", msg);
+    sc_ferr(&f, 0, 0, NULL, "%s", msg);
     return 1;
 }
 
@@ -856,7 +852,7 @@ static int check_ids(const char *path, json_t *cases, json_t *idcols, json_t *se
         int line = (int)json_integer_value(json_object_get(json_object_get(k, "source"), "line"));
         json_t *prev = json_object_get(seen, id);
         if (prev) {
-            ferr(&f, line, (int)json_integer_value(json_array_get(idcols, i)), NULL,
+            sc_ferr(&f, line, (int)json_integer_value(json_array_get(idcols, i)), NULL,
                  "duplicate case id '%s' (also defined at %s)", id, json_string_value(prev));
             continue;
         }
