@@ -118,10 +118,7 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     k->id = json_string_value(json_object_get(json, "id"));
     if (!k->id) return ch_errf(err, "a case without an id");
     json_array_foreach(json_object_get(json, "tags"), i, tag)
-    {
         if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
-        if (json_is_string(tag) && strcmp(json_string_value(tag), "alone") == 0) k->timing = k->alone = 1;
-    }
     k->uses = json_uses(json_object_get(json, "client")) | json_uses(routes) | json_uses(json_object_get(json, "expect"));
     k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);

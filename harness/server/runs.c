@@ -8,7 +8,7 @@
  * to delay what a case measures by up to CH_SHARE_COST_MS, so a case of precision P (scaled by the run's time
  * scale) runs with at most P / CH_SHARE_COST_MS others, and a case joins only when every case in flight, and it,
  * allows the new count. Most timing cases wait for seconds and use no CPU meanwhile; a case whose precision is
- * below CH_SHARE_COST_MS still runs alone, and so does a case tagged `alone` (FORMAT.md §2). README, "Speed", has the measurements behind the figure. */
+ * below CH_SHARE_COST_MS still runs alone. README, "Speed", has the measurements behind the figure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +80,6 @@ static void tightest_first(struct ch_server *srv, struct ch_run *r)
  * other, at most CH_SHARE_MAX. */
 int ch_case_share(const struct ch_server *srv, const struct ch_case *k)
 {
-    if (k->alone) return 1;
     double n = 1 + (double)k->precision_ms * srv->scale / CH_SHARE_COST_MS;
     return n >= CH_SHARE_MAX ? CH_SHARE_MAX : (int)n;
 }

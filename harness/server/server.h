@@ -43,7 +43,6 @@ struct ch_case {
     struct ch_route *routes;
     size_t nroutes;
     int timing;       /* tagged `timing`: never beside an ordinary case (runs.c) */
-    int alone;        /* tagged `alone`: a timing case that runs with no other case at all (runs.c) */
     int precision_ms; /* the shortest span its verdict can depend on, unscaled (ch_case_precision_ms) */
     int uses_nth;     /* some route answers only the Nth request of its method and path */
     unsigned uses;    /* what its placeholders name (core.h's CH_USES_*): the fault listeners its tokens need */

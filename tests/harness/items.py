@@ -22,7 +22,7 @@ from reports.model import item_name
 from . import clients as clients_mod
 
 FAMILIES = ("xhr", "cors", "sse", "ws", "comet", "jsonp", "img", "fetch", "http", "tls")
-TAG_MARKERS = ("timing", "alone", "headline", "measure", "slow", "tls")  # tls: every case of the TLS origins (FORMAT.md §2)
+TAG_MARKERS = ("timing", "headline", "measure", "slow", "tls")  # tls: every case of the TLS origins (FORMAT.md §2)
 CASE_RUN = pytest.StashKey["CaseRun"]()
 
 

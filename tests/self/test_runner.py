@@ -268,25 +268,6 @@ def test_timing_cases_share_as_far_as_their_precision_allows():
         assert box.get("case") == "http/selftest/bytes"
 
 
-def test_a_case_tagged_alone_shares_with_no_other():
-    """`alone` (FORMAT.md §2): a timing case whose precision would let it share runs with no other case, and no
-    other timing case joins it (harness/server/runs.c, ch_case_share)."""
-    cases = CASES.parent / "timing"
-    with Runner(cases=[CASES, cases]) as r:
-        run = r.new_run("selftest", ["http/selftest/timing-alone", "http/selftest/timing-loose"], concurrency=4)
-        r.close_run(run)
-        first = r.next(run)
-        assert first["case"] == "http/selftest/timing-alone"
-        box = {}
-        th = threading.Thread(target=lambda: box.update(r.next(run)))
-        th.start()
-        time.sleep(0.4)
-        assert not box, "a timing case joined one tagged alone"
-        r.cancel(first["token"], "NOTRUN", "done")
-        th.join(5)
-        assert box.get("case") == "http/selftest/timing-loose"
-
-
 def test_check_reports_file_line_col(tmp_path):
     bad = tmp_path / "bad.case"
     bad.write_text("case xhr/x\ntitle t\nspec http://s\nserver GET /x\n  wiat 2s\nclient xhr\n  send\n"
