@@ -70,11 +70,11 @@ struct ch_waiter {
     struct ch_waiter *next;
 };
 
-/* Timing cases in flight at once, at most (runs.c). Two: with more, WebKitGTK 2.50.6 left timing cases without a
- * result until the item timeout (cors/cache/default-after and others, three times in one run of its suite, 2026-12-05):
- * each of them may hold connections (event streams, long polls) to the origins the page also posts results to,
- * and a browser keeps a few connections per host (HTTP/1.1). Chromium and Firefox ran the same schedule with four. */
-#define CH_SHARE_MAX 2
+/* Timing cases in flight at once, at most (runs.c): one. Sharing by precision (ch_case_share) is built, but with
+ * two or four timing cases in flight WebKitGTK 2.50.6 left timing cases without a result until the 300 s item
+ * timeout, in three runs of its suite on 2026-12-05 (cors/cache/default-after and others; alone, as before the
+ * sharing, the same cases pass). Until that is understood, timing cases run one at a time (README, "Speed"). */
+#define CH_SHARE_MAX 1
 #define CH_STRAY_MAX 200
 #define CH_MAX_ORIGINS 64      /* the 7 origins and the fault listeners of the tokens in flight */
 #define CH_INSECURE_HOST "insecure.test" /* origin D's name: .test is reserved (RFC 6761 §6.2), never resolvable */
