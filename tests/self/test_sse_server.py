@@ -14,6 +14,7 @@ What is checked, from outside the process, with a raw-socket client that adds no
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -293,7 +294,8 @@ def test_node_eventsource_reconnects(runner, tmp_path):
     prog = runner.program("sse/self/node")
     (tmp_path / "p.json").write_text(json.dumps(prog))
     out = subprocess.run(["node", str(NODE_DIR / "run-program.js"), "--module", str(NODE_DIR / "libs" / "eventsource.js"),
-                          "--post", str(tmp_path / "p.json")], capture_output=True, text=True, timeout=30)
+                          "--post", str(tmp_path / "p.json")], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "CH_SECRET": runner.secret})
     assert out.returncode == 0, out.stderr
     v = runner.verdict(token=prog["token"], wait_ms=5000)
     assert v["status"] == "PASS", json.dumps([c for c in v["checks"] if c["status"] != "PASS"], indent=1)

@@ -347,7 +347,8 @@ def test_node_ws_judged(runner, tmp_path):
     prog = runner.program("ws/self/node")
     (tmp_path / "p.json").write_text(json.dumps(prog))
     out = subprocess.run(["node", str(NODE_DIR / "run-program.js"), "--module", str(NODE_DIR / "libs" / "ws.js"),
-                          "--post", str(tmp_path / "p.json")], capture_output=True, text=True, timeout=30)
+                          "--post", str(tmp_path / "p.json")], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "CH_SECRET": runner.secret})
     assert out.returncode == 0, out.stderr
     v = runner.verdict(token=prog["token"], wait_ms=5000)
     assert v["status"] == "PASS", json.dumps([c for c in v["checks"] if c["status"] != "PASS"], indent=1)
