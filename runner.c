@@ -275,8 +275,8 @@ static int own_run_dir(char *dir, size_t n)
 static void remove_run_dir(const char *dir)
 {
     char ca[PATH_MAX];
-    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-    unlink(ca);
+    int n = snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    if (n > 0 && (size_t)n < sizeof ca) unlink(ca); /* a longer path was never made (make_run_dir) */
     rmdir(dir);
 }
 
