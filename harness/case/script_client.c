@@ -289,12 +289,14 @@ static int send_blob(struct pctx *c, const struct stmt *st, json_t *body)
 static int send_typed(struct pctx *c, const struct stmt *st, json_t *body)
 {
     static const struct { const char *name; size_t size; } arrays[] = {
-        {"Uint8Array", 1}, {"Int16Array", 2}, {"Uint16Array", 2}, {"Float32Array", 4}, {"DataView", 1}};
+        {"Int8Array", 1},    {"Uint8Array", 1},   {"Int16Array", 2},   {"Uint16Array", 2},
+        {"Int32Array", 4},   {"Uint32Array", 4},  {"Float32Array", 4}, {"Float64Array", 8}, {"DataView", 1}};
     size_t a = 0, end = find_word(st, 4, "offset"), len_at = find_word(st, 4, "length");
     long offset = 0, length = -1;
     while (a < sizeof arrays / sizeof *arrays && !sc_is(st, 2, arrays[a].name)) a++;
     if (a == sizeof arrays / sizeof *arrays)
-        return sc_err_word(c, st, 2, "unknown array type (Uint8Array Int16Array Uint16Array Float32Array DataView)");
+        return sc_err_word(c, st, 2, "unknown array type (Int8Array Uint8Array Int16Array Uint16Array Int32Array Uint32Array "
+                                      "Float32Array Float64Array DataView)");
     if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: send typed ARRAY hex HEX [offset N] [length N]");
     if (len_at < end) end = len_at;
     json_t *hex = hex_words(c, st, 4, end);
