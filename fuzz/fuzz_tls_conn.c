@@ -62,10 +62,20 @@ static void renew(void)
     for (int f = 0; f < CH_FAULTS; f++) listeners[1 + f] = (struct ch_conn_listener){CH_ORIGINS + f, "SF-fuzz", srv->fault_ctx[f]};
 }
 
+/* At exit: the run folder and the ca.pem the server wrote into it (nothing else is written there). */
+static void remove_run_dir(void)
+{
+    char path[sizeof run_dir + 16];
+    snprintf(path, sizeof path, "%s/ca.pem", run_dir);
+    unlink(path);
+    rmdir(run_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     signal(SIGPIPE, SIG_IGN); /* as runner.c: a write to a peer that has gone is an error, not a signal */
     if (!mkdtemp(run_dir)) abort();
+    atexit(remove_run_dir);
     opts.run_dir = run_dir;
     renew();
     client_ctx = SSL_CTX_new(TLS_client_method());
