@@ -399,16 +399,6 @@ static int step_new_es(struct pctx *c, const struct stmt *st, struct cobj *o, js
     return 0;
 }
 
-static int is_event_name(const char *w, size_t n)
-{
-    if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
-              w[i] == '_' || w[i] == '-'))
-            return 0;
-    return 1;
-}
-
 /* `listen NAME...`: named-event listeners; their names become events this object fires. */
 static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
@@ -418,7 +408,7 @@ static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o,
     for (size_t k = 1; k < sc_nwords(st); k++) {
         size_t n;
         const char *w = sc_word(st, k, &n);
-        if (!is_event_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+        if (!sc_is_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
         json_array_append_new(events, json_stringn(w, n));
         json_t *name = json_stringn(w, n);
         if (!sc_event_known(o, json_string_value(name))) json_array_append(o->listened, name);
@@ -724,7 +714,7 @@ static void add_step(struct pctx *c, json_t *step, int line)
 
 static int is_object_name(const char *w, size_t n)
 {
-    return is_event_name(w, n);
+    return sc_is_name(w, n);
 }
 
 /* `client KIND [NAME]`: registers the object, or returns NULL after an error. */
