@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #include "case/case.h"
-#include "server/server_int.h"
+#include "core/core.h"
+#include "server/server.h"
 
 #define RENEW 2000
 #define HEALTH 64
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char run_dir[] = "/tmp/fuzz_tls_conn.XXXXXX";
 static struct ch_serve_opts opts = {.fixtures_dir = "fixtures", .time_scale = 1.0, .idle_timeout_ms = 1000};
 static struct ch_server *srv;
-static struct ch_conn_listener listeners[1 + CH_FAULTS]; /* SA's, then one per fault context */
+static char listeners[1 + CH_FAULTS][32]; /* "SA", then "SF-NAME" per fault context */
 static SSL_CTX *client_ctx;
 static long inputs;
 
@@ -58,8 +59,8 @@ static void renew(void)
         fprintf(stderr, "fuzz_tls_conn: %s\n", err);
         abort();
     }
-    listeners[0] = srv->listeners[CH_ORIGIN_SA].conn;
-    for (int f = 0; f < CH_FAULTS; f++) listeners[1 + f] = (struct ch_conn_listener){CH_ORIGINS + f, "SF-fuzz", srv->fault_ctx[f]};
+    snprintf(listeners[0], sizeof listeners[0], "SA");
+    for (int f = 0; f < CH_FAULTS; f++) snprintf(listeners[1 + f], sizeof listeners[1 + f], "SF-%s", ch_fault_name(f));
 }
 
 /* At exit: the run folder and the ca.pem the server wrote into it (nothing else is written there). */
@@ -90,20 +91,17 @@ struct pair {
     SSL *ssl;      /* the client's, in client mode */
 };
 
-static void open_pair(struct pair *p, const struct ch_conn_listener *l)
+static void open_pair(struct pair *p, const char *origin)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    *p = (struct pair){sv[0], sv[1], ch_map_count(srv->conns), NULL};
-    struct ch_conn *c = ch_conn_new(srv->base, sv[0], &sa, sizeof sa, l, ++srv->next_conn, &srv->owner);
-    if (!c) return; /* the context refused a new SSL: nothing was added */
-    ch_conns_add(srv, c);
+    *p = (struct pair){sv[0], sv[1], ch_server_nconns(srv), NULL};
+    if (ch_server_adopt_tls(srv, sv[0], origin) != 0) abort(); /* the server serves TLS: it has a run folder */
 }
 
-static void turn(void) { event_base_loop(srv->base, EVLOOP_NONBLOCK); }
+static void turn(void) { event_base_loop(ch_server_base(srv), EVLOOP_NONBLOCK); }
 
 /* Raw bytes into the stream, the server's loop run while the socket is full. */
 static void write_raw(struct pair *p, const uint8_t *b, size_t n)
@@ -123,8 +121,8 @@ static void close_pair(struct pair *p)
 {
     if (p->ssl) SSL_free(p->ssl);
     close(p->client);
-    for (int turns = 0; turns < 100 && ch_map_count(srv->conns) > p->before; turns++) turn();
-    if (ch_map_count(srv->conns) > p->before) abort(); /* a connection that outlives its client is a leak */
+    for (int turns = 0; turns < 100 && ch_server_nconns(srv) > p->before; turns++) turn();
+    if (ch_server_nconns(srv) > p->before) abort(); /* a connection that outlives its client is a leak */
 }
 
 /* Drives the client's SSL call until it completes or fails, running the server's loop between tries. */
@@ -158,7 +156,7 @@ static int handshake(struct pair *p, const char *sni, const unsigned char *alpn,
 /* The bytes with "{H}" replaced by SA's Host (malloc'd, *n bytes). */
 static char *expand(const uint8_t *b, size_t size, size_t *n)
 {
-    const char *host = ch_origin_named(srv, "SA")->hostport;
+    const char *host = ch_server_hostport(srv, "SA");
     char *out = malloc(size * strlen(host) + 1), *o = out;
     for (size_t i = 0; i < size;) {
         if (i + 2 < size && b[i] == '{' && b[i + 1] == 'H' && b[i + 2] == '}') {
@@ -217,12 +215,12 @@ static void client_mode(struct pair *p, const uint8_t *b, size_t n)
 static int healthy(void)
 {
     struct pair p;
-    open_pair(&p, &listeners[0]);
+    open_pair(&p, listeners[0]);
     int ok = 0;
     if (handshake(&p, "localhost", (const unsigned char *)"\x08http/1.1", 9) == 0) {
         char req[256], reply[512];
         int n = snprintf(req, sizeof req, "GET /_h/health HTTP/1.1\r\nHost: %s\r\n\r\n",
-                         ch_origin_named(srv, "SA")->hostport);
+                         ch_server_hostport(srv, "SA"));
         if (drive(&p, write_op, req, n) == n)
             ok = drive(&p, read_op, reply, sizeof reply - 1) > 0;
     }
@@ -235,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2) return 0;
     if (++inputs % RENEW == 0) renew();
     struct pair p;
-    open_pair(&p, &listeners[data[0] % (1 + CH_FAULTS)]);
+    open_pair(&p, listeners[data[0] % (1 + CH_FAULTS)]);
     if (data[1] & 1) client_mode(&p, data + 2, size - 2);
     else write_raw(&p, data + 2, size - 2), shutdown(p.client, SHUT_WR);
     close_pair(&p);
