@@ -102,6 +102,22 @@ void ch_server_adopt(struct ch_server *srv, int fd)
     ch_conn_new(srv->base, fd, &sa, sizeof sa, NULL, ++srv->next_conn, &srv->owner); /* `opened` registers it */
 }
 
+int ch_server_adopt_tls(struct ch_server *srv, int fd, const char *origin)
+{
+    const struct ch_conn_listener *l = NULL;
+    if (!srv->good_ctx) return -1;
+    if (!strcmp(origin, "SA")) l = &srv->listeners[CH_ORIGIN_SA].conn;
+    for (int f = 0; f < CH_FAULTS && !l; f++) {
+        if (strncmp(origin, "SF-", 3) || strcmp(origin + 3, ch_fault_name(f))) continue;
+        srv->adopted[f] = (struct ch_conn_listener){CH_ORIGINS + f, "SF-adopted", srv->fault_ctx[f]};
+        l = &srv->adopted[f];
+    }
+    if (!l) return -1;
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(srv->base, fd, &sa, sizeof sa, l, ++srv->next_conn, &srv->owner); /* `opened` registers it */
+    return 0;
+}
+
 size_t ch_server_nconns(const struct ch_server *srv) { return ch_map_count(srv->conns); }
 
 const char *ch_server_secret(const struct ch_server *srv) { return srv->secret; }

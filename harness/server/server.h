@@ -40,6 +40,10 @@ void ch_server_free(struct ch_server *srv);
 struct event_base *ch_server_base(const struct ch_server *srv);
 /* Hands a connected socket to the server as if origin A (plain http) had accepted it. */
 void ch_server_adopt(struct ch_server *srv, int fd);
+/* The same, as if a TLS listener had accepted it: "SA" (the good context), or a fault listener "SF-NAME" (the
+ * fault contexts of core.h's enum ch_tls_fault, named as in conn-open events "SF-adopted"). Returns 0, or -1
+ * when the server serves no TLS (no run folder) or names no such listener. */
+int ch_server_adopt_tls(struct ch_server *srv, int fd, const char *origin);
 /* How many connections are open. */
 size_t ch_server_nconns(const struct ch_server *srv);
 /* The run's secret (README, "Security"); origin `name`'s "host:port" (NULL: not served). */
