@@ -202,7 +202,10 @@ class ConformanceRun:
         # (Without pytest's tmpdir plugin the runner makes a folder of its own and removes it at exit.)
         factory = getattr(self.config, "_tmp_path_factory", None)
         run_dir = factory.mktemp("run", numbered=True) if factory else None
-        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"), run_dir=run_dir)
+        remote = [(f"--{o}", self.config.getoption(f"--{o}")) for o in ("listen", "host-a", "host-c")]
+        extra = [arg for opt, value in remote if value for arg in (opt, value)]
+        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"), run_dir=run_dir,
+                      extra_args=extra)
 
     def stop_runner(self):
         if self.runner is not None and self.own_runner:
