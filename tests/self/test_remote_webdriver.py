@@ -182,9 +182,9 @@ def test_the_suite_runs_through_chromedriver_in_another_network_namespace(netns,
     watch.start()
     out, _ = proc.communicate(timeout=600)
     watch.join(5)
-    print(f"remote run: {len(CASES)} case files in {time.monotonic() - t0:.1f} s")
     events = read_events(tmp_path / "r" / "events.jsonl")
     verdicts = {e["case"]: e for e in events if e["event"] == "verdict"}
+    print(f"remote run: {len(CASES)} case files, {len(verdicts)} verdicts in {time.monotonic() - t0:.1f} s")
     assert len(verdicts) >= 40, out[-3000:]
 
     # The runner listened on our end of the veth only, every origin (A, B, C, SA, SB, SC, D) there, and refused a
@@ -201,3 +201,29 @@ def test_the_suite_runs_through_chromedriver_in_another_network_namespace(netns,
     # Every verdict as local Chromium's: cookie-b (B: same site) PASS, the known FAILs as expected.
     assert proc.returncode == 0, out[-3000:]
     assert all(v["status"] == "PASS" for cid, v in verdicts.items() if cid.startswith("cors/credentials/cookie-b/"))
+
+
+def test_remote_pages_are_secure_contexts_and_the_control_api_is_reached_by_name(netns, driver):
+    """The pages on a.test and c.test are secure contexts as localhost and 127.0.0.1 are locally (the capability
+    pytest adds: clients.remote_capabilities), and the harness reaches the control API by address with the
+    origin's name in Host."""
+    from tests.harness.browsers import WebDriverBrowser
+    from tests.harness.clients import remote_capabilities
+    from tests.harness.server import Runner
+    ns, ours, theirs = netns
+    with Runner(cases=["cases/xhr/empty-body.case"],
+                extra_args=["--listen", ours, "--host-a", HOST_A, "--host-c", HOST_C]) as runner:
+        assert runner.origins["B"].startswith(f"http://{HOST_A}:") and runner.origins["C"].startswith(f"http://{HOST_C}:")
+        assert runner.health()["ok"] is True        # over the veth, by address, Host naming A
+        plain, secure = capabilities(ours), remote_capabilities(capabilities(ours), runner.ready)
+        seen = {}
+        for label, caps in (("plain", plain), ("secure", secure)):
+            b = WebDriverBrowser(driver, caps)
+            try:
+                for o in ("A", "B", "C"):
+                    b.navigate(runner.origins[o] + "/_h/health")
+                    seen[label, o] = b.evaluate("window.isSecureContext")
+            finally:
+                b.close()
+    assert seen == {("plain", "A"): False, ("plain", "B"): False, ("plain", "C"): False,
+                    ("secure", "A"): True, ("secure", "B"): True, ("secure", "C"): True}, seen
