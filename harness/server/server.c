@@ -1,7 +1,7 @@
 /* server.c — `runner serve`: the server's lifecycle. The constructor compiles the cases, creates the event
- * loop and binds the loopback origins (origins.c); ch_server_run loads the cases, prints the ready line and serves
- * until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything (valgrind-clean). What a
- * request gets is requests.c's business. */
+ * loop and binds the origins (origins.c: loopback, or --listen's address); ch_server_run loads the cases,
+ * prints the ready line and serves until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything
+ * (valgrind-clean). What a request gets is requests.c's business. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/listener.h>

@@ -28,8 +28,8 @@ def runner_path() -> Path:
 
 
 class Runner:
-    """A `runner serve` process on its loopback origins (A, B, C; SA, SB, SC over TLS; D), its run's CA in
-    `ready["ca"]`.
+    """A `runner serve` process on its origins (A, B, C; SA, SB, SC over TLS; D), its run's CA in `ready["ca"]`;
+    on loopback, or on the address of `--listen` in extra_args (README, "Remote browsers").
 
     >>> r = Runner(cases=["cases"]).start()
     >>> r.origins["A"]            # 'http://localhost:41001'

@@ -101,7 +101,8 @@ def driver(netns, tmp_path):
                 break
             except (urllib.error.URLError, OSError):
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail(f"chromedriver in {ns} did not come up:\n" + (tmp_path / "chromedriver.log").read_text())
+                    log_text = (tmp_path / "chromedriver.log").read_text()
+                    pytest.fail(f"chromedriver in {ns} did not come up:\n{log_text}")
                 time.sleep(0.2)
         yield url
     finally:
@@ -193,7 +194,8 @@ def test_the_suite_runs_through_chromedriver_in_another_network_namespace(netns,
     assert watch.foreign_host_status == 421
 
     # Every connection came from the namespace, to the pages' names.
-    peers = {p.rsplit(":", 1)[0] for p in re.findall(r'"peer": ?"([^"]+)"', (tmp_path / "r" / "events.jsonl").read_text())}
+    stream = (tmp_path / "r" / "events.jsonl").read_text()
+    peers = {p.rsplit(":", 1)[0] for p in re.findall(r'"peer": ?"([^"]+)"', stream)}
     assert peers == {theirs}, peers
     assert all(v["vars"]["origin-A"].startswith(f"http://{HOST_A}:") and v["vars"]["origin-B"].startswith(
         f"http://{HOST_A}:") and v["vars"]["origin-C"].startswith(f"http://{HOST_C}:") for v in verdicts.values())
@@ -213,7 +215,8 @@ def test_remote_pages_are_secure_contexts_and_the_control_api_is_reached_by_name
     ns, ours, theirs = netns
     with Runner(cases=["cases/xhr/empty-body.case"],
                 extra_args=["--listen", ours, "--host-a", HOST_A, "--host-c", HOST_C]) as runner:
-        assert runner.origins["B"].startswith(f"http://{HOST_A}:") and runner.origins["C"].startswith(f"http://{HOST_C}:")
+        assert runner.origins["B"].startswith(f"http://{HOST_A}:")
+        assert runner.origins["C"].startswith(f"http://{HOST_C}:")
         assert runner.health()["ok"] is True        # over the veth, by address, Host naming A
         plain, secure = capabilities(ours), remote_capabilities(capabilities(ours), runner.ready)
         seen = {}
