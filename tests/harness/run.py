@@ -321,6 +321,10 @@ def _client_names(values: list, given: list) -> dict:
 def make_factory(config, spec: str):
     """A zero-argument callable making a fresh client for --client value `spec` (a browser, or an adapter
     process); its `stable_name` is the client's name unless --client-name gives one."""
+    if config.getoption("--listen") and spec != "webdriver":
+        # The origins' names resolve only where the remote browser is told so (README, "Remote browsers").
+        raise pytest.UsageError(f"--listen is for a remote browser (--client webdriver): {spec} would have to "
+                                "resolve --host-a and --host-c on this host")
     if spec in clients_mod.BROWSERS:
         url = config.getoption("--webdriver-url")
         caps = config.getoption("--webdriver-capabilities")
