@@ -36,8 +36,8 @@ def test_every_detail_of_every_case_is_in_the_page(page):
     assert len(verdicts) == 8
     for v in verdicts:
         body = bodies[v["case"]]
-        run = body.split(f'<section class="run', 1)[1]
-        run = run[run.index(f'data-client="{v["client"]}"'):]
+        runs = body.split('<section class="run')[1:]                # one per client, in the clients' order
+        run = next(r for r in runs if f'data-client="{v["client"]}"' in r.split(">", 1)[0])
         for ch in v["checks"]:                                      # the judge's checks and their rules
             assert esc(ch["rule"]) in body, (v["client"], v["case"], ch["rule"])
         tl = timeline.build(v)                                      # observations and transcript, as rows
