@@ -69,7 +69,7 @@ enum sc_kind { KIND_XHR, KIND_EVENTSOURCE, KIND_WEBSOCKET, KIND_IMG, KIND_SCRIPT
 
 /* Capabilities (FORMAT.md §5.6), in sorted order so `needs` comes out sorted. */
 enum sc_cap {
-    CAP_BLOB, CAP_COOKIES, CAP_CORS, CAP_EVENTSOURCE, CAP_FETCH, CAP_FORMDATA, CAP_HOST_D, CAP_HTTP, CAP_IMG,
+    CAP_BLOB, CAP_COOKIES, CAP_CORS, CAP_DOCUMENT, CAP_EVENTSOURCE, CAP_FETCH, CAP_FORMDATA, CAP_HOST_D, CAP_HTTP, CAP_IMG,
     CAP_PAGE_B, CAP_PAGE_C, CAP_PAGE_D, CAP_PAGE_SA, CAP_PAGE_SB, CAP_PAGE_SC, CAP_SCRIPT, CAP_TLS, CAP_WEBSOCKET, CAP_WEBSOCKET_API,
     CAP_XHR, CAP_XHR_SYNC, CAP_XHR_UPLOAD, CAP_COUNT
 };
@@ -152,6 +152,8 @@ size_t sc_nwords(const struct stmt *st);
 const char *sc_word(const struct stmt *st, size_t k, size_t *len); /* NULL past the end */
 int sc_is(const struct stmt *st, size_t k, const char *w);
 size_t sc_off(const struct stmt *st, size_t k); /* byte offset of word k, or the line's end */
+/* 1 if w[0..n) is a name of an object or an event: [A-Za-z][A-Za-z0-9_-]*, shorter than SC_NAME_LEN. */
+int sc_is_name(const char *w, size_t n);
 /* Checks the statement has between min and max arguments (words after word 0); `usage` goes in the error. */
 int sc_args(struct pctx *c, const struct stmt *st, size_t min, size_t max, const char *usage);
 /* Word k as a JSON string: the decoded string if the word is one, else the word as written. UTF-8 (no NUL

@@ -147,8 +147,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct ch_listener *ls = arg;
     struct ch_server *srv = ls->srv;
     struct ch_conn *c = ch_conn_new(srv->base, fd, sa, salen, &ls->conn, ++srv->next_conn, &srv->owner);
-    if (!c) return;
-    ch_conns_add(srv, c);
+    if (!c) return; /* the owner was told (`opened`): it knows the connection */
     if (ls->token) { /* a fault listener: everything on it belongs to its token's case, from the start */
         ch_conn_attach(c, ls->token->tr);
         c->tag = ls->token;

@@ -47,7 +47,7 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     srv->conns = ch_map_new();
     srv->stray = json_array();
     srv->cases_json = cases;
-    srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms};
+    srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms, ch_conns_opened};
     unsigned char key[32];
     evutil_secure_rng_get_bytes(key, sizeof key);
     ch_hex_encode(key, sizeof key, srv->secret);
@@ -90,6 +90,31 @@ void ch_server_free(struct ch_server *srv)
     if (srv->quit) event_free(srv->quit);
     if (srv->base) event_base_free(srv->base);
     free(srv);
+}
+
+/* ---- a server driven by hand ---------------------------------------------------------------------------------- */
+
+struct event_base *ch_server_base(const struct ch_server *srv) { return srv->base; }
+
+void ch_server_adopt(struct ch_server *srv, int fd)
+{
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(srv->base, fd, &sa, sizeof sa, NULL, ++srv->next_conn, &srv->owner); /* `opened` registers it */
+}
+
+size_t ch_server_nconns(const struct ch_server *srv) { return ch_map_count(srv->conns); }
+
+const char *ch_server_secret(const struct ch_server *srv) { return srv->secret; }
+
+const char *ch_server_hostport(const struct ch_server *srv, const char *name)
+{
+    const struct ch_run_origin *o = ch_origin_named(srv, name);
+    return o ? o->hostport : NULL;
+}
+
+void ch_server_next_run_id(const struct ch_server *srv, char *out, size_t n)
+{
+    snprintf(out, n, "r%llu", (unsigned long long)srv->next_run + 1);
 }
 
 /* ---- runner serve ----------------------------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #ifndef CH_SERVER_H
 #define CH_SERVER_H
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -32,6 +33,20 @@ struct ch_server;
  * port); *out is set either way and must be freed. */
 int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err);
 void ch_server_free(struct ch_server *srv);
+
+/* ---- a server driven by hand (Check tests, fuzz targets: no ch_server_run) ------------------------------- */
+
+/* Its event loop, which the caller runs (event_base_loop). */
+struct event_base *ch_server_base(const struct ch_server *srv);
+/* Hands a connected socket to the server as if origin A (plain http) had accepted it. */
+void ch_server_adopt(struct ch_server *srv, int fd);
+/* How many connections are open. */
+size_t ch_server_nconns(const struct ch_server *srv);
+/* The run's secret (README, "Security"); origin `name`'s "host:port" (NULL: not served). */
+const char *ch_server_secret(const struct ch_server *srv);
+const char *ch_server_hostport(const struct ch_server *srv, const char *name);
+/* The id the next run created will get ("r7"), into out (n bytes). */
+void ch_server_next_run_id(const struct ch_server *srv, char *out, size_t n);
 
 /* ---- compiled cases (routes.c) ----------------------------------------------------------------------------- */
 

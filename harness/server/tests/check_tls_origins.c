@@ -23,6 +23,7 @@
 #include "case/case.h"
 #include "server/server_int.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* The routes every row asks for (/c/TOKEN/PATH), and a client program naming every fault listener, so that a
  * token of this case has them all. */
@@ -608,17 +609,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("tls_origins");
-    TCase *tc = tcase_create("tls_origins");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, handshake_rows, 0, (int)(sizeof ROWS / sizeof ROWS[0]));
-    tcase_add_test(tc, plain_http_on_a_tls_port);
-    tcase_add_loop_test(tc, tool_rows, 0, (int)(sizeof TOOLS / sizeof TOOLS[0]));
-    tcase_add_test(tc, origins_and_placeholders);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("tls_origins", 30, CH_LOOPS(CH_LOOP(handshake_rows, ROWS), CH_LOOP(tool_rows, TOOLS)),
+                         CH_TESTS(plain_http_on_a_tls_port, origins_and_placeholders));
 }
