@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -12,7 +13,23 @@
 
 /* ---- events (harness/MODEL.md §2: tls-handshake, tls-alert, tls-failed) -------------------------------------- */
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* A string of the peer's (the SNI is the client's bytes: OpenSSL refuses only NUL in it, and at most 255 of them)
+ * as JSON; bytes that are not UTF-8 make json_string fail, which would lose the event: then every byte outside
+ * printable ASCII is written \xNN. */
+static json_t *str_or_null(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char out[4 * 255 + 1];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < sizeof out; p++) {
+        if (*p >= 0x20 && *p < 0x7f) out[o++] = (char)*p;
+        else o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *p);
+    }
+    out[o] = '\0';
+    return json_string(out);
+}
 
 static json_t *event_fields(const struct ch_conn *c, const struct ch_tls_event *ev, const char **type)
 {

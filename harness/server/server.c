@@ -1,7 +1,7 @@
 /* server.c — `runner serve`: the server's lifecycle. The constructor compiles the cases, creates the event
- * loop and binds the loopback origins (origins.c); ch_server_run loads the cases, prints the ready line and serves
- * until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything (valgrind-clean). What a
- * request gets is requests.c's business. */
+ * loop and binds the origins (origins.c: loopback, or --listen's address); ch_server_run loads the cases,
+ * prints the ready line and serves until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything
+ * (valgrind-clean). What a request gets is requests.c's business. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/listener.h>
@@ -102,6 +102,22 @@ void ch_server_adopt(struct ch_server *srv, int fd)
     ch_conn_new(srv->base, fd, &sa, sizeof sa, NULL, ++srv->next_conn, &srv->owner); /* `opened` registers it */
 }
 
+int ch_server_adopt_tls(struct ch_server *srv, int fd, const char *origin)
+{
+    const struct ch_conn_listener *l = NULL;
+    if (!srv->good_ctx) return -1;
+    if (!strcmp(origin, "SA")) l = &srv->listeners[CH_ORIGIN_SA].conn;
+    for (int f = 0; f < CH_FAULTS && !l; f++) {
+        if (strncmp(origin, "SF-", 3) || strcmp(origin + 3, ch_fault_name(f))) continue;
+        srv->adopted[f] = (struct ch_conn_listener){CH_ORIGINS + f, "SF-adopted", srv->fault_ctx[f]};
+        l = &srv->adopted[f];
+    }
+    if (!l) return -1;
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(srv->base, fd, &sa, sizeof sa, l, ++srv->next_conn, &srv->owner); /* `opened` registers it */
+    return 0;
+}
+
 size_t ch_server_nconns(const struct ch_server *srv) { return ch_map_count(srv->conns); }
 
 const char *ch_server_secret(const struct ch_server *srv) { return srv->secret; }
@@ -140,7 +156,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* The ready line (README, `runner serve`): every origin and port; with TLS the CA file clients must trust, the
- * good certificate's SPKI hash, and the name D's clients must map to loopback. */
+ * good certificate's SPKI hash, and the name D's clients must map to loopback; under --listen, the address. */
 static void print_ready(struct ch_server *srv)
 {
     json_t *j = json_pack("{s:b, s:o, s:o, s:s+, s:I, s:i, s:f, s:s, s:s}", "ready", 1, "origins",
@@ -148,6 +164,7 @@ static void print_ready(struct ch_server *srv)
                           ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases, "pid",
                           (int)getpid(), "time_scale", srv->scale, "insecure_host", CH_INSECURE_HOST, "secret",
                           srv->secret);
+    if (srv->opts->listen) json_object_set_new(j, "listen", json_string(srv->opts->listen)); /* README, remote */
     if (srv->pki) {
         json_object_set_new(j, "ca", json_string(srv->ca_path));
         json_object_set_new(j, "spki_sha256", json_string(srv->spki_good));

@@ -112,6 +112,7 @@ struct ch_server {
     char secret[65];            /* the run's secret (README, "Security"): hex of 32 random bytes */
     struct ch_pki *pki;        /* the run's certificates (NULL: no TLS) */
     SSL_CTX *good_ctx, *fault_ctx[CH_FAULTS];
+    struct ch_conn_listener adopted[CH_FAULTS]; /* ch_server_adopt_tls's listeners of the fault contexts */
     char ca_path[4096], spki_good[CH_PKI_SPKI_B64_LEN];
     json_t *cases_json;         /* the expanded case set, as `runner list --json` */
     struct ch_case *cases;
