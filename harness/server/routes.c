@@ -65,8 +65,21 @@ static void min_step_ms(json_t *obj, json_t *ms, void *arg)
         *min = (int)json_integer_value(ms);
 }
 
+/* Does the client program open a synchronous request (`open ... sync`)? */
+static int opens_sync(const json_t *kase)
+{
+    json_t *s;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(kase, "client"), "steps"), i, s)
+        if (json_is_false(json_object_get(s, "async"))) return 1;
+    return 0;
+}
+
+/* A case that opens a synchronous request has precision 0, so it runs alone: its send() blocks the event loop
+ * of its page's process, which the pages of every case beside it share (README, "Speed"). */
 int ch_case_precision_ms(const json_t *kase)
 {
+    if (opens_sync(kase)) return 0;
     json_t *deadline = json_object_get(kase, "deadline_ms"), *e;
     int min = json_is_integer(deadline) && json_integer_value(deadline) > 0 ? (int)json_integer_value(deadline)
                                                                              : 10000;

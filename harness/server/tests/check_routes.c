@@ -1,6 +1,7 @@
 /* check_routes.c — unit tests of harness/server/routes.c: compiling routes (unknown ops refused) and choosing the
  * route for a request (FORMAT.md §4). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "server/server.h"
@@ -52,7 +53,30 @@ START_TEST(unknown_op_is_refused)
 }
 END_TEST
 
+/* A case's precision (runs.c shares timing cases by it): its deadline, lowered by a shorter scripted wait; 0 when
+ * its client opens a synchronous request, which blocks the page process every case beside it shares. */
+static const struct {
+    const char *client;
+    int expect_ms;
+} precision_rows[] = {
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"open\",\"async\":true}]}", 15000},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000}]}", 6000},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000},{\"obj\":\"x\",\"op\":\"open\",\"async\":false}]}", 0},
+};
+
+START_TEST(precision)
+{
+    char text[512];
+    snprintf(text, sizeof text, "{\"id\":\"p\",\"deadline_ms\":15000,\"client\":%s}", precision_rows[_i].client);
+    json_t *j = json_loads(text, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(ch_case_precision_ms(j), precision_rows[_i].expect_ms);
+    json_decref(j);
+}
+END_TEST
+
 int main(void)
 {
-    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows)), CH_TESTS(unknown_op_is_refused));
+    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows), CH_LOOP(precision, precision_rows)),
+                         CH_TESTS(unknown_op_is_refused));
 }
