@@ -2,8 +2,12 @@
  *
  *   runner serve [--cases PATH]... [--fixtures DIR] [--run-dir DIR] [--port-a N] [--port-b N] [--port-c N]
  *                [--port-sa N] [--port-sb N] [--port-sc N] [--port-d N] [--time-scale X] [--idle-timeout MS]
+ *                [--listen ADDR --host-a NAME --host-c NAME]
  *                                 serve the cases on the origins (harness/server/origins.c); the run's CA is
- *                                 written to DIR/ca.pem (default: a fresh folder under $TMPDIR, removed at exit)
+ *                                 written to DIR/ca.pem (default: a fresh folder under $TMPDIR, removed at exit);
+ *                                 --listen: on ADDR instead of loopback, A and B (SA, SB) named NAME of
+ *                                 --host-a, C (SC) NAME of --host-c, for a browser on another host (README,
+ *                                 "Remote browsers")
  *   runner check [--fixtures DIR] PATH...        validate case files; exit 0, or 2 with file:line:col errors
  *   runner list [--json] [--fixtures DIR] PATH...  print the expanded case set (JSON: harness/MODEL.md §1)
  *   runner vocab [--json]        the vocabulary of the case language, declared once (harness/case/case.h:
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "judge/judge.h"
@@ -43,7 +48,7 @@ static int usage(FILE *to)
 {
     fputs("usage: runner serve [--cases PATH]... [--fixtures DIR] [--run-dir DIR] [--port-a N] [--port-b N]\n"
           "                    [--port-c N] [--port-sa N] [--port-sb N] [--port-sc N] [--port-d N]\n"
-          "                    [--time-scale X] [--idle-timeout MS]\n"
+          "                    [--time-scale X] [--idle-timeout MS] [--listen ADDR --host-a NAME --host-c NAME]\n"
           "       runner check [--fixtures DIR] PATH...\n"
           "       runner list [--json] [--fixtures DIR] PATH...\n"
           "       runner vocab [--json]\n"
@@ -425,6 +430,43 @@ static int cmd_mutate(int argc, char **argv)
     return problems || rc ? 1 : 0;
 }
 
+/* A host name as the remote browser resolves it: dot-separated labels of letters, digits and hyphens
+ * (RFC 1123 §2.1), not starting or ending with a hyphen, at most 200 characters in all. */
+static int is_host_name(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+    if (n == 0 || n > 200) return 0;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = s[i];
+        if (ch == '.' || ch == '\0') {
+            if (label == 0 || s[i - 1] == '-') return 0;
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                   (ch == '-' && label > 0)) {
+            label++;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* --listen, --host-a and --host-c come together, the names valid and distinct (A's site is not C's). Prints why
+ * and returns 1 when they are not. */
+static int remote_names_bad(const struct ch_serve_opts *o)
+{
+    const char *why = NULL;
+    if (!o->listen && !o->host_a && !o->host_c) return 0;
+    if (!o->listen || !o->host_a || !o->host_c)
+        why = "--listen ADDR, --host-a NAME and --host-c NAME go together";
+    else if (!is_host_name(o->host_a) || !is_host_name(o->host_c))
+        why = "--host-a and --host-c take host names (letters, digits, hyphens, dots)";
+    else if (strcasecmp(o->host_a, o->host_c) == 0)
+        why = "--host-a and --host-c must differ: C is another site than A";
+    if (why) fprintf(stderr, "runner serve: %s\n", why);
+    return why != NULL;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -434,7 +476,8 @@ static int cmd_serve(int argc, char **argv)
         {"port-sa", required_argument, NULL, 'A'},    {"port-sb", required_argument, NULL, 'B'},
         {"port-sc", required_argument, NULL, 'S'},    {"port-d", required_argument, NULL, 'D'},
         {"time-scale", required_argument, NULL, 's'}, {"idle-timeout", required_argument, NULL, 'i'},
-        {0, 0, 0, 0}};
+        {"listen", required_argument, NULL, 'L'},     {"host-a", required_argument, NULL, 'H'},
+        {"host-c", required_argument, NULL, 'h'},     {0, 0, 0, 0}};
     static char *default_cases[] = {"cases"};
     char *paths[64], own[PATH_MAX] = "";
     struct ch_serve_opts o = {.fixtures_dir = DEFAULT_FIXTURES, .time_scale = 1.0, .idle_timeout_ms = 30000};
@@ -454,10 +497,14 @@ static int cmd_serve(int argc, char **argv)
         case 'D': o.port[CH_ORIGIN_D] = atoi(optarg); break;
         case 's': o.time_scale = atof(optarg); break;
         case 'i': o.idle_timeout_ms = atoi(optarg); break;
+        case 'L': o.listen = optarg; break;
+        case 'H': o.host_a = optarg; break;
+        case 'h': o.host_c = optarg; break;
         default: return usage(stderr);
         }
     }
     if (optind != argc || o.time_scale <= 0 || o.idle_timeout_ms <= 0) return usage(stderr);
+    if (remote_names_bad(&o)) return EXIT_USAGE;
     o.case_paths = o.ncase_paths ? paths : default_cases;
     if (!o.ncase_paths) o.ncase_paths = 1;
     if (!o.run_dir) {

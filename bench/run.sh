@@ -2,7 +2,7 @@
 # make bench: the harness's own figures beside their references, measured in one run on one machine (so both
 # sides see the same load). Prints one JSON line per measure and a summary; asserts nothing.
 #
-#   ROUNDS=5 DURATION=5 [CONNS="64 1"] [TOKENS=2000] bench/run.sh [http|wait|idle|sse|ws|all]
+#   ROUNDS=5 DURATION=5 [CONNS="64 1"] [TOKENS=2000] [HS_CONNS=16] bench/run.sh [http|tls|wait|idle|sse|ws|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNNER=${RUNNER:-build/runner}
@@ -16,11 +16,13 @@ trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 start_runner() {
-  taskset -c 0 "$RUNNER" serve --cases bench/cases > "$TMP/ready" 2> "$TMP/runner.err" &
+  mkdir -p "$TMP/run"
+  taskset -c 0 "$RUNNER" serve --cases bench/cases --run-dir "$TMP/run" > "$TMP/ready" 2> "$TMP/runner.err" &
   RUNNER_PID=$!
   PIDS+=("$RUNNER_PID")
   for _ in $(seq 50); do [[ -s "$TMP/ready" ]] && break; sleep 0.1; done
   PORT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['ports']['A'])")
+  SPORT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['ports']['SA'])")
   # The run's secret (README, "Security"): /_h/program changes the run's state. Every request names origin A
   # in Host (any other is refused), while connecting to 127.0.0.1 as the load against nginx does.
   SECRET=$(/usr/bin/python3 -c "import json,sys; print(json.load(open('$TMP/ready'))['secret'])")
@@ -28,8 +30,21 @@ start_runner() {
   TOKEN=$(curl -s -H "X-Harness-Secret: $SECRET" -H "Host: $HOST" "http://127.0.0.1:$PORT/_h/program?case=http/bench/hello" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
 }
 
+free_port() {
+  /usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
+}
+
+# nginx on NGINX_PORT (http) and NGINX_TLS_PORT (https), started once. Its TLS server is configured as the
+# runner's TLS origins are (harness/tls/README.md §2.1): TLS 1.2 and 1.3, no session tickets and no session
+# cache (every handshake full), and a leaf of the same key type as the runner's (ECDSA P-256, ecdsa-with-SHA256,
+# harness/tls/pki.c), sent alone as the runner sends its own.
 start_nginx() {
+  [[ -n "${NGINX_WORKER:-}" ]] && return 0
+  NGINX_PORT=$(free_port); NGINX_TLS_PORT=$(free_port)
   mkdir -p "$TMP/nginx"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 -nodes -days 1 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TMP/nginx/good.key" -out "$TMP/nginx/good.pem" \
+    2> "$TMP/openssl.err"
   cat > "$TMP/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -43,6 +58,12 @@ http {
   uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
   server {
     listen 127.0.0.1:${NGINX_PORT};
+    location / { default_type text/plain; return 200 "hello world\n"; }
+  }
+  server {
+    listen 127.0.0.1:${NGINX_TLS_PORT} ssl;
+    ssl_certificate $TMP/nginx/good.pem; ssl_certificate_key $TMP/nginx/good.key;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
     location / { default_type text/plain; return 200 "hello world\n"; }
   }
 }
@@ -104,7 +125,6 @@ jarr() { local IFS=,; echo "[$*]"; }
 # Side by side, rounds interleaved (noise hits both alike), the same load on both: wrk with the same Lua script
 # (nginx answers every path alike), the same Host header; at 64 connections (throughput, CPU) and at one.
 bench_http() {
-  NGINX_PORT=$(/usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
   start_nginx
   local lua r c
   lua=$(token_rotation "${TOKENS:-2000}")
@@ -132,6 +152,61 @@ bench_http() {
   done
 }
 
+# TLS, side by side with nginx's TLS server (start_nginx): full handshakes per second (bench/tls_handshakes.c,
+# HS_CONNS at once, TLS 1.3 and 1.2) with each server's CPU time per handshake, then small replies over kept-alive
+# TLS connections (wrk over https, the same token rotation and Host as bench_http; wrk uses OpenSSL).
+hs_run() { # PORT PID VERSION -> "handshakes/s CPU-µs-per-handshake"
+  local before after out n hz
+  hz=$(getconf CLK_TCK)
+  before=$(cpu_ticks "$2")
+  out=$(taskset -c 1 "$TMP/tls_handshakes" 127.0.0.1 "$1" -c "${HS_CONNS:-16}" -d "$DURATION" -W 0.5 -v "$3")
+  after=$(cpu_ticks "$2")
+  n=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['handshakes'])")
+  echo "$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['handshakes_per_s'])")" \
+       "$(awk "BEGIN {printf \"%.1f\", ($after - $before) * 1e6 / $hz / $n}")"
+}
+
+bench_tls() {
+  start_nginx
+  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/tls_handshakes" bench/tls_handshakes.c -lssl -lcrypto
+  local r v c
+  for v in 1.3 1.2; do
+    local ours=() theirs=() ocpu=() tcpu=()
+    for _ in $(seq "$ROUNDS"); do
+      read -r -a r <<< "$(hs_run "$SPORT" "$RUNNER_PID" "$v")"; ours+=("${r[0]}"); ocpu+=("${r[1]}")
+      read -r -a r <<< "$(hs_run "$NGINX_TLS_PORT" "$NGINX_WORKER" "$v")"; theirs+=("${r[0]}"); tcpu+=("${r[1]}")
+    done
+    local mo mt co ct
+    mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
+    co=$(printf '%s\n' "${ocpu[@]}" | median 1); ct=$(printf '%s\n' "${tcpu[@]}" | median 1)
+    echo "{\"measure\": \"tls_full_handshakes\", \"tls\": \"$v\", \"connections\": ${HS_CONNS:-16}," \
+         "\"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"runner_hs_per_s\": $(jarr "${ours[@]}")," \
+         "\"nginx_hs_per_s\": $(jarr "${theirs[@]}"), \"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}")," \
+         "\"runner_cpu_us_per_handshake\": $co, \"nginx_cpu_us_per_handshake\": $ct," \
+         "\"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}"), \"target\": \"ratio >= 1.0, cpu_ratio >= 1.0\"}"
+  done
+  local lua HOST="localhost:$SPORT" # the runner answers SA's paths with SA's Host
+  lua=$(token_rotation "${TOKENS:-2000}")
+  for c in ${TLS_CONNS:-64}; do
+    local ours=() theirs=() ocpu=() tcpu=() o99=() t99=()
+    for _ in $(seq "$ROUNDS"); do
+      read -r -a r <<< "$(wrk_run "https://127.0.0.1:$SPORT/" "$RUNNER_PID" "$c" "$lua")"
+      ours+=("${r[0]}"); ocpu+=("${r[1]}"); o99+=("${r[3]}")
+      read -r -a r <<< "$(wrk_run "https://127.0.0.1:$NGINX_TLS_PORT/" "$NGINX_WORKER" "$c" "$lua")"
+      theirs+=("${r[0]}"); tcpu+=("${r[1]}"); t99+=("${r[3]}")
+    done
+    local mo mt co ct p99o p99t
+    mo=$(printf '%s\n' "${ours[@]}" | median); mt=$(printf '%s\n' "${theirs[@]}" | median)
+    co=$(printf '%s\n' "${ocpu[@]}" | median 2); ct=$(printf '%s\n' "${tcpu[@]}" | median 2)
+    p99o=$(printf '%s\n' "${o99[@]}" | median 3); p99t=$(printf '%s\n' "${t99[@]}" | median 3)
+    echo "{\"measure\": \"tls_small_reply\", \"connections\": $c, \"tokens\": ${TOKENS:-2000}," \
+         "\"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"runner_rps\": $(jarr "${ours[@]}"), \"nginx_rps\": $(jarr "${theirs[@]}")," \
+         "\"ratio\": $(awk "BEGIN {printf \"%.2f\", $mo/$mt}"), \"runner_cpu_us_per_request\": $co," \
+         "\"nginx_cpu_us_per_request\": $ct, \"cpu_ratio\": $(awk "BEGIN {printf \"%.2f\", $ct/$co}")," \
+         "\"runner_p99_ms\": $p99o, \"nginx_p99_ms\": $p99t, \"target\": \"ratio >= 1.0, cpu_ratio >= 1.0\"}"
+  done
+}
+
 bench_wait() {
   cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/wait_error" bench/wait_error.c
   for w in 10; do
@@ -154,9 +229,10 @@ bench_idle() {
 start_runner
 case "$WHAT" in
   http) bench_http ;;
+  tls) bench_tls ;;
   wait) bench_wait ;;
   idle) bench_idle ;;
   sse) bench_sse ;;
   ws) bench_ws ;;
-  all) bench_http; bench_wait; bench_idle; bench_sse; bench_ws ;;
+  all) bench_http; bench_tls; bench_wait; bench_idle; bench_sse; bench_ws ;;
 esac

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "case/case.h"
-#include "server/server_int.h"
+#include "server/server.h"
 
 #define RENEW 2000
 #define HEALTH 64
@@ -58,9 +58,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static char *expand(const uint8_t *data, size_t size, size_t *n)
 {
     char run[32];
-    snprintf(run, sizeof run, "r%llu", (unsigned long long)srv->next_run + 1);
-    const char *values[] = {srv->secret, ch_origin_named(srv, "A")->hostport, run}; /* {S}, {H}, {R} */
-    char *out = malloc(size * (strlen(srv->secret) / 3 + 1) + 1), *o = out;
+    ch_server_next_run_id(srv, run, sizeof run);
+    const char *secret = ch_server_secret(srv);
+    const char *values[] = {secret, ch_server_hostport(srv, "A"), run}; /* {S}, {H}, {R} */
+    char *out = malloc(size * (strlen(secret) / 3 + 1) + 1), *o = out;
     for (size_t i = 0; i < size;) {
         /* compared by hand: libFuzzer's hook on memcmp would cost more than the rest of the input's run */
         static const char keys[] = "SHR";
@@ -85,9 +86,8 @@ static int exchange(const char *req, size_t n)
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    size_t before = ch_map_count(srv->conns);
-    ch_conns_add(srv, ch_conn_new(srv->base, sv[0], &sa, sizeof sa, 0, ++srv->next_conn, &srv->owner));
+    size_t before = ch_server_nconns(srv);
+    ch_server_adopt(srv, sv[0]);
     size_t off = 0;
     int got = 0, eof = 0;
     char sink[65536];
@@ -97,15 +97,15 @@ static int exchange(const char *req, size_t n)
             if (k > 0) off += (size_t)k;
         }
         if (off == n) shutdown(sv[1], SHUT_WR);
-        event_base_loop(srv->base, EVLOOP_NONBLOCK);
+        event_base_loop(ch_server_base(srv), EVLOOP_NONBLOCK);
         ssize_t r;
         while ((r = read(sv[1], sink, sizeof sink)) > 0) got = 1;
         if (r == 0) eof = 1;
     }
     close(sv[1]);
-    for (int turns = 0; turns < 100 && ch_map_count(srv->conns) > before; turns++)
-        event_base_loop(srv->base, EVLOOP_NONBLOCK);
-    if (ch_map_count(srv->conns) > before) abort(); /* a connection that outlives its client is a leak */
+    for (int turns = 0; turns < 100 && ch_server_nconns(srv) > before; turns++)
+        event_base_loop(ch_server_base(srv), EVLOOP_NONBLOCK);
+    if (ch_server_nconns(srv) > before) abort(); /* a connection that outlives its client is a leak */
     return got;
 }
 
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (inputs % HEALTH) return 0;
     char health[256];
     int hn = snprintf(health, sizeof health, "GET /_h/health HTTP/1.1\r\nHost: %s\r\n\r\n",
-                      ch_origin_named(srv, "A")->hostport);
+                      ch_server_hostport(srv, "A"));
     if (!exchange(health, (size_t)hn)) abort(); /* the server carries on */
     return 0;
 }

@@ -23,7 +23,7 @@ static void on_closed(struct ch_conn *c, void *arg) { closed = 1; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct ch_conn_owner owner = {on_dispatch, on_closed, NULL, 1000};
+    static const struct ch_conn_owner owner = {on_dispatch, on_closed, NULL, 1000, NULL};
     struct event_base *base = event_base_new();
     int sv[2];
     if (!base || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();

@@ -71,7 +71,7 @@ static void run_case(json_t *kase)
     g.env = (struct ch_exec_env){event_base_new(), 1.0, "fixtures"};
     g.tr = ch_transcript_new("t1-00000000", "fuzz/words", ch_now_us());
     g.vars = json_pack("{s:s, s:s, s:s}", "token", "t1-00000000", "case", "fuzz/words", "A", "http://localhost:1/c/t");
-    const struct ch_conn_owner owner = {on_dispatch, on_closed, &g, 1000};
+    const struct ch_conn_owner owner = {on_dispatch, on_closed, &g, 1000, NULL};
     int sv[2];
     if (!g.env.base || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
     fcntl(sv[0], F_SETFL, O_NONBLOCK);

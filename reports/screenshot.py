@@ -14,6 +14,9 @@ from pathlib import Path
 
 LOADED = ("new Promise(r => document.readyState === 'complete' ? r(true) "
           ": addEventListener('load', () => r(true)))")
+# index.html unpacks an opened case's details asynchronously (reports/html.py): wait until no open case waits.
+FILLED = ("new Promise(r => { const w = () => document.querySelector('details.case[open] .case-body[data-lazy]') "
+          "? setTimeout(w, 10) : r(true); w(); })")
 
 
 def browsers():
@@ -30,6 +33,7 @@ def open_page(browser, page: Path, case: str | None = None, width=1400, height=1
         url += "#case=" + quote(case, safe="/")
     browser.navigate(url)
     browser.evaluate(LOADED)
+    browser.evaluate(FILLED)
     time.sleep(0.2)                                          # one more frame for the scroll to the case
 
 

@@ -449,23 +449,6 @@ static void require_meta(struct pctx *c, int dropped)
     if (c->nexpect == 0) sc_cerr(c, 1, line, 1, "no expect section (at least one)");
 }
 
-/* What the placeholders of every string in v name (core.h's CH_USES_*). */
-static unsigned json_uses(const json_t *v)
-{
-    const json_t *x;
-    const char *k;
-    size_t i;
-    unsigned uses = 0;
-    if (json_is_string(v)) return ch_tmpl_uses(json_string_value(v), json_string_length(v));
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x) uses |= json_uses(x);
-    }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, x) uses |= json_uses(x);
-    }
-    return uses;
-}
-
 /* The capabilities the origins a case names imply (FORMAT.md §5.6): a TLS origin or fault listener in any of
  * its texts, or a TLS page, needs `tls` (the client trusts the run's CA); origin D or page D needs `host-d` (the
  * client resolves D's name to loopback). Either tags the case `tls` (FORMAT.md §2, `tags`). */
@@ -473,7 +456,7 @@ static void origin_needs(struct pctx *c)
 {
     json_t *parts[] = {c->routes, c->objects, c->steps, c->handlers, c->expect};
     unsigned uses = 0;
-    for (size_t i = 0; i < NROWS(parts); i++) uses |= json_uses(parts[i]);
+    for (size_t i = 0; i < NROWS(parts); i++) uses |= ch_tmpl_json_uses(parts[i]);
     int page = ch_origin_by_name(c->page, strlen(c->page));
     if ((uses & CH_USES_TLS) || ch_origin_tls(page)) c->caps |= 1u << CAP_TLS;
     if ((uses & CH_USES_D) || page == CH_ORIGIN_D) c->caps |= 1u << CAP_HOST_D;

@@ -289,12 +289,14 @@ static int send_blob(struct pctx *c, const struct stmt *st, json_t *body)
 static int send_typed(struct pctx *c, const struct stmt *st, json_t *body)
 {
     static const struct { const char *name; size_t size; } arrays[] = {
-        {"Uint8Array", 1}, {"Int16Array", 2}, {"Uint16Array", 2}, {"Float32Array", 4}, {"DataView", 1}};
+        {"Int8Array", 1},    {"Uint8Array", 1},   {"Int16Array", 2},   {"Uint16Array", 2},
+        {"Int32Array", 4},   {"Uint32Array", 4},  {"Float32Array", 4}, {"Float64Array", 8}, {"DataView", 1}};
     size_t a = 0, end = find_word(st, 4, "offset"), len_at = find_word(st, 4, "length");
     long offset = 0, length = -1;
     while (a < sizeof arrays / sizeof *arrays && !sc_is(st, 2, arrays[a].name)) a++;
     if (a == sizeof arrays / sizeof *arrays)
-        return sc_err_word(c, st, 2, "unknown array type (Uint8Array Int16Array Uint16Array Float32Array DataView)");
+        return sc_err_word(c, st, 2, "unknown array type (Int8Array Uint8Array Int16Array Uint16Array Int32Array Uint32Array "
+                                      "Float32Array Float64Array DataView)");
     if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: send typed ARRAY hex HEX [offset N] [length N]");
     if (len_at < end) end = len_at;
     json_t *hex = hex_words(c, st, 4, end);
@@ -332,13 +334,23 @@ static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
     return 0;
 }
 
-/* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings) appended to values: the
- * arguments of a WebIDL conversion check (`close value`, `send value`). */
+/* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings, and arrays written as one JSON
+ * word without blanks, `[]`, `[1,2]`: an object for the WebIDL conversion) appended to values: the arguments of a
+ * WebIDL conversion check (`close value`, `send value`). */
 static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, json_t *values)
 {
     for (size_t k = from; k < sc_nwords(st); k++) {
         size_t n, i = sc_off(st, k);
         const char *w = sc_word(st, k, &n);
+        if (n && w[0] == '[') {
+            json_t *a = json_loadb(w, n, JSON_DECODE_ANY, NULL);
+            if (!json_is_array(a)) {
+                json_decref(a);
+                return sc_err_word(c, st, k, "not a JSON array (one word, no blanks: [] or [1,2])");
+            }
+            json_array_append_new(values, a);
+            continue;
+        }
         json_t *v = sc_value(c, st->ln, &i, sc_off(st, k) + n, "client");
         if (!v) return -1;
         json_array_append_new(values, v);
@@ -399,16 +411,6 @@ static int step_new_es(struct pctx *c, const struct stmt *st, struct cobj *o, js
     return 0;
 }
 
-static int is_event_name(const char *w, size_t n)
-{
-    if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
-              w[i] == '_' || w[i] == '-'))
-            return 0;
-    return 1;
-}
-
 /* `listen NAME...`: named-event listeners; their names become events this object fires. */
 static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
@@ -418,7 +420,7 @@ static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o,
     for (size_t k = 1; k < sc_nwords(st); k++) {
         size_t n;
         const char *w = sc_word(st, k, &n);
-        if (!is_event_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+        if (!sc_is_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
         json_array_append_new(events, json_stringn(w, n));
         json_t *name = json_stringn(w, n);
         if (!sc_event_known(o, json_string_value(name))) json_array_append(o->listened, name);
@@ -470,17 +472,18 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_decref(text);
         return 0;
     }
-    if (sc_is(st, 1, "value")) { /* send(null), send(7): what the WebIDL union makes of a value (a string) */
+    if (sc_is(st, 1, "value")) { /* send(null), send(7), send([1,2]): what the WebIDL union makes of a value (a
+                                   * string); `send value` alone: send() with no argument */
         json_t *values = json_array();
         json_object_set_new(body, "type", json_string("value"));
         json_object_set_new(body, "values", values);
-        if (sc_args(c, st, 2, 2, "send value JSON") < 0) return -1;
+        if (sc_args(c, st, 1, 2, "send value [JSON]") < 0) return -1;
         return json_value_words(c, st, 2, values);
     }
     int rc = send_shared(c, st, body);
     return rc <= 0 ? rc
                    : sc_err_word(c, st, 1, "write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed "
-                                           "... | send utf16 hex ... | send value JSON");
+                                           "... | send utf16 hex ... | send value [JSON]");
 }
 
 /* `close`, `close CODE`, `close CODE STRING`, `close value JSON...` (values for the WebIDL checks). */
@@ -724,7 +727,7 @@ static void add_step(struct pctx *c, json_t *step, int line)
 
 static int is_object_name(const char *w, size_t n)
 {
-    return is_event_name(w, n);
+    return sc_is_name(w, n);
 }
 
 /* `client KIND [NAME]`: registers the object, or returns NULL after an error. */

@@ -192,16 +192,6 @@ void sc_cors_words(json_t *vocab)
     for (size_t r = 0; r < sizeof cors_rows / sizeof cors_rows[0]; r++) sc_vocab_add(vocab, "cors", cors_rows[r].word);
 }
 
-static int object_name_ok(const char *w, size_t n)
-{
-    if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
-              w[i] == '_' || w[i] == '-'))
-            return 0;
-    return 1;
-}
-
 /* `cors xhr|fetch [NAME]`: a new block, or NULL after an error. */
 static struct sc_cors *cors_header(struct pctx *c, const struct stmt *h)
 {
@@ -210,7 +200,7 @@ static struct sc_cors *cors_header(struct pctx *c, const struct stmt *h)
     int fetch = sc_is(h, 1, "fetch");
     if (!fetch && !sc_is(h, 1, "xhr")) return sc_err_word(c, h, 1, "a cors section is xhr or fetch"), NULL;
     const char *w = sc_word(h, sc_nwords(h) - 1, &n);
-    if (!object_name_ok(w, n)) return sc_err_word(c, h, 2, "a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"), NULL;
+    if (!sc_is_name(w, n)) return sc_err_word(c, h, 2, "a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"), NULL;
     if (sc_find_obj(c, w, n)) return sc_err_word(c, h, sc_nwords(h) - 1, "a second object named '%.*s'", (int)n, w), NULL;
     if (c->nobj == SC_MAX_OBJECTS) return sc_err_word(c, h, 0, "more than %d client objects", SC_MAX_OBJECTS), NULL;
     struct sc_cors *s = ch_xcalloc(1, sizeof *s);

@@ -152,6 +152,8 @@ size_t sc_nwords(const struct stmt *st);
 const char *sc_word(const struct stmt *st, size_t k, size_t *len); /* NULL past the end */
 int sc_is(const struct stmt *st, size_t k, const char *w);
 size_t sc_off(const struct stmt *st, size_t k); /* byte offset of word k, or the line's end */
+/* 1 if w[0..n) is a name of an object or an event: [A-Za-z][A-Za-z0-9_-]*, shorter than SC_NAME_LEN. */
+int sc_is_name(const char *w, size_t n);
 /* Checks the statement has between min and max arguments (words after word 0); `usage` goes in the error. */
 int sc_args(struct pctx *c, const struct stmt *st, size_t min, size_t max, const char *usage);
 /* Word k as a JSON string: the decoded string if the word is one, else the word as written. UTF-8 (no NUL

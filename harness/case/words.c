@@ -357,3 +357,13 @@ void sc_vocab_add(json_t *vocab, const char *group, const char *word)
         if (strcmp(json_string_value(v), word) == 0) return;
     json_array_append_new(list, json_string(word));
 }
+
+int sc_is_name(const char *w, size_t n)
+{
+    if (n == 0 || n >= SC_NAME_LEN || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
+              w[i] == '_' || w[i] == '-'))
+            return 0;
+    return 1;
+}

@@ -86,6 +86,10 @@ enum ch_path_fault {
  * NULL). */
 enum ch_path_fault ch_path_within(const char *root, const char *rel, size_t n, char *real, size_t *size);
 
+/* Calls fn(obj, ms, arg) for every member named `ms` holding an integer (a duration, harness/MODEL.md §1.2) of
+ * every object under v, arrays and objects walked. */
+void ch_json_each_ms(json_t *v, void (*fn)(json_t *obj, json_t *ms, void *arg), void *arg);
+
 /* ---- map.c: a string-keyed hash map of pointers ------------------------------------------------------------ */
 
 /* Open addressing, linear probing, grows at 50% load. Keys are copied; values are borrowed. Used for case ids,
@@ -146,6 +150,8 @@ int ch_fault_by_name(const char *s, size_t n);
  * them is ch_tmpl_check's business). */
 enum { CH_USES_TLS = 1u << 0, CH_USES_D = 1u << 1, CH_USES_FAULT = 2 };
 unsigned ch_tmpl_uses(const char *in, size_t n);
+/* The same over every string of a JSON value (arrays and objects walked; keys are not read). */
+unsigned ch_tmpl_json_uses(const json_t *v);
 
 /* Whether `in` (n bytes) holds a brace: a placeholder or a `{{` `}}` escape. A text without one fills to
  * itself, so callers copy it as it is and need no values. */

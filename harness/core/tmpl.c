@@ -141,6 +141,22 @@ unsigned ch_tmpl_uses(const char *in, size_t n)
     return uses;
 }
 
+unsigned ch_tmpl_json_uses(const json_t *v)
+{
+    const json_t *x;
+    const char *k;
+    size_t i;
+    unsigned uses = 0;
+    if (json_is_string(v)) return ch_tmpl_uses(json_string_value(v), json_string_length(v));
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) uses |= ch_tmpl_json_uses(x);
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) uses |= ch_tmpl_json_uses(x);
+    }
+    return uses;
+}
+
 /* Looks up a name: request headers by lowercase name, default "" when absent. */
 static const char *lookup(const json_t *local, const json_t *vars, const char *name, char *scratch,
                           size_t scratchlen, double scale)

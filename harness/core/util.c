@@ -257,3 +257,17 @@ enum ch_path_fault ch_path_within(const char *root, const char *rel, size_t n, c
     if (size) *size = (size_t)sb.st_size;
     return CH_PATH_OK;
 }
+
+void ch_json_each_ms(json_t *v, void (*fn)(json_t *obj, json_t *ms, void *arg), void *arg)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) ch_json_each_ms(x, fn, arg);
+    } else if (json_is_object(v)) {
+        json_t *ms = json_object_get(v, "ms");
+        if (json_is_integer(ms)) fn(v, ms, arg);
+        json_object_foreach(v, key, x) ch_json_each_ms(x, fn, arg);
+    }
+}

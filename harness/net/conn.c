@@ -1,8 +1,8 @@
-/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. The TLS
- * branch (the filter's hooks, reads through TLS) is conn_tls.c. */
+/* conn.c — see net.h. One function per state transition; the read callback is a switch on the state. A filter
+ * between the socket and the buffers (TLS: conn_tls.c) is reached only through the connection's layer table
+ * (conn_int.h); accept.c makes connections and puts the filter on. */
 #include "conn_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <netinet/in.h>
@@ -238,7 +238,7 @@ void ch_conn_attach(struct ch_conn *c, struct ch_transcript *t)
     if (c->ntrs == CH_CONN_MAX_TRANSCRIPTS) memmove(&c->trs[0], &c->trs[1], (size_t)--c->ntrs * sizeof c->trs[0]);
     c->trs[c->ntrs++] = t;
     ch_transcript_conn_open(t, c->opened_us, c->id, c->origin_name, c->peer);
-    if (c->tls) ch_conn_tls_attached(c, t);
+    if (c->layer) c->layer->attached(c, t);
 }
 
 void ch_conn_record_close(struct ch_conn *c, const char *by, const char *how)
@@ -264,14 +264,14 @@ static void tell_gone(struct ch_conn *c)
     if (cb) cb(c->gone_arg);
 }
 
-static void really_free(struct ch_conn *c)
+void ch_conn_discard(struct ch_conn *c)
 {
     if (c->timer) event_free(c->timer);
     if (c->rev) event_free(c->rev);
     if (c->wev) event_free(c->wev);
     if (c->in) evbuffer_free(c->in);
     if (c->out) evbuffer_free(c->out); /* unwritten bytes are discarded, as a close discards them */
-    ch_conn_tls_free(c); /* before the socket closes; sends nothing */
+    if (c->layer) c->layer->free(c); /* before the socket closes; sends nothing */
     if (c->fd >= 0) evutil_closesocket(c->fd);
     request_free(c->req);
     free(c);
@@ -288,7 +288,7 @@ void ch_conn_free(struct ch_conn *c)
     if (c->timer) evtimer_del(c->timer);
     if (c->rev) event_del(c->rev);
     if (c->wev) event_del(c->wev);
-    if (!c->busy) really_free(c);
+    if (!c->busy) ch_conn_discard(c);
 }
 
 /* Every libevent callback holds the connection for its duration. */
@@ -296,12 +296,12 @@ static void hold(struct ch_conn *c) { c->busy++; }
 
 static void release(struct ch_conn *c)
 {
-    if (--c->busy == 0 && c->dead) really_free(c);
+    if (--c->busy == 0 && c->dead) ch_conn_discard(c);
 }
 
 void ch_conn_close(struct ch_conn *c, const char *how)
 {
-    if (c->tls && strcmp(how, "rst") != 0) ch_conn_tls_close_notify(c);
+    if (c->layer && strcmp(how, "rst") != 0) c->layer->close_notify(c);
     ch_conn_record_close(c, "server", how);
     ch_conn_free(c);
 }
@@ -375,7 +375,7 @@ void ch_conn_finish(struct ch_conn *c, enum ch_conn_end how)
         c->req = NULL;
         c->state = CH_CONN_CLOSING;
         /* close_notify is queued behind the reply in `out`: "drained" means both left, then FIN */
-        if (c->tls && (how == CH_END_CLOSE || how == CH_END_SHUTDOWN)) ch_conn_tls_close_notify(c);
+        if (c->layer && (how == CH_END_CLOSE || how == CH_END_SHUTDOWN)) c->layer->close_notify(c);
         ch_conn_when_drained(c, after_drain, NULL);
         break;
     }
@@ -637,7 +637,7 @@ void ch_conn_input(struct ch_conn *c)
 /* Ends the connection after the peer ended its stream; on TLS our close_notify answers first (RFC 8446 §6.1). */
 static void gone_after_peer_end(struct ch_conn *c)
 {
-    if (c->tls) ch_conn_tls_close_notify(c);
+    if (c->layer) c->layer->close_notify(c);
     ch_conn_free(c);
 }
 
@@ -675,15 +675,15 @@ void ch_conn_error(struct ch_conn *c, int err)
  * bytes, which with libevent's chain header is a 1 KiB allocation that glibc's per-thread cache serves (a
  * larger one is a slower malloc on every message of a WebSocket echo). A recv that fills its space is followed
  * by another, up to READ_MAX per readiness: so a large request head is still read in one turn, and a client
- * that floods waits for the next. A TLS connection reads through its filter (conn_tls.c). */
+ * that floods waits for the next. A connection with a layer (TLS) reads through it. */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct ch_conn *c = arg;
     size_t got = 0;
     int eof = 0, err = 0;
     hold(c);
-    if (c->tls) {
-        ch_conn_tls_readable(c);
+    if (c->layer) {
+        c->layer->readable(c);
         release(c);
         return;
     }
@@ -738,42 +738,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     release(c);
 }
 
-/* ---- accepting ---------------------------------------------------------------------------------------------- */
+/* ---- making ----------------------------------------------------------------------------------------------- */
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t n)
+struct ch_conn *ch_conn_alloc(struct event_base *base, evutil_socket_t fd, const struct ch_conn_listener *l,
+                              uint64_t id, const struct ch_conn_owner *owner)
 {
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-        port = ntohs(in->sin_port);
-        snprintf(out, n, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        port = ntohs(in6->sin6_port);
-        snprintf(out, n, "[%s]:%d", host, port);
-    } else {
-        snprintf(out, n, "?");
-    }
-}
-
-struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const struct sockaddr *sa, int salen,
-                            const struct ch_conn_listener *l, uint64_t id, const struct ch_conn_owner *owner)
-{
-    static const struct ch_conn_listener plain_a = {CH_ORIGIN_A, "A", NULL};
     struct ch_conn *c = ch_xcalloc(1, sizeof *c);
-    char err[CH_ERR_LEN];
     int one = 1;
-    if (!l) l = &plain_a;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->id = id;
     c->origin = l->origin;
     c->origin_name = l->name;
     c->owner = owner;
     c->opened_us = ch_now_us();
-    format_peer(sa, c->peer, sizeof c->peer);
     c->fd = fd;
     evutil_make_socket_nonblocking(fd);
     c->in = evbuffer_new();
@@ -781,12 +758,12 @@ struct ch_conn *ch_conn_new(struct event_base *base, evutil_socket_t fd, const s
     c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
     c->timer = event_new(base, -1, 0, on_timer, c);
-    if (l->tls && ch_conn_tls_start(c, l->tls, err) < 0) {
-        fprintf(stderr, "runner: connection %llu: %s\n", (unsigned long long)id, err);
-        really_free(c); /* nothing was told about it yet */
-        return NULL;
-    }
+    return c;
+}
+
+void ch_conn_begin(struct ch_conn *c)
+{
     event_add(c->rev, NULL);
     begin_reading(c);
-    return c;
+    if (c->owner->opened) c->owner->opened(c, c->owner->arg);
 }

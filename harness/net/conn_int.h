@@ -1,8 +1,9 @@
-/* conn_int.h — what conn.c and its TLS branch (conn_tls.c) share; internal to harness/net/.
+/* conn_int.h — what the files of harness/net/ share; internal to the folder. Each file needs only those below it:
  *
- *   conn.c      the connection's state machine: requests, responders, writing, ending, plain reads
- *   conn_tls.c  the TLS branch: the filter's hooks, TLS events into the transcripts, reads through TLS and what
- *               each end of the TLS stream means for the state machine */
+ *   accept.c    makes a connection (net.h ch_conn_new): conn.c's, with the TLS filter when the listener has one
+ *   conn_tls.c  the TLS filter: its hooks, TLS events into the transcripts, reads through TLS and what each end
+ *               of the TLS stream means for the state machine; reached by conn.c through a layer table
+ *   conn.c      the connection's state machine: requests, responders, writing, ending, plain reads */
 #ifndef CH_CONN_INT_H
 #define CH_CONN_INT_H
 
@@ -13,6 +14,27 @@
 #define LINGER_MS 2000          /* after our FIN, how long late client bytes are read and discarded */
 
 /* ---- conn.c ---- */
+
+/* A filter between the socket and the connection's buffers (the one there is: TLS, conn_tls.c). conn.c calls it
+ * only through this table (c->layer, NULL on plain http), so the state machine needs nothing of the filter. */
+struct ch_conn_layer {
+    /* The socket is readable: read through the filter, hand plaintext to ch_conn_input, act on a stream end. */
+    void (*readable)(struct ch_conn *c);
+    /* A transcript was attached (the filter's earlier events go into it). */
+    void (*attached)(struct ch_conn *c, struct ch_transcript *t);
+    /* The ordinary end of the stream, before FIN (TLS: close_notify if the stream is intact). */
+    void (*close_notify)(struct ch_conn *c);
+    /* The connection is being freed, before its socket closes; sends nothing. */
+    void (*free)(struct ch_conn *c);
+};
+
+/* A connection on an accepted socket with its events made but not armed (`l` outlives it), and the start of
+ * reading (the owner is told: `opened`). Between the two the caller may put a layer on. */
+struct ch_conn *ch_conn_alloc(struct event_base *base, evutil_socket_t fd, const struct ch_conn_listener *l,
+                              uint64_t id, const struct ch_conn_owner *owner);
+void ch_conn_begin(struct ch_conn *c);
+/* Frees at once, telling no one (a connection never begun, or the end of ch_conn_free). */
+void ch_conn_discard(struct ch_conn *c);
 
 /* A read or write that would block or was interrupted: try again when the socket is ready. */
 int ch_conn_retriable(int e);
@@ -37,15 +59,7 @@ void ch_conn_error(struct ch_conn *c, int err);
 
 /* ---- conn_tls.c ---- */
 
-/* Puts the TLS filter on a new connection (0), or -1 with err. */
+/* Puts the TLS filter (its layer table) on a connection made but not begun: 0, or -1 with err. */
 int ch_conn_tls_start(struct ch_conn *c, SSL_CTX *ctx, char *err);
-void ch_conn_tls_free(struct ch_conn *c);
-/* The socket is readable: read through TLS (the handshake first), hand plaintext to the state machine, and act
- * on the end of the stream. */
-void ch_conn_tls_readable(struct ch_conn *c);
-/* A transcript was attached: the TLS events from before the first attachment go into it. */
-void ch_conn_tls_attached(struct ch_conn *c, struct ch_transcript *t);
-/* Sends close_notify if the stream is still intact (the ordinary end of a connection). */
-void ch_conn_tls_close_notify(struct ch_conn *c);
 
 #endif

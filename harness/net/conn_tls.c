@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -12,7 +13,23 @@
 
 /* ---- events (harness/MODEL.md §2: tls-handshake, tls-alert, tls-failed) -------------------------------------- */
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* A string of the peer's (the SNI is the client's bytes: OpenSSL refuses only NUL in it, and at most 255 of them)
+ * as JSON; bytes that are not UTF-8 make json_string fail, which would lose the event: then every byte outside
+ * printable ASCII is written \xNN. */
+static json_t *str_or_null(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char out[4 * 255 + 1];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < sizeof out; p++) {
+        if (*p >= 0x20 && *p < 0x7f) out[o++] = (char)*p;
+        else o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *p);
+    }
+    out[o] = '\0';
+    return json_string(out);
+}
 
 static json_t *event_fields(const struct ch_conn *c, const struct ch_tls_event *ev, const char **type)
 {
@@ -36,7 +53,7 @@ static json_t *event_fields(const struct ch_conn *c, const struct ch_tls_event *
 }
 
 /* The tls.h event hook: into every attached transcript; before the first attachment, kept (the first
- * CH_CONN_TLS_EARLY) for ch_conn_tls_attached. */
+ * CH_CONN_TLS_EARLY) for tls_attached. */
 static void on_tls_event(void *arg, const struct ch_tls_event *ev)
 {
     struct ch_conn *c = arg;
@@ -53,7 +70,8 @@ static void on_tls_event(void *arg, const struct ch_tls_event *ev)
         ch_transcript_add(c->trs[i], ev->t_us, type, i + 1 < c->ntrs ? json_deep_copy(fields) : fields);
 }
 
-void ch_conn_tls_attached(struct ch_conn *c, struct ch_transcript *t)
+/* The TLS events from before the first attachment go into the new transcript. */
+static void tls_attached(struct ch_conn *c, struct ch_transcript *t)
 {
     size_t i;
     json_t *e;
@@ -66,16 +84,7 @@ void ch_conn_tls_attached(struct ch_conn *c, struct ch_transcript *t)
 
 static void raw_write_hook(void *arg, const void *bytes, size_t n) { ch_conn_raw_write(arg, bytes, n); }
 
-int ch_conn_tls_start(struct ch_conn *c, SSL_CTX *ctx, char *err)
-{
-    struct ch_tls_hooks hooks = {raw_write_hook, on_tls_event, c};
-    c->tls = ch_tls_new(ctx, c->fd, &hooks, err);
-    if (!c->tls) return -1;
-    c->tls_early = json_array();
-    return 0;
-}
-
-void ch_conn_tls_free(struct ch_conn *c)
+static void tls_free(struct ch_conn *c)
 {
     ch_tls_free(c->tls);
     c->tls = NULL;
@@ -83,7 +92,8 @@ void ch_conn_tls_free(struct ch_conn *c)
     c->tls_early = NULL;
 }
 
-void ch_conn_tls_close_notify(struct ch_conn *c)
+/* close_notify if the stream is still intact (the ordinary end of a connection). */
+static void tls_close_notify(struct ch_conn *c)
 {
     if (c->tls && ch_tls_intact(c->tls)) ch_tls_close_notify(c->tls);
 }
@@ -135,7 +145,8 @@ static void discard_raw(struct ch_conn *c)
     }
 }
 
-void ch_conn_tls_readable(struct ch_conn *c)
+/* Reads through TLS (the handshake first), hands plaintext to the state machine, acts on the end of the stream. */
+static void tls_readable(struct ch_conn *c)
 {
     if (c->tls_end) { /* read behind data on the previous turn, after that data was handled */
         enum ch_tls_result r = (enum ch_tls_result)c->tls_end;
@@ -172,4 +183,18 @@ void ch_conn_tls_readable(struct ch_conn *c)
     if (ended) c->tls_end = r;
     ch_conn_input(c);
     if (!c->dead && (ended || (r == CH_TLS_DATA && ch_tls_pending(c->tls)))) event_active(c->rev, EV_READ, 0);
+}
+
+/* ---- the layer ------------------------------------------------------------------------------------------------- */
+
+static const struct ch_conn_layer tls_layer = {tls_readable, tls_attached, tls_close_notify, tls_free};
+
+int ch_conn_tls_start(struct ch_conn *c, SSL_CTX *ctx, char *err)
+{
+    struct ch_tls_hooks hooks = {raw_write_hook, on_tls_event, c};
+    c->tls = ch_tls_new(ctx, c->fd, &hooks, err);
+    if (!c->tls) return -1;
+    c->tls_early = json_array();
+    c->layer = &tls_layer;
+    return 0;
 }

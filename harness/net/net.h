@@ -46,6 +46,7 @@
 #define CH_CONN_TLS_EARLY 4 /* TLS events kept from before the first attachment (the handshake's) */
 
 struct ch_transcript;
+struct ch_conn_layer;
 
 enum ch_conn_state {
     CH_CONN_READING,    /* parsing a request; nothing is being written */
@@ -93,12 +94,14 @@ struct ch_conn_listener {
 
 /* The server's side of a connection. `dispatch` is called once per complete request; the connection is then
  * RESPONDING and belongs to whoever the dispatcher hands it to, until ch_conn_finish() or its close.
- * `closed` is called once when the connection goes away (any reason), before it is freed. */
+ * `closed` is called once when the connection goes away (any reason), before it is freed; `opened` once when a
+ * connection ch_conn_new made starts reading. */
 struct ch_conn_owner {
     void (*dispatch)(struct ch_conn *c, struct ch_request *req, void *arg);
     void (*closed)(struct ch_conn *c, void *arg);
     void *arg;
     int idle_timeout_ms;
+    void (*opened)(struct ch_conn *c, void *arg); /* told of each new connection when it starts reading (or NULL) */
 };
 
 struct ch_conn {
@@ -138,6 +141,7 @@ struct ch_conn {
     struct ch_tls *tls;
     int tls_end;
     json_t *tls_early;
+    const struct ch_conn_layer *layer; /* the filter's table (conn_int.h): set with `tls`, NULL on http */
 
     /* Parsing state (private to conn.c). */
     http_parser parser;

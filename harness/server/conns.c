@@ -9,8 +9,9 @@ static void conn_key(const struct ch_conn *c, char key[32])
     snprintf(key, 32, "%llu", (unsigned long long)c->id);
 }
 
-void ch_conns_add(struct ch_server *srv, struct ch_conn *c)
+void ch_conns_opened(struct ch_conn *c, void *arg)
 {
+    struct ch_server *srv = arg;
     char key[32];
     conn_key(c, key);
     ch_map_set(srv->conns, key, c);
@@ -24,7 +25,7 @@ void ch_conns_closed(struct ch_conn *c, void *arg)
     ch_map_del(srv->conns, key);
     ch_waiters_cancel(srv, c);
     if (c->tls && !ch_tls_handshake_done(c->tls) && c->ntrs == 0 && *ch_tls_error(c->tls))
-        ch_requests_stray_tls(srv, c);
+        ch_stray_tls(srv, c);
 }
 
 void ch_conns_release(struct ch_server *srv, const struct ch_token *t)

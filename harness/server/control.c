@@ -41,12 +41,10 @@ static void reply(struct ctx *x, int status, json_t *j) { ch_reply_json_cors(x->
 static void reply_error(struct ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void reply_error(struct ctx *x, int status, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    reply(x, status, ch_error_jsonv(fmt, ap));
     va_end(ap);
-    reply(x, status, json_pack("{s:s}", "error", msg));
 }
 
 /* ---- runs ---------------------------------------------------------------------------------------------- */

@@ -24,7 +24,8 @@
 
 #include "server_int.h"
 
-/* How each origin is served. `host` is the name in its URLs; `v6`: also [::1] on the same port (a client may
+/* How each origin is served. `host` is the name in its URLs (under --listen, host_a for localhost and host_c
+ * for 127.0.0.1: host_of); `v6`: also [::1] on the same port (a client may
  * resolve localhost to either); `tls`: https/wss with the run's good certificate. C and SC are 127.0.0.1, a
  * different site from localhost; D's name resolves to 127.0.0.1 only where a client is told so (the browsers'
  * per-profile host mapping, tests/harness/browsers), which is what makes it not potentially trustworthy. */
@@ -37,7 +38,17 @@ static const struct origin_def {
     [CH_ORIGIN_D] = {CH_INSECURE_HOST, 0, 0},
 };
 
-/* What each fault listener presents (core.h's enum ch_tls_fault); its URLs are https://localhost:PORT. */
+/* The name origin definition d's URLs use: its own, or under --listen the name of its site. */
+static const char *host_of(const struct ch_server *srv, const char *host)
+{
+    if (!srv->opts->listen) return host;
+    if (strcmp(host, "localhost") == 0) return srv->opts->host_a;
+    if (strcmp(host, "127.0.0.1") == 0) return srv->opts->host_c;
+    return host;
+}
+
+/* What each fault listener presents (core.h's enum ch_tls_fault); its URLs are https://localhost:PORT (under
+ * --listen, host_a). */
 static const struct fault_def {
     const char *origin; /* the name in conn-open events */
     enum ch_cert cert;
@@ -147,29 +158,33 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct ch_listener *ls = arg;
     struct ch_server *srv = ls->srv;
     struct ch_conn *c = ch_conn_new(srv->base, fd, sa, salen, &ls->conn, ++srv->next_conn, &srv->owner);
-    if (!c) return;
-    ch_conns_add(srv, c);
+    if (!c) return; /* the owner was told (`opened`): it knows the connection */
     if (ls->token) { /* a fault listener: everything on it belongs to its token's case, from the start */
         ch_conn_attach(c, ls->token->tr);
         c->tag = ls->token;
     }
 }
 
+/* Binds loopback (family AF_INET: 127.0.0.1, AF_INET6: ::1), or under --listen the one address given. */
 static struct evconnlistener *listen_on(struct ch_listener *ls, int family, int port)
 {
     struct sockaddr_storage ss = {0};
     socklen_t len;
+    const char *addr = ls->srv->opts->listen;
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (addr) family = strchr(addr, ':') ? AF_INET6 : AF_INET;
     if (family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
         in->sin_family = AF_INET;
         in->sin_port = htons((uint16_t)port);
         in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (addr && inet_pton(AF_INET, addr, &in->sin_addr) != 1) return errno = EINVAL, NULL;
         len = sizeof *in;
     } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)port);
         in6->sin6_addr = in6addr_loopback;
+        if (addr && inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1) return errno = EINVAL, NULL;
         len = sizeof *in6;
     }
     return evconnlistener_new_bind(ls->srv->base, on_accept, ls, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
@@ -178,18 +193,23 @@ static struct evconnlistener *listen_on(struct ch_listener *ls, int family, int 
 
 static int bound_port(struct evconnlistener *l)
 {
-    struct sockaddr_in in;
-    socklen_t len = sizeof in;
-    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&in, &len);
-    return ntohs(in.sin_port);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len);
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* 127.0.0.1 on `want` (0: a free port), and [::1] on the same port when `v6` (where IPv6 loopback exists). */
+/* 127.0.0.1 on `want` (0: a free port), and [::1] on the same port when `v6` (where IPv6 loopback exists);
+ * under --listen its one address only. */
 static int bind_listener(struct ch_listener *ls, int want, int v6, char *err)
 {
+    const char *addr = ls->srv->opts->listen;
+    if (addr) v6 = 0;
     for (int attempt = 0; attempt < 20; attempt++) {
         ls->v4 = listen_on(ls, AF_INET, want);
-        if (!ls->v4) return ch_errf(err, "cannot listen on 127.0.0.1:%d: %s", want, strerror(errno));
+        if (!ls->v4)
+            return ch_errf(err, "cannot listen on %s port %d: %s", addr ? addr : "127.0.0.1", want, strerror(errno));
         ls->port = bound_port(ls->v4);
         if (!v6) return 0;
         ls->v6 = listen_on(ls, AF_INET6, ls->port);
@@ -239,7 +259,7 @@ int ch_origins_bind(struct ch_server *srv, char *err)
         ls->conn = (struct ch_conn_listener){o, ch_origin_name(o), d->tls ? srv->good_ctx : NULL};
         if (bind_listener(ls, srv->opts->port[o], d->v6, err) < 0) return -1;
         srv->port[o] = ls->port;
-        if (!ch_origin_add(srv, ch_origin_name(o), d->tls ? "https" : "http", d->host, ls->port, NULL))
+        if (!ch_origin_add(srv, ch_origin_name(o), d->tls ? "https" : "http", host_of(srv, d->host), ls->port, NULL))
             return ch_errf(err, "origin %s: the run's origin list is full", ch_origin_name(o));
     }
     return 0;
@@ -277,11 +297,12 @@ int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, cha
         t->faults[f] = ls;
         if (bind_listener(ls, 0, 1, err) < 0) return -1;
         /* Its requests name localhost:PORT in Host: one of the run's origins while the listener is open. */
-        if (!ch_origin_add(srv, FAULTS[f].origin, "https", "localhost", ls->port, t))
-            return ch_errf(err, "{%s}: the run's origin list is full", FAULTS[f].origin);
-        char name[32], url[160];
+        const struct ch_run_origin *o = ch_origin_add(srv, FAULTS[f].origin, "https", host_of(srv, "localhost"),
+                                                      ls->port, t);
+        if (!o) return ch_errf(err, "{%s}: the run's origin list is full", FAULTS[f].origin);
+        char name[32], url[sizeof o->url];
         snprintf(name, sizeof name, "%s", FAULTS[f].origin);
-        snprintf(url, sizeof url, "https://localhost:%d", ls->port);
+        snprintf(url, sizeof url, "%s", o->url);
         json_object_set_new(t->vars, name, json_pack("s++", url, "/c/", t->id));
         snprintf(name, sizeof name, "origin-%s", FAULTS[f].origin);
         json_object_set_new(t->vars, name, json_string(url));

@@ -36,12 +36,17 @@ void ch_reply_json_cors(struct ch_conn *c, int status, json_t *j, const char *al
 
 void ch_reply_json(struct ch_conn *c, int status, json_t *j) { ch_reply_json_cors(c, status, j, NULL); }
 
-void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...)
+json_t *ch_error_jsonv(const char *fmt, va_list ap)
 {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return json_pack("{s:s}", "error", msg);
+}
+
+void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ch_reply_json(c, status, ch_error_jsonv(fmt, ap));
     va_end(ap);
-    ch_reply_json(c, status, json_pack("{s:s}", "error", msg));
 }

@@ -1,6 +1,6 @@
 /* requests.c — which part of the server answers a request: /_h/... the control endpoints, /c/<token>/PATH the
  * route of that token's case that fits PATH (its steps run by the executor), anything else a 404. Requests
- * that belong to no case are remembered (GET /_h/stray) for a report that asks where a client went astray. */
+ * that belong to no case are remembered (stray.c) for a report that asks where a client went astray. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -16,22 +16,6 @@ static void record_request(struct ch_token *t, struct ch_conn *c, struct ch_requ
         .path = path, .head = r->head, .head_len = r->head_len, .fields = r->fields, .nfields = r->nfields};
     rec.body = ch_request_body(r, &rec.body_len);
     ch_transcript_request(t->tr, &rec);
-}
-
-static void remember_stray(struct ch_server *srv, struct ch_conn *c, struct ch_request *r, const char *why)
-{
-    if (json_array_size(srv->stray) >= CH_STRAY_MAX) json_array_remove(srv->stray, 0);
-    json_array_append_new(srv->stray, json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", r->method, "target", r->target,
-                                                "origin", c->origin_name, "peer", c->peer, "why", why));
-}
-
-void ch_requests_stray_tls(struct ch_server *srv, struct ch_conn *c)
-{
-    char why[256];
-    snprintf(why, sizeof why, "tls: %s", ch_tls_error(c->tls));
-    if (json_array_size(srv->stray) >= CH_STRAY_MAX) json_array_remove(srv->stray, 0);
-    json_array_append_new(srv->stray, json_pack("{s:n, s:n, s:s, s:s, s:s}", "method", "target", "origin",
-                                                c->origin_name, "peer", c->peer, "why", why));
 }
 
 /* The 404 for a request no server section matches: said in the reply and recorded as sent. */
@@ -87,7 +71,7 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     else no_script(t, c, r, path, reqno);
     return;
 unknown:
-    remember_stray(srv, c, r, "unknown token");
+    ch_stray_remember(srv, c, r, "unknown token");
     ch_conn_reply(c, 404, "Unknown Token", "text/plain; charset=utf-8", NULL, "unknown token\n", 14);
 }
 
@@ -106,7 +90,7 @@ static int for_the_run(struct ch_server *srv, struct ch_conn *c, struct ch_reque
     if (n != 1) {
         ch_reply_error(c, 400, "a request needs exactly one Host header (RFC 9112 section 3.2); it had %d", n);
     } else {
-        remember_stray(srv, c, r, "Host is not one of the run's origins");
+        ch_stray_remember(srv, c, r, "Host is not one of the run's origins");
         ch_reply_error(c, 421, "Host '%.200s' is not one of this run's origins: refused (see /_h/health from the "
                        "run's own origin)", host);
     }
@@ -124,7 +108,7 @@ void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
         case_request(srv, c, r);
     } else {
         /* Browsers ask for /favicon.ico on their own: answered, never logged as stray. */
-        if (strcmp(r->target, "/favicon.ico") != 0) remember_stray(srv, c, r, "outside /c/ and /_h/");
+        if (strcmp(r->target, "/favicon.ico") != 0) ch_stray_remember(srv, c, r, "outside /c/ and /_h/");
         ch_conn_reply(c, 404, "Not Found", "text/plain; charset=utf-8", NULL, "not found\n", 10);
     }
 }

@@ -13,23 +13,6 @@ static int origin_index(const json_t *v)
     return s ? ch_origin_by_name(s, strlen(s)) : -1;
 }
 
-/* What the placeholders of every string in v name (core.h's CH_USES_*). */
-static unsigned json_uses(const json_t *v)
-{
-    const json_t *x;
-    const char *k;
-    size_t i;
-    unsigned uses = 0;
-    if (json_is_string(v)) return ch_tmpl_uses(json_string_value(v), json_string_length(v));
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x) uses |= json_uses(x);
-    }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, x) uses |= json_uses(x);
-    }
-    return uses;
-}
-
 /* Does any string in v hold `{req:`? Then request headers must be offered to the placeholder filler. */
 static int mentions_req(const json_t *v)
 {
@@ -74,21 +57,12 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
     return 0;
 }
 
-/* The smallest positive `ms` of any step (an object with an `op`) under v, into *min. */
-static void min_step_ms(const json_t *v, int *min)
+/* The smallest positive `ms` of any step (an object with an `op`), into *(int *)arg. */
+static void min_step_ms(json_t *obj, json_t *ms, void *arg)
 {
-    const char *key;
-    json_t *x;
-    size_t i;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x) min_step_ms(x, min);
-    } else if (json_is_object(v)) {
-        json_t *ms = json_object_get(v, "ms");
-        if (json_object_get(v, "op") && json_is_integer(ms) && json_integer_value(ms) > 0 &&
-            json_integer_value(ms) < *min)
-            *min = (int)json_integer_value(ms);
-        json_object_foreach((json_t *)v, key, x) min_step_ms(x, min);
-    }
+    int *min = arg;
+    if (json_object_get(obj, "op") && json_integer_value(ms) > 0 && json_integer_value(ms) < *min)
+        *min = (int)json_integer_value(ms);
 }
 
 int ch_case_precision_ms(const json_t *kase)
@@ -104,8 +78,8 @@ int ch_case_precision_ms(const json_t *kase)
             json_integer_value(tol) < min)
             min = (int)json_integer_value(tol);
     }
-    min_step_ms(json_object_get(kase, "server"), &min);
-    min_step_ms(json_object_get(kase, "client"), &min);
+    ch_json_each_ms((json_t *)json_object_get(kase, "server"), min_step_ms, &min);
+    ch_json_each_ms((json_t *)json_object_get(kase, "client"), min_step_ms, &min);
     return min;
 }
 
@@ -119,7 +93,7 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err)
     if (!k->id) return ch_errf(err, "a case without an id");
     json_array_foreach(json_object_get(json, "tags"), i, tag)
         if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
-    k->uses = json_uses(json_object_get(json, "client")) | json_uses(routes) | json_uses(json_object_get(json, "expect"));
+    k->uses = ch_tmpl_json_uses(json_object_get(json, "client")) | ch_tmpl_json_uses(routes) | ch_tmpl_json_uses(json_object_get(json, "expect"));
     k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);
     k->routes = ch_xcalloc(k->nroutes, sizeof *k->routes);

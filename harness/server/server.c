@@ -1,7 +1,7 @@
 /* server.c — `runner serve`: the server's lifecycle. The constructor compiles the cases, creates the event
- * loop and binds the loopback origins (origins.c); ch_server_run loads the cases, prints the ready line and serves
- * until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything (valgrind-clean). What a
- * request gets is requests.c's business. */
+ * loop and binds the origins (origins.c: loopback, or --listen's address); ch_server_run loads the cases,
+ * prints the ready line and serves until /_h/quit, SIGINT or SIGTERM; ch_server_free closes and frees everything
+ * (valgrind-clean). What a request gets is requests.c's business. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/listener.h>
@@ -47,7 +47,7 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     srv->conns = ch_map_new();
     srv->stray = json_array();
     srv->cases_json = cases;
-    srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms};
+    srv->owner = (struct ch_conn_owner){ch_requests_dispatch, ch_conns_closed, srv, opts->idle_timeout_ms, ch_conns_opened};
     unsigned char key[32];
     evutil_secure_rng_get_bytes(key, sizeof key);
     ch_hex_encode(key, sizeof key, srv->secret);
@@ -92,6 +92,47 @@ void ch_server_free(struct ch_server *srv)
     free(srv);
 }
 
+/* ---- a server driven by hand ---------------------------------------------------------------------------------- */
+
+struct event_base *ch_server_base(const struct ch_server *srv) { return srv->base; }
+
+void ch_server_adopt(struct ch_server *srv, int fd)
+{
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(srv->base, fd, &sa, sizeof sa, NULL, ++srv->next_conn, &srv->owner); /* `opened` registers it */
+}
+
+int ch_server_adopt_tls(struct ch_server *srv, int fd, const char *origin)
+{
+    const struct ch_conn_listener *l = NULL;
+    if (!srv->good_ctx) return -1;
+    if (!strcmp(origin, "SA")) l = &srv->listeners[CH_ORIGIN_SA].conn;
+    for (int f = 0; f < CH_FAULTS && !l; f++) {
+        if (strncmp(origin, "SF-", 3) || strcmp(origin + 3, ch_fault_name(f))) continue;
+        srv->adopted[f] = (struct ch_conn_listener){CH_ORIGINS + f, "SF-adopted", srv->fault_ctx[f]};
+        l = &srv->adopted[f];
+    }
+    if (!l) return -1;
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    ch_conn_new(srv->base, fd, &sa, sizeof sa, l, ++srv->next_conn, &srv->owner); /* `opened` registers it */
+    return 0;
+}
+
+size_t ch_server_nconns(const struct ch_server *srv) { return ch_map_count(srv->conns); }
+
+const char *ch_server_secret(const struct ch_server *srv) { return srv->secret; }
+
+const char *ch_server_hostport(const struct ch_server *srv, const char *name)
+{
+    const struct ch_run_origin *o = ch_origin_named(srv, name);
+    return o ? o->hostport : NULL;
+}
+
+void ch_server_next_run_id(const struct ch_server *srv, char *out, size_t n)
+{
+    snprintf(out, n, "r%llu", (unsigned long long)srv->next_run + 1);
+}
+
 /* ---- runner serve ----------------------------------------------------------------------------------------------- */
 
 /* The cases under the paths as case JSON, or NULL after printing their errors. */
@@ -115,7 +156,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* The ready line (README, `runner serve`): every origin and port; with TLS the CA file clients must trust, the
- * good certificate's SPKI hash, and the name D's clients must map to loopback. */
+ * good certificate's SPKI hash, and the name D's clients must map to loopback; under --listen, the address. */
 static void print_ready(struct ch_server *srv)
 {
     json_t *j = json_pack("{s:b, s:o, s:o, s:s+, s:I, s:i, s:f, s:s, s:s}", "ready", 1, "origins",
@@ -123,6 +164,7 @@ static void print_ready(struct ch_server *srv)
                           ch_origin_named(srv, "A")->url, "/_h/", "cases", (json_int_t)srv->ncases, "pid",
                           (int)getpid(), "time_scale", srv->scale, "insecure_host", CH_INSECURE_HOST, "secret",
                           srv->secret);
+    if (srv->opts->listen) json_object_set_new(j, "listen", json_string(srv->opts->listen)); /* README, remote */
     if (srv->pki) {
         json_object_set_new(j, "ca", json_string(srv->ca_path));
         json_object_set_new(j, "spki_sha256", json_string(srv->spki_good));

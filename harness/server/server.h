@@ -3,6 +3,7 @@
 #ifndef CH_SERVER_H
 #define CH_SERVER_H
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -18,9 +19,14 @@ struct ch_serve_opts {
     int port[CH_ORIGINS];     /* per origin (core.h's enum ch_origin); 0 = any free port */
     double time_scale;        /* multiplies every scripted duration */
     int idle_timeout_ms;      /* a connection idle this long (no request, nothing scripted) is closed */
+    /* Remote browsers (README, "Remote browsers"): NULL, the default, binds 127.0.0.1 and ::1 under the names
+     * localhost and 127.0.0.1. Else every origin listens on this one address (an IPv4 or IPv6 literal) and
+     * is named by host_a (A, B, SA, SB, the fault listeners: one site) and host_c (C, SC: another site);
+     * D keeps its name. The names are what the remote browser resolves to the address. */
+    const char *listen, *host_a, *host_c;
 };
 
-/* Loads the cases, binds the origins on loopback, prints the ready line (one JSON object) on stdout, and
+/* Loads the cases, binds the origins (loopback, or opts->listen), prints the ready line (one JSON object) on stdout, and
  * serves until /_h/quit, SIGINT or SIGTERM. Returns the process exit code (0 clean, 2 bad cases, 1 other). */
 int ch_server_run(const struct ch_serve_opts *opts);
 
@@ -32,6 +38,24 @@ struct ch_server;
  * port); *out is set either way and must be freed. */
 int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_server **out, char *err);
 void ch_server_free(struct ch_server *srv);
+
+/* ---- a server driven by hand (Check tests, fuzz targets: no ch_server_run) ------------------------------- */
+
+/* Its event loop, which the caller runs (event_base_loop). */
+struct event_base *ch_server_base(const struct ch_server *srv);
+/* Hands a connected socket to the server as if origin A (plain http) had accepted it. */
+void ch_server_adopt(struct ch_server *srv, int fd);
+/* The same, as if a TLS listener had accepted it: "SA" (the good context), or a fault listener "SF-NAME" (the
+ * fault contexts of core.h's enum ch_tls_fault, named as in conn-open events "SF-adopted"). Returns 0, or -1
+ * when the server serves no TLS (no run folder) or names no such listener. */
+int ch_server_adopt_tls(struct ch_server *srv, int fd, const char *origin);
+/* How many connections are open. */
+size_t ch_server_nconns(const struct ch_server *srv);
+/* The run's secret (README, "Security"); origin `name`'s "host:port" (NULL: not served). */
+const char *ch_server_secret(const struct ch_server *srv);
+const char *ch_server_hostport(const struct ch_server *srv, const char *name);
+/* The id the next run created will get ("r7"), into out (n bytes). */
+void ch_server_next_run_id(const struct ch_server *srv, char *out, size_t n);
 
 /* ---- compiled cases (routes.c) ----------------------------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 
 #include <event2/listener.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "core/core.h"
@@ -111,6 +112,7 @@ struct ch_server {
     char secret[65];            /* the run's secret (README, "Security"): hex of 32 random bytes */
     struct ch_pki *pki;        /* the run's certificates (NULL: no TLS) */
     SSL_CTX *good_ctx, *fault_ctx[CH_FAULTS];
+    struct ch_conn_listener adopted[CH_FAULTS]; /* ch_server_adopt_tls's listeners of the fault contexts */
     char ca_path[4096], spki_good[CH_PKI_SPKI_B64_LEN];
     json_t *cases_json;         /* the expanded case set, as `runner list --json` */
     struct ch_case *cases;
@@ -159,13 +161,11 @@ const struct ch_run_origin *ch_origin_by_url(const struct ch_server *srv, const 
 
 /* The connection owner's dispatch: every complete request comes here. */
 void ch_requests_dispatch(struct ch_conn *c, struct ch_request *r, void *srv);
-/* A TLS connection that ended before its handshake completed and before any token claimed it (a client that
- * refused the certificate of a shared origin): remembered as a stray, "tls: WHY". */
-void ch_requests_stray_tls(struct ch_server *srv, struct ch_conn *c);
 
 /* ---- conns.c ---- */
 
-void ch_conns_add(struct ch_server *srv, struct ch_conn *c);
+/* The connection owner's `opened`: every live connection is known by id. */
+void ch_conns_opened(struct ch_conn *c, void *srv);
 /* The connection owner's `closed`: forgets the connection and any long-poll it held. */
 void ch_conns_closed(struct ch_conn *c, void *srv);
 /* A case is over (its verdict is in): close the connections still held or streaming for it, so that nothing a
@@ -217,6 +217,14 @@ void ch_waiter_reply(struct ch_waiter *w, json_t *j);
 /* Forgets the long-polls of a connection that went away. */
 void ch_waiters_cancel(struct ch_server *srv, struct ch_conn *c);
 
+/* ---- stray.c ---- */
+
+/* A request that belongs to no case, and why. */
+void ch_stray_remember(struct ch_server *srv, struct ch_conn *c, struct ch_request *r, const char *why);
+/* A TLS connection that ended before its handshake completed and before any token claimed it (a client that
+ * refused the certificate of a shared origin): "tls: WHY". */
+void ch_stray_tls(struct ch_server *srv, struct ch_conn *c);
+
 /* ---- static.c ---- */
 
 /* GET /_h/static/REL: the file REL under the fixtures directory, or 404. */
@@ -234,5 +242,7 @@ void ch_reply_json(struct ch_conn *c, int status, json_t *j);
 void ch_reply_json_cors(struct ch_conn *c, int status, json_t *j, const char *allow_origin);
 /* {"error": MESSAGE} with the status. */
 void ch_reply_error(struct ch_conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"error": MESSAGE} (at most 511 bytes of it), for a reply of the caller's. */
+json_t *ch_error_jsonv(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -75,22 +75,11 @@ void ch_token_free(struct ch_token *t)
     free(t);
 }
 
-/* Multiplies every integer field named `ms` (a duration, MODEL.md §1.2) by the time scale. */
-static void scale_ms_fields(struct ch_server *srv, json_t *v)
+/* Multiplies a duration (MODEL.md §1.2) by the time scale. */
+static void scale_ms(json_t *obj, json_t *ms, void *srv)
 {
-    const char *key;
-    json_t *x;
-    size_t i;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x) scale_ms_fields(srv, x);
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, key, x) {
-            if (strcmp(key, "ms") == 0 && json_is_integer(x))
-                json_integer_set(x, ch_scale_ms(json_integer_value(x), srv->scale));
-            else
-                scale_ms_fields(srv, x);
-        }
-    }
+    (void)obj;
+    json_integer_set(ms, ch_scale_ms(json_integer_value(ms), ((struct ch_server *)srv)->scale));
 }
 
 json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
@@ -99,7 +88,7 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     if (t->error[0]) return (ch_errf(err, "%s", t->error), NULL);
     json_t *p = ch_tmpl_fill_json(json_object_get(k, "client"), t->vars, srv->scale, err);
     if (!p) return NULL;
-    scale_ms_fields(srv, p);
+    ch_json_each_ms(p, scale_ms, srv);
     const char *page = json_string_value(json_object_get(k, "page"));
     int pi = page ? ch_origin_by_name(page, strlen(page)) : CH_ORIGIN_A;
     const struct ch_run_origin *po = pi >= 0 ? ch_origin_named(srv, ch_origin_name(pi)) : NULL;

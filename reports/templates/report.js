@@ -4,16 +4,41 @@
   var $ = function (s, r) { return (r || document).querySelector(s); };
   var $$ = function (s, r) { return Array.prototype.slice.call((r || document).querySelectorAll(s)); };
   var cases = $$("details.case");
-  var bodies = null;
+  var parts = null, unpacked = {};
 
-  // A case's body arrives as HTML in #case-bodies (see reports/html.py) and goes in when it is first opened.
+  // The case bodies arrive gzipped and base64-encoded in #case-bodies, in parts of a few cases each (see
+  // reports/html.py): a part is decoded when one of its cases is first opened, and kept.
+  function part(n) {
+    if (!unpacked[n]) {
+      if (parts === null) parts = JSON.parse($("#case-bodies").textContent);
+      unpacked[n] = Promise.resolve(parts[n]).then(function (b64) {
+        if (typeof DecompressionStream === "undefined") throw new Error("this browser has no DecompressionStream");
+        var bin = atob(b64), bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+      }).then(JSON.parse);
+    }
+    return unpacked[n];
+  }
+
+  // Puts a case's body in when it is first opened; the slot keeps data-lazy until then.
   function fill(d) {
     var slot = $(".case-body", d);
-    if (!slot || !slot.dataset.lazy) return;
-    if (bodies === null) bodies = JSON.parse($("#case-bodies").textContent);
-    slot.innerHTML = bodies[d.dataset.id] || "<p class=\"hint\">no details recorded</p>";
-    delete slot.dataset.lazy;
-    if (client.value) $$("[data-client]", slot).forEach(function (el) { el.hidden = el.dataset.client !== client.value; });
+    if (!slot || !slot.dataset.lazy || slot.dataset.filling) return Promise.resolve();
+    slot.dataset.filling = "1";
+    return part(Number(d.dataset.part)).then(function (bodies) {
+      slot.innerHTML = bodies[d.dataset.id] || "<p class=\"hint\">no details recorded</p>";
+      if (client.value) $$("[data-client]", slot).forEach(function (el) { el.hidden = el.dataset.client !== client.value; });
+    }, function (e) {
+      slot.innerHTML = "";
+      var p = document.createElement("p");
+      p.className = "hint";
+      p.textContent = "The details could not be unpacked (" + e.message + "): open the page in a current browser, or read report.json and events.jsonl.";
+      slot.appendChild(p);
+    }).then(function () {
+      delete slot.dataset.lazy;
+      delete slot.dataset.filling;
+    });
   }
   cases.forEach(function (d) {
     d.addEventListener("toggle", function () { if (d.open) fill(d); });
@@ -74,9 +99,9 @@
     var d = cases.filter(function (x) { return x.dataset.id === id; })[0];
     if (!d) return;
     d.hidden = false;
-    fill(d);
     d.open = true;
     d.scrollIntoView({block: "start"});
+    fill(d).then(function () { d.scrollIntoView({block: "start"}); });
   }
   window.addEventListener("hashchange", openFromHash);
   apply();

@@ -15,6 +15,25 @@ from .session import Client
 BROWSERS = ("chromium", "firefox", "webkit", "webdriver")
 
 
+def remote_capabilities(caps: dict, ready: dict) -> dict:
+    """`caps` for a run whose origins are remote names (`runner serve --listen`, README "Remote browsers").
+
+    On loopback, A, B (http://localhost) and C (http://127.0.0.1) are potentially trustworthy (Secure Contexts
+    §3.1: 127.0.0.0/8, and localhost); under other names they would not be, and every page of the run would lose
+    what a secure context has (Fetch Metadata's Sec-Fetch-* headers, Secure cookies...). §3.1 lets a user agent
+    be configured to treat an origin as trustworthy ("If origin has been configured as a trustworthy origin,
+    return Potentially Trustworthy"): for Chromium's goog:chromeOptions that is
+    --unsafely-treat-insecure-origin-as-secure with the run's http origins A, B and C, added here since their
+    ports are known only now. Other capabilities are returned as they are."""
+    opts = caps.get("goog:chromeOptions")
+    if not ready.get("listen") or not isinstance(opts, dict):
+        return caps
+    origins = ",".join(ready["origins"][o] for o in ("A", "B", "C"))
+    args = [a for a in opts.get("args", []) if not a.startswith("--unsafely-treat-insecure-origin-as-secure=")]
+    args.append(f"--unsafely-treat-insecure-origin-as-secure={origins}")
+    return {**caps, "goog:chromeOptions": {**opts, "args": args}}
+
+
 class BrowserClient(Client):
     """A real browser pointed at the harness page: `<A>/_h/static/page.html?run=R`. The page loops over the
     run's cases, one fresh iframe (or, for pages on SA, SB, SC, D, window) per case (fixtures/page.js). When the
@@ -36,7 +55,8 @@ class BrowserClient(Client):
         setup = browsers.TlsSetup.from_ready(runner.ready)
         kwargs = {"log": self.logf, "tls": setup}
         if self.name == "webdriver":
-            kwargs.update(webdriver_url=self.webdriver_url, capabilities=self.capabilities or {})
+            caps = remote_capabilities(self.capabilities or {}, runner.ready)
+            kwargs.update(webdriver_url=self.webdriver_url, capabilities=caps)
         self.browser = browsers.launch(self.name, **kwargs)
         self.version = self.browser.version
         lacks = dict(self.browser.lacks)

@@ -46,6 +46,10 @@ HELP_CLIENT_NAME = ("a library client's stable name (expectations, reports, item
 HELP_REPORT = "report folder (events.jsonl, report.json, junit.xml, index.html); default reports/out"
 HELP_POLYFILL = "a script run in each case page before the interpreter (it may replace XMLHttpRequest, ...)"
 HELP_WEBDRIVER = "send the `webdriver` client to this W3C WebDriver endpoint (Selenium Grid, chromedriver, ...)"
+HELP_LISTEN = ("runner serve --listen ADDR: the origins listen on ADDR instead of loopback, for a browser on another "
+               "host (a --webdriver-url); needs --host-a and --host-c (README, \"Remote browsers\")")
+HELP_HOST_A = "with --listen: the host name of origins A and B (one site), which the remote browser resolves to ADDR"
+HELP_HOST_C = "with --listen: the host name of origin C (another site than --host-a), resolved to ADDR"
 HELP_CAPS = "JSON capabilities for --webdriver-url (default: a headless chromium)"
 HELP_SCALE = "multiply every scripted wait, client timeout and tolerance (slow machines: 2)"
 HELP_CASES = "the case set: case files or folders (repeatable; default: cases/)"
@@ -67,6 +71,9 @@ def pytest_addoption(parser):
     g.addoption("--polyfill", default=None, help=HELP_POLYFILL)
     g.addoption("--webdriver-url", default=None, help=HELP_WEBDRIVER)
     g.addoption("--webdriver-capabilities", default=None, help=HELP_CAPS)
+    g.addoption("--listen", default=None, metavar="ADDR", help=HELP_LISTEN)
+    g.addoption("--host-a", default=None, metavar="NAME", help=HELP_HOST_A)
+    g.addoption("--host-c", default=None, metavar="NAME", help=HELP_HOST_C)
     g.addoption("--time-scale", type=float, default=1.0, help=HELP_SCALE)
     g.addoption("--cases", action="append", default=None, help=HELP_CASES)
     g.addoption("--concurrency", type=int, default=4, help=HELP_CONCURRENCY)

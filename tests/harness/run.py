@@ -202,7 +202,10 @@ class ConformanceRun:
         # (Without pytest's tmpdir plugin the runner makes a folder of its own and removes it at exit.)
         factory = getattr(self.config, "_tmp_path_factory", None)
         run_dir = factory.mktemp("run", numbered=True) if factory else None
-        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"), run_dir=run_dir)
+        remote = [(f"--{o}", self.config.getoption(f"--{o}")) for o in ("listen", "host-a", "host-c")]
+        extra = [arg for opt, value in remote if value for arg in (opt, value)]
+        return Runner(cases=self.case_paths(), time_scale=self.config.getoption("--time-scale"), run_dir=run_dir,
+                      extra_args=extra)
 
     def stop_runner(self):
         if self.runner is not None and self.own_runner:
@@ -318,6 +321,10 @@ def _client_names(values: list, given: list) -> dict:
 def make_factory(config, spec: str):
     """A zero-argument callable making a fresh client for --client value `spec` (a browser, or an adapter
     process); its `stable_name` is the client's name unless --client-name gives one."""
+    if config.getoption("--listen") and spec != "webdriver":
+        # The origins' names resolve only where the remote browser is told so (README, "Remote browsers").
+        raise pytest.UsageError(f"--listen is for a remote browser (--client webdriver): {spec} would have to "
+                                "resolve --host-a and --host-c on this host")
     if spec in clients_mod.BROWSERS:
         url = config.getoption("--webdriver-url")
         caps = config.getoption("--webdriver-capabilities")

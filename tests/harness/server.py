@@ -28,8 +28,8 @@ def runner_path() -> Path:
 
 
 class Runner:
-    """A `runner serve` process on its loopback origins (A, B, C; SA, SB, SC over TLS; D), its run's CA in
-    `ready["ca"]`.
+    """A `runner serve` process on its origins (A, B, C; SA, SB, SC over TLS; D), its run's CA in `ready["ca"]`;
+    on loopback, or on the address of `--listen` in extra_args (README, "Remote browsers").
 
     >>> r = Runner(cases=["cases"]).start()
     >>> r.origins["A"]            # 'http://localhost:41001'
@@ -122,7 +122,15 @@ class Runner:
     # -- the control protocol (fixtures/PROTOCOL.md) -------------------------------------------------------
     def call(self, method: str, path: str, body=None, timeout=30.0, origin="A"):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        req = urllib.request.Request(self.origins[origin] + path, data=data, method=method)
+        url, host = self.origins[origin], None
+        if self.ready.get("listen"):   # remote origins: names this host need not resolve; connect to the address
+            parts = urllib.parse.urlsplit(url)
+            addr = self.ready["listen"]
+            host = parts.netloc
+            url = f"{parts.scheme}://{'[' + addr + ']' if ':' in addr else addr}:{parts.port}"
+        req = urllib.request.Request(url + path, data=data, method=method)
+        if host:
+            req.add_header("Host", host)   # the run's origin by name: the Host check (README, "Security")
         req.add_header("X-Harness-Secret", self.secret)
         if data is not None:
             req.add_header("Content-Type", "application/json")

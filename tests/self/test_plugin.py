@@ -171,3 +171,11 @@ def test_a_run_without_conformance_items_writes_no_report(tmp_path):
     p = pytest_run("tests/self/test_reports.py", "-k", "diff", "-q", "--report", str(tmp_path / "r"))
     assert p.returncode == 0, p.stdout + p.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_listen_is_for_the_remote_webdriver_client_only(tmp_path):
+    """--listen names the origins with host names only the remote browser resolves (README, "Remote browsers"):
+    a client on this host is refused before anything starts."""
+    p = pytest_run("--co", "-q", "tests/conformance", "--client", "curl", "--cases", WEIRD, "--listen", "127.0.0.2",
+                   "--host-a", "a.test", "--host-c", "c.test", "--report", str(tmp_path / "r"))
+    assert p.returncode == 4 and "--listen is for a remote browser" in p.stderr, p.stdout + p.stderr

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from reports import build, diff, expectations as ex, model, timeline, wptreport
+from reports import html as report_html
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reports"
 STREAM = DATA / "events.jsonl"
@@ -326,8 +327,7 @@ def test_html_is_one_offline_file(built):
         assert needle not in low, needle
     assert low.count("<script") == 2 and low.count("<style") == 1     # the page's script, the case bodies (JSON)
     assert '<script type="application/json" id="case-bodies">' in html
-    blob = html.split('<script type="application/json" id="case-bodies">', 1)[1].split("</script>", 1)[0]
-    bodies = json.loads(blob)
+    bodies = report_html.read_bodies(html)         # gzipped parts (tests/self/test_reports_bodies.py)
     assert sorted(bodies) == sorted(model.load(STREAM).cases)
     body = bodies["xhr/events/empty-body"]
     assert "First difference:" in body and "Clocks aligned." in body
@@ -383,6 +383,5 @@ def test_page_survives_hostile_text(tmp_path):
     build.build(tmp_path)
     html = (tmp_path / "index.html").read_text()
     assert html.lower().count("<script") == 2 and html.lower().count("</script>") == 2
-    blob = html.split('<script type="application/json" id="case-bodies">', 1)[1].split("</script>", 1)[0]
-    body = json.loads(blob)["xhr/events/empty-body"]
+    body = report_html.read_bodies(html)["xhr/events/empty-body"]
     assert "&lt;/script&gt;&lt;script&gt;alert(1)" in body

@@ -143,3 +143,30 @@ def test_diff_page_renders(chromium, report, tmp_path):
     assert len(got["rows"]) == 1
     assert got["rows"][0].startswith("expectation xhr/events/empty-body FAIL→FAIL PASS→FAIL now as expected")
     assert got["resources"] == 0 and chromium.console_errors() == []
+
+
+OPEN_EVERY_PART = r"""(async () => {
+  const cases = Array.from(document.querySelectorAll('details.case'));
+  const firsts = {};                                   // the first case of each part, and the last case
+  cases.forEach(d => { if (!(d.dataset.part in firsts)) firsts[d.dataset.part] = d; });
+  const pick = Object.values(firsts).concat([cases[cases.length - 1]]);
+  pick.forEach(d => d.querySelector('summary').click());
+  await new Promise(r => { const w = () => document.querySelector('details.case[open] .case-body[data-lazy]') ? setTimeout(w, 10) : r(); w(); });
+  return {parts: Object.keys(firsts).length, opened: pick.map(d => ({
+    id: d.dataset.id, checks: d.querySelectorAll('table.checks tbody tr').length,
+    runs: d.querySelectorAll('section.run').length, timelines: d.querySelectorAll('table.tl').length}))};
+})()"""
+
+
+def test_cases_of_every_part_open(chromium, tmp_path):
+    """A run of 204 cases ships its details in several gzipped parts; a case of each opens onto its checks,
+    both clients' runs and their timelines."""
+    from tests.self.test_reports_bodies import scaled_stream
+    scaled_stream(tmp_path / "events.jsonl", 50)
+    build.build(tmp_path)
+    screenshot.open_page(chromium, tmp_path / "index.html")
+    got = chromium.evaluate(OPEN_EVERY_PART)
+    assert got["parts"] == 13                            # 204 cases, 16 a part
+    for x in got["opened"]:
+        assert x["checks"] >= 3 and x["runs"] == 2 and x["timelines"] >= 2, x
+    assert chromium.console_errors() == []

@@ -276,6 +276,22 @@ def test_serve_refuses_bad_cases(tmp_path):
     assert p.returncode == 2 and "bad.case:" in p.stderr
 
 
+@pytest.mark.parametrize("args, why", [
+    (["--listen", "127.0.0.2"], "go together"),
+    (["--host-a", "a.test", "--host-c", "c.test"], "go together"),
+    (["--listen", "127.0.0.2", "--host-a", "a.test", "--host-c", "A.TEST"], "must differ"),
+    (["--listen", "127.0.0.2", "--host-a", "a_b.test", "--host-c", "c.test"], "host names"),
+    (["--listen", "127.0.0.2", "--host-a", "a.test.", "--host-c", "c.test"], "host names"),
+    (["--listen", "no-address", "--host-a", "a.test", "--host-c", "c.test"], "cannot listen on no-address"),
+], ids=["listen-alone", "names-alone", "same-name", "underscore", "trailing-dot", "not-an-address"])
+def test_serve_refuses_bad_remote_options(args, why):
+    """--listen ADDR --host-a NAME --host-c NAME (README, "Remote browsers"): all three, two distinct host names,
+    an address literal; otherwise a clear error and nothing served."""
+    p = subprocess.run([str(runner_path()), "serve", "--cases", str(CASES), *args], capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode != 0 and why in p.stderr and not p.stdout
+
+
 def test_judge_rejudges_a_recorded_verdict(runner, tmp_path):
     p = runner.program("http/selftest/bytes")
     runner.post_result(p["token"], {"token": p["token"], "events": [], "final": {"xhr": {"status": 599}}})

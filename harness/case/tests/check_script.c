@@ -120,12 +120,15 @@ static const struct good {
                      "{\"body\":{\"type\":\"buffer\",\"hex\":\"0001\"}},{\"body\":{\"type\":\"typed\",\"array\":\"Int16Array\",\"hex\":\"01000200\"}}]"},
     {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
           "  send blob hex 00ff\n  send binary \"ab\"*2\n  send typed Uint16Array hex 00010203 offset 2 length 1\n  send typed DataView hex 0001 offset 1\n"
+          "  send value\n  send value [1,\"a\"]\n  send typed Float64Array hex 000000000000f03f\n"
           "expect client\n  never error\n",
      "client.steps", "[{},{\"body\":{\"type\":\"value\",\"values\":[null]}},{\"body\":{\"type\":\"value\",\"values\":[7]}},"
                      "{\"body\":{\"type\":\"utf16\",\"hex\":\"0061d800\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
                      "{\"body\":{\"type\":\"binary\",\"hex\":\"61626162\"}},"
                      "{\"body\":{\"type\":\"typed\",\"array\":\"Uint16Array\",\"hex\":\"00010203\",\"offset\":2,\"length\":1}},"
-                     "{\"body\":{\"type\":\"typed\",\"array\":\"DataView\",\"hex\":\"0001\",\"offset\":1}}]"},
+                     "{\"body\":{\"type\":\"typed\",\"array\":\"DataView\",\"hex\":\"0001\",\"offset\":1}},"
+                     "{\"body\":{\"type\":\"value\",\"values\":[]}},{\"body\":{\"type\":\"value\",\"values\":[[1,\"a\"]]}},"
+                     "{\"body\":{\"type\":\"typed\",\"array\":\"Float64Array\",\"hex\":\"000000000000f03f\"}}]"},
     {CLIENT("client xhr\n  abort\n  get-header Content-Type\n  all-headers\n  read readyState response.bytes as after-abort\n"
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
@@ -424,11 +427,12 @@ static const struct bad {
     {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 2 length 2\n"), "5:36: the view ends past the 3 bytes"},
     {CLIENT("client xhr\n  send typed Uint8Array hex 00 length 1 length 1\n"), "5:41: given twice"},
     {CLIENT("client xhr\n  send typed Uint8Array hex 00 offset 2\n"), "5:39: offset 2 is out of range 0-1"},
-    {HEAD "client websocket\n  new {A}/w\n  send value\n" EXP, "6:13: missing words (write: send value JSON)"},
+    {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
+    {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
     {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send form a=\"1\"\n" EXP, "6:8: write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed ... | "
                                                                     "send utf16 hex ... | "
-                                                                    "send value JSON"},
+                                                                    "send value [JSON]"},
     {HEAD "client websocket\n  new {A}/w\n  send binary x\n" EXP, "6:15: a string expected (\"...\")"},
     {CLIENT("client xhr\n  watch\n"), "5:8: missing properties (write: watch PROP...)"},
     {CLIENT("client xhr\n  watch 3x\n"), "5:9: a bad property name '3x'"},

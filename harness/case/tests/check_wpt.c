@@ -8,6 +8,7 @@
 
 #include "case/case.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 static char dir[64];
 
@@ -91,19 +92,10 @@ int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/check_wpt_XXXXXX");
     if (!mkdtemp(dir)) abort();
-    Suite *s = suite_create("wpt");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, good_list);
-    tcase_add_loop_test(tc, bad_list, 0, sizeof bad / sizeof bad[0]);
-    tcase_add_test(tc, missing_list);
-    tcase_add_test(tc, path_from_environment);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = ch_check_main("wpt", 0, CH_LOOPS(CH_LOOP(bad_list, bad)),
+                           CH_TESTS(good_list, missing_list, path_from_environment));
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    if (system(cmd) != 0) rc = EXIT_FAILURE;
+    return rc;
 }

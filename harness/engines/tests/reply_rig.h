@@ -61,7 +61,7 @@ static inline void reply_rig_open(struct reply_rig *g, const char *id, const cha
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
     g->fd = sv[1];
-    g->owner = (struct ch_conn_owner){reply_rig_dispatch, reply_rig_closed, g, 5000};
+    g->owner = (struct ch_conn_owner){reply_rig_dispatch, reply_rig_closed, g, 5000, NULL};
     struct sockaddr sa = {.sa_family = AF_UNIX};
     ck_assert_ptr_nonnull(ch_conn_new(g->env.base, sv[0], &sa, sizeof sa, NULL, 1, &g->owner));
 }

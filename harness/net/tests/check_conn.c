@@ -47,7 +47,7 @@ static char *exchange(const char *in, size_t n, int fin, int ms, struct seen *s)
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct event_base *base = event_base_new();
-    struct ch_conn_owner owner = {on_dispatch, on_closed, s, 5000};
+    struct ch_conn_owner owner = {on_dispatch, on_closed, s, 5000, NULL};
     struct sockaddr sa = {.sa_family = AF_UNIX};
     ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
     ck_assert_int_eq(write(sv[1], in, n), (ssize_t)n);
@@ -237,7 +237,7 @@ START_TEST(every_token_on_a_reused_connection_sees_its_close)
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct event_base *base = event_base_new();
     struct seen s = {0};
-    struct ch_conn_owner owner = {on_dispatch_tokens, on_closed, &s, 5000};
+    struct ch_conn_owner owner = {on_dispatch_tokens, on_closed, &s, 5000, NULL};
     struct sockaddr sa = {.sa_family = AF_UNIX};
     ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
     for (int i = 0; i < 12; i++) {

@@ -23,6 +23,7 @@
 #include "case/case.h"
 #include "server/server_int.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 /* The routes every row asks for (/c/TOKEN/PATH), and a client program naming every fault listener, so that a
  * token of this case has them all. */
@@ -163,7 +164,8 @@ struct run {
     size_t n;
 };
 
-static void run_start(struct run *r)
+/* A server on loopback, or (listen set) on that one address under the names a.test and c.test. */
+static void run_start_on(struct run *r, const char *listen)
 {
     char err[CH_ERR_LEN];
     memset(r, 0, sizeof *r);
@@ -177,10 +179,16 @@ static void run_start(struct run *r)
     free(e);
     json_decref(errs);
     r->opts = (struct ch_serve_opts){.fixtures_dir = "fixtures", .run_dir = r->dir, .time_scale = 1.0,
-                                     .idle_timeout_ms = 5000};
+                                     .idle_timeout_ms = 5000, .listen = listen};
+    if (listen) r->opts.host_a = "a.test", r->opts.host_c = "c.test";
     ck_assert_msg(ch_server_new(&r->opts, cases, &r->srv, err) == 0, "%s", err);
     r->t = ch_token_new(r->srv, &r->srv->cases[0], NULL);
     ck_assert_msg(!r->t->error[0], "%s", r->t->error);
+}
+
+static void run_start(struct run *r)
+{
+    run_start_on(r, NULL);
 }
 
 static void run_stop(struct run *r)
@@ -347,6 +355,10 @@ static const struct row ROWS[] = {
     {"127.0.0.1 without SNI or ALPN (origin SC)", "SC", {"127.0.0.1", NULL, NULL, 0, GET("/close"), 1},
      {"hs=ok version=TLSv1.3 alpn= end=close_notify", PAGE_TEXT},
      {{"tls-handshake", "sni", "null", "alpn", "null", NULL}, {"conn-open", "origin", "SC", NULL}}, NULL},
+    {"an SNI that is not UTF-8: the handshake event kept, its bytes escaped", "SA",
+     {"localhost", "a\xff" "b", ALPN_H11, 0, GET("/close"), 1},
+     {"hs=ok version=TLSv1.3 alpn=http/1.1 end=close_notify", PAGE_TEXT},
+     {{"tls-handshake", "sni", "a\\xffb", "cert", "good", NULL}}, NULL},
     {"a TLS 1.2 listener", "SF-tls12", {"localhost", "localhost", ALPN_H11, 0, GET("/close"), 1},
      {"hs=ok version=TLSv1.2 alpn=http/1.1 end=close_notify", PAGE_TEXT},
      {{"tls-handshake", "version", "TLSv1.2", "cipher", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", NULL},
@@ -606,19 +618,51 @@ START_TEST(origins_and_placeholders)
 }
 END_TEST
 
+/* Under --listen (README, "Remote browsers"): every origin listens on that address only and is named by its
+ * site's name (A, B, SA, SB and the fault listeners a.test; C, SC c.test; D its own); the Host check knows
+ * those names and no other name for the same port, the address included. 127.0.0.2: a loopback address that
+ * is not the default one. */
+START_TEST(remote_names)
+{
+    struct run r;
+    run_start_on(&r, "127.0.0.2");
+    static const struct {
+        enum ch_origin o;
+        const char *url;
+    } WANT[] = {{CH_ORIGIN_A, "http://a.test"},   {CH_ORIGIN_B, "http://a.test"},   {CH_ORIGIN_C, "http://c.test"},
+                {CH_ORIGIN_SA, "https://a.test"}, {CH_ORIGIN_SB, "https://a.test"}, {CH_ORIGIN_SC, "https://c.test"},
+                {CH_ORIGIN_D, "http://insecure.test"}};
+    json_t *o = ch_origins_json(r.srv, 0);
+    char want[96], host[64];
+    for (size_t i = 0; i < sizeof WANT / sizeof WANT[0]; i++) {
+        const struct ch_listener *ls = &r.srv->listeners[WANT[i].o];
+        snprintf(want, sizeof want, "%s:%d", WANT[i].url, r.srv->port[WANT[i].o]);
+        ck_assert_str_eq(json_string_value(json_object_get(o, ch_origin_name(WANT[i].o))), want);
+        struct sockaddr_in in;
+        socklen_t len = sizeof in;
+        ck_assert_int_eq(getsockname(evconnlistener_get_fd(ls->v4), (struct sockaddr *)&in, &len), 0);
+        ck_assert_uint_eq(ntohl(in.sin_addr.s_addr), 0x7f000002u);
+        ck_assert_ptr_null(ls->v6);
+    }
+    json_decref(o);
+    snprintf(want, sizeof want, "https://a.test:%d/c/%s", r.t->faults[CH_FAULT_EXPIRED]->port, r.t->id);
+    ck_assert_str_eq(json_string_value(json_object_get(r.t->vars, "SF-expired")), want);
+    snprintf(host, sizeof host, "A.TEST:%d", r.srv->port[CH_ORIGIN_B]);
+    ck_assert_str_eq(ch_origin_by_host(r.srv, host)->name, "B");
+    snprintf(host, sizeof host, "c.test:%d", r.srv->port[CH_ORIGIN_C]);
+    ck_assert_str_eq(ch_origin_by_host(r.srv, host)->name, "C");
+    snprintf(host, sizeof host, "localhost:%d", r.srv->port[CH_ORIGIN_A]);
+    ck_assert_ptr_null(ch_origin_by_host(r.srv, host));
+    snprintf(host, sizeof host, "127.0.0.2:%d", r.srv->port[CH_ORIGIN_A]);
+    ck_assert_ptr_null(ch_origin_by_host(r.srv, host));
+    snprintf(host, sizeof host, "a.test:%d", r.srv->port[CH_ORIGIN_C]);
+    ck_assert_ptr_null(ch_origin_by_host(r.srv, host));
+    run_stop(&r);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("tls_origins");
-    TCase *tc = tcase_create("tls_origins");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, handshake_rows, 0, (int)(sizeof ROWS / sizeof ROWS[0]));
-    tcase_add_test(tc, plain_http_on_a_tls_port);
-    tcase_add_loop_test(tc, tool_rows, 0, (int)(sizeof TOOLS / sizeof TOOLS[0]));
-    tcase_add_test(tc, origins_and_placeholders);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("tls_origins", 30, CH_LOOPS(CH_LOOP(handshake_rows, ROWS), CH_LOOP(tool_rows, TOOLS)),
+                         CH_TESTS(plain_http_on_a_tls_port, origins_and_placeholders, remote_names));
 }

@@ -23,6 +23,7 @@
 
 #include "tls/tls.h"
 #include "core/core.h"
+#include "testing/testing.h"
 
 #define NOW ((time_t)1767225600) /* 2026-01-01T00:00:00Z: certificates made "now" and verified at this time */
 
@@ -242,16 +243,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("tls");
-    TCase *pki = tcase_create("pki");
-    tcase_add_test(pki, ca_is_a_constrained_short_lived_ca);
-    tcase_add_test(pki, leaves_verify_as_designed);
-    tcase_add_test(pki, files_only_in_the_given_folder);
-    tcase_add_test(pki, context_arguments_are_checked);
-    suite_add_tcase(s, pki);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ch_check_main("tls", 0, NULL,
+                         CH_TESTS(ca_is_a_constrained_short_lived_ca, leaves_verify_as_designed,
+                                  files_only_in_the_given_folder, context_arguments_are_checked));
 }
