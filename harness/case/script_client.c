@@ -336,12 +336,17 @@ static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
 
 /* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings, and arrays written as one JSON
  * word without blanks, `[]`, `[1,2]`: an object for the WebIDL conversion) appended to values: the arguments of a
- * WebIDL conversion check (`close value`, `send value`). */
+ * WebIDL conversion check (`close value`, `send value`). The bare word `undefined` is JavaScript's undefined,
+ * which JSON lacks: it goes out as {"undefined": true} (harness/MODEL.md §1.2). */
 static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, json_t *values)
 {
     for (size_t k = from; k < sc_nwords(st); k++) {
         size_t n, i = sc_off(st, k);
         const char *w = sc_word(st, k, &n);
+        if (n == 9 && memcmp(w, "undefined", 9) == 0) {
+            json_array_append_new(values, json_pack("{s:b}", "undefined", 1));
+            continue;
+        }
         if (n && w[0] == '[') {
             json_t *a = json_loadb(w, n, JSON_DECODE_ANY, NULL);
             if (!json_is_array(a)) {
@@ -486,7 +491,8 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
                                            "... | send utf16 hex ... | send value [JSON]");
 }
 
-/* `close`, `close CODE`, `close CODE STRING`, `close value JSON...` (values for the WebIDL checks). */
+/* `close`, `close CODE`, `close CODE STRING`, `close CODE utf16 hex HHHH...` (a reason given as UTF-16 code units,
+ * so it may hold a lone surrogate), `close value JSON...` (values for the WebIDL checks). */
 static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     long code;
@@ -497,7 +503,17 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
         if (sc_nwords(st) == 2) return sc_err_word(c, st, 2, "missing values (write: close value JSON...)");
         return json_value_words(c, st, 2, values);
     }
-    if (sc_args(c, st, 1, 2, "close [CODE [STRING]] | close value JSON...") < 0) return -1;
+    if (sc_nwords(st) > 2 && sc_is(st, 2, "utf16")) {
+        if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;
+        json_object_set_new(step, "code", json_integer(code));
+        if (!sc_is(st, 3, "hex")) return sc_err_word(c, st, 3, "write: close CODE utf16 hex HHHH...");
+        json_t *hex = hex_words(c, st, 4, sc_nwords(st));
+        if (!hex) return -1;
+        json_object_set_new(step, "reason_utf16", hex);
+        if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, 4, "UTF-16 code units are 4 hex digits each");
+        return 0;
+    }
+    if (sc_args(c, st, 1, 2, "close [CODE [STRING]] | close CODE utf16 hex HHHH... | close value JSON...") < 0) return -1;
     if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;
     json_object_set_new(step, "code", json_integer(code));
     return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;

@@ -148,11 +148,13 @@ static const struct good {
                "\"credentials\":true,\"line\":5},{\"op\":\"listen\",\"events\":[\"ping\",\"pong\"]},{\"event\":{\"type\":\"ping\"}},"
                "{\"op\":\"close\"}]}"},
     {HEAD "client websocket\n  new {A}/ws protocol a \"b c\"\n  set binaryType arraybuffer\n  send text \"x\"\n"
-          "  send binary hex 0102\n  close 1000 \"bye\"\n  close value null \"1000\" 1.5 true\n  close\n"
+          "  send binary hex 0102\n  close 1000 \"bye\"\n  close value null \"1000\" 1.5 true undefined\n  close\n"
+          "  close 1000 utf16 hex D807 0061\n"
           "expect client\n  never error\n",
      "client.steps", "[{\"op\":\"new\",\"url\":\"{A}/ws\",\"protocols\":[\"a\",\"b c\"]},{\"prop\":\"binaryType\",\"value\":\"arraybuffer\"},"
                      "{\"body\":{\"type\":\"text\",\"value\":\"x\"}},{\"body\":{\"type\":\"binary\",\"hex\":\"0102\"}},"
-                     "{\"op\":\"close\",\"code\":1000,\"reason\":\"bye\"},{\"values\":[null,\"1000\",1.5,true]},{\"op\":\"close\"}]"},
+                     "{\"op\":\"close\",\"code\":1000,\"reason\":\"bye\"},{\"values\":[null,\"1000\",1.5,true,{\"undefined\":true}]},{\"op\":\"close\"},"
+                     "{\"op\":\"close\",\"code\":1000,\"reason_utf16\":\"d8070061\"}]"},
     {HEAD "client img\n  load {C}/p.png\nclient script s\n  load {B}/j.js callback cb_1\n"
           "client fetch\n  fetch PUT {B}/f mode cors credentials include header X-A 1 header X-B \"2\" body \"b\"\n"
           "client http\n  request GET {A}/h header Accept */* timeout 2s\n"
@@ -335,7 +337,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http tls)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls websocket websocket-api xhr xhr-sync "
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls user-prompts websocket websocket-api xhr xhr-sync "
      "xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
@@ -423,6 +425,8 @@ static const struct bad {
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
+    {CLIENT("client websocket\n  new {A}/ws\n  close 1000 utf16 D807\n"), "6:20: write: close CODE utf16 hex HHHH..."},
+    {CLIENT("client websocket\n  new {A}/ws\n  close 1000 utf16 hex 0061 62\n"), "6:24: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 1\n"), "5:36: Int16Array needs an offset that is a multiple of 2"},
     {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 2 length 2\n"), "5:36: the view ends past the 3 bytes"},
     {CLIENT("client xhr\n  send typed Uint8Array hex 00 length 1 length 1\n"), "5:41: given twice"},
