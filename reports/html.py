@@ -1,6 +1,7 @@
 """index.html: one offline page (inline CSS and JS, nothing fetched) for the people who gate releases.
 
-Top to bottom: the run's facts and verdict banner; the matrix of families × clients with pass counts;
+Top to bottom: the run's facts and verdict banner; the matrix of families × clients with pass counts; per
+family, the web-platform-tests topics its cases exercised (reports/wpt_topics.py);
 stale expectations and flaky cases, if any; then every case × client, filterable by family, client, status
 and free text. Each case opens onto, per client: the verdict and its message, the judge's checks with the
 first failing one marked, a timeline of the client's steps and events beside the server's transcript (on one
@@ -28,12 +29,12 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from . import timeline
+from . import timeline, wpt_topics
 from .expectations import EXPECTED, STATUSES, UNEXPECTED_FAIL
 from .model import Result, Run, case_duration_ms
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-STATUS_ORDER = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "CRASH", "NOTRUN", "N/A")
+STATUS_ORDER = wpt_topics.ORDER
 
 
 class _Loader(jinja2.FileSystemLoader):
@@ -117,6 +118,7 @@ def view(run: Run, report: dict) -> dict:
         "info": info,
         "clients": clients,
         "families": families,
+        "wpt": wpt_topics.exercised(run, wpt_topics.load_topics()),
         "cases": cases,
         "statuses": present,
         "all_statuses": STATUS_ORDER,

@@ -46,6 +46,7 @@ static void one_step(struct facts *f, json_t *s)
     if (!strcmp(op, "get-header"))
         json_array_append_new(f->read, json_sprintf("header:%s", json_string_value(json_object_get(s, "name"))));
     if (!strcmp(op, "all-headers")) json_array_append_new(f->read, json_string("allResponseHeaders"));
+    if (json_object_get(s, "label") && strcmp(op, "read")) json_array_append_new(f->read, json_string("returnType"));
 }
 
 static void facts_of(const struct pctx *c, const struct cobj *o, struct facts *f)

@@ -628,40 +628,42 @@ typedef int (*step_fn)(struct pctx *, const struct stmt *, struct cobj *, json_t
 
 /* Client steps: one row per word and the kinds it belongs to (FORMAT.md §5). To add a step, write a step_fn
  * that checks the words after word 0 and fills the step's fields ("obj" and "op" are set, "line" is added
- * after), then add a row: its word, the kinds (BIT(KIND_...)), the op it emits (MODEL.md §1.2), and whether
- * it may run inside an `on EVENT` listener. A word absent here is an error, so only documented ops reach the
- * adapters. `on` is handled by on_step() below. */
+ * after), then add a row: its word, the kinds (BIT(KIND_...)), the op it emits (MODEL.md §1.2), whether
+ * it may run inside an `on EVENT` listener, and whether it may end in `as LABEL` (the method's return value is
+ * recorded as a `read` labelled LABEL, FORMAT.md §5.3). A word absent here is an error, so only documented
+ * ops reach the adapters. `on` is handled by on_step() below. */
 static const struct step_row {
     const char *word;
     unsigned kinds;
     const char *op;
     int in_handler;
     step_fn parse;
+    int returns;
 } step_rows[] = {
-    {"await", ALL_KINDS, "await", 0, step_await},
-    {"wait", ALL_KINDS, "wait", 0, step_wait},
-    {"read", ALL_KINDS, "read", 1, step_read},
-    {"watch", ALL_KINDS, "watch", 1, step_watch},
-    {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es},
-    {"new", BIT(KIND_WEBSOCKET), "new", 0, step_new_ws},
-    {"open", BIT(KIND_XHR), "open", 1, step_open},
-    {"header", BIT(KIND_XHR), "header", 1, step_header},
-    {"set", BIT(KIND_XHR), "set", 1, step_set_xhr},
-    {"set", BIT(KIND_WEBSOCKET), "set", 1, step_set_ws},
-    {"mime", BIT(KIND_XHR), "mime", 1, step_mime},
-    {"listen", BIT(KIND_XHR), "listen", 1, step_listen_upload},
-    {"listen", BIT(KIND_EVENTSOURCE), "listen", 1, step_listen_es},
-    {"send", BIT(KIND_XHR), "send", 1, step_send_xhr},
-    {"send", BIT(KIND_WEBSOCKET), "send", 1, step_send_ws},
-    {"abort", BIT(KIND_XHR), "abort", 1, step_plain},
-    {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header},
-    {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain},
-    {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain},
-    {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws},
-    {"load", BIT(KIND_IMG), "load", 1, step_load_img},
-    {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script},
-    {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch},
-    {"request", BIT(KIND_HTTP), "request", 1, step_request},
+    {"await", ALL_KINDS, "await", 0, step_await, 0},
+    {"wait", ALL_KINDS, "wait", 0, step_wait, 0},
+    {"read", ALL_KINDS, "read", 1, step_read, 0},
+    {"watch", ALL_KINDS, "watch", 1, step_watch, 0},
+    {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es, 0},
+    {"new", BIT(KIND_WEBSOCKET), "new", 0, step_new_ws, 0},
+    {"open", BIT(KIND_XHR), "open", 1, step_open, 0},
+    {"header", BIT(KIND_XHR), "header", 1, step_header, 0},
+    {"set", BIT(KIND_XHR), "set", 1, step_set_xhr, 0},
+    {"set", BIT(KIND_WEBSOCKET), "set", 1, step_set_ws, 0},
+    {"mime", BIT(KIND_XHR), "mime", 1, step_mime, 0},
+    {"listen", BIT(KIND_XHR), "listen", 1, step_listen_upload, 0},
+    {"listen", BIT(KIND_EVENTSOURCE), "listen", 1, step_listen_es, 0},
+    {"send", BIT(KIND_XHR), "send", 1, step_send_xhr, 0},
+    {"send", BIT(KIND_WEBSOCKET), "send", 1, step_send_ws, 1},
+    {"abort", BIT(KIND_XHR), "abort", 1, step_plain, 0},
+    {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header, 0},
+    {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
+    {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
+    {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},
+    {"load", BIT(KIND_IMG), "load", 1, step_load_img, 0},
+    {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script, 0},
+    {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch, 0},
+    {"request", BIT(KIND_HTTP), "request", 1, step_request, 0},
 };
 
 /* Steps every kind takes go under "client", the others under "client KIND" for each kind that takes them;
@@ -700,6 +702,22 @@ static const struct step_row *find_step(struct pctx *c, const struct stmt *st, e
     return NULL;
 }
 
+/* A step ending in `as LABEL` (rows with `returns`): sets the step's "label" and makes *op the statement
+ * without those two words, on *head, a copy of its line that ends before them. 0, or -1 after an error. */
+static int returned_label(struct pctx *c, const struct stmt *st, struct sline *head, struct stmt *op, json_t *step)
+{
+    size_t n, k = sc_nwords(st);
+    const char *w;
+    if (k < 3 || !sc_is(st, k - 2, "as")) return 0;
+    w = sc_word(st, k - 1, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, k - 1, "a bad label (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "label", json_stringn(w, n));
+    *head = *st->ln;
+    head->ntok -= 2;
+    op->ln = head;
+    return 0;
+}
+
 /* Parses st with its row into a new step object {obj?, op, ...}; NULL after an error. */
 static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, int in_handler)
 {
@@ -707,7 +725,13 @@ static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, 
     if (!row) return NULL;
     if (in_handler && !row->in_handler) return sc_err_word(c, st, 0, "'%s' cannot run inside an event listener", row->word), NULL;
     json_t *step = in_handler ? json_pack("{s:s}", "op", row->op) : json_pack("{s:s, s:s}", "obj", o->name, "op", row->op);
-    if (row->parse(c, st, o, step) < 0) {
+    struct sline head;
+    struct stmt op = *st;
+    if (row->returns && returned_label(c, st, &head, &op, step) < 0) {
+        json_decref(step);
+        return NULL;
+    }
+    if (row->parse(c, &op, o, step) < 0) {
         json_decref(step);
         return NULL;
     }

@@ -269,6 +269,9 @@ static const struct cap_rule {
     {"send", {{"body.type", "\"blob\""}}, CAP_BLOB, "send blob"},
     {"send", {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
     {"set", {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
+    /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
+    {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},
+    {"close", {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */

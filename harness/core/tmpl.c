@@ -78,7 +78,8 @@ static int origin_name(const char *name) { return origin_uses(name) != 0; }
 static int allowed(const char *name, const char *context)
 {
     int server = !context || strcmp(context, "server") == 0;
-    if (origin_name(name) || strcmp(name, "token") == 0 || strcmp(name, "case") == 0) return 1;
+    if (origin_name(name) || strcmp(name, "token") == 0 || strcmp(name, "case") == 0 || strcmp(name, "page-url") == 0)
+        return 1;
     if (strncmp(name, "ms:", 3) == 0) {
         char buf[32];
         return ms_value(name, 1.0, buf, sizeof buf) == 0;

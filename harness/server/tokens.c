@@ -25,6 +25,22 @@ static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *tok
     }
 }
 
+/* {page-url}: the URL of the case page a browser runs this token's program in, the program's `page_url`, which
+ * fixtures/page.js opens: the page origin's /_h/static/case.html with the token (and the run). A relative URL
+ * a program passes to a constructor resolves against it (cases/FORMAT.md §1.8). */
+static void set_page_url(struct ch_server *srv, json_t *vars, const struct ch_case *k, const struct ch_run *run,
+                         const char *token)
+{
+    const char *page = json_string_value(json_object_get(k->json, "page"));
+    int pi = page ? ch_origin_by_name(page, strlen(page)) : CH_ORIGIN_A;
+    const struct ch_run_origin *po = pi >= 0 ? ch_origin_named(srv, ch_origin_name(pi)) : NULL;
+    char url[600];
+    if (!po) return;
+    int n = snprintf(url, sizeof url, "%s/_h/static/case.html?token=%s%s%s", po->url, token, run ? "&run=" : "",
+                     run ? run->id : "");
+    if (n > 0 && (size_t)n < sizeof url) json_object_set_new(vars, "page-url", json_string(url));
+}
+
 struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct ch_run *run)
 {
     struct ch_token *t = ch_xcalloc(1, sizeof *t);
@@ -40,6 +56,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
     t->counts = json_object();
     t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
     set_origin_vars(srv, t->vars, t->id);
+    set_page_url(srv, t->vars, k, run, t->id);
     if (ch_faults_open(srv, t, k->uses, t->error) < 0) ch_faults_close(t);
     ch_map_set(srv->tokens, t->id, t);
     return t;
@@ -87,6 +104,7 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     json_object_set(p, "tags", json_object_get(k, "tags"));
     json_object_set(p, "needs", json_object_get(k, "needs"));
     json_object_set_new(p, "page", json_string(po->url));
+    if (json_object_get(t->vars, "page-url")) json_object_set(p, "page_url", json_object_get(t->vars, "page-url"));
     /* Pages on SA, SB, SC and D run in a top-level window (cases/FORMAT.md §2 `page`, PROTOCOL.md §2). */
     json_object_set_new(p, "top_level", json_boolean(pi >= CH_ORIGIN_SA));
     json_object_set_new(p, "origins", ch_origins_json(srv, 0));

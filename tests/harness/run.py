@@ -377,7 +377,7 @@ def _resolve(path) -> Path:
 
 def _case_meta(case: dict) -> dict:
     """What the reports show of a case (not its programs)."""
-    keys = ("id", "title", "spec", "tags", "needs", "source", "cell", "deadline_ms")
+    keys = ("id", "title", "spec", "tags", "needs", "source", "cell", "deadline_ms", "wpt")
     meta = {k: case[k] for k in keys if k in case}
     meta["objects"] = (case.get("client") or {}).get("objects", [])
     src = meta.get("source") or {}

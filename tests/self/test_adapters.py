@@ -300,6 +300,11 @@ def test_missing_kind_and_inexpressible_ops_are_unsupported():
     obs = run(program({"w": "websocket"}, [{"obj": "w", "op": "new", "url": "ws://a/"},
                                            {"obj": "w", "op": "close"}]), FakeWs())
     assert "websocket-close-no-code" in obs["unsupported"]
+    # A return value (send ... as LABEL) is the WebIDL method's: a library's Python call has none to record.
+    obs = run(program({"w": "websocket"}, [{"obj": "w", "op": "new", "url": "ws://a/"},
+                                           {"obj": "w", "op": "send", "label": "s",
+                                            "body": {"type": "text", "value": "x"}}]), FakeWs())
+    assert "websocket-return-value" in obs["unsupported"]
     obs = run(program({"h": "http"}, [{"obj": "h", "op": "new"}], needs=["page-b"]), FakeHttp([]))
     assert "page-b" in obs["unsupported"]
 

@@ -155,14 +155,22 @@ class Sockets(threading.Thread):
                 continue   # a TLS origin: it does not speak plain http
         return None
 
+    def listening(self, pid: str) -> list[str]:
+        out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+        return sorted(line.split()[3] for line in out.splitlines() if f"pid={pid}," in line)
+
     def run(self):
+        # The runner binds its origins one after the other: the list is read once it has stayed the same for a
+        # second (on a loaded machine the first sockets show well before the last).
         deadline = time.monotonic() + 120
         while self.parent.poll() is None and time.monotonic() < deadline:
             pid = self.runner_pid()
             if pid:
-                out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
-                self.local = [line.split()[3] for line in out.splitlines() if f"pid={pid}," in line]
-                if self.local:
+                before = self.listening(pid)
+                time.sleep(1.0)
+                now = self.listening(pid)
+                if now and now == before:
+                    self.local = now
                     self.foreign_host_status = self.probe()
                     return
             time.sleep(0.2)

@@ -155,6 +155,14 @@ static const struct good {
                      "{\"body\":{\"type\":\"text\",\"value\":\"x\"}},{\"body\":{\"type\":\"binary\",\"hex\":\"0102\"}},"
                      "{\"op\":\"close\",\"code\":1000,\"reason\":\"bye\"},{\"values\":[null,\"1000\",1.5,true,{\"undefined\":true}]},{\"op\":\"close\"},"
                      "{\"op\":\"close\",\"code\":1000,\"reason_utf16\":\"d8070061\"}]"},
+    /* `as LABEL` after a websocket send/close: the return value is recorded (a `read` labelled so, with
+     * `returnType`), which only the WebIDL interface has: websocket-api. */
+    {HEAD "client websocket\n  new {A}/ws\n  send text \"as\" as s1\n  send value as v\n  close 1000 \"as\" as c1\n"
+          "  close as c2\n  send text \"x\"\nexpect client\n  at read(s1) returnType=\"undefined\"\n  at read(c2) returnType=\"undefined\"\n",
+     "", "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{},{\"op\":\"send\",\"label\":\"s1\","
+         "\"body\":{\"type\":\"text\",\"value\":\"as\"}},{\"label\":\"v\",\"body\":{\"type\":\"value\",\"values\":[]}},"
+         "{\"op\":\"close\",\"label\":\"c1\",\"code\":1000,\"reason\":\"as\"},{\"op\":\"close\",\"label\":\"c2\"},"
+         "{\"op\":\"send\",\"body\":{\"type\":\"text\",\"value\":\"x\"}}]}}"},
     {HEAD "client img\n  load {C}/p.png\nclient script s\n  load {B}/j.js callback cb_1\n"
           "client fetch\n  fetch PUT {B}/f mode cors credentials include header X-A 1 header X-B \"2\" body \"b\"\n"
           "client http\n  request GET {A}/h header Accept */* timeout 2s\n"
@@ -431,6 +439,9 @@ static const struct bad {
     {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 2 length 2\n"), "5:36: the view ends past the 3 bytes"},
     {CLIENT("client xhr\n  send typed Uint8Array hex 00 length 1 length 1\n"), "5:41: given twice"},
     {CLIENT("client xhr\n  send typed Uint8Array hex 00 offset 2\n"), "5:39: offset 2 is out of range 0-1"},
+    {HEAD "client websocket\n  new {A}/w\n  send text \"x\" as X\nexpect client\n  never error\n", "6:20: a bad label (write [a-z0-9][a-z0-9._-]*)"},
+    {HEAD "client websocket\n  new {A}/w\n  close as c\nexpect client\n  at read(c) readyState=2\n",
+     "8:14: websocket 'websocket' records no property 'readyState' at 'read': name it in a 'read' step first"},
     {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
     {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
     {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
