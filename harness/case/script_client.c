@@ -338,9 +338,9 @@ static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
  * word without blanks, `[]`, `[1,2]`: an object for the WebIDL conversion) appended to values: the arguments of a
  * WebIDL conversion check (`close value`, `send value`). The bare word `undefined` is JavaScript's undefined,
  * which JSON lacks: it goes out as {"undefined": true} (harness/MODEL.md §1.2). */
-static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, json_t *values)
+static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, size_t to, json_t *values)
 {
-    for (size_t k = from; k < sc_nwords(st); k++) {
+    for (size_t k = from; k < to; k++) {
         size_t n, i = sc_off(st, k);
         const char *w = sc_word(st, k, &n);
         if (n == 9 && memcmp(w, "undefined", 9) == 0) {
@@ -377,6 +377,43 @@ static int send_shared(struct pctx *c, const struct stmt *st, json_t *body)
     return 1;
 }
 
+static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, int in_handler);
+
+#define SEND_OBJECT "send object [tostring VALUE | tostring throws NAME] [calling STEP]"
+
+/* `send object [tostring VALUE | tostring throws NAME] [calling STEP]` (§5.1): an ordinary object for the WebIDL
+ * conversion of send()'s argument to a string: {} (its toString is Object.prototype's), or one whose toString
+ * returns VALUE (a raw value as `send value` takes it: "s", 7, null, undefined, [1] an object) or throws an
+ * exception named NAME, after running STEP, a step on the same object as `on` takes one (re-entrancy: open(),
+ * send(), abort() called from inside the conversion). */
+static int send_object(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *body)
+{
+    size_t k = 2, n;
+    if (sc_is(st, k, "tostring")) {
+        json_t *ts = json_object(), *values = json_array();
+        json_object_set_new(body, "tostring", ts);
+        if (sc_nwords(st) <= k + 1) return json_decref(values), sc_err_word(c, st, k + 1, "write: " SEND_OBJECT);
+        if (sc_is(st, k + 1, "throws")) {
+            const char *w = sc_nwords(st) > k + 2 ? sc_word(st, k + 2, &n) : NULL;
+            json_decref(values);
+            if (!w || !sc_is_name(w, n)) return sc_err_word(c, st, k + 2, "an exception name (write [A-Za-z][A-Za-z0-9_-]*)");
+            json_object_set_new(ts, "throws", json_stringn(w, n));
+            k += 3;
+        } else {
+            if (json_value_words(c, st, k + 1, k + 2, values) < 0) return json_decref(values), -1;
+            json_object_set(ts, "returns", json_array_get(values, 0));
+            json_decref(values);
+            k += 2;
+        }
+    }
+    if (k == sc_nwords(st)) return 0;
+    if (!sc_is(st, k, "calling") || sc_nwords(st) == k + 1) return sc_err_word(c, st, k, "write: " SEND_OBJECT);
+    struct stmt sub = *st;
+    sub.first += k + 1;
+    json_t *nested = make_step(c, &sub, o, 1);
+    return nested ? json_object_set_new(body, "calling", nested) : -1;
+}
+
 /* `send` and its body forms (§5.1). */
 static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
@@ -395,8 +432,9 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
+    if (sc_is(st, 1, "object")) return json_object_set_new(body, "type", json_string("object")), send_object(c, st, o, body);
     int rc = send_shared(c, st, body);
-    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object)");
 }
 
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -483,7 +521,7 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_object_set_new(body, "type", json_string("value"));
         json_object_set_new(body, "values", values);
         if (sc_args(c, st, 1, 2, "send value [JSON]") < 0) return -1;
-        return json_value_words(c, st, 2, values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
     }
     int rc = send_shared(c, st, body);
     return rc <= 0 ? rc
@@ -501,7 +539,7 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
         json_t *values = json_array();
         json_object_set_new(step, "values", values);
         if (sc_nwords(st) == 2) return sc_err_word(c, st, 2, "missing values (write: close value JSON...)");
-        return json_value_words(c, st, 2, values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
     }
     if (sc_nwords(st) > 2 && sc_is(st, 2, "utf16")) {
         if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;

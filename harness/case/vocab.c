@@ -305,6 +305,9 @@ static unsigned step_caps(const json_t *step)
         }
         if (ok) caps |= 1u << cap_rules[r].cap;
     }
+    /* `send object ... calling STEP`: the nested step implies what it would imply on its own line. */
+    const json_t *nested = json_object_get(json_object_get(step, "body"), "calling");
+    if (nested) caps |= step_caps(nested);
     return caps;
 }
 
