@@ -432,9 +432,16 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
+    if (sc_is(st, 1, "document")) { /* `send document html|xml STRING`: DOMParser's document of the text */
+        json_object_set_new(body, "type", json_string("document"));
+        if (sc_args(c, st, 3, 3, "send document html|xml STRING") < 0) return -1;
+        if (!sc_is(st, 2, "html") && !sc_is(st, 2, "xml")) return sc_err_word(c, st, 2, "write: send document html|xml STRING");
+        json_object_set_new(body, "kind", json_string(sc_is(st, 2, "html") ? "html" : "xml"));
+        return set_new(body, "value", quoted(c, st, 3));
+    }
     if (sc_is(st, 1, "object")) return json_object_set_new(body, "type", json_string("object")), send_object(c, st, o, body);
     int rc = send_shared(c, st, body);
-    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object)");
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document)");
 }
 
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
