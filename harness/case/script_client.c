@@ -141,14 +141,23 @@ static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, jso
 /* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
 
 /* `open METHOD URL [sync] [user U] [password P]` */
+/* `open METHOD URL [sync] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob: URL the
+ * interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked. */
 static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     int sync = 0;
-    if (sc_args(c, st, 2, 7, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
-    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0 || set_new(step, "url", sc_text(c, st, 2, "client")) < 0)
+    size_t n, first = 3;
+    const char *w = sc_nwords(st) > 3 ? sc_word(st, 3, &n) : NULL;
+    if (sc_args(c, st, 2, 8, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
+    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0) return -1;
+    if (sc_is(st, 2, "blob") && w && sc_string_start(w, n)) {
+        if (set_new(step, "blob", sc_text(c, st, 3, "client")) < 0) return -1;
+        first = 4;
+    } else if (set_new(step, "url", sc_text(c, st, 2, "client")) < 0) {
         return -1;
+    }
     json_object_set_new(step, "async", json_true());
-    for (size_t k = 3; k < sc_nwords(st); k++) {
+    for (size_t k = first; k < sc_nwords(st); k++) {
         const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
         if (sc_is(st, k, "sync") && !sync) {
             sync = 1;

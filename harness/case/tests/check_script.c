@@ -127,6 +127,8 @@ static const struct good {
          "\"calling\":{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/b\",\"async\":false}}}]}}"},
     {CLIENT("client xhr\n  send document xml \"<r/>\"\n"), "",
      "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"xml\",\"value\":\"<r/>\"}}]}}"},
+    {CLIENT("client xhr\n  open GET blob \"blah\" sync\n"), "",
+     "{\"needs\":[\"blob\",\"xhr\",\"xhr-sync\"],\"client\":{\"steps\":[{},{\"op\":\"open\",\"method\":\"GET\",\"blob\":\"blah\",\"async\":false}]}}"},
     {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
           "  send blob hex 00ff\n  send binary \"ab\"*2\n  send typed Uint16Array hex 00010203 offset 2 length 1\n  send typed DataView hex 0001 offset 1\n"
           "  send value\n  send value [1,\"a\"]\n  send typed Float64Array hex 000000000000f03f\n"
