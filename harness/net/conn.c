@@ -211,7 +211,8 @@ void ch_conn_reply(struct ch_conn *c, int status, const char *reason, const char
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", status, reason,
                        type, n, extra ? extra : "", close ? "Connection: close\r\n" : "");
     ch_conn_write(c, head, (size_t)len < sizeof head ? (size_t)len : sizeof head - 1);
-    if (c->req && strcmp(c->req->method, "HEAD") != 0) ch_conn_write(c, body, n);
+    /* 304: no content; its Content-Length is the 200's (RFC 9110 §8.6, §15.4.5). */
+    if (c->req && strcmp(c->req->method, "HEAD") != 0 && status != 304) ch_conn_write(c, body, n);
     ch_conn_finish(c, close ? CH_END_CLOSE : CH_END_KEEP);
 }
 

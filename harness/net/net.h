@@ -189,7 +189,8 @@ void ch_conn_upgrade(struct ch_conn *c, void (*on_input)(struct ch_conn *, void 
 void ch_conn_close(struct ch_conn *c, const char *how);
 
 /* A complete response for harness-generated replies (control, errors): status line, Content-Type,
- * Content-Length, extra header lines (each ending in CRLF, may be NULL), body. */
+ * Content-Length, extra header lines (each ending in CRLF, may be NULL), body (not sent for HEAD, nor for 304,
+ * whose Content-Length is then the length the 200 would have had). */
 void ch_conn_reply(struct ch_conn *c, int status, const char *reason, const char *type, const char *extra,
                    const void *body, size_t n);
 

@@ -279,7 +279,10 @@ static void ep_quit(struct ctx *x)
     evtimer_add(x->srv->quit, &tv);
 }
 
-static void ep_static(struct ctx *x) { ch_static_reply(x->srv, x->conn, x->path + strlen("/_h/static/")); }
+static void ep_static(struct ctx *x)
+{
+    ch_static_reply(x->srv, x->conn, x->path + strlen("/_h/static/"), ch_request_header(x->req, "If-None-Match"));
+}
 
 /* ---- dispatch ------------------------------------------------------------------------------------------------ */
 

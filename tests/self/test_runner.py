@@ -184,6 +184,25 @@ def test_path_traversal_refused(runner):
     assert ex.data.startswith(b"HTTP/1.1 200") and b"The control protocol" in ex.data
 
 
+def test_fixtures_are_cacheable_only_as_validated(runner):
+    """Case pages load the interpreter every time: the runner lets the browser keep it but ask first (no-cache and
+    a strong ETag: RFC 9111 §5.2.2.4), and answers a matching If-None-Match with 304, no content, and the 200's
+    Content-Length (RFC 9110 §13.1.2, §8.6); another tag gets the file."""
+    import hashlib
+    js = (ROOT / "fixtures" / "client.js").read_bytes()
+    ok = rawhttp.get(runner.base + "/_h/static/client.js", headers={"Connection": "close"})
+    head, _, body = ok.data.partition(b"\r\n\r\n")
+    etag = '"' + hashlib.sha256(js).hexdigest()[:32] + '"'
+    assert head.startswith(b"HTTP/1.1 200") and body == js
+    assert b"\r\nCache-Control: no-cache\r\n" in head and f"\r\nETag: {etag}\r\n".encode() in head, head
+    same = rawhttp.get(runner.base + "/_h/static/client.js", headers={"Connection": "close", "If-None-Match": etag})
+    head, _, body = same.data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 304 Not Modified") and body == b"", same.data[:300]
+    assert f"\r\nContent-Length: {len(js)}\r\n".encode() in head and f"ETag: {etag}".encode() in head
+    other = rawhttp.get(runner.base + "/_h/static/client.js", headers={"Connection": "close", "If-None-Match": '"0"'})
+    assert other.data.startswith(b"HTTP/1.1 200") and other.data.endswith(js)
+
+
 def test_result_is_judged_and_cancel_keeps_the_first_verdict(runner):
     p = runner.program("http/selftest/bytes")
     obs = {"token": p["token"], "client": {"name": "selftest"}, "events": [],
