@@ -436,10 +436,17 @@ static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o,
 
 static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    if (sc_args(c, st, 1, 256, "new URL [protocol P...]") < 0) return -1;
+    if (sc_is(st, 1, "value")) { /* new WebSocket(), new WebSocket(url, [], "stray"), new WebSocket([url]): the
+                                  * WebIDL argument count and conversions, raw values as `send value` takes them */
+        json_t *values = json_array();
+        json_object_set_new(step, "values", values);
+        return json_value_words(c, st, 2, values);
+    }
+    if (sc_args(c, st, 1, 256, "new URL [protocol P...] | new value [JSON...]") < 0) return -1;
     if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
     if (sc_nwords(st) == 2) return 0;
-    if (!sc_is(st, 2, "protocol") || sc_nwords(st) < 4) return sc_err_word(c, st, 2, "write: new URL [protocol P...]");
+    if (!sc_is(st, 2, "protocol") || sc_nwords(st) < 4)
+        return sc_err_word(c, st, 2, "write: new URL [protocol P...] | new value [JSON...]");
     json_t *protocols = json_array();
     json_object_set_new(step, "protocols", protocols);
     for (size_t k = 3; k < sc_nwords(st); k++)

@@ -163,6 +163,10 @@ static const struct good {
          "\"body\":{\"type\":\"text\",\"value\":\"as\"}},{\"label\":\"v\",\"body\":{\"type\":\"value\",\"values\":[]}},"
          "{\"op\":\"close\",\"label\":\"c1\",\"code\":1000,\"reason\":\"as\"},{\"op\":\"close\",\"label\":\"c2\"},"
          "{\"op\":\"send\",\"body\":{\"type\":\"text\",\"value\":\"x\"}}]}}"},
+    /* `new value`: raw constructor arguments (none, a stray third, an array for the URL): websocket-api. */
+    {HEAD "client websocket\n  new value \"ws://{host-A}/c/{token}/e\" [] \"x\"\nclient websocket w2\n  new value\nexpect client w2\n  never open\n", "",
+     "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[\"ws://{host-A}/c/{token}/e\",[],\"x\"]},"
+     "{\"op\":\"new\",\"obj\":\"w2\",\"values\":[]}]}}"},
     {HEAD "client img\n  load {C}/p.png\nclient script s\n  load {B}/j.js callback cb_1\n"
           "client fetch\n  fetch PUT {B}/f mode cors credentials include header X-A 1 header X-B \"2\" body \"b\"\n"
           "client http\n  request GET {A}/h header Accept */* timeout 2s\n"
@@ -444,6 +448,7 @@ static const struct bad {
      "8:14: websocket 'websocket' records no property 'readyState' at 'read': name it in a 'read' step first"},
     {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
     {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
+    {HEAD "client websocket\n  new value ws://x\n" EXP, "5:13: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send form a=\"1\"\n" EXP, "6:8: write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed ... | "
                                                                     "send utf16 hex ... | "
