@@ -56,6 +56,10 @@ static const struct good {
     {SRV("  status 200 OK\n"), "server.0", "{\"method\":\"GET\",\"path\":\"/x\",\"prefix\":false,\"nth\":null,"
                                            "\"nth_plus\":false,\"origin\":null,\"line\":4,"
                                            "\"steps\":[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\",\"line\":5}]}"},
+    {HEAD "server GET /r when If-None-Match \"\\\"v1\\\"\"\n  status 304\nserver GET /r when if-none-match \"\\\"v2\\\"\"\n"
+          "  status 304\nserver GET /r nth 2 origin B when X-A 1\n  status 200\nserver GET /r\n  status 200\n" CLI EXP,
+     "server", "[{\"when\":{\"name\":\"If-None-Match\",\"value\":\"\\\"v1\\\"\"}},{\"when\":{\"name\":\"if-none-match\"}},"
+               "{\"nth\":2,\"origin\":\"B\",\"when\":{\"name\":\"X-A\",\"value\":\"1\"}},{\"nth\":null}]"},
     {SRV("  status 599 Weird  Reason\n"), "server.0.steps.0", "{\"code\":599,\"reason\":\"Weird  Reason\"}"},
     {SRV("  status 0\n"), "server.0.steps.0", "{\"code\":0,\"reason\":\"\"}"},
     {SRV("  status 200\n  header Content-Type: text/plain; charset=utf-8\n"), "server.0.steps.1",
@@ -414,6 +418,14 @@ static const struct bad {
     {HEAD "server GET a\n  close\n" CLI EXP, "4:12: a path starts with '/' (the part after /c/<token>)"},
     {HEAD "server GET /a?b=1\n  close\n" CLI EXP, "4:14: a path has no query or fragment"},
     {HEAD "server GET /a nth 0\n  close\n" CLI EXP, "4:19: write: nth N or nth N+ (N from 1)"},
+    /* `when NAME VALUE`: a condition on one header; two on different names can both hold (a conflict), two
+     * values of one name cannot (tested among the good rows) */
+    {HEAD "server GET /a when X-A 1\n  close\nserver GET /a when X-B 1\n  close\n" CLI EXP,
+     "6:1: this section matches the same requests as the section at line 4"},
+    {HEAD "server GET /a when X-A\n  close\n" CLI EXP, "4:15: write: when NAME VALUE"},
+    {HEAD "server GET /a when X:A 1\n  close\n" CLI EXP, "4:20: a bad header name (a token)"},
+    {HEAD "server GET /a when X-A \"{token}\"\n  close\n" CLI EXP, "4:24: a when value holds no placeholder, brace, CR, LF or NUL"},
+    {HEAD "server GET /a when X-A 1 when X-A 2\n  close\n" CLI EXP, "4:26: 'when' given twice"},
     {HEAD "server GET /a\n" CLI EXP, "4:1: a server section needs at least one step"},
     /* client sections (§5) */
     {CLIENT("client xmlhttp\n  send\n"), "4:8: unknown client kind 'xmlhttp' (xhr eventsource websocket img script fetch http)"},
