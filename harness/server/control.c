@@ -202,6 +202,24 @@ static void ep_verdict(struct ctx *x)
                   is_full);
 }
 
+/* GET /_h/inflight?run=R: the run's cases handed out and not yet judged, with their ages, so that a driver can
+ * bound every case it is owed, not only the one it happens to wait for (fixtures/PROTOCOL.md `inflight`). */
+static void ep_inflight(struct ctx *x)
+{
+    struct ch_run *r = find_run(x, param(x, "run"));
+    if (!r) return;
+    json_t *list = json_array(), *tok;
+    const char *kase;
+    json_object_foreach(r->by_case, kase, tok) {
+        struct ch_token *t = ch_map_get(x->srv->tokens, json_string_value(tok));
+        if (!t || t->verdict) continue;
+        json_t *p = ch_token_pending(t);
+        json_object_set_new(p, "case", json_string(kase));
+        json_array_append_new(list, p);
+    }
+    reply(x, 200, json_pack("{s:s, s:o}", "run", r->id, "inflight", list));
+}
+
 static void ep_cancel(struct ctx *x)
 {
     static const char *const allowed[] = {"TIMEOUT", "CRASH", "NOTRUN", "ERROR"};
@@ -277,6 +295,7 @@ static const struct endpoint {
     {"GET", "/_h/next", ep_next, CHANGES},            {"GET", "/_h/program", ep_program, CHANGES},
     {"POST", "/_h/result", ep_result, CHANGES | CORS}, {"GET", "/_h/verdict", ep_verdict, 0},
     {"POST", "/_h/cancel", ep_cancel, CHANGES},        {"GET", "/_h/transcript", ep_transcript, 0},
+    {"GET", "/_h/inflight", ep_inflight, 0},
     {"GET", "/_h/polyfill", ep_polyfill, 0},          {"GET", "/_h/stray", ep_stray, 0},
     {"GET", "/_h/quit", ep_quit, CHANGES},            {"POST", "/_h/quit", ep_quit, CHANGES},
     {"GET", "/_h/vocabulary", ep_vocabulary, 0},        {"GET", "/_h/static/", ep_static, PREFIX},

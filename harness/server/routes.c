@@ -80,11 +80,21 @@ static int opens_sync(const json_t *kase)
     return 0;
 }
 
+static int has_tag(const json_t *kase, const char *name)
+{
+    json_t *tag;
+    size_t i;
+    json_array_foreach(json_object_get(kase, "tags"), i, tag)
+        if (json_is_string(tag) && strcmp(json_string_value(tag), name) == 0) return 1;
+    return 0;
+}
+
 /* A case that opens a synchronous request has precision 0, so it runs alone: its send() blocks the event loop
- * of its page's process, which the pages of every case beside it share (README, "Speed"). */
+ * of its page's process, which the pages of every case beside it share (README, "Speed"). So has a case tagged
+ * `alone` (cases/FORMAT.md `tags`). */
 int ch_case_precision_ms(const json_t *kase)
 {
-    if (opens_sync(kase)) return 0;
+    if (opens_sync(kase) || has_tag(kase, "alone")) return 0;
     json_t *deadline = json_object_get(kase, "deadline_ms"), *e;
     int min = json_is_integer(deadline) && json_integer_value(deadline) > 0 ? (int)json_integer_value(deadline)
                                                                              : 10000;
@@ -103,14 +113,13 @@ int ch_case_precision_ms(const json_t *kase)
 
 int ch_case_compile(struct ch_case *k, json_t *json, char *err)
 {
-    const json_t *routes = json_object_get(json, "server"), *r, *tag;
+    const json_t *routes = json_object_get(json, "server"), *r;
     size_t i;
     memset(k, 0, sizeof *k);
     k->json = json_incref(json);
     k->id = json_string_value(json_object_get(json, "id"));
     if (!k->id) return ch_errf(err, "a case without an id");
-    json_array_foreach(json_object_get(json, "tags"), i, tag)
-        if (json_is_string(tag) && strcmp(json_string_value(tag), "timing") == 0) k->timing = 1;
+    k->timing = has_tag(json, "timing");
     k->uses = ch_tmpl_json_uses(json_object_get(json, "client")) | ch_tmpl_json_uses(routes) | ch_tmpl_json_uses(json_object_get(json, "expect"));
     k->precision_ms = ch_case_precision_ms(json);
     k->nroutes = json_array_size(routes);

@@ -177,6 +177,10 @@ class Runner:
             q["full"] = "1"
         return self.call("GET", "/_h/verdict?" + urllib.parse.urlencode(q), timeout=wait_ms / 1000 + 30)
 
+    def inflight(self, run: str) -> list[dict]:
+        """The run's cases handed out and not yet judged: [{"case", "token", "age_ms", ...}] (PROTOCOL.md)."""
+        return self.call("GET", "/_h/inflight?" + urllib.parse.urlencode({"run": run}))["inflight"]
+
     def cancel(self, token: str, status: str, message: str):
         return self.call("POST", f"/_h/cancel?token={token}", {"status": status, "message": message})
 

@@ -89,7 +89,9 @@ class ClientSession:
         self.log(f"{self.client.name} {self.client.version}: run {self.run} with {len(ids)} cases")
         self.on_start(self.client)
 
-    def _restart(self, after: str):
+    def _restart(self, after: str | None = None):
+        """Stop the client and start it again on the cases still owed (those after `after` in order, when given:
+        pytest asks in order, so the ones before it are done)."""
         self._stop_client()
         self.restarts += 1
         ids = self._remaining(after)
@@ -137,17 +139,9 @@ class ClientSession:
         return v
 
     def _fail_case(self, case_id: str, status: str, message: str, token: str | None) -> dict:
-        if token:
-            try:
-                self.runner.cancel(token, status, message)
-                v = self.runner.verdict(token=token, full=True)
-                if v.get("status") not in (None, "PENDING"):
-                    self._restart(case_id)
-                    return v
-            except RunnerError:
-                pass
+        v = self._cancelled(case_id, status, message, token)
         self._restart(case_id)
-        return {"case": case_id, "status": status, "message": message, "checks": [], "client": self.factory.name}
+        return v
 
     def _runner_busy(self) -> bool:
         try:
@@ -155,9 +149,45 @@ class ClientSession:
         except RunnerError:
             return False
 
+    def _limit_ms(self, case_id: str) -> float:
+        return self.cases[case_id].deadline_ms * self.scale + RESULT_GRACE_S * 1000
+
+    def _hung_message(self, p: dict) -> str:
+        deadline_s = self.cases[p["case"]].deadline_ms * self.scale / 1000
+        return (f"no result {p['age_ms'] / 1000:.1f} s after the case was handed out "
+                f"(deadline {deadline_s:.1f} s): the client hung")
+
+    def _hung(self) -> list[dict]:
+        """Every case of the run handed out and past its bound, whichever case pytest waits for: the runner hands
+        cases out in its own order (timing cases tightest first), so the case that hangs the client is often
+        not the one the current item asks for, and while it is in flight the runner may hold that one back."""
+        try:
+            live = self.runner.inflight(self.run)
+        except RunnerError:
+            return []
+        return [p for p in live if p.get("case") in self.cases and p["age_ms"] > self._limit_ms(p["case"])]
+
+    def _time_out_others(self, hung: list[dict]):
+        """Cases pytest has not asked for yet that hung the client: their TIMEOUT verdicts are kept for when it
+        asks, and the client restarts on every case still owed."""
+        for p in hung:
+            self.done[p["case"]] = self._cancelled(p["case"], "TIMEOUT", self._hung_message(p), p["token"])
+        self._restart()
+
+    def _cancelled(self, case_id: str, status: str, message: str, token: str | None) -> dict:
+        """Record `status` as the case's verdict (the runner keeps a verdict that came first) and return it."""
+        try:
+            if token:
+                self.runner.cancel(token, status, message)
+                v = self.runner.verdict(token=token, full=True)
+                if v.get("status") not in (None, "PENDING"):
+                    return v
+        except RunnerError:
+            pass
+        return {"case": case_id, "status": status, "message": message, "checks": [], "client": self.factory.name}
+
     def _wait(self, case_id: str) -> dict:
-        info = self.cases[case_id]
-        waited_unissued = 0.0
+        waited_unissued, checked_at = 0.0, 0.0
         while True:
             t0 = time.monotonic()
             v = self.runner.verdict(run=self.run, case=case_id, wait_ms=POLL_MS, full=True)
@@ -165,14 +195,16 @@ class ClientSession:
                 return v
             if not self.client.alive():
                 return self._fail_case(case_id, "CRASH", self.client.describe_death(), v.get("token"))
-            if v.get("issued"):
-                limit_ms = info.deadline_ms * self.scale + RESULT_GRACE_S * 1000
-                if v["age_ms"] > limit_ms:
-                    return self._fail_case(
-                        case_id, "TIMEOUT",
-                        f"no result {v['age_ms'] / 1000:.1f} s after the case was handed out "
-                        f"(deadline {info.deadline_ms * self.scale / 1000:.1f} s): the client hung", v.get("token"))
-            else:
+            if time.monotonic() - checked_at >= POLL_MS / 1000:
+                checked_at = time.monotonic()
+                hung = self._hung()
+                mine = [p for p in hung if p["case"] == case_id]
+                if mine:
+                    return self._fail_case(case_id, "TIMEOUT", self._hung_message(mine[0]), mine[0]["token"])
+                if hung:
+                    self._time_out_others(hung)
+                    continue
+            if not v.get("issued"):
                 time.sleep(0.1)  # not handed out yet: the verdict call answered at once
                 if not self._runner_busy():
                     waited_unissued += time.monotonic() - t0

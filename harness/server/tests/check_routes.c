@@ -91,20 +91,24 @@ START_TEST(unknown_op_is_refused)
 END_TEST
 
 /* A case's precision (runs.c shares timing cases by it): its deadline, lowered by a shorter scripted wait; 0 when
- * its client opens a synchronous request, which blocks the page process every case beside it shares. */
+ * its client opens a synchronous request, which blocks the page process every case beside it shares, or when it is
+ * tagged `alone`. */
 static const struct {
     const char *client;
     int expect_ms;
+    const char *tags;
 } precision_rows[] = {
-    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"open\",\"async\":true}]}", 15000},
-    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000}]}", 6000},
-    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000},{\"obj\":\"x\",\"op\":\"open\",\"async\":false}]}", 0},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"open\",\"async\":true}]}", 15000, "[\"timing\"]"},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"open\",\"async\":true}]}", 0, "[\"timing\",\"alone\"]"},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000}]}", 6000, "[]"},
+    {"{\"steps\":[{\"obj\":\"x\",\"op\":\"wait\",\"ms\":6000},{\"obj\":\"x\",\"op\":\"open\",\"async\":false}]}", 0, "[]"},
 };
 
 START_TEST(precision)
 {
     char text[512];
-    snprintf(text, sizeof text, "{\"id\":\"p\",\"deadline_ms\":15000,\"client\":%s}", precision_rows[_i].client);
+    snprintf(text, sizeof text, "{\"id\":\"p\",\"deadline_ms\":15000,\"tags\":%s,\"client\":%s}",
+             precision_rows[_i].tags, precision_rows[_i].client);
     json_t *j = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(j);
     ck_assert_int_eq(ch_case_precision_ms(j), precision_rows[_i].expect_ms);
