@@ -171,6 +171,10 @@ static const struct good {
     {HEAD "client websocket\n  new value \"ws://{host-A}/c/{token}/e\" [] \"x\"\nclient websocket w2\n  new value\nexpect client w2\n  never open\n", "",
      "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[\"ws://{host-A}/c/{token}/e\",[],\"x\"]},"
      "{\"op\":\"new\",\"obj\":\"w2\",\"values\":[]}]}}"},
+    {HEAD "client script\n  load {B}/a.js crossorigin anonymous\n  load {B}/b.js callback f crossorigin use-credentials\n"
+          "expect client\n  never error\n",
+     "client.steps", "[{},{\"url\":\"{B}/a.js\",\"crossorigin\":\"anonymous\"},"
+                     "{\"url\":\"{B}/b.js\",\"callback\":\"f\",\"crossorigin\":\"use-credentials\"}]"},
     {HEAD "client img\n  load {C}/p.png\nclient script s\n  load {B}/j.js callback cb_1\n"
           "client fetch\n  fetch PUT {B}/f mode cors credentials include header X-A 1 header X-B \"2\" body \"b\"\n"
           "client http\n  request GET {A}/h header Accept */* timeout 2s\n"
@@ -418,6 +422,9 @@ static const struct bad {
     {HEAD "server GET a\n  close\n" CLI EXP, "4:12: a path starts with '/' (the part after /c/<token>)"},
     {HEAD "server GET /a?b=1\n  close\n" CLI EXP, "4:14: a path has no query or fragment"},
     {HEAD "server GET /a nth 0\n  close\n" CLI EXP, "4:19: write: nth N or nth N+ (N from 1)"},
+    {HEAD "client script\n  load {B}/a.js crossorigin none\nexpect client\n  never error\n", "5:29: unknown crossorigin 'none' (a string for any other value)"},
+    {HEAD "client script\n  load {B}/a.js callback f cors\nexpect client\n  never error\n",
+     "5:28: write: load URL [callback NAME] [crossorigin anonymous|use-credentials]"},
     /* `when NAME VALUE`: a condition on one header; two on different names can both hold (a conflict), two
      * values of one name cannot (tested among the good rows) */
     {HEAD "server GET /a when X-A 1\n  close\nserver GET /a when X-B 1\n  close\n" CLI EXP,
