@@ -141,14 +141,23 @@ static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, jso
 /* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
 
 /* `open METHOD URL [sync] [user U] [password P]` */
+/* `open METHOD URL [sync] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob: URL the
+ * interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked. */
 static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     int sync = 0;
-    if (sc_args(c, st, 2, 7, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
-    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0 || set_new(step, "url", sc_text(c, st, 2, "client")) < 0)
+    size_t n, first = 3;
+    const char *w = sc_nwords(st) > 3 ? sc_word(st, 3, &n) : NULL;
+    if (sc_args(c, st, 2, 8, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
+    if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0) return -1;
+    if (sc_is(st, 2, "blob") && w && sc_string_start(w, n)) {
+        if (set_new(step, "blob", sc_text(c, st, 3, "client")) < 0) return -1;
+        first = 4;
+    } else if (set_new(step, "url", sc_text(c, st, 2, "client")) < 0) {
         return -1;
+    }
     json_object_set_new(step, "async", json_true());
-    for (size_t k = 3; k < sc_nwords(st); k++) {
+    for (size_t k = first; k < sc_nwords(st); k++) {
         const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
         if (sc_is(st, k, "sync") && !sync) {
             sync = 1;
@@ -338,9 +347,9 @@ static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
  * word without blanks, `[]`, `[1,2]`: an object for the WebIDL conversion) appended to values: the arguments of a
  * WebIDL conversion check (`close value`, `send value`). The bare word `undefined` is JavaScript's undefined,
  * which JSON lacks: it goes out as {"undefined": true} (harness/MODEL.md §1.2). */
-static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, json_t *values)
+static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, size_t to, json_t *values)
 {
-    for (size_t k = from; k < sc_nwords(st); k++) {
+    for (size_t k = from; k < to; k++) {
         size_t n, i = sc_off(st, k);
         const char *w = sc_word(st, k, &n);
         if (n == 9 && memcmp(w, "undefined", 9) == 0) {
@@ -377,6 +386,43 @@ static int send_shared(struct pctx *c, const struct stmt *st, json_t *body)
     return 1;
 }
 
+static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, int in_handler);
+
+#define SEND_OBJECT "send object [tostring VALUE | tostring throws NAME] [calling STEP]"
+
+/* `send object [tostring VALUE | tostring throws NAME] [calling STEP]` (§5.1): an ordinary object for the WebIDL
+ * conversion of send()'s argument to a string: {} (its toString is Object.prototype's), or one whose toString
+ * returns VALUE (a raw value as `send value` takes it: "s", 7, null, undefined, [1] an object) or throws an
+ * exception named NAME, after running STEP, a step on the same object as `on` takes one (re-entrancy: open(),
+ * send(), abort() called from inside the conversion). */
+static int send_object(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *body)
+{
+    size_t k = 2, n;
+    if (sc_is(st, k, "tostring")) {
+        json_t *ts = json_object(), *values = json_array();
+        json_object_set_new(body, "tostring", ts);
+        if (sc_nwords(st) <= k + 1) return json_decref(values), sc_err_word(c, st, k + 1, "write: " SEND_OBJECT);
+        if (sc_is(st, k + 1, "throws")) {
+            const char *w = sc_nwords(st) > k + 2 ? sc_word(st, k + 2, &n) : NULL;
+            json_decref(values);
+            if (!w || !sc_is_name(w, n)) return sc_err_word(c, st, k + 2, "an exception name (write [A-Za-z][A-Za-z0-9_-]*)");
+            json_object_set_new(ts, "throws", json_stringn(w, n));
+            k += 3;
+        } else {
+            if (json_value_words(c, st, k + 1, k + 2, values) < 0) return json_decref(values), -1;
+            json_object_set(ts, "returns", json_array_get(values, 0));
+            json_decref(values);
+            k += 2;
+        }
+    }
+    if (k == sc_nwords(st)) return 0;
+    if (!sc_is(st, k, "calling") || sc_nwords(st) == k + 1) return sc_err_word(c, st, k, "write: " SEND_OBJECT);
+    struct stmt sub = *st;
+    sub.first += k + 1;
+    json_t *nested = make_step(c, &sub, o, 1);
+    return nested ? json_object_set_new(body, "calling", nested) : -1;
+}
+
 /* `send` and its body forms (§5.1). */
 static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
@@ -395,8 +441,16 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
         return set_new(body, "hex", hex_words(c, st, 3, sc_nwords(st)));
     }
+    if (sc_is(st, 1, "document")) { /* `send document html|xml STRING`: DOMParser's document of the text */
+        json_object_set_new(body, "type", json_string("document"));
+        if (sc_args(c, st, 3, 3, "send document html|xml STRING") < 0) return -1;
+        if (!sc_is(st, 2, "html") && !sc_is(st, 2, "xml")) return sc_err_word(c, st, 2, "write: send document html|xml STRING");
+        json_object_set_new(body, "kind", json_string(sc_is(st, 2, "html") ? "html" : "xml"));
+        return set_new(body, "value", quoted(c, st, 3));
+    }
+    if (sc_is(st, 1, "object")) return json_object_set_new(body, "type", json_string("object")), send_object(c, st, o, body);
     int rc = send_shared(c, st, body);
-    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16)");
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document)");
 }
 
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -440,7 +494,7 @@ static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, js
                                   * WebIDL argument count and conversions, raw values as `send value` takes them */
         json_t *values = json_array();
         json_object_set_new(step, "values", values);
-        return json_value_words(c, st, 2, values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
     }
     if (sc_args(c, st, 1, 256, "new URL [protocol P...] | new value [JSON...]") < 0) return -1;
     if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
@@ -490,7 +544,7 @@ static int step_send_ws(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_object_set_new(body, "type", json_string("value"));
         json_object_set_new(body, "values", values);
         if (sc_args(c, st, 1, 2, "send value [JSON]") < 0) return -1;
-        return json_value_words(c, st, 2, values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
     }
     int rc = send_shared(c, st, body);
     return rc <= 0 ? rc
@@ -508,7 +562,7 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
         json_t *values = json_array();
         json_object_set_new(step, "values", values);
         if (sc_nwords(st) == 2) return sc_err_word(c, st, 2, "missing values (write: close value JSON...)");
-        return json_value_words(c, st, 2, values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
     }
     if (sc_nwords(st) > 2 && sc_is(st, 2, "utf16")) {
         if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;

@@ -268,6 +268,8 @@ static const struct cap_rule {
     {"send", {{"body.type", "\"form\""}}, CAP_FORMDATA, "send form"},
     {"send", {{"body.type", "\"blob\""}}, CAP_BLOB, "send blob"},
     {"send", {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
+    {"send", {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
+    {"open", {{"blob", NULL}}, CAP_BLOB, "open METHOD blob STRING"},
     {"set", {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
     /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
     {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},
@@ -307,6 +309,9 @@ static unsigned step_caps(const json_t *step)
         }
         if (ok) caps |= 1u << cap_rules[r].cap;
     }
+    /* `send object ... calling STEP`: the nested step implies what it would imply on its own line. */
+    const json_t *nested = json_object_get(json_object_get(step, "body"), "calling");
+    if (nested) caps |= step_caps(nested);
     return caps;
 }
 

@@ -15,7 +15,8 @@
  * Access-Control-Request-Headers...), learnt from every case whose program did not set them — except the
  * credentials (Fetch, "credentials": cookies and authentication entries), which a client sends only where the
  * case created them: a Cookie where some client sent one in this case or its server sets one, Authorization
- * where some client sent it or the program sets it. */
+ * where some client sent it, the program sets it, or the program's open() gives a user or password (URL
+ * credentials, which a client that sends them too early or to the wrong origin puts in an Authorization). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,22 @@ static json_t *program_headers(const json_t *kase)
     return out;
 }
 
+/* URL credentials an xhr open() sets, as the Basic Authorization a client would make of them (RFC 7617 §2). */
+static void learn_userinfo(json_t *c, const json_t *open)
+{
+    const char *user = str(open, "user"), *password = str(open, "password");
+    size_t n = strlen(user ? user : "") + 1 + strlen(password ? password : "");
+    char *pair = ch_xmalloc(n + 1), *b64 = ch_xmalloc(6 + 4 * (n / 3 + 1) + 1);
+    snprintf(pair, n + 1, "%s:%s", user ? user : "", password ? password : "");
+    memcpy(b64, "Basic ", 6);
+    ch_base64((const unsigned char *)pair, n, b64 + 6);
+    json_t *value = json_string(b64);
+    if (value) add_header(json_object_get(c, "headers"), "Authorization", value);
+    json_decref(value);
+    free(pair);
+    free(b64);
+}
+
 /* What the case itself puts in play: its routes, the URLs its program opens ({A}/x: /x), its author headers,
  * and a Cookie where its server sets one. */
 static void learn_program(json_t *c, const json_t *kase, const json_t *authored)
@@ -225,6 +242,7 @@ static void learn_program(json_t *c, const json_t *kase, const json_t *authored)
     }
     json_array_foreach(client_steps(kase), i, s) {
         const char *url = str(s, "url"), *method = str(s, "method");
+        if (step_is(s, "open", NULL) && (str(s, "user") || str(s, "password"))) learn_userinfo(c, s);
         if (!url || strlen(url) < 4 || url[0] != '{' || url[2] != '}' || url[3] != '/') continue;
         char *path = ch_xstrndup(url + 3, strcspn(url + 3, "?#"));
         add_request(c, method ? method : "GET", path);

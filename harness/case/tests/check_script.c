@@ -122,6 +122,17 @@ static const struct good {
             "  send typed Int16Array hex 0100 0200\n"),
      "client.steps", "[{},{\"body\":{\"type\":\"blob\",\"value\":\"x\",\"mime\":\"text/plain\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
                      "{\"body\":{\"type\":\"buffer\",\"hex\":\"0001\"}},{\"body\":{\"type\":\"typed\",\"array\":\"Int16Array\",\"hex\":\"01000200\"}}]"},
+    {CLIENT("client xhr\n  send object\n  send object tostring undefined\n  send object tostring throws FooError\n"
+            "  send object tostring \"o\" calling open GET {A}/b sync\n"),
+     "", "{\"needs\":[\"xhr\",\"xhr-sync\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"object\"}},"
+         "{\"body\":{\"type\":\"object\",\"tostring\":{\"returns\":{\"undefined\":true}}}},"
+         "{\"body\":{\"type\":\"object\",\"tostring\":{\"throws\":\"FooError\"}}},"
+         "{\"body\":{\"type\":\"object\",\"tostring\":{\"returns\":\"o\"},"
+         "\"calling\":{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/b\",\"async\":false}}}]}}"},
+    {CLIENT("client xhr\n  send document xml \"<r/>\"\n"), "",
+     "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"xml\",\"value\":\"<r/>\"}}]}}"},
+    {CLIENT("client xhr\n  open GET blob \"blah\" sync\n"), "",
+     "{\"needs\":[\"blob\",\"xhr\",\"xhr-sync\"],\"client\":{\"steps\":[{},{\"op\":\"open\",\"method\":\"GET\",\"blob\":\"blah\",\"async\":false}]}}"},
     {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
           "  send blob hex 00ff\n  send binary \"ab\"*2\n  send typed Uint16Array hex 00010203 offset 2 length 1\n  send typed DataView hex 0001 offset 1\n"
           "  send value\n  send value [1,\"a\"]\n  send typed Float64Array hex 000000000000f03f\n"
@@ -456,6 +467,14 @@ static const struct bad {
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
+    {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
+    {CLIENT("client xhr\n  send document xml\n"), "5:20: missing words (write: send document html|xml STRING)"},
+    {CLIENT("client xhr\n  send object tostring\n"), "5:23: write: send object [tostring VALUE | tostring throws NAME] [calling STEP]"},
+    {CLIENT("client xhr\n  send object tostring throws 9x\n"), "5:31: an exception name (write [A-Za-z][A-Za-z0-9_-]*)"},
+    {CLIENT("client xhr\n  send object tostring nul\n"), "5:24: not a JSON value (null, true, false, a number or a \"string\")"},
+    {CLIENT("client xhr\n  send object calling await load\n"), "5:23: 'await' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  send object calling on load abort\n"), "5:23: 'on' cannot nest (on EVENT STEP takes one plain step)"},
+
     {CLIENT("client websocket\n  new {A}/ws\n  close 1000 utf16 D807\n"), "6:20: write: close CODE utf16 hex HHHH..."},
     {CLIENT("client websocket\n  new {A}/ws\n  close 1000 utf16 hex 0061 62\n"), "6:24: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send typed Int16Array hex 000102 offset 1\n"), "5:36: Int16Array needs an offset that is a multiple of 2"},

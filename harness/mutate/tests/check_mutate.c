@@ -196,6 +196,32 @@ START_TEST(outcomes_and_ids)
 }
 END_TEST
 
+/* open() with a user and password puts an Authorization in play (a client may send the URL's credentials where it
+ * must not), so `Authorization absent` is provable although no client sent one and the program sets none. */
+#define CASE_W                                                                                                        \
+    "{'id':'w/userinfo','client':{'objects':[{'name':'xhr','kind':'xhr'}],'steps':[{'obj':'xhr','op':'new'},"            \
+    "{'obj':'xhr','op':'open','method':'GET','url':'{B}/slow','async':true,'user':'u','password':'p','line':3}]},"       \
+    "'server':[],'expect':[{'kind':'request-header','sel':{'method':'GET','path':'/slow'},'name':'Authorization',"        \
+    "'op':'absent','line':9,'level':'must','text':'header GET /slow Authorization absent'}]}"
+
+START_TEST(url_credentials_put_authorization_in_play)
+{
+    json_t *set = json_array(), *kase = J(CASE_W);
+    json_array_append(set, kase);
+    json_t *rec = record(kase, "chromium", "{'events':[],'final':{}}", NULL);
+    struct ch_mutation *mu = run(set, &rec, 1);
+    const json_t *checks = ch_mutation_checks(mu, NULL);
+    ck_assert_str_eq(outcome_of(checks, "w/userinfo:9:request-header"), "proven");
+    const char *mutant = json_string_value(json_object_get(json_object_get(find(checks, "w/userinfo:9:request-header"), "proof"), "mutant"));
+    ck_assert_ptr_nonnull(mutant);
+    ck_assert_ptr_nonnull(strstr(mutant, "Authorization"));
+    ch_mutation_free(mu);
+    json_decref(rec);
+    json_decref(kase);
+    json_decref(set);
+}
+END_TEST
+
 /* An xhr that listens to upload events records them; one that does not, cannot: the upload events learnt from
  * the first are no mutant of the second, while the second's events are the first's too (a listen only adds). */
 #define CASE_V                                                                                                        \
@@ -275,5 +301,5 @@ int main(void)
 {
     return ch_check_main("mutate", 60, NULL,
                          CH_TESTS(program_digest, program_digest_reads_body_files, records_from_a_stream, outcomes_and_ids,
-                                  vocabulary_follows_listening, a_survivors_list, survivors_file_errors));
+                                  url_credentials_put_authorization_in_play, vocabulary_follows_listening, a_survivors_list, survivors_file_errors));
 }
