@@ -54,7 +54,7 @@ static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
 {
     struct run *g = arg;
     ch_conn_attach(c, g->tr);
-    const struct ch_route *route = ch_case_match(&g->kase, r->method, "/x", 0, 1);
+    const struct ch_route *route = ch_case_match(&g->kase, r->method, "/x", 0, 1, r);
     if (route) ch_exec_start(&g->env, c, g->tr, g->vars, route, 1);
     else ch_conn_reply(c, 404, "Not Found", "text/plain", NULL, "", 0);
 }

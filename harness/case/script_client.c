@@ -490,10 +490,17 @@ static int step_listen_es(struct pctx *c, const struct stmt *st, struct cobj *o,
 
 static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    if (sc_args(c, st, 1, 256, "new URL [protocol P...]") < 0) return -1;
+    if (sc_is(st, 1, "value")) { /* new WebSocket(), new WebSocket(url, [], "stray"), new WebSocket([url]): the
+                                  * WebIDL argument count and conversions, raw values as `send value` takes them */
+        json_t *values = json_array();
+        json_object_set_new(step, "values", values);
+        return json_value_words(c, st, 2, sc_nwords(st), values);
+    }
+    if (sc_args(c, st, 1, 256, "new URL [protocol P...] | new value [JSON...]") < 0) return -1;
     if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
     if (sc_nwords(st) == 2) return 0;
-    if (!sc_is(st, 2, "protocol") || sc_nwords(st) < 4) return sc_err_word(c, st, 2, "write: new URL [protocol P...]");
+    if (!sc_is(st, 2, "protocol") || sc_nwords(st) < 4)
+        return sc_err_word(c, st, 2, "write: new URL [protocol P...] | new value [JSON...]");
     json_t *protocols = json_array();
     json_object_set_new(step, "protocols", protocols);
     for (size_t k = 3; k < sc_nwords(st); k++)
@@ -581,20 +588,38 @@ static int step_load_img(struct pctx *c, const struct stmt *st, struct cobj *o, 
     return set_new(step, "url", sc_text(c, st, 1, "client"));
 }
 
+/* `crossorigin anonymous|use-credentials` at word k: the element's crossorigin attribute (a CORS request). */
+static int script_crossorigin(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    static const char *const modes[] = {"anonymous", "use-credentials", NULL};
+    if (json_object_get(step, "crossorigin")) return sc_err_word(c, st, k - 1, "'crossorigin' given twice");
+    return set_new(step, "crossorigin", choice(c, st, k, modes, "crossorigin"));
+}
+
 static int step_load_script(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     size_t n;
     const char *w;
-    if (sc_args(c, st, 1, 3, "load URL [callback NAME]") < 0) return -1;
+    const char *usage = "write: load URL [callback NAME] [crossorigin anonymous|use-credentials]";
+    if (sc_args(c, st, 1, 5, "load URL [callback NAME] [crossorigin anonymous|use-credentials]") < 0) return -1;
     if (set_new(step, "url", sc_text(c, st, 1, "client")) < 0) return -1;
-    if (sc_nwords(st) == 2) return 0;
-    if (!sc_is(st, 2, "callback") || sc_nwords(st) != 4) return sc_err_word(c, st, 2, "write: load URL [callback NAME]");
-    w = sc_word(st, 3, &n);
+    size_t k = 2;
+    if (k + 1 < sc_nwords(st) && sc_is(st, k, "crossorigin")) {
+        if (script_crossorigin(c, st, k + 1, step) < 0) return -1;
+        k += 2;
+    }
+    if (sc_nwords(st) == k) return 0;
+    if (!sc_is(st, k, "callback") || k + 2 > sc_nwords(st)) return sc_err_word(c, st, k, "%s", usage);
+    if (k + 2 < sc_nwords(st)) {
+        if (!sc_is(st, k + 2, "crossorigin") || k + 4 != sc_nwords(st)) return sc_err_word(c, st, k + 2, "%s", usage);
+        if (script_crossorigin(c, st, k + 3, step) < 0) return -1;
+    }
+    w = sc_word(st, k + 1, &n);
     int ok = (w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z') || w[0] == '_' || w[0] == '$';
     for (size_t i = 1; i < n && ok; i++)
         ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
              w[i] == '_' || w[i] == '$';
-    if (!ok) return sc_err_word(c, st, 3, "a callback is a JavaScript identifier");
+    if (!ok) return sc_err_word(c, st, k + 1, "a callback is a JavaScript identifier");
     json_object_set_new(step, "callback", json_stringn(w, n));
     return 0;
 }

@@ -4,6 +4,7 @@
  * before the body; nothing after close, reset or hold). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "case.h"
 #include "core/core.h"
@@ -466,17 +467,40 @@ static int route_target(struct pctx *c, const struct stmt *h, json_t *route)
     return 0;
 }
 
+/* `when NAME VALUE` at word k: the route answers only a request whose first NAME field is exactly VALUE (a
+ * conditional request's If-None-Match, say). VALUE is a word or a string, without placeholders. */
+static int route_when(struct pctx *c, const struct stmt *h, size_t k, json_t *route)
+{
+    size_t n;
+    const char *w = sc_word(h, k, &n);
+    if (json_object_get(route, "when")) return sc_err_word(c, h, k - 1, "'when' given twice");
+    if (!w || k + 1 >= sc_nwords(h)) return sc_err_word(c, h, k - 1, "write: when NAME VALUE");
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar(w[i])) return sc_err_word(c, h, k, "a bad header name (a token)");
+    json_t *v = sc_text(c, h, k + 1, NULL);
+    if (!v) return -1;
+    const char *s = json_string_value(v);
+    if (strpbrk(s, "{}\r\n") || strlen(s) != json_string_length(v)) {
+        json_decref(v);
+        return sc_err_word(c, h, k + 1, "a when value holds no placeholder, brace, CR, LF or NUL");
+    }
+    json_object_set_new(route, "when", json_pack("{s:s%, s:o}", "name", w, n, "value", v));
+    return 0;
+}
+
 static json_t *route_header(struct pctx *c, const struct stmt *h)
 {
-    const char *usage = "server METHOD PATH [nth N | nth N+] [origin A|B|C|SA|SB|SC|D]";
+    const char *usage = "server METHOD PATH [nth N | nth N+] [origin A|B|C|SA|SB|SC|D] [when NAME VALUE]";
     json_t *route = json_pack("{s:s, s:s, s:b, s:n, s:b, s:n}", "method", "", "path", "", "prefix", 0, "nth",
                               "nth_plus", 0, "origin");
-    if (sc_args(c, h, 2, 6, usage) < 0 || route_target(c, h, route) < 0) goto fail;
+    if (sc_args(c, h, 2, 9, usage) < 0 || route_target(c, h, route) < 0) goto fail;
     for (size_t k = 3; k < sc_nwords(h); k += 2) {
         int rc = sc_is(h, k, "nth") ? route_nth(c, h, k + 1, route)
                  : sc_is(h, k, "origin") ? route_origin(c, h, k + 1, route)
+                 : sc_is(h, k, "when") ? route_when(c, h, k + 1, route)
                                          : sc_err_word(c, h, k, "write: %s", usage);
         if (rc < 0) goto fail;
+        k += sc_is(h, k, "when"); /* NAME and VALUE: one word more */
     }
     json_object_set_new(route, "line", json_integer(h->ln->src->no));
     return route;
@@ -516,7 +540,18 @@ static int dominates(const json_t *a, const json_t *b)
 {
     int na = rank_nth(a), nb = rank_nth(b);
     int oa = !json_is_null(json_object_get(a, "origin")), ob = !json_is_null(json_object_get(b, "origin"));
-    return na >= nb && oa >= ob && (na > nb || oa > ob);
+    int wa = json_object_get(a, "when") != NULL, wb = json_object_get(b, "when") != NULL;
+    return na >= nb && oa >= ob && wa >= wb && (na > nb || oa > ob || wa > wb);
+}
+
+/* Two `when` conditions on one header name with different values never hold together. */
+static int when_overlap(const json_t *a, const json_t *b)
+{
+    const json_t *wa = json_object_get(a, "when"), *wb = json_object_get(b, "when");
+    if (!wa || !wb) return 1;
+    if (strcasecmp(json_string_value(json_object_get(wa, "name")), json_string_value(json_object_get(wb, "name"))))
+        return 1;
+    return json_equal(json_object_get(wa, "value"), json_object_get(wb, "value"));
 }
 
 /* 1 if some request matches both routes and neither is more specific in both respects. */
@@ -525,7 +560,7 @@ static int conflict(const json_t *a, const json_t *b)
     const char *ma = json_string_value(json_object_get(a, "method")), *mb = json_string_value(json_object_get(b, "method"));
     const json_t *oa = json_object_get(a, "origin"), *ob = json_object_get(b, "origin");
     if (strcmp(ma, "*") && strcmp(mb, "*") && strcmp(ma, mb)) return 0;
-    if (!paths_overlap(a, b) || !nth_overlap(a, b)) return 0;
+    if (!paths_overlap(a, b) || !nth_overlap(a, b) || !when_overlap(a, b)) return 0;
     if (!json_is_null(oa) && !json_is_null(ob) && strcmp(json_string_value(oa), json_string_value(ob))) return 0;
     return !dominates(a, b) && !dominates(b, a);
 }

@@ -87,14 +87,44 @@ static int header_value(struct pctx *c, const struct stmt *st, size_t k, json_t 
     return 0;
 }
 
+static int is_tchar(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* `header "NAME: VALUE"`, repeatable: one more line of the 101's head, after the handshake's own (a Set-Cookie
+ * the client must store, RFC 6455 §4.1 "may have other side effects, such as setting cookies"). NAME a token,
+ * then ": ", VALUE without CR, LF or NUL; placeholders are filled when it is written. */
+static int extra_header(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    json_t *v = sc_text(c, st, k, "server");
+    if (!v) return -1;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), i = 0;
+    while (i < n && is_tchar(s[i])) i++;
+    if (i == 0 || i + 1 >= n || s[i] != ':' || s[i + 1] != ' ' || strcspn(s, "\r\n") != n) {
+        json_decref(v);
+        return sc_err_word(c, st, k, "a header line \"NAME: VALUE\" (a token, a colon and a space; no CR, LF or NUL)");
+    }
+    json_t *list = json_object_get(step, "headers");
+    if (!list) json_object_set_new(step, "headers", list = json_array());
+    json_array_append_new(list, v);
+    return 0;
+}
+
 int sc_ws_accept(struct pctx *c, const struct stmt *st, json_t *step)
 {
     static const char *const faults[] = {"bad-accept", "no-accept", "no-upgrade", "no-connection"};
-    const char *usage = "ws-accept [protocol P] [extension E] [fault bad-accept|no-accept|no-upgrade|no-connection]...";
+    const char *usage = "ws-accept [protocol P] [extension E] [header \"NAME: VALUE\"]... [fault bad-accept|no-accept|no-upgrade|no-connection]...";
     for (size_t k = 1; k < sc_nwords(st); k += 2) {
         if (k + 1 >= sc_nwords(st)) return sc_err_word(c, st, k, "write: %s", usage);
         if (sc_is(st, k, "protocol") || sc_is(st, k, "extension")) {
             if (header_value(c, st, k + 1, step, sc_is(st, k, "protocol") ? "protocol" : "extension") < 0) return -1;
+            continue;
+        }
+        if (sc_is(st, k, "header")) {
+            if (extra_header(c, st, k + 1, step) < 0) return -1;
             continue;
         }
         if (!sc_is(st, k, "fault")) return sc_err_word(c, st, k, "write: %s", usage);

@@ -274,6 +274,8 @@ static const struct cap_rule {
     /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
     {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},
     {"close", {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
+    /* Raw constructor arguments test the WebIDL constructor's argument handling (websocket `new value`). */
+    {"new", {{"values", NULL}}, CAP_WEBSOCKET_API, "new value ..."},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */

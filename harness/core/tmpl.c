@@ -55,12 +55,12 @@ static int by_name(const char *const *names, int count, const char *s, size_t n)
 int ch_origin_by_name(const char *s, size_t n) { return by_name(ORIGIN_NAMES, CH_ORIGINS, s, n); }
 int ch_fault_by_name(const char *s, size_t n) { return by_name(FAULT_NAMES, CH_FAULTS, s, n); }
 
-/* What an origin placeholder names: X, origin-X or host-X for an origin X or a fault listener SF-F. Returns
- * CH_USES_* bits with bit 31 set for "an origin placeholder", or 0 for any other name. */
+/* What an origin placeholder names: X, origin-X, host-X or port-X for an origin X or a fault listener SF-F.
+ * Returns CH_USES_* bits with bit 31 set for "an origin placeholder", or 0 for any other name. */
 static unsigned origin_uses(const char *name)
 {
-    static const char *const prefixes[] = {"origin-", "host-"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const prefixes[] = {"origin-", "host-", "port-"};
+    for (size_t i = 0; i < 3; i++) {
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
             name += strlen(prefixes[i]);
             break;

@@ -75,6 +75,7 @@ struct ch_step {
 struct ch_route {
     const char *method, *path; /* borrowed */
     int prefix, nth, nth_plus, origin; /* nth 0 = any; origin -1 = any */
+    const char *when_name, *when_value; /* borrowed; NULL: any request (`when NAME VALUE`, FORMAT.md §4) */
     struct ch_step *steps;
     size_t nsteps;
     int line;

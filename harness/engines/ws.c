@@ -698,7 +698,8 @@ static void bad_accept(const char *key, char out[29])
 
 /* The 101 head as the step asks (§4.2.2 item 5): faults drop or spoil a header; protocol and extension are
  * sent as given, offered or not. Returns whether the handshake is one a client may accept. */
-static int write_101(struct ch_exec *x, const struct ch_step *s, const struct ch_ws_offer *o, json_t *rec)
+static int write_101(struct ch_exec *x, const struct ch_step *s, const struct ch_ws_offer *o, struct evbuffer *extra,
+                     json_t *rec)
 {
     const char *proto = jstr(s->json, "protocol"), *ext = jstr(s->json, "extension");
     char accept[29];
@@ -711,6 +712,7 @@ static int write_101(struct ch_exec *x, const struct ch_step *s, const struct ch
     if (!has_fault(s->json, "no-accept")) evbuffer_add_printf(b, "Sec-WebSocket-Accept: %s\r\n", accept);
     if (proto) evbuffer_add_printf(b, "Sec-WebSocket-Protocol: %s\r\n", proto);
     if (ext) evbuffer_add_printf(b, "Sec-WebSocket-Extensions: %s\r\n", ext);
+    evbuffer_add_buffer(b, extra);
     evbuffer_add(b, "\r\n", 2);
     size_t n = evbuffer_get_length(b);
     ch_exec_write(x, evbuffer_pullup(b, -1), n);
@@ -724,6 +726,20 @@ static int write_101(struct ch_exec *x, const struct ch_step *s, const struct ch
     const json_t *faults = json_object_get(s->json, "faults");
     json_object_set_new(rec, "faults", faults ? json_copy((json_t *)faults) : json_array());
     return proto_ok && ext_ok && json_array_size(json_object_get(s->json, "faults")) == 0;
+}
+
+/* The `header` lines of the step, placeholders filled, each ending in CRLF (the parser checked their form).
+ * Returns 0, or -1 with err. */
+static int extra_headers(struct ch_exec *x, const struct ch_step *s, struct evbuffer *out, char *err)
+{
+    size_t i;
+    const json_t *h;
+    json_array_foreach(json_object_get(s->json, "headers"), i, h) {
+        if (!json_is_string(h)) return snprintf(err, CH_ERR_LEN, "ws-accept: a header is not a string"), -1;
+        if (ch_exec_fill(x, json_string_value(h), json_string_length(h), out, err) < 0) return -1;
+        evbuffer_add(out, "\r\n", 2);
+    }
+    return 0;
 }
 
 /* An invalid upgrade request gets 400 (426 with our version for a wrong Sec-WebSocket-Version, §4.2.2 item 4)
@@ -775,8 +791,17 @@ enum ch_step_result ch_op_ws_accept(struct ch_exec *x, const struct ch_step *s)
         ch_ws_offer_free(&o);
         return r;
     }
+    char err[CH_ERR_LEN];
+    struct evbuffer *extra = evbuffer_new();
+    if (extra_headers(x, s, extra, err) < 0) {
+        evbuffer_free(extra);
+        json_decref(rec);
+        ch_ws_offer_free(&o);
+        return ch_exec_fail(x, s, err);
+    }
     struct ch_ws *w = engine_new(x);
-    w->handshake_completed = write_101(x, s, &o, rec);
+    w->handshake_completed = write_101(x, s, &o, extra, rec);
+    evbuffer_free(extra);
     json_object_set_new(rec, "completed", json_boolean(w->handshake_completed));
     ch_transcript_add(x->tr, ch_now_us(), "ws-handshake", rec);
     ch_ws_offer_free(&o);

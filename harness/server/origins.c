@@ -308,6 +308,9 @@ int ch_faults_open(struct ch_server *srv, struct ch_token *t, unsigned uses, cha
         json_object_set_new(t->vars, name, json_string(url));
         snprintf(name, sizeof name, "host-%s", FAULTS[f].origin);
         json_object_set_new(t->vars, name, json_string(url + strlen("https://")));
+        snprintf(name, sizeof name, "port-%s", FAULTS[f].origin);
+        snprintf(url, sizeof url, "%d", ls->port);
+        json_object_set_new(t->vars, name, json_string(url));
     }
     return 0;
 }

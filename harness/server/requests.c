@@ -65,7 +65,7 @@ static void case_request(struct ch_server *srv, struct ch_conn *c, struct ch_req
     c->tag = t;
     int nth = t->kase->uses_nth ? count_request(t, r->method, path) : 0;
     int reqno = ++t->nreq;
-    const struct ch_route *route = ch_case_match(t->kase, r->method, path, c->origin, nth);
+    const struct ch_route *route = ch_case_match(t->kase, r->method, path, c->origin, nth, r);
     record_request(t, c, r, path, reqno, route);
     if (route) ch_exec_start(&srv->env, c, t->tr, t->vars, route, reqno);
     else no_script(t, c, r, path, reqno);

@@ -42,6 +42,11 @@ static int compile_route(struct ch_route *r, const json_t *j, const char *id, ch
     r->nth = (int)json_integer_value(json_object_get(j, "nth"));
     r->nth_plus = json_is_true(json_object_get(j, "nth_plus"));
     r->origin = origin_index(json_object_get(j, "origin"));
+    const json_t *when = json_object_get(j, "when");
+    r->when_name = json_string_value(json_object_get(when, "name"));
+    r->when_value = json_string_value(json_object_get(when, "value"));
+    if (when && (!r->when_name || !r->when_value))
+        return ch_errf(err, "%s: route at line %d: `when` lacks its name or value", id, r->line);
     r->uses_req = mentions_req(steps);
     r->nsteps = json_array_size(steps);
     r->steps = ch_xcalloc(r->nsteps, sizeof *r->steps);
@@ -137,10 +142,18 @@ void ch_case_release(struct ch_case *k)
     memset(k, 0, sizeof *k);
 }
 
-/* How well a route fits a request: -1 = not at all; higher = more specific (FORMAT.md §4: an exact nth beats
- * nth N+, which beats none; then an origin beats none; then an exact method beats `*`; then an exact path
- * beats a prefix, and a longer prefix a shorter one). */
-static long fit(const struct ch_route *r, const char *method, const char *path, int origin, int nth)
+/* Does the request hold header NAME (its first field of that name) with exactly VALUE? */
+static int when_holds(const struct ch_route *r, const struct ch_request *req)
+{
+    const char *v = req ? ch_request_header(req, r->when_name) : NULL;
+    return v && strcmp(v, r->when_value) == 0;
+}
+
+/* How well a route fits a request: -1 = not at all; higher = more specific (FORMAT.md §4: a `when` beats none;
+ * then an exact nth beats nth N+, which beats none; then an origin beats none; then an exact method beats `*`;
+ * then an exact path beats a prefix, and a longer prefix a shorter one). */
+static long fit(const struct ch_route *r, const char *method, const char *path, int origin, int nth,
+                const struct ch_request *req)
 {
     size_t plen = strlen(r->path);
     long score = 0;
@@ -148,7 +161,9 @@ static long fit(const struct ch_route *r, const char *method, const char *path, 
     if (r->prefix ? strncmp(r->path, path, plen) != 0 : strcmp(r->path, path) != 0) return -1;
     if (r->origin >= 0 && r->origin != origin) return -1;
     if (r->nth && (r->nth_plus ? nth < r->nth : nth != r->nth)) return -1;
-    score += r->nth ? (r->nth_plus ? 2 : 3) : 1;
+    if (r->when_name && !when_holds(r, req)) return -1;
+    score += r->when_name ? 4 : 0;
+    score = score * 4 + (r->nth ? (r->nth_plus ? 2 : 3) : 1);
     score = score * 2 + (r->origin >= 0);
     score = score * 2 + (strcmp(r->method, "*") != 0);
     score = score * 2 + !r->prefix;
@@ -156,12 +171,12 @@ static long fit(const struct ch_route *r, const char *method, const char *path, 
 }
 
 const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
-                                     int nth)
+                                     int nth, const struct ch_request *req)
 {
     const struct ch_route *best = NULL;
     long best_fit = -1;
     for (size_t i = 0; i < k->nroutes; i++) {
-        long f = fit(&k->routes[i], method, path, origin, nth);
+        long f = fit(&k->routes[i], method, path, origin, nth, req);
         if (f > best_fit) {
             best_fit = f;
             best = &k->routes[i];

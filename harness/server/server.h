@@ -83,8 +83,9 @@ int ch_case_compile(struct ch_case *k, json_t *json, char *err);
 void ch_case_release(struct ch_case *k);
 
 /* The route that answers a request (method, path after /c/<token>, the origin number of core.h, the request's rank among its
- * token's requests with this method and path), the most specific that fits (FORMAT.md §4); NULL for none. */
+ * token's requests with this method and path, the request itself for `when` routes, NULL: it has no header
+ * fields), the most specific that fits (FORMAT.md §4); NULL for none. */
 const struct ch_route *ch_case_match(const struct ch_case *k, const char *method, const char *path, int origin,
-                                     int nth);
+                                     int nth, const struct ch_request *req);
 
 #endif

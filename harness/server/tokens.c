@@ -8,7 +8,7 @@
 #include "server_int.h"
 #include "judge/judge.h"
 
-/* {A}, {origin-A}, {host-A} ... for every origin served, for this token (cases/FORMAT.md §1.8): each name's
+/* {A}, {origin-A}, {host-A}, {port-A} ... for every origin served, for this token (cases/FORMAT.md §1.8): each name's
  * first origin (origins.c); a fault listener's are set when it opens (ch_faults_open). */
 static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *token)
 {
@@ -22,6 +22,9 @@ static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *tok
         json_object_set_new(vars, key, json_string(o->url));
         snprintf(key, sizeof key, "host-%s", o->name);
         json_object_set_new(vars, key, json_string(o->hostport));
+        snprintf(key, sizeof key, "port-%s", o->name);
+        snprintf(url, sizeof url, "%d", o->port);
+        json_object_set_new(vars, key, json_string(url));
     }
 }
 

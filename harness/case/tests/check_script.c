@@ -56,6 +56,10 @@ static const struct good {
     {SRV("  status 200 OK\n"), "server.0", "{\"method\":\"GET\",\"path\":\"/x\",\"prefix\":false,\"nth\":null,"
                                            "\"nth_plus\":false,\"origin\":null,\"line\":4,"
                                            "\"steps\":[{\"op\":\"status\",\"code\":200,\"reason\":\"OK\",\"line\":5}]}"},
+    {HEAD "server GET /r when If-None-Match \"\\\"v1\\\"\"\n  status 304\nserver GET /r when if-none-match \"\\\"v2\\\"\"\n"
+          "  status 304\nserver GET /r nth 2 origin B when X-A 1\n  status 200\nserver GET /r\n  status 200\n" CLI EXP,
+     "server", "[{\"when\":{\"name\":\"If-None-Match\",\"value\":\"\\\"v1\\\"\"}},{\"when\":{\"name\":\"if-none-match\"}},"
+               "{\"nth\":2,\"origin\":\"B\",\"when\":{\"name\":\"X-A\",\"value\":\"1\"}},{\"nth\":null}]"},
     {SRV("  status 599 Weird  Reason\n"), "server.0.steps.0", "{\"code\":599,\"reason\":\"Weird  Reason\"}"},
     {SRV("  status 0\n"), "server.0.steps.0", "{\"code\":0,\"reason\":\"\"}"},
     {SRV("  status 200\n  header Content-Type: text/plain; charset=utf-8\n"), "server.0.steps.1",
@@ -174,6 +178,14 @@ static const struct good {
          "\"body\":{\"type\":\"text\",\"value\":\"as\"}},{\"label\":\"v\",\"body\":{\"type\":\"value\",\"values\":[]}},"
          "{\"op\":\"close\",\"label\":\"c1\",\"code\":1000,\"reason\":\"as\"},{\"op\":\"close\",\"label\":\"c2\"},"
          "{\"op\":\"send\",\"body\":{\"type\":\"text\",\"value\":\"x\"}}]}}"},
+    /* `new value`: raw constructor arguments (none, a stray third, an array for the URL): websocket-api. */
+    {HEAD "client websocket\n  new value \"ws://{host-A}/c/{token}/e\" [] \"x\"\nclient websocket w2\n  new value\nexpect client w2\n  never open\n", "",
+     "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[\"ws://{host-A}/c/{token}/e\",[],\"x\"]},"
+     "{\"op\":\"new\",\"obj\":\"w2\",\"values\":[]}]}}"},
+    {HEAD "client script\n  load {B}/a.js crossorigin anonymous\n  load {B}/b.js callback f crossorigin use-credentials\n"
+          "expect client\n  never error\n",
+     "client.steps", "[{},{\"url\":\"{B}/a.js\",\"crossorigin\":\"anonymous\"},"
+                     "{\"url\":\"{B}/b.js\",\"callback\":\"f\",\"crossorigin\":\"use-credentials\"}]"},
     {HEAD "client img\n  load {C}/p.png\nclient script s\n  load {B}/j.js callback cb_1\n"
           "client fetch\n  fetch PUT {B}/f mode cors credentials include header X-A 1 header X-B \"2\" body \"b\"\n"
           "client http\n  request GET {A}/h header Accept */* timeout 2s\n"
@@ -421,6 +433,17 @@ static const struct bad {
     {HEAD "server GET a\n  close\n" CLI EXP, "4:12: a path starts with '/' (the part after /c/<token>)"},
     {HEAD "server GET /a?b=1\n  close\n" CLI EXP, "4:14: a path has no query or fragment"},
     {HEAD "server GET /a nth 0\n  close\n" CLI EXP, "4:19: write: nth N or nth N+ (N from 1)"},
+    {HEAD "client script\n  load {B}/a.js crossorigin none\nexpect client\n  never error\n", "5:29: unknown crossorigin 'none' (a string for any other value)"},
+    {HEAD "client script\n  load {B}/a.js callback f cors\nexpect client\n  never error\n",
+     "5:28: write: load URL [callback NAME] [crossorigin anonymous|use-credentials]"},
+    /* `when NAME VALUE`: a condition on one header; two on different names can both hold (a conflict), two
+     * values of one name cannot (tested among the good rows) */
+    {HEAD "server GET /a when X-A 1\n  close\nserver GET /a when X-B 1\n  close\n" CLI EXP,
+     "6:1: this section matches the same requests as the section at line 4"},
+    {HEAD "server GET /a when X-A\n  close\n" CLI EXP, "4:15: write: when NAME VALUE"},
+    {HEAD "server GET /a when X:A 1\n  close\n" CLI EXP, "4:20: a bad header name (a token)"},
+    {HEAD "server GET /a when X-A \"{token}\"\n  close\n" CLI EXP, "4:24: a when value holds no placeholder, brace, CR, LF or NUL"},
+    {HEAD "server GET /a when X-A 1 when X-A 2\n  close\n" CLI EXP, "4:26: 'when' given twice"},
     {HEAD "server GET /a\n" CLI EXP, "4:1: a server section needs at least one step"},
     /* client sections (§5) */
     {CLIENT("client xmlhttp\n  send\n"), "4:8: unknown client kind 'xmlhttp' (xhr eventsource websocket img script fetch http)"},
@@ -463,6 +486,7 @@ static const struct bad {
      "8:14: websocket 'websocket' records no property 'readyState' at 'read': name it in a 'read' step first"},
     {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
     {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
+    {HEAD "client websocket\n  new value ws://x\n" EXP, "5:13: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send form a=\"1\"\n" EXP, "6:8: write: send text STRING | send binary hex HEX | send binary STRING | send blob ... | send typed ... | "
                                                                     "send utf16 hex ... | "

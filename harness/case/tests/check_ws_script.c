@@ -22,6 +22,8 @@ static const struct {
     {SRV("  wait 1s\n  ws-accept protocol chat extension \"x-a; b=1\" fault bad-accept fault no-upgrade\n"),
      "server.0.steps", "[{\"op\":\"wait\",\"ms\":1000},{\"op\":\"ws-accept\",\"protocol\":\"chat\",\"extension\":\"x-a; b=1\","
                        "\"faults\":[\"bad-accept\",\"no-upgrade\"]}]"},
+    {SRV("  ws-accept header \"Set-Cookie: a={token}; Path=/\" protocol p header \"X-Y: z\"\n"), "server.0.steps.0",
+     "{\"op\":\"ws-accept\",\"protocol\":\"p\",\"headers\":[\"Set-Cookie: a={token}; Path=/\",\"X-Y: z\"]}"},
     {SRV("  ws-accept\n  ws-send text \"hi {token}\"\n  ws-send binary hex 00FF\n  ws-send ping\n"),
      "server.0.steps", "[{},{\"op\":\"ws-send\",\"kind\":\"text\",\"text\":\"hi {token}\",\"line\":6},"
                        "{\"kind\":\"binary\",\"hex\":\"00ff\"},{\"kind\":\"ping\",\"text\":\"\"}]"},
@@ -61,7 +63,10 @@ static const struct {
     {SRV("  ws-accept\n  trickle 1 every 1ms\n"), "6:3: 'trickle' cannot follow ws-accept (ws-* words, wait, send, notify, close, reset, hold)"},
     {SRV("  ws-accept\n  close\n  ws-echo\n"), "7:3: no step may follow 'close'"},
     {SRV("  ws-accept fault bad\n"), "5:19: a fault is bad-accept, no-accept, no-upgrade or no-connection"},
-    {SRV("  ws-accept protocol\n"), "5:13: write: ws-accept [protocol P] [extension E] [fault bad-accept|no-accept|no-upgrade|no-connection]..."},
+    {SRV("  ws-accept protocol\n"), "5:13: write: ws-accept [protocol P] [extension E] [header \"NAME: VALUE\"]... [fault bad-accept|no-accept|no-upgrade|no-connection]..."},
+    {SRV("  ws-accept header \"Set-Cookie:a\"\n"), "5:20: a header line \"NAME: VALUE\" (a token, a colon and a space; no CR, LF or NUL)"},
+    {SRV("  ws-accept header \"X: a\\r\\nY: b\"\n"), "5:20: a header line \"NAME: VALUE\" (a token, a colon and a space; no CR, LF or NUL)"},
+    {SRV("  ws-accept header \"X: {nope}\"\n"), "5:20: unknown placeholder {nope} in server text"},
     {SRV("  ws-accept protocol a protocol b\n"), "5:24: 'protocol' given twice"},
     {SRV("  ws-accept\n  ws-send frame \"x\"\n"), "6:11: write: ws-send text|binary|continuation|ping|pong [DATA] [options]"},
     {SRV("  ws-accept\n  ws-send text \"x\" rsv 8\n"), "6:24: RSV bits (0-7, RSV1 = 4) 8 is out of range 0-7"},

@@ -65,6 +65,7 @@ static const struct {
     {"{origin-D}", "server", 1},
     {"{SA}", "client", 1},
     {"{host-SF-expired}", "client", 1},
+    {"ws://LOCALHOST:{port-A}/x {port-SF-tls12}", "client", 1},
     {"{SF-nope}", "client", 0},
     {"{SF-}", "client", 0},
     {"{origin-host-A}", "client", 0},

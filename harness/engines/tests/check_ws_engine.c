@@ -256,6 +256,8 @@ static const struct {
     {"protocol offered", "{\"op\":\"ws-accept\",\"protocol\":\"chat\"}", UPGRADE, "Sec-WebSocket-Protocol: chat\r\n", NULL, 101, 1},
     {"protocol not offered", "{\"op\":\"ws-accept\",\"protocol\":\"mqtt\"}", UPGRADE, "Sec-WebSocket-Protocol: mqtt\r\n", NULL, 101, 0},
     {"extension not offered", "{\"op\":\"ws-accept\",\"extension\":\"x-foo\"}", UPGRADE, "Sec-WebSocket-Extensions: x-foo\r\n", NULL, 101, 0},
+    {"extra headers", "{\"op\":\"ws-accept\",\"headers\":[\"Set-Cookie: a={token}; HttpOnly\",\"X-Y: z\"]}", UPGRADE,
+     "\r\nSet-Cookie: a=t1; HttpOnly\r\nX-Y: z\r\n\r\n", NULL, 101, 1},
     {"bad accept", "{\"op\":\"ws-accept\",\"faults\":[\"bad-accept\"]}", UPGRADE, "Sec-WebSocket-Accept: ", ACCEPT, 101, 0},
     {"no accept", "{\"op\":\"ws-accept\",\"faults\":[\"no-accept\"]}", UPGRADE, "Upgrade: websocket", "Sec-WebSocket-Accept", 101, 0},
     {"no upgrade", "{\"op\":\"ws-accept\",\"faults\":[\"no-upgrade\"]}", UPGRADE, "Connection: Upgrade", "Upgrade: websocket", 101, 0},

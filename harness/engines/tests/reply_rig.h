@@ -33,7 +33,7 @@ static void reply_rig_dispatch(struct ch_conn *c, struct ch_request *r, void *ar
     char path[256];
     snprintf(path, sizeof path, "%.*s", (int)strcspn(r->target, "?"), r->target);
     ch_conn_attach(c, g->tr);
-    const struct ch_route *route = ch_case_match(&g->kase, r->method, path, 0, ++g->nreq);
+    const struct ch_route *route = ch_case_match(&g->kase, r->method, path, 0, ++g->nreq, r);
     ck_assert_msg(route != NULL, "no route for %s %s", r->method, path);
     ch_exec_start(&g->env, c, g->tr, g->vars, route, g->nreq);
 }

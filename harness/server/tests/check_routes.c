@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "server/server.h"
 #include "core/core.h"
@@ -33,8 +34,44 @@ START_TEST(route_choice)
         "{\"method\":\"*\",\"path\":\"/ab\",\"prefix\":true,\"line\":6,\"steps\":[]}]}", 0, NULL);
     ck_assert_int_eq(ch_case_compile(&k, j, err), 0);
     const struct ch_route *r = ch_case_match(&k, match_rows[_i].method, match_rows[_i].path, match_rows[_i].origin,
-                                             match_rows[_i].nth);
+                                             match_rows[_i].nth, NULL);
     ck_assert_int_eq(r ? r->line : 0, match_rows[_i].expect_line);
+    ch_case_release(&k);
+    json_decref(j);
+}
+END_TEST
+
+/* `when NAME VALUE`: the route fits only a request whose first NAME field is exactly VALUE, and then beats the
+ * routes without a condition, an exact nth included. */
+static const struct {
+    const char *head; /* "Name\0value\0" pairs, one field, or NULL for none */
+    int nth, expect_line;
+} when_rows[] = {
+    {NULL, 2, 2}, {"If-None-Match\0\"v1\"", 2, 1}, {"if-none-match\0\"v1\"", 5, 1},
+    {"If-None-Match\0\"v2\"", 2, 2}, {"If-None-Match\0\"v1\" ", 3, 3}, {"X-Other\0\"v1\"", 3, 3},
+};
+
+START_TEST(when_route)
+{
+    char err[CH_ERR_LEN], head[64];
+    struct ch_case k;
+    json_t *j = json_loads(
+        "{\"id\":\"w\",\"server\":["
+        "{\"method\":\"GET\",\"path\":\"/r\",\"when\":{\"name\":\"If-None-Match\",\"value\":\"\\\"v1\\\"\"},\"line\":1,\"steps\":[]},"
+        "{\"method\":\"GET\",\"path\":\"/r\",\"nth\":2,\"line\":2,\"steps\":[]},"
+        "{\"method\":\"GET\",\"path\":\"/r\",\"line\":3,\"steps\":[]}]}", 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(ch_case_compile(&k, j, err), 0);
+    struct ch_header field = {0, 0, 0, 0};
+    struct ch_request req = {.head = head, .fields = &field, .nfields = 0};
+    if (when_rows[_i].head) {
+        size_t nl = strlen(when_rows[_i].head), vl = strlen(when_rows[_i].head + nl + 1);
+        memcpy(head, when_rows[_i].head, nl + vl + 2);
+        field = (struct ch_header){0, (uint32_t)nl, (uint32_t)nl + 1, (uint32_t)vl};
+        req.nfields = 1;
+    }
+    const struct ch_route *r = ch_case_match(&k, "GET", "/r", 0, when_rows[_i].nth, when_rows[_i].head ? &req : NULL);
+    ck_assert_int_eq(r ? r->line : 0, when_rows[_i].expect_line);
     ch_case_release(&k);
     json_decref(j);
 }
@@ -81,6 +118,7 @@ END_TEST
 
 int main(void)
 {
-    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows), CH_LOOP(precision, precision_rows)),
+    return ch_check_main("route", 0, CH_LOOPS(CH_LOOP(route_choice, match_rows), CH_LOOP(when_route, when_rows),
+                                                  CH_LOOP(precision, precision_rows)),
                          CH_TESTS(unknown_op_is_refused));
 }
