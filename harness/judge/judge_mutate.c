@@ -30,6 +30,7 @@
 
 /* Judges the check alone on the observations and transcript given (NULL: the record's own); stops the run at
  * the first mutant that makes it FAIL, keeping its description. Returns 1 when it failed. */
+__attribute__((format(printf, 4, 0)))
 static int judge_mutant(struct ch_jmut *m, json_t *obs, json_t *tr, const char *fmt, va_list ap)
 {
     json_t *v = ch_judge(m->kase1, obs ? obs : m->obs, tr ? tr : m->tr, m->cx.vars, m->cx.scale);
