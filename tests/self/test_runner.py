@@ -236,6 +236,19 @@ def test_runs_hand_out_cases_in_order_then_done(runner):
         runner.new_run("selftest", ["http/nope"])
 
 
+def held_back(r: Runner, run: str, blocker: dict, why: str) -> dict:
+    """Asks for the run's next case while `blocker` is in flight: it must not come (0.4 s), then, once the
+    blocker is cancelled, it does. Returns that case's program."""
+    box: dict = {}
+    th = threading.Thread(target=lambda: box.update(r.next(run)))
+    th.start()
+    time.sleep(0.4)
+    assert not box, why
+    r.cancel(blocker["token"], "NOTRUN", "done")
+    th.join(5)
+    return dict(box)
+
+
 def test_a_timing_case_waits_for_the_floor():
     """A case tagged `timing` is handed out only when no ordinary case is in flight, and none starts beside it."""
     cases = CASES.parent / "timing"
@@ -243,14 +256,8 @@ def test_a_timing_case_waits_for_the_floor():
         run = r.new_run("selftest", ["http/selftest/bytes", "http/selftest/timing"], concurrency=4)
         r.close_run(run)
         first = r.next(run)
-        box = {}
-        th = threading.Thread(target=lambda: box.update(r.next(run)))
-        th.start()
-        time.sleep(0.4)
-        assert not box, "the timing case was handed out while another case was in flight"
-        r.cancel(first["token"], "NOTRUN", "done")
-        th.join(5)
-        assert box.get("case") == "http/selftest/timing"
+        later = held_back(r, run, first, "the timing case was handed out while another case was in flight")
+        assert later.get("case") == "http/selftest/timing"
 
 
 def test_timing_cases_share_as_far_as_their_precision_allows():
@@ -264,17 +271,10 @@ def test_timing_cases_share_as_far_as_their_precision_allows():
         r.close_run(run)
         tight = r.next(run)
         assert tight["case"] == "http/selftest/timing-tight"  # tightest first
-        box = {}
-        th = threading.Thread(target=lambda: box.update(r.next(run)))
-        th.start()
-        time.sleep(0.4)
-        assert not box, "a timing case joined one of 20 ms precision"
-        r.cancel(tight["token"], "NOTRUN", "done")
-        th.join(5)
-        first = dict(box)
+        first = held_back(r, run, tight, "a timing case joined one of 20 ms precision")
         second = r.next(run)  # answered at once: both allow two in flight
         assert {first["case"], second["case"]} == {"http/selftest/timing", "http/selftest/timing-loose"}
-        box.clear()
+        box: dict = {}
         th = threading.Thread(target=lambda: box.update(r.next(run)))
         th.start()
         time.sleep(0.4)
