@@ -224,6 +224,9 @@ static int check_transcript_event(const json_t *e, size_t i, char *err)
     return 0;
 }
 
+enum { CH_TRANSCRIPT_TRUNCATED = -2 }; /* check_transcript: well formed, but the server recorded only part */
+
+/* 0, or -1 with a message for a malformed transcript, or CH_TRANSCRIPT_TRUNCATED with a message. */
 static int check_transcript(const json_t *tr, struct ch_jctx *cx, char *err)
 {
     if (tr && !json_is_object(tr) && !json_is_null(tr))
@@ -236,9 +239,11 @@ static int check_transcript(const json_t *tr, struct ch_jctx *cx, char *err)
      * the client sent, or did not send, cannot be judged on part of it. */
     const json_t *dropped = json_object_get(tr, "dropped");
     if (dropped && !json_is_integer(dropped)) return ch_errf(err, "malformed transcript: \"dropped\" is not an integer");
-    if (json_integer_value(dropped) > 0)
-        return ch_errf(err, "transcript incomplete: the server dropped %" JSON_INTEGER_FORMAT " events past its "
-                       "limit, so no verdict can rest on it", json_integer_value(dropped));
+    if (json_integer_value(dropped) > 0) {
+        ch_errf(err, "transcript incomplete: the server dropped %" JSON_INTEGER_FORMAT " events past its limit, so "
+                "no verdict can rest on it", json_integer_value(dropped));
+        return CH_TRANSCRIPT_TRUNCATED;
+    }
     char why[CH_ERR_LEN];
     for (size_t i = 0; i < json_array_size(events); i++)
         if (check_transcript_event(json_array_get(events, i), i, why) < 0)
@@ -442,8 +447,18 @@ json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *t
     const json_t *timed_out = json_object_get(observations, "timed_out");
     if (timed_out && !json_is_boolean(timed_out) && !json_is_null(timed_out))
         return verdict_str(kase, "ERROR", "malformed observations: \"timed_out\" is not a boolean");
-    if (check_case(kase, &cx, err) < 0 || check_observations(observations, &cx, err) < 0 ||
-        check_transcript(transcript, &cx, err) < 0)
+    if (check_case(kase, &cx, err) < 0 || check_observations(observations, &cx, err) < 0)
         return verdict_str(kase, "ERROR", err);
+    int tr = check_transcript(transcript, &cx, err);
+    if (tr < 0) {
+        /* A runaway client (a redirect loop followed without end) fills the transcript and then misses its
+         * deadline. That it did not finish is its own observation and needs no transcript: TIMEOUT, the
+         * grade above FAIL whatever the server checks would say, so the verdict does not depend on how
+         * many requests a machine's speed let through before the limit. */
+        if (json_is_true(timed_out) && tr == CH_TRANSCRIPT_TRUNCATED)
+            return verdict_str(kase, "TIMEOUT", "the client's deadline passed before its steps finished; "
+                               "the server checks were not judged: it kept sending past the transcript's limit");
+        return verdict_str(kase, "ERROR", err);
+    }
     return grade(&cx, json_is_true(timed_out));
 }

@@ -243,6 +243,11 @@ static const struct row {
     {"transcript events not an array", "[]", OBS_TIMEOUT, "{'events':7}", 1, "ERROR", "malformed transcript"},
     {"transcript with dropped events", "[]", OBS_TIMEOUT, "{'events':[],'dropped':3}", 1, "ERROR",
      "transcript incomplete: the server dropped 3 events"},
+    /* A runaway client that also missed its deadline: its own observation decides, whatever was recorded. */
+    {"transcript with dropped events, client timed out", "[]", "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}",
+     "{'events':[],'dropped':3045}", 1, "TIMEOUT", "server checks were not judged"},
+    {"malformed transcript, client timed out", "[]", "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}",
+     "{'events':7,'dropped':3}", 1, "ERROR", "malformed transcript"},
     {"transcript dropped not a number", "[]", OBS_TIMEOUT, "{'events':[],'dropped':'no'}", 1, "ERROR",
      "\"dropped\" is not an integer"},
     {"transcript dropped nothing", "[]", OBS_TIMEOUT, "{'events':[],'dropped':0}", 1, "PASS", ""},
