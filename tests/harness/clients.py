@@ -15,6 +15,14 @@ from .session import Client
 BROWSERS = ("chromium", "firefox", "webkit", "webdriver")
 
 
+def page_shares(concurrency: int, pages: int) -> list[int]:
+    """How many cases each harness page may run at once: `concurrency` (the client's total, README "Options")
+    spread over at most `pages` pages, none given less than one. share(4, 2) = [2, 2]; (5, 2) = [3, 2];
+    (1, 3) = [1]: a page with nothing to run is not opened."""
+    n = max(1, min(pages, concurrency))
+    return [concurrency // n + (i < concurrency % n) for i in range(n)]
+
+
 def remote_capabilities(caps: dict, ready: dict) -> dict:
     """`caps` for a run whose origins are remote names (`runner serve --listen`, README "Remote browsers").
 
@@ -36,13 +44,18 @@ def remote_capabilities(caps: dict, ready: dict) -> dict:
 
 class BrowserClient(Client):
     """A real browser pointed at the harness page: `<A>/_h/static/page.html?run=R`. The page loops over the
-    run's cases, one fresh iframe (or, for pages on SA, SB, SC, D, window) per case (fixtures/page.js). When the
+    run's cases, one fresh iframe (or, for pages on SA, SB, SC, D, window) per case (fixtures/page.js). With
+    `pages` > 1 the browser gets that many harness pages on the same run, each a top-level page of its own
+    (Browser.open_page): a case iframe shares its harness page's renderer process and main thread, which one page
+    keeps busy (README "Speed"); the run's concurrency is spread over them (page_shares). When the
     runner serves TLS origins, the browser trusts the run's CA and maps origin D's name its own way
     (browsers/tls.py); what it cannot do goes to the page as `lack=CAP:WHY` (those cases are N/A)."""
 
-    def __init__(self, name: str, webdriver_url: str | None = None, capabilities: dict | None = None, log=None):
+    def __init__(self, name: str, webdriver_url: str | None = None, capabilities: dict | None = None, log=None,
+                 pages: int = 1):
         self.name = name
         self.concurrency = 1  # set by the session before start()
+        self.pages = pages
         self.webdriver_url = webdriver_url
         self.capabilities = capabilities
         self.logf = log
@@ -66,9 +79,16 @@ class BrowserClient(Client):
         # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
         # The page asks for the run's cases with the run's secret (README, "Security"), which its URL carries.
-        query = urllib.parse.urlencode([("run", run), ("concurrency", self.concurrency), ("secret", runner.secret)] +
+        first, *more = [self._page_url(runner, run, lacks, share) for share in page_shares(self.concurrency, self.pages)]
+        self.browser.navigate(first)
+        for url in more:
+            self.browser.open_page(url)
+
+    @staticmethod
+    def _page_url(runner, run, lacks, concurrency):
+        query = urllib.parse.urlencode([("run", run), ("concurrency", concurrency), ("secret", runner.secret)] +
                                        [("lack", f"{cap}:{why}") for cap, why in sorted(lacks.items())])
-        self.browser.navigate(f"{runner.base}/_h/static/page.html?{query}")
+        return f"{runner.base}/_h/static/page.html?{query}"
 
     def alive(self):
         return self.browser is not None and self.browser.alive()

@@ -54,6 +54,8 @@ HELP_CAPS = "JSON capabilities for --webdriver-url (default: a headless chromium
 HELP_SCALE = "multiply every scripted wait, client timeout and tolerance (slow machines: 2)"
 HELP_CASES = "the case set: case files or folders (repeatable; default: cases/)"
 HELP_CONCURRENCY = "cases a client may run at once (cases tagged `timing` never beside an ordinary case)"
+HELP_PAGES = ("browsers: harness pages sharing the run, each a top-level page the engine may give a renderer "
+              "process of its own; --concurrency is spread over them")
 HELP_EXPECTATIONS = ("expected statuses per client and case (JSON, reports/EXPECTATIONS.md): a run exits 0 when "
                      "every result is as expected, 1 on an unexpected failure")
 HELP_STRICT = "with --expectations: an unexpected pass (the entry is stale) fails the run too"
@@ -77,6 +79,7 @@ def pytest_addoption(parser):
     g.addoption("--time-scale", type=float, default=1.0, help=HELP_SCALE)
     g.addoption("--cases", action="append", default=None, help=HELP_CASES)
     g.addoption("--concurrency", type=int, default=4, help=HELP_CONCURRENCY)
+    g.addoption("--pages", type=int, default=1, help=HELP_PAGES)
     g.addoption("--expectations", default=None, metavar="FILE", help=HELP_EXPECTATIONS)
     g.addoption("--strict-expectations", action="store_true", default=False, help=HELP_STRICT)
     g.addoption("--update-expectations", default=None, metavar="FILE", help=HELP_UPDATE)

@@ -56,6 +56,9 @@ class ConformanceRun:
         self.repeats = config.getoption("--repeat")
         if self.repeats < 1:
             raise pytest.UsageError(f"--repeat {self.repeats}: N must be 1 or more")
+        for opt in ("--concurrency", "--pages"):
+            if config.getoption(opt) < 1:
+                raise pytest.UsageError(f"{opt} {config.getoption(opt)}: N must be 1 or more")
         # Each client's stable name (items, expectations, reports) and the --client value it came from.
         self.specs, self.factories = resolve_clients(config)
         self.clients = list(self.specs)
@@ -331,8 +334,11 @@ def make_factory(config, spec: str):
         if spec == "webdriver" and not url:
             raise pytest.UsageError("--client webdriver needs --webdriver-url")
 
+        pages = config.getoption("--pages")
+
         def factory():
-            return clients_mod.BrowserClient(spec, webdriver_url=url, capabilities=json.loads(caps) if caps else None)
+            return clients_mod.BrowserClient(spec, webdriver_url=url, capabilities=json.loads(caps) if caps else None,
+                                             pages=pages)
         factory.stable_name = spec
     else:
         factory = adapters.factory(spec)  # node:, python:, curl

@@ -94,6 +94,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.server.stop.wait(30)              # until the browser leaves or the server stops
             self.close_connection = True
+        elif self.path.startswith("/alone/"):       # says whether it has an opener (open_page: it must not)
+            token = self.path[len("/alone/"):]
+            self._send(200, f'<!doctype html><script>fetch("/report", {{method: "POST", body: "alone-{token}-" + '
+                            f'(window.opener === null)}});</script>'.encode())
         elif self.path.startswith("/frame/"):
             token = self.path[len("/frame/"):]
             self._send(200, f'<!doctype html><script>console.error("in-frame-{token}");'
@@ -213,6 +217,18 @@ def test_navigate_does_not_wait_for_the_load_event(browser, server):
     assert server.wait_report(f"endless-{token}")
     assert browser.evaluate("document.readyState") == "loading"
     browser.navigate(f"{server.origin}/blank")
+
+
+def test_open_page_opens_an_unrelated_page_and_commands_stay_on_the_first(browser, server):
+    """--pages (tests/harness/clients.py): a second harness page runs its own loop, and evaluate still reads the
+    first page, which the session watches."""
+    first, second = _token(), _token()
+    browser.navigate(f"{server.origin}/page/{first}")
+    assert server.wait_report(f"value-{first}")
+    browser.open_page(f"{server.origin}/alone/{second}")
+    assert server.wait_report(f"alone-{second}-true"), f"server got {server.reports}"
+    assert browser.evaluate("location.pathname") == f"/page/{first}"
+    assert browser.alive()
 
 
 def test_evaluate_json_and_promises(browser):

@@ -179,3 +179,19 @@ def test_listen_is_for_the_remote_webdriver_client_only(tmp_path):
     p = pytest_run("--co", "-q", "tests/conformance", "--client", "curl", "--cases", WEIRD, "--listen", "127.0.0.2",
                    "--host-a", "a.test", "--host-c", "c.test", "--report", str(tmp_path / "r"))
     assert p.returncode == 4 and "--listen is for a remote browser" in p.stderr, p.stdout + p.stderr
+
+
+def test_pages_share_the_concurrency_and_none_is_left_without_a_case():
+    from tests.harness.clients import page_shares
+    assert page_shares(4, 1) == [4]
+    assert page_shares(4, 2) == [2, 2]
+    assert page_shares(5, 2) == [3, 2]
+    assert page_shares(8, 3) == [3, 3, 2]
+    assert page_shares(1, 3) == [1]  # one case at a time: one page
+    assert sum(page_shares(7, 4)) == 7
+
+
+def test_pages_and_concurrency_below_one_are_refused():
+    for opt in ("--pages", "--concurrency"):
+        p = pytest_run("tests/conformance", "-q", "--client", "chromium", opt, "0", "--collect-only", timeout=120)
+        assert p.returncode != 0 and f"{opt} 0: N must be 1 or more" in p.stderr + p.stdout, p.stderr[-2000:]

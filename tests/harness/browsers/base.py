@@ -156,6 +156,13 @@ class Browser:
     def evaluate(self, js, timeout=30.0):
         raise NotImplementedError
 
+    def open_page(self, url, timeout=30.0):
+        """Open ``url`` in another top-level page, in a browsing context group of its own (a new window, not
+        one the first page opened), so that the engine is free to give it a renderer process of its own.
+        Returns once the engine accepted the navigation; ``navigate`` and ``evaluate`` keep acting on the
+        first page. Each engine's way: chromium.py, firefox.py, webdriver.py."""
+        raise NotImplementedError
+
     def alive(self):
         raise NotImplementedError
 

@@ -170,6 +170,12 @@ class Chromium(base.Browser):
             raise base.JavaScriptError(f"chromium: {text}")
         return base.decode_result(result.get("result", {}).get("value"))
 
+    def open_page(self, url, timeout=30.0):
+        """Target.createTarget with newWindow: a new tab in a browsing instance of its own (a process of its
+        own under Chromium's default process model, however many pages of the same site are open)."""
+        self._check()
+        self._cdp("Target.createTarget", {"url": url, "newWindow": True}, timeout=timeout)
+
     def screenshot(self, path=None, *, width=None, height=None, full_page=False, timeout=30.0):
         """The page as PNG bytes (Page.captureScreenshot), also written to ``path`` if given.
 

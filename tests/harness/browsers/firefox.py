@@ -252,6 +252,13 @@ class Firefox(base.Browser):
         value = result.get("result", {})
         return base.decode_result(value.get("value") if value.get("type") == "string" else None)
 
+    def open_page(self, url, timeout=30.0):
+        """browsingContext.create of a window (a top-level browsing context not opened by the first page), then
+        browsingContext.navigate with wait "none"."""
+        self._check()
+        context = self._bidi("browsingContext.create", {"type": "window"}, timeout=timeout)["context"]
+        self._bidi("browsingContext.navigate", {"context": context, "url": url, "wait": "none"}, timeout=timeout)
+
     def alive(self):
         return (not self._closed and self._gone is None and self._conn is not None
                 and not self._conn.closed and self.groups[0].leader_running())

@@ -256,6 +256,17 @@ class WebDriverBrowser(base.Browser):
                 log.debug("%s: waiting for %s: %s", self.name, url, exc)
             time.sleep(0.01)
 
+    def open_page(self, url, timeout=30.0):
+        """WebDriver "New Window" (a top-level browsing context of its own), switched to for "Navigate To", then
+        back to the first page, which every other command acts on."""
+        first = self._cmd("GET", "/window", timeout=timeout)
+        handle = self._cmd("POST", "/window/new", {"type": "window"}, timeout)["handle"]
+        self._cmd("POST", "/window", {"handle": handle}, timeout)
+        try:
+            self.navigate(url, timeout)
+        finally:
+            self._cmd("POST", "/window", {"handle": first}, timeout)
+
     def evaluate(self, js, timeout=30.0):
         return base.decode_result(self._execute("return " + base.wrap_expression(js), timeout))
 
