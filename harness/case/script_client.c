@@ -473,6 +473,14 @@ static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o
     return set_new(step, "name", sc_text(c, st, 1, "client"));
 }
 
+/* `base URL`: a <base href=URL> inserted first in the page's head, so it is the document's first base element and
+ * its href the document base URL that relative URLs resolve against from then on (implies `document`). */
+static int step_base(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "base URL") < 0) return -1;
+    return set_new(step, "url", sc_text(c, st, 1, "client"));
+}
+
 /* `same PROP PROP [as LABEL]`: reads the two properties, in order, and records `read(LABEL)` with the property
  * `same`: whether the two reads gave one value (JavaScript ===: for objects, one object). */
 static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -774,6 +782,7 @@ static const struct step_row {
     {"abort", BIT(KIND_XHR), "abort", 1, step_plain, 0},
     {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header, 0},
     {"same", BIT(KIND_XHR), "same", 1, step_same, 0},
+    {"base", BIT(KIND_XHR), "base", 1, step_base, 0},
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},
