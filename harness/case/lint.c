@@ -43,10 +43,17 @@ static void one_step(struct facts *f, json_t *s)
     json_array_append(f->steps, s);
     if (!strcmp(op, "watch")) add_strings(f->watched, json_object_get(s, "props"));
     if (!strcmp(op, "read")) add_strings(f->read, json_object_get(s, "props"));
-    if (!strcmp(op, "get-header"))
+    if (!strcmp(op, "get-header") && json_object_get(s, "label")) json_array_append_new(f->read, json_string("header"));
+    else if (!strcmp(op, "get-header"))
         json_array_append_new(f->read, json_sprintf("header:%s", json_string_value(json_object_get(s, "name"))));
     if (!strcmp(op, "all-headers")) json_array_append_new(f->read, json_string("allResponseHeaders"));
-    if (json_object_get(s, "label") && strcmp(op, "read")) json_array_append_new(f->read, json_string("returnType"));
+    if (!strcmp(op, "same")) json_array_append_new(f->read, json_string("same"));
+    if (!strcmp(op, "open") && json_object_get(s, "objects")) { /* each conversion: read(open.ARG) */
+        json_array_append_new(f->read, json_string("order"));
+        json_array_append_new(f->read, json_string("readyState"));
+    }
+    if (json_object_get(s, "label") && (!strcmp(op, "send") || !strcmp(op, "close")))
+        json_array_append_new(f->read, json_string("returnType"));
 }
 
 static void facts_of(const struct pctx *c, const struct cobj *o, struct facts *f)

@@ -140,15 +140,19 @@ static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, jso
 
 /* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
 
-/* `open METHOD URL [sync] [user U] [password P]` */
-/* `open METHOD URL [sync] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob: URL the
- * interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked. */
+#define OPEN_USAGE "open METHOD URL [sync | objects] [user U] [password P]"
+
+/* `open METHOD URL [sync | objects] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob:
+ * URL the interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked.
+ * `objects` passes every argument as an object for open()'s WebIDL conversions: the strings as objects whose
+ * toString records `read(open.ARG)` and returns the string, async as an object whose valueOf records
+ * `read(open.async)` (FORMAT.md §5.1). */
 static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     int sync = 0;
     size_t n, first = 3;
     const char *w = sc_nwords(st) > 3 ? sc_word(st, 3, &n) : NULL;
-    if (sc_args(c, st, 2, 8, "open METHOD URL [sync] [user U] [password P]") < 0) return -1;
+    if (sc_args(c, st, 2, 8, OPEN_USAGE) < 0) return -1;
     if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0) return -1;
     if (sc_is(st, 2, "blob") && w && sc_string_start(w, n)) {
         if (set_new(step, "blob", sc_text(c, st, 3, "client")) < 0) return -1;
@@ -159,13 +163,13 @@ static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json
     json_object_set_new(step, "async", json_true());
     for (size_t k = first; k < sc_nwords(st); k++) {
         const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
-        if (sc_is(st, k, "sync") && !sync) {
+        if ((sc_is(st, k, "sync") || sc_is(st, k, "objects")) && !sync) { /* one of the two, once */
             sync = 1;
-            json_object_set_new(step, "async", json_false());
+            if (sc_is(st, k, "sync")) json_object_set_new(step, "async", json_false());
+            else json_object_set_new(step, "objects", json_true());
             continue;
         }
-        if (!key || json_object_get(step, key) || k + 1 >= sc_nwords(st))
-            return sc_err_word(c, st, k, "write: open METHOD URL [sync] [user U] [password P]");
+        if (!key || json_object_get(step, key) || k + 1 >= sc_nwords(st)) return sc_err_word(c, st, k, "write: " OPEN_USAGE);
         if (set_new(step, key, sc_text(c, st, ++k, "client")) < 0) return -1;
     }
     return 0;
@@ -453,10 +457,51 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
     return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document)");
 }
 
+/* `get-header NAME [as LABEL]`: recorded as `read` with the property `header:NAME`, or, labelled, as `read(LABEL)`
+ * with the property `header`, so a name no property name can hold (blanks, newlines) can be checked. */
 static int step_get_header(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    if (sc_args(c, st, 1, 1, "get-header NAME") < 0) return -1;
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 1, 3, "get-header NAME [as LABEL]") < 0) return -1;
+    if (sc_nwords(st) > 2) {
+        w = sc_nwords(st) == 4 ? sc_word(st, 3, &n) : NULL;
+        if (!sc_is(st, 2, "as") || !w) return sc_err_word(c, st, 2, "write: get-header NAME [as LABEL]");
+        if (!is_label_word(w, n)) return sc_err_word(c, st, 3, "a bad label (write [a-z0-9][a-z0-9._-]*)");
+        json_object_set_new(step, "label", json_stringn(w, n));
+    }
     return set_new(step, "name", sc_text(c, st, 1, "client"));
+}
+
+/* `base URL`: a <base href=URL> inserted first in the page's head, so it is the document's first base element and
+ * its href the document base URL that relative URLs resolve against from then on (implies `document`). */
+static int step_base(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (sc_args(c, st, 1, 1, "base URL") < 0) return -1;
+    return set_new(step, "url", sc_text(c, st, 1, "client"));
+}
+
+/* `same PROP PROP [as LABEL]`: reads the two properties, in order, and records `read(LABEL)` with the property
+ * `same`: whether the two reads gave one value (JavaScript ===: for objects, one object). */
+static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    json_t *props = json_array();
+    json_object_set_new(step, "props", props);
+    if (sc_args(c, st, 2, 4, "same PROP PROP [as LABEL]") < 0) return -1;
+    if (sc_nwords(st) == 4) return sc_err_word(c, st, 3, "write: same PROP PROP [as LABEL]");
+    for (size_t k = 1; k < 3; k++) {
+        w = sc_word(st, k, &n);
+        if (!is_prop_word(w, n)) return sc_err_word(c, st, k, "a bad property name '%.*s'", (int)(n > 40 ? 40 : n), w);
+        json_array_append_new(props, json_stringn(w, n));
+    }
+    if (sc_nwords(st) == 3) return 0;
+    w = sc_word(st, 4, &n);
+    if (!sc_is(st, 3, "as")) return sc_err_word(c, st, 3, "write: same PROP PROP [as LABEL]");
+    if (!is_label_word(w, n)) return sc_err_word(c, st, 4, "a bad label (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "label", json_stringn(w, n));
+    return 0;
 }
 
 /* ---- eventsource (§5.2) and websocket (§5.3) ------------------------------------------------------- */
@@ -736,6 +781,8 @@ static const struct step_row {
     {"send", BIT(KIND_WEBSOCKET), "send", 1, step_send_ws, 1},
     {"abort", BIT(KIND_XHR), "abort", 1, step_plain, 0},
     {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header, 0},
+    {"same", BIT(KIND_XHR), "same", 1, step_same, 0},
+    {"base", BIT(KIND_XHR), "base", 1, step_base, 0},
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},

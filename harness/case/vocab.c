@@ -270,6 +270,7 @@ static const struct cap_rule {
     {"send", {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
     {"send", {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
     {"open", {{"blob", NULL}}, CAP_BLOB, "open METHOD blob STRING"},
+    {"base", {{"url", NULL}}, CAP_DOCUMENT, "base URL"},
     {"set", {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
     /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
     {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},

@@ -42,6 +42,12 @@ static const struct row {
     {"unknown-property", CLIENT1("  read readyState as r\n", "  at read(r) status=0\n"),
      "12:14: xhr 'xhr' records no property 'status' at 'read': name it in a 'read' step first"},
     {"unknown-property", CLIENT1("  read status as r\n  get-header X-A\n", "  at read(r) status=0\n  never read(header:X-A=\"1\")\n"), ""},
+    {"unknown-property", CLIENT1("  get-header \"X \" as sp\n  same response response as two\n",
+                                 "  at read(sp) header=null\n  at read(two) same=true\n"), ""},
+    {"unknown-property", CLIENT1("  get-header \"X \" as sp\n", "  at read(sp) header:X=null\n"),
+     "12:15: xhr 'xhr' records no property 'header:X' at 'read': name it in a 'read' step first"},
+    {"unknown-property", CLIENT1("  read status as r\n", "  at read(r) order=1\n"),
+     "12:14: xhr 'xhr' records no property 'order' at 'read': name it in a 'read' step first"},
     {"unknown-property", CLIENT("  at exception name=\"TypeError\" message=\"m\"\n  never skipped(reason=\"r\")\n"), ""},
     /* unheard-event: an event whose step the program lacks */
     {"unheard-event", CLIENT("  never upload.loadstart\n"),

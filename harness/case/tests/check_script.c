@@ -148,6 +148,15 @@ static const struct good {
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
                      "{\"op\":\"read\",\"props\":[\"readyState\",\"response.bytes\"],\"label\":\"after-abort\"},{\"props\":[\"status\"]}]"},
+    {CLIENT("client xhr\n  open get {A}/x objects user u\n  get-header \" X\\n\" as odd\n  same response responseXML as twice\n"
+            "  same response response\n"),
+     "client.steps", "[{},{\"op\":\"open\",\"method\":\"get\",\"url\":\"{A}/x\",\"async\":true,\"objects\":true,\"user\":\"u\"},"
+                     "{\"op\":\"get-header\",\"name\":\" X\\n\",\"label\":\"odd\"},"
+                     "{\"op\":\"same\",\"props\":[\"response\",\"responseXML\"],\"label\":\"twice\"},"
+                     "{\"op\":\"same\",\"props\":[\"response\",\"response\"]}]"},
+    {CLIENT("client xhr\n  base {A}/sub/\n  open GET r\n"), "",
+     "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"op\":\"base\",\"url\":\"{A}/sub/\"},"
+     "{\"op\":\"open\",\"url\":\"r\"}]}}"},
     {CLIENT("client xhr\n  watch responseText response.bytes\n  send utf16 hex 0061 D800 dc00\n"), "client.steps",
      "[{},{\"op\":\"watch\",\"props\":[\"responseText\",\"response.bytes\"]},"
      "{\"op\":\"send\",\"body\":{\"type\":\"utf16\",\"hex\":\"0061d800dc00\"}}]"},
@@ -469,6 +478,14 @@ static const struct bad {
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
     {CLIENT("client xhr\n  send document xml\n"), "5:20: missing words (write: send document html|xml STRING)"},
+    {CLIENT("client xhr\n  base\n"), "5:7: missing words (write: base URL)"},
+    {CLIENT("client xhr\n  open GET {A}/x objects sync\n"), "5:26: write: open METHOD URL [sync | objects] [user U] [password P]"},
+    {CLIENT("client xhr\n  get-header X as\n"), "5:16: write: get-header NAME [as LABEL]"},
+    {CLIENT("client xhr\n  get-header X as Bad\n"), "5:19: a bad label (write [a-z0-9][a-z0-9._-]*)"},
+    {CLIENT("client xhr\n  same response\n"), "5:16: missing words (write: same PROP PROP [as LABEL])"},
+    {CLIENT("client xhr\n  same response response as\n"), "5:26: write: same PROP PROP [as LABEL]"},
+    {CLIENT("client xhr\n  same response response to x\n"), "5:26: write: same PROP PROP [as LABEL]"},
+    {CLIENT("client xhr\n  same response \"x\"\n"), "5:17: a bad property name '\"x\"'"},
     {CLIENT("client xhr\n  send object tostring\n"), "5:23: write: send object [tostring VALUE | tostring throws NAME] [calling STEP]"},
     {CLIENT("client xhr\n  send object tostring throws 9x\n"), "5:31: an exception name (write [A-Za-z][A-Za-z0-9_-]*)"},
     {CLIENT("client xhr\n  send object tostring nul\n"), "5:24: not a JSON value (null, true, false, a number or a \"string\")"},
