@@ -508,11 +508,41 @@ static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, js
     return 0;
 }
 
+/* `set onEVENT handler NAME | handle-event NAME | value JSON`: an event handler IDL attribute (HTML, "event
+ * handler IDL attributes") given a function the interpreter makes (it records `handler(NAME)` when called), an
+ * object whose handleEvent is such a function, or a raw value (null, undefined, 1, ";", []). */
+static int set_ws_handler(struct pctx *c, const struct stmt *st, json_t *step)
+{
+    static const char *const usage = "write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON";
+    size_t n;
+    const char *w;
+    if (sc_nwords(st) != 4) return sc_err_word(c, st, sc_nwords(st) < 4 ? sc_nwords(st) : 4, "%s", usage);
+    if (sc_is(st, 2, "value")) {
+        json_t *values = json_array();
+        if (json_value_words(c, st, 3, 4, values) < 0) return json_decref(values), -1;
+        json_object_set(step, "value", json_array_get(values, 0));
+        json_decref(values);
+        return 0;
+    }
+    if (!sc_is(st, 2, "handler") && !sc_is(st, 2, "handle-event")) return sc_err_word(c, st, 2, "%s", usage);
+    w = sc_word(st, 3, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, 3, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, sc_is(st, 2, "handler") ? "handler" : "handleEvent", json_stringn(w, n));
+    return 0;
+}
+
 static int step_set_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     static const char *const types[] = {"blob", "arraybuffer", NULL};
-    if (sc_args(c, st, 2, 2, "set binaryType blob|arraybuffer") < 0) return -1;
-    if (!sc_is(st, 1, "binaryType")) return sc_err_word(c, st, 1, "unknown property (binaryType)");
+    static const char *const handlers[] = {"onopen", "onmessage", "onerror", "onclose", NULL};
+    for (size_t i = 0; handlers[i]; i++)
+        if (sc_is(st, 1, handlers[i])) {
+            json_object_set_new(step, "prop", json_string(handlers[i]));
+            return set_ws_handler(c, st, step);
+        }
+    if (sc_nwords(st) > 1 && !sc_is(st, 1, "binaryType"))
+        return sc_err_word(c, st, 1, "unknown property (binaryType onopen onmessage onerror onclose)");
+    if (sc_args(c, st, 2, 2, "set binaryType blob|arraybuffer | set onEVENT ...") < 0) return -1;
     json_object_set_new(step, "prop", json_string("binaryType"));
     return set_new(step, "value", choice(c, st, 2, types, "binaryType"));
 }

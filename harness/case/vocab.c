@@ -77,11 +77,19 @@ static const struct sc_event es_events[] = {
     {"error", NULL, LIST("message", "code"), 1, NO_STEP},
     {NULL, NULL, NONE, 0, NO_STEP},
 };
+/* What a WebSocket event records of the event object itself (DOM "fire an event", the Event interface):
+ * `interface` is its WebIDL class string (Object.prototype.toString: "[object MessageEvent]" -> "MessageEvent"),
+ * `target` and `currentTarget` the name of the client object when they are the socket (the interpreters never
+ * serialize the socket); a message's `ports.length` the length of its ports array. */
+#define WS_EVENT "interface", "bubbles", "cancelable", "isTrusted", "eventPhase", "target", "currentTarget"
 static const struct sc_event ws_events[] = {
-    {"open", NULL, NONE, 1, NO_STEP},
-    {"message", "data", LIST("data"), 1, NO_STEP},
-    {"error", NULL, LIST("message", "name"), 1, NO_STEP},
-    {"close", "code", LIST("code", "reason", "wasClean"), 1, NO_STEP},
+    {"open", NULL, LIST(WS_EVENT), 1, NO_STEP},
+    {"message", "data", LIST("data", "origin", "lastEventId", "source", "ports.length", WS_EVENT), 1, NO_STEP},
+    {"error", NULL, LIST("message", "name", WS_EVENT), 1, NO_STEP},
+    {"close", "code", LIST("code", "reason", "wasClean", WS_EVENT), 1, NO_STEP},
+    /* A function `set onEVENT handler NAME` made was called: NAME, the event's type, `this` (the object's name
+     * when it is the socket). */
+    {"handler", "name", LIST("type", "this"), 0, {"set", "handler", "set onEVENT handler NAME"}},
     {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event img_events[] = {
@@ -276,6 +284,11 @@ static const struct cap_rule {
     {"close", {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
     /* Raw constructor arguments test the WebIDL constructor's argument handling (websocket `new value`). */
     {"new", {{"values", NULL}}, CAP_WEBSOCKET_API, "new value ..."},
+    /* The event handler IDL attributes are the interface's (HTML "event handler IDL attributes"). */
+    {"set", {{"prop", "\"onopen\""}}, CAP_WEBSOCKET_API, "set onopen ..."},
+    {"set", {{"prop", "\"onmessage\""}}, CAP_WEBSOCKET_API, "set onmessage ..."},
+    {"set", {{"prop", "\"onerror\""}}, CAP_WEBSOCKET_API, "set onerror ..."},
+    {"set", {{"prop", "\"onclose\""}}, CAP_WEBSOCKET_API, "set onclose ..."},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */
