@@ -610,6 +610,34 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
     return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;
 }
 
+/* `add-listener EVENT NAME` / `remove-listener EVENT NAME`: addEventListener / removeEventListener of the
+ * function named NAME (one per name, made at its first use; it records `handler(NAME)` when called). */
+static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 2, 2, "add-listener EVENT NAME | remove-listener EVENT NAME") < 0) return -1;
+    w = sc_word(st, 1, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    w = sc_word(st, 2, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, 2, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "handler", json_stringn(w, n));
+    return 0;
+}
+
+/* `dispatch EVENT`: dispatchEvent(new Event(EVENT)), an untrusted event that neither bubbles nor can be canceled. */
+static int step_dispatch_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 1, 1, "dispatch EVENT") < 0) return -1;
+    w = sc_word(st, 1, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    return 0;
+}
+
 /* ---- img, script, fetch (§5.4) and http (§5.5) ----------------------------------------------------- */
 
 static int step_load_img(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -769,6 +797,9 @@ static const struct step_row {
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},
+    {"add-listener", BIT(KIND_WEBSOCKET), "add-listener", 1, step_listener_ws, 0},
+    {"remove-listener", BIT(KIND_WEBSOCKET), "remove-listener", 1, step_listener_ws, 0},
+    {"dispatch", BIT(KIND_WEBSOCKET), "dispatch", 1, step_dispatch_ws, 0},
     {"load", BIT(KIND_IMG), "load", 1, step_load_img, 0},
     {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script, 0},
     {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch, 0},

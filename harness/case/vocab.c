@@ -87,9 +87,10 @@ static const struct sc_event ws_events[] = {
     {"message", "data", LIST("data", "origin", "lastEventId", "source", "ports.length", WS_EVENT), 1, NO_STEP},
     {"error", NULL, LIST("message", "name", WS_EVENT), 1, NO_STEP},
     {"close", "code", LIST("code", "reason", "wasClean", WS_EVENT), 1, NO_STEP},
-    /* A function `set onEVENT handler NAME` made was called: NAME, the event's type, `this` (the object's name
-     * when it is the socket). */
-    {"handler", "name", LIST("type", "this"), 0, {"set", "handler", "set onEVENT handler NAME"}},
+    /* A function `set onEVENT handler NAME` or `add-listener EVENT NAME` made was called: NAME, the event's
+     * type, its isTrusted, `this` (the object's name when it is the socket). */
+    {"handler", "name", LIST("type", "isTrusted", "this"), 0,
+     {"set|add-listener", "handler", "set onEVENT handler NAME' or 'add-listener EVENT NAME"}},
     {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event img_events[] = {
@@ -289,6 +290,10 @@ static const struct cap_rule {
     {"set", {{"prop", "\"onmessage\""}}, CAP_WEBSOCKET_API, "set onmessage ..."},
     {"set", {{"prop", "\"onerror\""}}, CAP_WEBSOCKET_API, "set onerror ..."},
     {"set", {{"prop", "\"onclose\""}}, CAP_WEBSOCKET_API, "set onclose ..."},
+    /* EventTarget's methods on the socket (DOM; `interface WebSocket : EventTarget`). */
+    {"add-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "add-listener EVENT NAME"},
+    {"remove-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "remove-listener EVENT NAME"},
+    {"dispatch", {{"event", NULL}}, CAP_WEBSOCKET_API, "dispatch EVENT"},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */
