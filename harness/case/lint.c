@@ -74,13 +74,25 @@ static void facts_free(struct facts *f)
     json_decref(f->steps);
 }
 
+/* 1 if op is one of the '|'-separated ops of list ("set|add-listener"). */
+static int op_in(const char *list, const char *op)
+{
+    size_t n = strlen(op);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, "|");
+        if (k == n && memcmp(p, op, n) == 0) return 1;
+        p += k + (p[k] == '|');
+    }
+    return 0;
+}
+
 /* 1 if one of the object's steps is what `n` asks for. */
 static int has_step(const struct facts *f, const struct sc_needs *n)
 {
     size_t i;
     json_t *s;
     json_array_foreach(f->steps, i, s)
-        if (!strcmp(json_string_value(json_object_get(s, "op")), n->op) && (!n->field || json_object_get(s, n->field)))
+        if (op_in(n->op, json_string_value(json_object_get(s, "op"))) && (!n->field || json_object_get(s, n->field)))
             return 1;
     return 0;
 }

@@ -553,11 +553,41 @@ static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, js
     return 0;
 }
 
+/* `set onEVENT handler NAME | handle-event NAME | value JSON`: an event handler IDL attribute (HTML, "event
+ * handler IDL attributes") given a function the interpreter makes (it records `handler(NAME)` when called), an
+ * object whose handleEvent is such a function, or a raw value (null, undefined, 1, ";", []). */
+static int set_ws_handler(struct pctx *c, const struct stmt *st, json_t *step)
+{
+    static const char *const usage = "write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON";
+    size_t n;
+    const char *w;
+    if (sc_nwords(st) != 4) return sc_err_word(c, st, sc_nwords(st) < 4 ? sc_nwords(st) : 4, "%s", usage);
+    if (sc_is(st, 2, "value")) {
+        json_t *values = json_array();
+        if (json_value_words(c, st, 3, 4, values) < 0) return json_decref(values), -1;
+        json_object_set(step, "value", json_array_get(values, 0));
+        json_decref(values);
+        return 0;
+    }
+    if (!sc_is(st, 2, "handler") && !sc_is(st, 2, "handle-event")) return sc_err_word(c, st, 2, "%s", usage);
+    w = sc_word(st, 3, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, 3, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, sc_is(st, 2, "handler") ? "handler" : "handleEvent", json_stringn(w, n));
+    return 0;
+}
+
 static int step_set_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     static const char *const types[] = {"blob", "arraybuffer", NULL};
-    if (sc_args(c, st, 2, 2, "set binaryType blob|arraybuffer") < 0) return -1;
-    if (!sc_is(st, 1, "binaryType")) return sc_err_word(c, st, 1, "unknown property (binaryType)");
+    static const char *const handlers[] = {"onopen", "onmessage", "onerror", "onclose", NULL};
+    for (size_t i = 0; handlers[i]; i++)
+        if (sc_is(st, 1, handlers[i])) {
+            json_object_set_new(step, "prop", json_string(handlers[i]));
+            return set_ws_handler(c, st, step);
+        }
+    if (sc_nwords(st) > 1 && !sc_is(st, 1, "binaryType"))
+        return sc_err_word(c, st, 1, "unknown property (binaryType onopen onmessage onerror onclose)");
+    if (sc_args(c, st, 2, 2, "set binaryType blob|arraybuffer | set onEVENT ...") < 0) return -1;
     json_object_set_new(step, "prop", json_string("binaryType"));
     return set_new(step, "value", choice(c, st, 2, types, "binaryType"));
 }
@@ -623,6 +653,34 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
     if (sc_int(c, st, 1, 0, 65535, &code, "close code") < 0) return -1;
     json_object_set_new(step, "code", json_integer(code));
     return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;
+}
+
+/* `add-listener EVENT NAME` / `remove-listener EVENT NAME`: addEventListener / removeEventListener of the
+ * function named NAME (one per name, made at its first use; it records `handler(NAME)` when called). */
+static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 2, 2, "add-listener EVENT NAME | remove-listener EVENT NAME") < 0) return -1;
+    w = sc_word(st, 1, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    w = sc_word(st, 2, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, 2, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "handler", json_stringn(w, n));
+    return 0;
+}
+
+/* `dispatch EVENT`: dispatchEvent(new Event(EVENT)), an untrusted event that neither bubbles nor can be canceled. */
+static int step_dispatch_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w;
+    if (sc_args(c, st, 1, 1, "dispatch EVENT") < 0) return -1;
+    w = sc_word(st, 1, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    return 0;
 }
 
 /* ---- img, script, fetch (§5.4) and http (§5.5) ----------------------------------------------------- */
@@ -786,6 +844,9 @@ static const struct step_row {
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},
+    {"add-listener", BIT(KIND_WEBSOCKET), "add-listener", 1, step_listener_ws, 0},
+    {"remove-listener", BIT(KIND_WEBSOCKET), "remove-listener", 1, step_listener_ws, 0},
+    {"dispatch", BIT(KIND_WEBSOCKET), "dispatch", 1, step_dispatch_ws, 0},
     {"load", BIT(KIND_IMG), "load", 1, step_load_img, 0},
     {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script, 0},
     {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch, 0},

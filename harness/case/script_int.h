@@ -225,8 +225,9 @@ int sc_kind_new_step(enum sc_kind k);
 /* 1 if objects like o fire events of this type ("." and the pseudo-events exception, read, skipped included;
  * an eventsource also the names its `listen` steps gave it). */
 int sc_event_known(const struct cobj *o, const char *type);
-/* The step an event needs in its object's program before it can be recorded, or NULL: a step of op `op` (with
- * the field `field` when not NULL), as a case writes it (`written`: "listen upload"). */
+/* The step an event needs in its object's program before it can be recorded, or NULL: a step of op `op` (one of
+ * them, when `op` lists several separated by '|') with the field `field` when not NULL, as a case writes it
+ * (`written`: "listen upload"). */
 struct sc_needs {
     const char *op, *field, *written;
 };

@@ -77,11 +77,20 @@ static const struct sc_event es_events[] = {
     {"error", NULL, LIST("message", "code"), 1, NO_STEP},
     {NULL, NULL, NONE, 0, NO_STEP},
 };
+/* What a WebSocket event records of the event object itself (DOM "fire an event", the Event interface):
+ * `interface` is its WebIDL class string (Object.prototype.toString: "[object MessageEvent]" -> "MessageEvent"),
+ * `target` and `currentTarget` the name of the client object when they are the socket (the interpreters never
+ * serialize the socket); a message's `ports.length` the length of its ports array. */
+#define WS_EVENT "interface", "bubbles", "cancelable", "isTrusted", "eventPhase", "target", "currentTarget"
 static const struct sc_event ws_events[] = {
-    {"open", NULL, NONE, 1, NO_STEP},
-    {"message", "data", LIST("data"), 1, NO_STEP},
-    {"error", NULL, LIST("message", "name"), 1, NO_STEP},
-    {"close", "code", LIST("code", "reason", "wasClean"), 1, NO_STEP},
+    {"open", NULL, LIST(WS_EVENT), 1, NO_STEP},
+    {"message", "data", LIST("data", "origin", "lastEventId", "source", "ports.length", WS_EVENT), 1, NO_STEP},
+    {"error", NULL, LIST("message", "name", WS_EVENT), 1, NO_STEP},
+    {"close", "code", LIST("code", "reason", "wasClean", WS_EVENT), 1, NO_STEP},
+    /* A function `set onEVENT handler NAME` or `add-listener EVENT NAME` made was called: NAME, the event's
+     * type, its isTrusted, `this` (the object's name when it is the socket). */
+    {"handler", "name", LIST("type", "isTrusted", "this"), 0,
+     {"set|add-listener", "handler", "set onEVENT handler NAME' or 'add-listener EVENT NAME"}},
     {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event img_events[] = {
@@ -277,6 +286,15 @@ static const struct cap_rule {
     {"close", {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
     /* Raw constructor arguments test the WebIDL constructor's argument handling (websocket `new value`). */
     {"new", {{"values", NULL}}, CAP_WEBSOCKET_API, "new value ..."},
+    /* The event handler IDL attributes are the interface's (HTML "event handler IDL attributes"). */
+    {"set", {{"prop", "\"onopen\""}}, CAP_WEBSOCKET_API, "set onopen ..."},
+    {"set", {{"prop", "\"onmessage\""}}, CAP_WEBSOCKET_API, "set onmessage ..."},
+    {"set", {{"prop", "\"onerror\""}}, CAP_WEBSOCKET_API, "set onerror ..."},
+    {"set", {{"prop", "\"onclose\""}}, CAP_WEBSOCKET_API, "set onclose ..."},
+    /* EventTarget's methods on the socket (DOM; `interface WebSocket : EventTarget`). */
+    {"add-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "add-listener EVENT NAME"},
+    {"remove-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "remove-listener EVENT NAME"},
+    {"dispatch", {{"event", NULL}}, CAP_WEBSOCKET_API, "dispatch EVENT"},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */

@@ -187,6 +187,21 @@ static const struct good {
          "\"body\":{\"type\":\"text\",\"value\":\"as\"}},{\"label\":\"v\",\"body\":{\"type\":\"value\",\"values\":[]}},"
          "{\"op\":\"close\",\"label\":\"c1\",\"code\":1000,\"reason\":\"as\"},{\"op\":\"close\",\"label\":\"c2\"},"
          "{\"op\":\"send\",\"body\":{\"type\":\"text\",\"value\":\"x\"}}]}}"},
+    /* `set onEVENT ...`: an event handler IDL attribute given a function, a {handleEvent} object or a raw value;
+     * the attributes are the interface's: websocket-api. `handler(NAME)` is heard once a handler is set. */
+    {HEAD "client websocket\n  new {A}/ws\n  set onopen handler h1\n  set onmessage handle-event h.2\n"
+          "  set onerror value undefined\n  set onclose value \";\"\n  set onclose value []\n"
+          "expect client\n  at handler(h1) type=open this=websocket\n  at open interface=Event eventPhase=2\n"
+          "  at message ports.length=0 source=null\n",
+     "", "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{},{\"op\":\"set\",\"prop\":\"onopen\",\"handler\":\"h1\"},"
+         "{\"prop\":\"onmessage\",\"handleEvent\":\"h.2\"},{\"prop\":\"onerror\",\"value\":{\"undefined\":true}},"
+         "{\"prop\":\"onclose\",\"value\":\";\"},{\"prop\":\"onclose\",\"value\":[]}]}}"},
+    /* EventTarget's methods: add-listener and remove-listener name a recording function (handler(NAME) is heard
+     * without any `set`), dispatch an event type; all websocket-api. */
+    {HEAD "client websocket\n  new {A}/ws\n  add-listener open l1\n  remove-listener message l1\n  dispatch close\n"
+          "expect client\n  at handler(l1) isTrusted=true\n",
+     "", "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{},{\"op\":\"add-listener\",\"event\":\"open\",\"handler\":\"l1\"},"
+         "{\"op\":\"remove-listener\",\"event\":\"message\",\"handler\":\"l1\"},{\"op\":\"dispatch\",\"event\":\"close\"}]}}"},
     /* `new value`: raw constructor arguments (none, a stray third, an array for the URL): websocket-api. */
     {HEAD "client websocket\n  new value \"ws://{host-A}/c/{token}/e\" [] \"x\"\nclient websocket w2\n  new value\nexpect client w2\n  never open\n", "",
      "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[\"ws://{host-A}/c/{token}/e\",[],\"x\"]},"
@@ -501,6 +516,25 @@ static const struct bad {
     {HEAD "client websocket\n  new {A}/w\n  send text \"x\" as X\nexpect client\n  never error\n", "6:20: a bad label (write [a-z0-9][a-z0-9._-]*)"},
     {HEAD "client websocket\n  new {A}/w\n  close as c\nexpect client\n  at read(c) readyState=2\n",
      "8:14: websocket 'websocket' records no property 'readyState' at 'read': name it in a 'read' step first"},
+    {HEAD "client websocket\n  new {A}/w\n  add-listener open\n" EXP, "6:20: missing words (write: add-listener EVENT NAME | remove-listener EVENT NAME)"},
+    {HEAD "client websocket\n  new {A}/w\n  add-listener 1x l\n" EXP, "6:16: a bad event name (write [A-Za-z][A-Za-z0-9_-]*)"},
+    {HEAD "client websocket\n  new {A}/w\n  remove-listener open L\n" EXP, "6:24: a bad handler name (write [a-z0-9][a-z0-9._-]*)"},
+    {HEAD "client websocket\n  new {A}/w\n  dispatch open close\n" EXP, "6:17: unexpected 'close' (write: dispatch EVENT)"},
+    {HEAD "client websocket\n  new {A}/w\n  set onopen handler\n" EXP,
+     "6:21: write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON"},
+    {HEAD "client websocket\n  new {A}/w\n  set onopen function f\n" EXP,
+     "6:14: write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON"},
+    {HEAD "client websocket\n  new {A}/w\n  set onopen handler F\n" EXP, "6:22: a bad handler name (write [a-z0-9][a-z0-9._-]*)"},
+    {HEAD "client websocket\n  new {A}/w\n  set onopen value nul\n" EXP, "6:20: not a JSON value (null, true, false, a number or a \"string\")"},
+    {HEAD "client websocket\n  new {A}/w\n  set onping value null\n" EXP,
+     "6:7: unknown property (binaryType onopen onmessage onerror onclose)"},
+    {HEAD "client websocket\n  new {A}/w\n  set onmessage handle-event h\nexpect client\n  never handler(h)\n",
+     "8:9: websocket 'websocket' never records 'handler': its program has no 'set onEVENT handler NAME' or 'add-listener EVENT NAME' step "
+     "(add it, before the step that can fire the event, or drop this atom: a check on it can never fail)"},
+    {HEAD "client websocket\n  new {A}/w\nexpect client\n  at message ports=0\n",
+     "7:14: websocket 'websocket' records no property 'ports' at 'message' (it records: readyState protocol extensions "
+     "binaryType bufferedAmount data origin lastEventId source ports.length interface bubbles cancelable isTrusted eventPhase "
+     "target currentTarget; `watch"},
     {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
     {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
     {HEAD "client websocket\n  new value ws://x\n" EXP, "5:13: not a JSON value (null, true, false, a number or a \"string\")"},
