@@ -392,7 +392,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http tls)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls user-prompts websocket websocket-api xhr xhr-sync "
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls user-prompts websocket websocket-api worker xhr xhr-sync "
      "xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
