@@ -79,7 +79,8 @@ class BrowserClient(Client):
         # Never time anything on a fresh browser's first page (browsers/base.py, warm_up): warm up first.
         self.browser.warm_up(runner.base + "/_h/health")
         # The page asks for the run's cases with the run's secret (README, "Security"), which its URL carries.
-        first, *more = [self._page_url(runner, run, lacks, share) for share in page_shares(self.concurrency, self.pages)]
+        pages = min(self.pages, self.browser.pages_limit)
+        first, *more = [self._page_url(runner, run, lacks, share) for share in page_shares(self.concurrency, pages)]
         self.browser.navigate(first)
         for url in more:
             self.browser.open_page(url)

@@ -55,7 +55,7 @@ HELP_SCALE = "multiply every scripted wait, client timeout and tolerance (slow m
 HELP_CASES = "the case set: case files or folders (repeatable; default: cases/)"
 HELP_CONCURRENCY = "cases a client may run at once (cases tagged `timing` never beside an ordinary case)"
 HELP_PAGES = ("browsers: harness pages sharing the run, each a top-level page the engine may give a renderer "
-              "process of its own; --concurrency is spread over them")
+              "process of its own; --concurrency is spread over them (WebKitGTK: always 1)")
 HELP_EXPECTATIONS = ("expected statuses per client and case (JSON, reports/EXPECTATIONS.md): a run exits 0 when "
                      "every result is as expected, 1 on an unexpected failure")
 HELP_STRICT = "with --expectations: an unexpected pass (the entry is stale) fails the run too"

@@ -89,6 +89,9 @@ class Browser:
     """
 
     name = None
+    # How many harness pages a run may use on this engine (clients.py, --pages): open_page works everywhere, but
+    # an engine listed lower here loses cases with more.
+    pages_limit = 8
 
     def __init__(self, *, profile_dir=None, log=None, profile_prefix=None):
         self.version = ""
