@@ -154,8 +154,9 @@ static int meta_settle(struct pctx *c, struct stmt *st)
     return meta_duration(c, st, &c->settle_line, &c->settle_ms, "settle");
 }
 
-/* `page X`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the capability
- * page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs). */
+/* `page X [sandboxed]`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the
+ * capability page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs);
+ * `sandboxed` (A, B or C only) runs it in an iframe with sandbox="allow-scripts", an opaque origin: page-opaque. */
 static int meta_page(struct pctx *c, struct stmt *st)
 {
     static const unsigned caps[CH_ORIGINS] = {
@@ -164,12 +165,19 @@ static int meta_page(struct pctx *c, struct stmt *st)
     };
     size_t n;
     if (c->page_line) return sc_err_word(c, st, 0, "a second 'page' line (the first is line %d)", c->page_line);
-    if (sc_args(c, st, 1, 1, "page A|B|C|SA|SB|SC|D") < 0) return -1;
+    if (sc_args(c, st, 1, 2, "page A|B|C|SA|SB|SC|D [sandboxed]") < 0) return -1;
     const char *w = sc_word(st, 1, &n);
     int o = ch_origin_by_name(w, n);
     if (o < 0) return sc_err_word(c, st, 1, "the page is on origin A, B, C, SA, SB, SC or D");
     c->page = ch_origin_name(o);
     c->caps |= caps[o];
+    if (sc_nwords(st) > 2) {
+        if (!sc_is(st, 2, "sandboxed")) return sc_err_word(c, st, 2, "after the origin only 'sandboxed' may follow");
+        if (o >= CH_ORIGIN_SA)
+            return sc_err_word(c, st, 2, "only a page on A, B or C (an iframe) can be sandboxed; %s is a top-level window", c->page);
+        c->page_sandboxed = 1;
+        c->caps |= 1u << CAP_PAGE_OPAQUE;
+    }
     c->page_line = st->ln->src->no;
     return 0;
 }
@@ -489,6 +497,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "deadline_ms", json_integer(c->deadline_ms));
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
+    if (c->page_sandboxed) json_object_set_new(k, "page_sandboxed", json_true());
     json_object_set_new(k, "source", json_pack("{s:s, s:i}", "file", c->f->path, "line", c->case_line));
     if (m->naxes > 0) {
         json_t *cell = json_object();

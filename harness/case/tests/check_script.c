@@ -39,6 +39,8 @@ static const struct good {
     {HEAD "spec https://x.test/#b\ndeadline 1.5s\n" CLI EXP, "", "{\"spec\":[\"https://x.test/#a\",\"https://x.test/#b\"],\"deadline_ms\":1500}"},
     /* the TLS origins (§1.8, §2): a TLS page or placeholder implies tls (and the tag), D host-d */
     {HEAD "page SA\n" CLI EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"page-sa\",\"tls\",\"xhr\"],\"page\":\"SA\"}"},
+    {HEAD "page B sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-b\",\"page-opaque\",\"xhr\"],\"page\":\"B\",\"page_sandboxed\":true}"},
+    {HEAD "page A sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-opaque\",\"xhr\"],\"page\":\"A\",\"page_sandboxed\":true}"},
     {HEAD "tags tls timing\npage D\n" CLI EXP, "", "{\"tags\":[\"tls\",\"timing\"],\"needs\":[\"host-d\",\"page-d\",\"xhr\"]}"},
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
@@ -392,7 +394,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http tls)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls user-prompts websocket websocket-api xhr xhr-sync "
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-opaque page-sa page-sb page-sc script tls user-prompts websocket websocket-api xhr xhr-sync "
      "xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
@@ -406,6 +408,9 @@ static const struct bad {
     {HEAD "settle 2m\n" CLI EXP, "4:8: '2m' is not a duration (units: ms, s)"},
     {HEAD "page E\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
     {HEAD "page sa\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
+    {HEAD "page A sandbox\n" CLI EXP, "4:8: after the origin only 'sandboxed' may follow"},
+    {HEAD "page SA sandboxed\n" CLI EXP, "4:9: only a page on A, B or C (an iframe) can be sandboxed; SA is a top-level window"},
+    {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
     {SRV("  status 200\n  close barely\n"), "6:9: write: close, or close bare"},
     {SRV("  status 200\n  notify\n  body \"x\"\n"), "7:3: only wait, close, reset or hold may follow 'notify'"},
     {HEAD "server GET /x origin E\n  status 200\n" CLI EXP, "4:22: the origin is A, B, C, SA, SB, SC or D"},
