@@ -176,6 +176,8 @@ static int meta_page(struct pctx *c, struct stmt *st)
         if (o >= CH_ORIGIN_SA)
             return sc_err_word(c, st, 2, "only a page on A, B or C (an iframe) can be sandboxed; %s is a top-level window", c->page);
         c->page_sandboxed = 1;
+        c->sandboxed_ln = st->ln;
+        c->sandboxed_off = sc_off(st, 2);
         c->caps |= 1u << CAP_PAGE_OPAQUE;
     }
     c->page_line = st->ln->src->no;
@@ -543,6 +545,11 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl, &dropped);
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
+    /* The CORS oracle (FORMAT.md §7) computes for the page's own origin, which a sandboxed page does not have. */
+    if (c.page_sandboxed && c.ncors)
+        sc_err(&c, c.sandboxed_ln, c.sandboxed_off,
+               "a sandboxed page has an opaque origin, which the cors sections' oracle does not model: write its "
+               "server, client and expect sections out");
     if (c.errors == 0) sc_lint_case(&c);
     require_meta(&c, dropped);
     unused_blocks(&c, l, nl);

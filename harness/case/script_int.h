@@ -119,6 +119,8 @@ struct pctx {
     long deadline_ms, settle_ms;
     const char *page;
     int page_sandboxed; /* `page X sandboxed`: an opaque-origin iframe (FORMAT.md §2) */
+    const struct sline *sandboxed_ln; /* where `sandboxed` is written (its line, byte offset) */
+    size_t sandboxed_off;
     unsigned caps;
     json_t *routes, *objects, *steps, *handlers, *expect;
     struct cobj obj[SC_MAX_OBJECTS];
