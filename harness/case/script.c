@@ -184,6 +184,21 @@ static int meta_page(struct pctx *c, struct stmt *st)
     return 0;
 }
 
+/* `global window|worker`: the global object the program runs in (FORMAT.md §2). `worker` is a dedicated
+ * worker the case page starts, and implies the capability `worker` (a library client has no worker). */
+static int meta_global(struct pctx *c, struct stmt *st)
+{
+    size_t n;
+    if (c->global_line) return sc_err_word(c, st, 0, "a second 'global' line (the first is line %d)", c->global_line);
+    if (sc_args(c, st, 1, 1, "global window|worker") < 0) return -1;
+    const char *w = sc_word(st, 1, &n);
+    if (n == 6 && !memcmp(w, "window", 6)) c->global = "window";
+    else if (n == 6 && !memcmp(w, "worker", 6)) c->global = "worker", c->caps |= 1u << CAP_WORKER;
+    else return sc_err_word(c, st, 1, "the global is 'window' or 'worker'");
+    c->global_line = st->ln->src->no;
+    return 0;
+}
+
 /* The file's WPT topic list, loaded once at its first `wpt` line; NULL after an error at word k (the list's
  * own error, repeated at every `wpt` line of the file). */
 static const json_t *wpt_files(struct pctx *c, const struct stmt *st, size_t k)
@@ -232,7 +247,7 @@ static const struct {
 } meta_rows[] = {
     {"case", meta_case},         {"title", meta_title},   {"spec", meta_spec},   {"tags", meta_tags},
     {"needs", meta_needs},       {"deadline", meta_deadline}, {"settle", meta_settle}, {"page", meta_page},
-    {"wpt", meta_wpt},
+    {"global", meta_global}, {"wpt", meta_wpt},
 };
 
 /* ---- sections ------------------------------------------------------------------------------------- */
@@ -349,7 +364,7 @@ static void run_layout(struct pctx *c, struct layout *lay)
         const char *w = sc_word(&lay->meta[i], 0, &len);
         if (r >= 0) meta_rows[r].parse(c, &lay->meta[i]);
         else sc_err_word(c, &lay->meta[i], 0, "unknown word '%.*s' (a meta line: case title spec tags needs "
-                         "deadline settle page wpt; or a section: server client expect matrix)", (int)(len > 40 ? 40 : len), w);
+                         "deadline settle page global wpt; or a section: server client expect matrix)", (int)(len > 40 ? 40 : len), w);
     }
     for (int late = 0; late <= 1; late++)
         for (size_t i = 0; i < lay->nsec; i++) {
@@ -457,6 +472,16 @@ static void require_meta(struct pctx *c, int dropped)
     if (json_array_size(c->spec) == 0) sc_cerr(c, 1, line, 1, "missing a 'spec URL' line (at least one)");
     if (c->nclient == 0) sc_cerr(c, 1, line, 1, "no client section (at least one)");
     if (c->nexpect == 0) sc_cerr(c, 1, line, 1, "no expect section (at least one)");
+    /* A worker has no document (HTML §10: WorkerGlobalScope): nothing that needs one can run in it. */
+    unsigned nodoc = 1u << CAP_DOCUMENT | 1u << CAP_IMG | 1u << CAP_SCRIPT;
+    if (c->global_line && !strcmp(c->global, "worker") &&
+        ((c->caps | sc_program_caps(c->objects, c->steps, c->handlers)) & nodoc))
+        sc_cerr(c, 1, c->global_line, 1, "'global worker' runs the program in a worker, which has no document: "
+                "it cannot need document, img or script");
+    /* The case page starts the worker from its own origin's worker.js, which an opaque origin cannot fetch. */
+    if (c->global_line && !strcmp(c->global, "worker") && c->page_sandboxed)
+        sc_err(c, c->sandboxed_ln, c->sandboxed_off, "a sandboxed page (an opaque origin) cannot start the "
+               "case's worker (its script is on the page URL's origin): 'global worker' runs on a plain page");
 }
 
 /* The capabilities the origins a case names imply (FORMAT.md §5.6): a TLS origin or fault listener in any of
@@ -500,6 +525,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
     if (c->page_sandboxed) json_object_set_new(k, "page_sandboxed", json_true());
+    json_object_set_new(k, "global", json_string(c->global));
     json_object_set_new(k, "source", json_pack("{s:s, s:i}", "file", c->f->path, "line", c->case_line));
     if (m->naxes > 0) {
         json_t *cell = json_object();
@@ -528,7 +554,8 @@ static void free_cell(struct pctx *c)
 static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, const char *skip, const int *sel,
                        const char *cell_id, json_t *cases, json_t *idcols)
 {
-    struct pctx c = {.f = f, .cell = cell_id, .sel = sel, .deadline_ms = 10000, .settle_ms = 200, .page = "A"};
+    struct pctx c = {.f = f, .cell = cell_id, .sel = sel, .deadline_ms = 10000, .settle_ms = 200, .page = "A",
+                    .global = "window"};
     struct layout lay = {0};
     size_t nl = 0;
     int dropped = 0;

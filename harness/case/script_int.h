@@ -71,7 +71,7 @@ enum sc_kind { KIND_XHR, KIND_EVENTSOURCE, KIND_WEBSOCKET, KIND_IMG, KIND_SCRIPT
 enum sc_cap {
     CAP_BLOB, CAP_COOKIES, CAP_CORS, CAP_DOCUMENT, CAP_EVENTSOURCE, CAP_FETCH, CAP_FORMDATA, CAP_HOST_D, CAP_HTTP, CAP_IMG,
     CAP_PAGE_B, CAP_PAGE_C, CAP_PAGE_D, CAP_PAGE_OPAQUE, CAP_PAGE_SA, CAP_PAGE_SB, CAP_PAGE_SC, CAP_SCRIPT, CAP_TLS, CAP_USER_PROMPTS, CAP_WEBSOCKET, CAP_WEBSOCKET_API,
-    CAP_XHR, CAP_XHR_SYNC, CAP_XHR_UPLOAD, CAP_COUNT
+    CAP_WORKER, CAP_XHR, CAP_XHR_SYNC, CAP_XHR_UPLOAD, CAP_COUNT
 };
 extern const char *const sc_cap_names[CAP_COUNT];
 
@@ -114,13 +114,14 @@ struct pctx {
     const int *sel;   /* the cell's value index per axis (for `$NAME` in blocks) */
     unsigned char *block_used; /* per block of the file: taken by a word of this cell */
     json_t *id, *title, *spec, *tags, *wpt;
-    int case_line, title_line, deadline_line, settle_line, page_line;
+    int case_line, title_line, deadline_line, settle_line, page_line, global_line;
     size_t id_col;
     long deadline_ms, settle_ms;
     const char *page;
     int page_sandboxed; /* `page X sandboxed`: an opaque-origin iframe (FORMAT.md §2) */
     const struct sline *sandboxed_ln; /* where `sandboxed` is written (its line, byte offset) */
     size_t sandboxed_off;
+    const char *global; /* "window" or "worker" (`global`, FORMAT.md §2) */
     unsigned caps;
     json_t *routes, *objects, *steps, *handlers, *expect;
     struct cobj obj[SC_MAX_OBJECTS];

@@ -301,9 +301,12 @@ static json_t *fetch_steps(const struct ch_cors_block *b)
                           "headers", headers, "line", l);
     if (b->has_body) json_object_set_new(f, "body", json_stringn(b->body, b->body_len));
     json_array_append_new(s, f);
-    /* the first event settles the fetch (resolve or reject); the body event follows within the settle time */
-    json_array_append_new(s, json_pack("{s:s, s:s, s:{s:s}, s:i, s:i}", "obj", b->obj, "op", "await", "event",
-                                       "type", ".", "count", 1, "line", l));
+    /* The fetch is over at its last event: the body, the body's error, or the rejection (a resolve has one of the
+     * first two after it). The program waits for that, not for the settle time after the resolve: a busy page
+     * may read a two-byte body hundreds of milliseconds after the resolve (Chromium did, 2026-12-06). */
+    json_array_append_new(s, json_pack("{s:s, s:s, s:{s:s}, s:[sss], s:i, s:i}", "obj", b->obj, "op", "await",
+                                       "event", "type", ".", "any_of", "body", "error", "reject", "count", 1,
+                                       "line", l));
     return s;
 }
 

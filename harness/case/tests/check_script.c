@@ -29,7 +29,7 @@ static const struct good {
 } good[] = {
     /* meta (§2) */
     {HEAD CLI EXP, "", "{\"id\":\"xhr/t\",\"title\":\"T\",\"spec\":[\"https://x.test/#a\"],\"tags\":[],\"needs\":[\"xhr\"],"
-                       "\"deadline_ms\":10000,\"settle_ms\":200,\"page\":\"A\",\"source\":{\"file\":\"t.case\",\"line\":1},"
+                       "\"deadline_ms\":10000,\"settle_ms\":200,\"page\":\"A\",\"global\":\"window\",\"source\":{\"file\":\"t.case\",\"line\":1},"
                        "\"server\":[],\"client\":{\"handlers\":[]}}"},
     {"# comment\n\ncase   xhr/a.b/c_d-1\ntitle  Two  words\nspec https://x.test/#frag\ntags headline timing\n"
      "needs cors cookies\ndeadline 5s\nsettle 0ms\npage B\n" CLI EXP,
@@ -42,6 +42,9 @@ static const struct good {
     {HEAD "page B sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-b\",\"page-opaque\",\"xhr\"],\"page\":\"B\",\"page_sandboxed\":true}"},
     {HEAD "page A sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-opaque\",\"xhr\"],\"page\":\"A\",\"page_sandboxed\":true}"},
     {HEAD "tags tls timing\npage D\n" CLI EXP, "", "{\"tags\":[\"tls\",\"timing\"],\"needs\":[\"host-d\",\"page-d\",\"xhr\"]}"},
+    /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
+    {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
+    {HEAD "global window\n" CLI EXP, "", "{\"global\":\"window\",\"needs\":[\"xhr\"]}"},
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
      "{\"needs\":[\"tls\",\"websocket\"]}"},
@@ -394,7 +397,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http tls)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-opaque page-sa page-sb page-sc script tls user-prompts websocket websocket-api xhr xhr-sync "
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-opaque page-sa page-sb page-sc script tls user-prompts websocket websocket-api worker xhr xhr-sync "
      "xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
@@ -410,14 +413,20 @@ static const struct bad {
     {HEAD "page sa\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
     {HEAD "page A sandbox\n" CLI EXP, "4:8: after the origin only 'sandboxed' may follow"},
     {HEAD "page SA sandboxed\n" CLI EXP, "4:9: only a page on A, B or C (an iframe) can be sandboxed; SA is a top-level window"},
+    {HEAD "page A sandboxed\nglobal worker\n" CLI EXP, "4:8: a sandboxed page (an opaque origin) cannot start the case's "
+                                                    "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
     {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
+    {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
+    {HEAD "global worker\nglobal worker\n" CLI EXP, "5:1: a second 'global' line (the first is line 4)"},
+    {HEAD "global worker\nneeds document\n" CLI EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
+    {HEAD "global worker\nclient img\n  load {A}/i\n" EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
     {SRV("  status 200\n  close barely\n"), "6:9: write: close, or close bare"},
     {SRV("  status 200\n  notify\n  body \"x\"\n"), "7:3: only wait, close, reset or hold may follow 'notify'"},
     {HEAD "server GET /x origin E\n  status 200\n" CLI EXP, "4:22: the origin is A, B, C, SA, SB, SC or D"},
-    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
+    {HEAD "titel T\n" CLI EXP, "4:1: unknown word 'titel' (a meta line: case title spec tags needs deadline settle page global wpt; or a section: server client expect matrix)"},
     {HEAD "  stray\n" CLI EXP, "4:3: an indented line under a meta line (it belongs to no section)"},
     {HEAD "tags x\n  stray\n" CLI EXP, "5:3: an indented line under a meta line (it belongs to no section)"},
-    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)\n"},
+    {HEAD "sever GET /x\n  status 200\n" CLI EXP, "4:1: unknown word 'sever' (a meta line: case title spec tags needs deadline settle page global wpt; or a section: server client expect matrix)\n"},
     /* server sections (§4) */
     {SRV("  sattus 200\n"), "5:3: unknown step 'sattus' in a server section"},
     {SRV("  status 1000\n"), "5:10: status code 1000 is out of range 0-999"},
@@ -615,7 +624,7 @@ static const struct bad {
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis v x=\"a\"*3\n" CLI EXP,
      "5:12: a bad axis value: after '=' comes a string"},
     /* matrices (§3) */
-    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page wpt; or a section: server client expect matrix)"},
+    {HEAD "title2 $nope\n" CLI EXP, "4:1: unknown word 'title2' (a meta line: case title spec tags needs deadline settle page global wpt; or a section: server client expect matrix)"},
     {"case xhr/m\ntitle T $nope\nspec https://x.test/#a\nmatrix\n  axis a x y\n" CLI EXP, "2:9: unknown axis '$nope'"},
     {"case xhr/m\ntitle costs $5\nspec https://x.test/#a\nmatrix\n  axis a x\n" CLI EXP, "2:13: a lone '$' (write '$$' for a literal '$')"},
     {"case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x\n[a=z] tags t\n" CLI EXP, "6:4: axis 'a' has no label 'z'"},

@@ -84,6 +84,24 @@ START_TEST(compile_routes_and_program)
 }
 END_TEST
 
+/* fetch(): the program waits for the fetch's last event (body, body error or rejection), not for the settle time. */
+START_TEST(compile_fetch_program_awaits_the_last_event)
+{
+    struct ch_cors_block b = put_block(pre_ok, CH_NROWS(pre_ok));
+    b.obj = "fetch";
+    b.api = CH_CORS_FETCH_API;
+    json_t *routes = json_array(), *objects = json_array(), *steps = json_array(), *caps = json_array(), *sum;
+    char err[CH_ERR_LEN] = "";
+    ck_assert_msg(ch_cors_block_compile(&b, routes, objects, steps, caps, &sum, err) == 0, "%s", err);
+    json_t *want = J("{'obj':'fetch','op':'await','event':{'type':'.'},'any_of':['body','error','reject'],'count':1,"
+                     "'line':11}");
+    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+    ck_assert_msg(json_equal(last, want), "last step: %s", json_dumps(last, JSON_COMPACT));
+    json_decref(want);
+    json_decref(routes), json_decref(objects), json_decref(steps), json_decref(caps), json_decref(sum);
+}
+END_TEST
+
 /* ---- generated expectations × the judge ---- */
 
 #define VARS "{'A':'" OA "/c/t1','B':'http://localhost:41002/c/t1','C':'http://127.0.0.1:41003/c/t1'," \
@@ -263,5 +281,6 @@ int main(void)
 {
     return ch_check_main("cors_case", 0,
                          CH_LOOPS(CH_LOOP(refused, refuse_rows), CH_LOOP(judged, judge_rows)),
-                         CH_TESTS(compile_routes_and_program, origin_templates, cookie_block));
+                         CH_TESTS(compile_routes_and_program, compile_fetch_program_awaits_the_last_event, origin_templates,
+                                  cookie_block));
 }
