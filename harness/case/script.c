@@ -525,7 +525,9 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
     if (c->page_sandboxed) json_object_set_new(k, "page_sandboxed", json_true());
-    json_object_set_new(k, "global", json_string(c->global));
+    /* Only a worker is said: a window program's case JSON stays as it was before `global`, so its records stay
+     * fresh (harness/mutate). */
+    if (strcmp(c->global, "window")) json_object_set_new(k, "global", json_string(c->global));
     json_object_set_new(k, "source", json_pack("{s:s, s:i}", "file", c->f->path, "line", c->case_line));
     if (m->naxes > 0) {
         json_t *cell = json_object();

@@ -113,7 +113,8 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     /* `page X sandboxed`: an iframe with sandbox="allow-scripts", whose document has an opaque origin. */
     json_object_set_new(p, "sandboxed", json_boolean(json_is_true(json_object_get(k, "page_sandboxed"))));
     /* `global worker`: the case page runs the program in a dedicated worker (FORMAT.md §2, PROTOCOL.md §2). */
-    json_object_set(p, "global", json_object_get(k, "global"));
+    json_t *global = json_object_get(k, "global");
+    if (global) json_object_set(p, "global", global);
     json_object_set_new(p, "origins", ch_origins_json(srv, 0));
     json_object_set_new(p, "deadline_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));

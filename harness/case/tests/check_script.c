@@ -29,7 +29,7 @@ static const struct good {
 } good[] = {
     /* meta (§2) */
     {HEAD CLI EXP, "", "{\"id\":\"xhr/t\",\"title\":\"T\",\"spec\":[\"https://x.test/#a\"],\"tags\":[],\"needs\":[\"xhr\"],"
-                       "\"deadline_ms\":10000,\"settle_ms\":200,\"page\":\"A\",\"global\":\"window\",\"source\":{\"file\":\"t.case\",\"line\":1},"
+                       "\"deadline_ms\":10000,\"settle_ms\":200,\"page\":\"A\",\"source\":{\"file\":\"t.case\",\"line\":1},"
                        "\"server\":[],\"client\":{\"handlers\":[]}}"},
     {"# comment\n\ncase   xhr/a.b/c_d-1\ntitle  Two  words\nspec https://x.test/#frag\ntags headline timing\n"
      "needs cors cookies\ndeadline 5s\nsettle 0ms\npage B\n" CLI EXP,
@@ -44,7 +44,7 @@ static const struct good {
     {HEAD "tags tls timing\npage D\n" CLI EXP, "", "{\"tags\":[\"tls\",\"timing\"],\"needs\":[\"host-d\",\"page-d\",\"xhr\"]}"},
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
-    {HEAD "global window\n" CLI EXP, "", "{\"global\":\"window\",\"needs\":[\"xhr\"]}"},
+    {HEAD "global window\n" CLI EXP, "", "{\"needs\":[\"xhr\"]}"}, /* the default: no "global" key (script.c) */
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
      "{\"needs\":[\"tls\",\"websocket\"]}"},
