@@ -154,8 +154,9 @@ static int meta_settle(struct pctx *c, struct stmt *st)
     return meta_duration(c, st, &c->settle_line, &c->settle_ms, "settle");
 }
 
-/* `page X`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the capability
- * page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs). */
+/* `page X [sandboxed]`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the
+ * capability page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs);
+ * `sandboxed` (A, B or C only) runs it in an iframe with sandbox="allow-scripts", an opaque origin: page-opaque. */
 static int meta_page(struct pctx *c, struct stmt *st)
 {
     static const unsigned caps[CH_ORIGINS] = {
@@ -164,12 +165,21 @@ static int meta_page(struct pctx *c, struct stmt *st)
     };
     size_t n;
     if (c->page_line) return sc_err_word(c, st, 0, "a second 'page' line (the first is line %d)", c->page_line);
-    if (sc_args(c, st, 1, 1, "page A|B|C|SA|SB|SC|D") < 0) return -1;
+    if (sc_args(c, st, 1, 2, "page A|B|C|SA|SB|SC|D [sandboxed]") < 0) return -1;
     const char *w = sc_word(st, 1, &n);
     int o = ch_origin_by_name(w, n);
     if (o < 0) return sc_err_word(c, st, 1, "the page is on origin A, B, C, SA, SB, SC or D");
     c->page = ch_origin_name(o);
     c->caps |= caps[o];
+    if (sc_nwords(st) > 2) {
+        if (!sc_is(st, 2, "sandboxed")) return sc_err_word(c, st, 2, "after the origin only 'sandboxed' may follow");
+        if (o >= CH_ORIGIN_SA)
+            return sc_err_word(c, st, 2, "only a page on A, B or C (an iframe) can be sandboxed; %s is a top-level window", c->page);
+        c->page_sandboxed = 1;
+        c->sandboxed_ln = st->ln;
+        c->sandboxed_off = sc_off(st, 2);
+        c->caps |= 1u << CAP_PAGE_OPAQUE;
+    }
     c->page_line = st->ln->src->no;
     return 0;
 }
@@ -468,6 +478,10 @@ static void require_meta(struct pctx *c, int dropped)
         ((c->caps | sc_program_caps(c->objects, c->steps, c->handlers)) & nodoc))
         sc_cerr(c, 1, c->global_line, 1, "'global worker' runs the program in a worker, which has no document: "
                 "it cannot need document, img or script");
+    /* The case page starts the worker from its own origin's worker.js, which an opaque origin cannot fetch. */
+    if (c->global_line && !strcmp(c->global, "worker") && c->page_sandboxed)
+        sc_err(c, c->sandboxed_ln, c->sandboxed_off, "a sandboxed page (an opaque origin) cannot start the "
+               "case's worker (its script is on the page URL's origin): 'global worker' runs on a plain page");
 }
 
 /* The capabilities the origins a case names imply (FORMAT.md §5.6): a TLS origin or fault listener in any of
@@ -510,6 +524,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "deadline_ms", json_integer(c->deadline_ms));
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
+    if (c->page_sandboxed) json_object_set_new(k, "page_sandboxed", json_true());
     /* Only a worker is said: a window program's case JSON stays as it was before `global`, so its records stay
      * fresh (harness/mutate). */
     if (strcmp(c->global, "window")) json_object_set_new(k, "global", json_string(c->global));
@@ -559,6 +574,11 @@ static void parse_cell(struct fctx *f, const struct ch_line *lines, size_t n, co
     struct sline *l = cell_lines(&c, lines, n, skip, sel, &nl, &dropped);
     group(&c, l, nl, &lay);
     run_layout(&c, &lay);
+    /* The CORS oracle (FORMAT.md §7) computes for the page's own origin, which a sandboxed page does not have. */
+    if (c.page_sandboxed && c.ncors)
+        sc_err(&c, c.sandboxed_ln, c.sandboxed_off,
+               "a sandboxed page has an opaque origin, which the cors sections' oracle does not model: write its "
+               "server, client and expect sections out");
     if (c.errors == 0) sc_lint_case(&c);
     require_meta(&c, dropped);
     unused_blocks(&c, l, nl);

@@ -70,7 +70,7 @@ enum sc_kind { KIND_XHR, KIND_EVENTSOURCE, KIND_WEBSOCKET, KIND_IMG, KIND_SCRIPT
 /* Capabilities (FORMAT.md §5.6), in sorted order so `needs` comes out sorted. */
 enum sc_cap {
     CAP_BLOB, CAP_COOKIES, CAP_CORS, CAP_DOCUMENT, CAP_EVENTSOURCE, CAP_FETCH, CAP_FORMDATA, CAP_HOST_D, CAP_HTTP, CAP_IMG,
-    CAP_PAGE_B, CAP_PAGE_C, CAP_PAGE_D, CAP_PAGE_SA, CAP_PAGE_SB, CAP_PAGE_SC, CAP_SCRIPT, CAP_TLS, CAP_USER_PROMPTS, CAP_WEBSOCKET, CAP_WEBSOCKET_API,
+    CAP_PAGE_B, CAP_PAGE_C, CAP_PAGE_D, CAP_PAGE_OPAQUE, CAP_PAGE_SA, CAP_PAGE_SB, CAP_PAGE_SC, CAP_SCRIPT, CAP_TLS, CAP_USER_PROMPTS, CAP_WEBSOCKET, CAP_WEBSOCKET_API,
     CAP_WORKER, CAP_XHR, CAP_XHR_SYNC, CAP_XHR_UPLOAD, CAP_COUNT
 };
 extern const char *const sc_cap_names[CAP_COUNT];
@@ -118,6 +118,9 @@ struct pctx {
     size_t id_col;
     long deadline_ms, settle_ms;
     const char *page;
+    int page_sandboxed; /* `page X sandboxed`: an opaque-origin iframe (FORMAT.md §2) */
+    const struct sline *sandboxed_ln; /* where `sandboxed` is written (its line, byte offset) */
+    size_t sandboxed_off;
     const char *global; /* "window" or "worker" (`global`, FORMAT.md §2) */
     unsigned caps;
     json_t *routes, *objects, *steps, *handlers, *expect;

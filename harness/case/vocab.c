@@ -23,7 +23,7 @@
 
 const char *const sc_cap_names[CAP_COUNT] = {
     "blob",    "cookies", "cors",    "document",  "eventsource", "fetch",     "formdata", "host-d",    "http",
-    "img",     "page-b",  "page-c",  "page-d",      "page-sa",   "page-sb",  "page-sc",   "script",
+    "img",     "page-b",  "page-c",  "page-d",      "page-opaque", "page-sa",   "page-sb",  "page-sc",   "script",
     "tls",     "user-prompts", "websocket", "websocket-api", "worker", "xhr", "xhr-sync", "xhr-upload",
 };
 

@@ -110,6 +110,8 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     if (json_object_get(t->vars, "page-url")) json_object_set(p, "page_url", json_object_get(t->vars, "page-url"));
     /* Pages on SA, SB, SC and D run in a top-level window (cases/FORMAT.md §2 `page`, PROTOCOL.md §2). */
     json_object_set_new(p, "top_level", json_boolean(pi >= CH_ORIGIN_SA));
+    /* `page X sandboxed`: an iframe with sandbox="allow-scripts", whose document has an opaque origin. */
+    json_object_set_new(p, "sandboxed", json_boolean(json_is_true(json_object_get(k, "page_sandboxed"))));
     /* `global worker`: the case page runs the program in a dedicated worker (FORMAT.md §2, PROTOCOL.md §2). */
     json_t *global = json_object_get(k, "global");
     if (global) json_object_set(p, "global", global);

@@ -307,6 +307,9 @@ def test_missing_kind_and_inexpressible_ops_are_unsupported():
     assert "websocket-return-value" in obs["unsupported"]
     obs = run(program({"h": "http"}, [{"obj": "h", "op": "new"}], needs=["page-b"]), FakeHttp([]))
     assert "page-b" in obs["unsupported"]
+    # `page A sandboxed` (an opaque-origin document): a library has no page to sandbox.
+    obs = run(program({"h": "http"}, [{"obj": "h", "op": "new"}], needs=["page-opaque"]), FakeHttp([]))
+    assert "page-opaque" in obs["unsupported"]
 
 
 def test_websocket_echo_exception_by_mapped_name_then_close():

@@ -138,6 +138,20 @@ def test_program_fills_placeholders_and_scales(runner):
     assert step["url"] == f"{runner.origins['C']}/c/{p['token']}/x"
     assert p["deadline_ms"] == 4000 and p["settle_ms"] == 100
     assert p["result"].startswith(runner.origins["B"] + "/_h/result?token=")
+    assert p["sandboxed"] is False and p["top_level"] is False
+
+
+def test_program_of_a_sandboxed_page(tmp_path):
+    """`page B sandboxed` (cases/FORMAT.md §2): the program says so (page.js then sandboxes the iframe), its page
+    and result stay on B, and it needs page-opaque, which a library client lacks."""
+    text = (CASES / "program.case").read_text().replace("case    http/selftest/program", "case    http/selftest/sandboxed")
+    (tmp_path / "sandboxed.case").write_text(text.replace("page    B\n", "page    B sandboxed\n"))
+    with Runner(cases=[tmp_path]) as r:
+        p = r.program("http/selftest/sandboxed")
+        assert p["sandboxed"] is True and p["top_level"] is False
+        assert p["page"] == r.origins["B"] and p["result"].startswith(r.origins["B"] + "/_h/result?token=")
+        assert p["page_url"].startswith(r.origins["B"] + "/_h/static/case.html?token=")
+        assert "page-opaque" in p["needs"] and "page-b" in p["needs"]
 
 
 def test_time_scale_multiplies_every_duration():

@@ -39,6 +39,8 @@ static const struct good {
     {HEAD "spec https://x.test/#b\ndeadline 1.5s\n" CLI EXP, "", "{\"spec\":[\"https://x.test/#a\",\"https://x.test/#b\"],\"deadline_ms\":1500}"},
     /* the TLS origins (§1.8, §2): a TLS page or placeholder implies tls (and the tag), D host-d */
     {HEAD "page SA\n" CLI EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"page-sa\",\"tls\",\"xhr\"],\"page\":\"SA\"}"},
+    {HEAD "page B sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-b\",\"page-opaque\",\"xhr\"],\"page\":\"B\",\"page_sandboxed\":true}"},
+    {HEAD "page A sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-opaque\",\"xhr\"],\"page\":\"A\",\"page_sandboxed\":true}"},
     {HEAD "tags tls timing\npage D\n" CLI EXP, "", "{\"tags\":[\"tls\",\"timing\"],\"needs\":[\"host-d\",\"page-d\",\"xhr\"]}"},
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
@@ -395,7 +397,7 @@ static const struct bad {
     {"case xhr/Upper\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: a bad case id (segments of [a-z0-9][a-z0-9._-]* joined by '/')"},
     {"case xhrx/t\ntitle T\nspec https://x.test/#a\n" CLI EXP, "1:6: unknown family 'xhrx' (xhr cors sse ws comet jsonp img fetch http tls)"},
     {HEAD "spec x.test/#a\n" CLI EXP, "4:6: a spec reference is an http(s) URL"},
-    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-sa page-sb page-sc script tls user-prompts websocket websocket-api worker xhr xhr-sync "
+    {HEAD "needs cookie\n" CLI EXP, "4:7: unknown capability 'cookie' (blob cookies cors document eventsource fetch formdata host-d http img page-b page-c page-d page-opaque page-sa page-sb page-sc script tls user-prompts websocket websocket-api worker xhr xhr-sync "
      "xhr-upload)"},
     {HEAD "tags a b a\n" CLI EXP, "4:10: tag 'a' named twice"},
     {HEAD "wpt\n" CLI EXP, "4:4: missing words (write: wpt PATH...)"},
@@ -409,6 +411,11 @@ static const struct bad {
     {HEAD "settle 2m\n" CLI EXP, "4:8: '2m' is not a duration (units: ms, s)"},
     {HEAD "page E\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
     {HEAD "page sa\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
+    {HEAD "page A sandbox\n" CLI EXP, "4:8: after the origin only 'sandboxed' may follow"},
+    {HEAD "page SA sandboxed\n" CLI EXP, "4:9: only a page on A, B or C (an iframe) can be sandboxed; SA is a top-level window"},
+    {HEAD "page A sandboxed\nglobal worker\n" CLI EXP, "4:8: a sandboxed page (an opaque origin) cannot start the case's "
+                                                    "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
+    {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
     {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
     {HEAD "global worker\nglobal worker\n" CLI EXP, "5:1: a second 'global' line (the first is line 4)"},
     {HEAD "global worker\nneeds document\n" CLI EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},

@@ -77,6 +77,8 @@ static const struct bad {
     const char *text, *error;
 } bad[] = {
     {HEAD "cors ws\n  request GET {B}/r\n" EXPECT, "4:6: a cors section is xhr or fetch"},
+    {HEAD "page A sandboxed\n" PUT EXPECT, "4:8: a sandboxed page has an opaque origin, which the cors sections' oracle does not "
+                                        "model: write its server, client and expect sections out"},
     {HEAD "cors xhr 9x\n  request GET {B}/r\n" EXPECT, "4:10: a bad object name (write [A-Za-z][A-Za-z0-9_-]*)"},
     {HEAD "cors xhr\n  actual status 200\n" EXPECT, "4:1: a cors section needs a 'request METHOD URL' line"},
     {HEAD "cors xhr\n  request GET {B}/r\n" EXPECT, "4:1: a cors section needs an 'actual status CODE' line"},
