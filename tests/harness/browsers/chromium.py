@@ -171,8 +171,8 @@ class Chromium(base.Browser):
         return base.decode_result(result.get("result", {}).get("value"))
 
     def open_page(self, url, timeout=30.0):
-        """Target.createTarget with newWindow: a new tab in a browsing instance of its own (a process of its
-        own under Chromium's default process model, however many pages of the same site are open)."""
+        """Target.createTarget with newWindow: a new tab in a browsing instance of its own, which Chromium's
+        default process model may give a process of its own (it reuses one past its process limit)."""
         self._check()
         self._cdp("Target.createTarget", {"url": url, "newWindow": True}, timeout=timeout)
 
