@@ -25,9 +25,20 @@ static const char *mime_type(const char *path)
  * a strong ETag, the SHA-256 of the bytes; a GET whose If-None-Match names it gets 304 with no content (RFC 9110
  * §13.1.2, §15.4.5). Every case page loads the interpreter, which a browser then compiles once rather than once
  * per case (README, "Speed"), and a changed file is never served stale. */
+/* The run's harness page is on origin A (PROTOCOL.md §2); "" when A is not served. */
+static const char *origin_a(const struct ch_server *srv)
+{
+    for (int i = 0; i < srv->norigins; i++)
+        if (!srv->origins[i].token && !strcmp(srv->origins[i].name, "A")) return srv->origins[i].url;
+    return "";
+}
+
+/* A page of the fixtures may be framed only by the run's harness page, on origin A (CSP Level 3
+ * frame-ancestors, https://www.w3.org/TR/CSP3/#directive-frame-ancestors): a page on another site that frames
+ * case.html cannot hand it a program to run on a run's origin (README, "Security"). */
 void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *if_none_match)
 {
-    char real[PATH_MAX], err[CH_ERR_LEN], sum[65], etag[40], extra[128];
+    char real[PATH_MAX], err[CH_ERR_LEN], sum[65], etag[40], extra[512];
     size_t n;
     if (ch_path_within(srv->opts->fixtures_dir, rel, strlen(rel), real, NULL) != CH_PATH_OK)
         return ch_reply_error(c, 404, "no such fixture");
@@ -35,7 +46,9 @@ void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, 
     if (!body) return ch_reply_error(c, 404, "no such fixture");
     ch_sha256_hex(body, n, sum);
     snprintf(etag, sizeof etag, "\"%.32s\"", sum); /* 128 bits of the digest */
-    snprintf(extra, sizeof extra, "Cache-Control: no-cache\r\nETag: %s\r\n", etag);
+    int html = !strcmp(mime_type(real), "text/html; charset=utf-8");
+    snprintf(extra, sizeof extra, "Cache-Control: no-cache\r\nETag: %s\r\n%s%s%s", etag,
+             html ? "Content-Security-Policy: frame-ancestors " : "", html ? origin_a(srv) : "", html ? "\r\n" : "");
     int fresh = if_none_match && strstr(if_none_match, etag) != NULL;
     ch_conn_reply(c, fresh ? 304 : 200, fresh ? "Not Modified" : "OK", mime_type(real), extra, body, n);
     free(body);
