@@ -676,6 +676,16 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
     return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;
 }
 
+/* Word k names an event type ([A-Za-z][A-Za-z0-9_-]*): set as the step's "event". */
+static int event_word(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    return 0;
+}
+
 /* `add-listener EVENT NAME` / `remove-listener EVENT NAME`: addEventListener / removeEventListener of the
  * function named NAME (one per name, made at its first use; it records `handler(NAME)` when called). */
 static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -683,9 +693,7 @@ static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *
     size_t n;
     const char *w;
     if (sc_args(c, st, 2, 2, "add-listener EVENT NAME | remove-listener EVENT NAME") < 0) return -1;
-    w = sc_word(st, 1, &n);
-    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
-    json_object_set_new(step, "event", json_stringn(w, n));
+    if (event_word(c, st, 1, step) < 0) return -1;
     w = sc_word(st, 2, &n);
     if (!is_label_word(w, n)) return sc_err_word(c, st, 2, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
     json_object_set_new(step, "handler", json_stringn(w, n));
@@ -695,13 +703,8 @@ static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *
 /* `dispatch EVENT`: dispatchEvent(new Event(EVENT)), an untrusted event that neither bubbles nor can be canceled. */
 static int step_dispatch_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    size_t n;
-    const char *w;
     if (sc_args(c, st, 1, 1, "dispatch EVENT") < 0) return -1;
-    w = sc_word(st, 1, &n);
-    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
-    json_object_set_new(step, "event", json_stringn(w, n));
-    return 0;
+    return event_word(c, st, 1, step);
 }
 
 /* ---- img, script, fetch (§5.4) and http (§5.5) ----------------------------------------------------- */
