@@ -160,6 +160,12 @@ static const struct good {
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
                      "{\"op\":\"read\",\"props\":[\"readyState\",\"response.bytes\"],\"label\":\"after-abort\"},{\"props\":[\"status\"]}]"},
+    /* `read ... of NAME`: a step of an earlier section's object, at this section's place (FORMAT.md §5). */
+    {HEAD "client websocket ws\n  new {A}/w\n  send text \"a\"\nclient xhr\n  read bufferedAmount of ws as later\n"
+          "  read status\nexpect client ws\n  at read(later) bufferedAmount=1\n",
+     "client.steps", "[{},{},{\"obj\":\"xhr\",\"op\":\"new\"},"
+                     "{\"obj\":\"ws\",\"op\":\"read\",\"props\":[\"bufferedAmount\"],\"label\":\"later\"},"
+                     "{\"obj\":\"xhr\",\"props\":[\"status\"]}]"},
     {CLIENT("client xhr\n  open get {A}/x objects user u\n  get-header \" X\\n\" as odd\n  same response responseXML as twice\n"
             "  same response response\n"),
      "client.steps", "[{},{\"op\":\"open\",\"method\":\"get\",\"url\":\"{A}/x\",\"async\":true,\"objects\":true,\"user\":\"u\"},"
@@ -521,6 +527,11 @@ static const struct bad {
     {CLIENT("client xhr\n  send document created attr x \"1\"\n"),
      "5:25: write: send document created [element NAME [attr NAME STRING | attr NAME utf16 hex HHHH...]...]"},
     {CLIENT("client xhr\n  send document created element e attr x utf16 hex 00\n"), "5:52: UTF-16 code units are 4 hex digits each"},
+    {CLIENT("client xhr\n  read status of ws\n"), "5:18: no object 'ws' declared by an earlier client section"},
+    {CLIENT("client xhr\n  read status of xhr\n"), "5:15: 'of xhr' names this section's own object: leave it out"},
+    {CLIENT("client xhr\n  read of xhr\n"), "5:8: missing properties (write: read PROP... [of NAME] [as LABEL])"},
+    {CLIENT("client xhr A\n  send\nclient xhr\n  read status of A B\n"), "7:15: write: read PROP... of NAME (one object name)"},
+    {CLIENT("client xhr A\n  send\nclient xhr\n  on load read status of A\n"), "7:23: 'of NAME' cannot be used inside 'on'"},
     {CLIENT("client xhr\n  open GET {A}/x objects sync\n"), "5:26: write: open METHOD URL [sync | objects] [user U] [password P]"},
     {CLIENT("client xhr\n  get-header X as\n"), "5:16: write: get-header NAME [as LABEL]"},
     {CLIENT("client xhr\n  get-header X as Bad\n"), "5:19: a bad label (write [a-z0-9][a-z0-9._-]*)"},
