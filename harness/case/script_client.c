@@ -73,6 +73,17 @@ static int step_wait(struct pctx *c, const struct stmt *st, struct cobj *o, json
     return 0;
 }
 
+/* `block DURATION`: the program's global runs nothing else for DURATION (a long task: the interpreter
+ * busy-waits; FORMAT.md §5). */
+static int step_block(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    long ms;
+    (void)o;
+    if (sc_args(c, st, 1, 1, "block DURATION") < 0 || sc_duration(c, st, 1, &ms) < 0) return -1;
+    json_object_set_new(step, "ms", json_integer(ms));
+    return 0;
+}
+
 static int is_prop_word(const char *w, size_t n)
 {
     if (n == 0 || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z') || w[0] == '_')) return 0;
@@ -908,6 +919,7 @@ static const struct step_row {
 } step_rows[] = {
     {"await", ALL_KINDS, "await", 0, step_await, 0},
     {"wait", ALL_KINDS, "wait", 0, step_wait, 0},
+    {"block", ALL_KINDS, "block", 0, step_block, 0},
     {"read", ALL_KINDS, "read", 1, step_read, 0},
     {"watch", ALL_KINDS, "watch", 1, step_watch, 0},
     {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es, 0},

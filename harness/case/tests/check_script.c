@@ -45,6 +45,11 @@ static const struct good {
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
     {HEAD "global window\n" CLI EXP, "", "{\"needs\":[\"xhr\"]}"}, /* the default: no "global" key (script.c) */
+    /* `global worker from PATH`: the worker is started at the case's route PATH, on the page's origin */
+    {HEAD "global worker from /w\nserver GET /w\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\",\"needs\":[\"worker\",\"xhr\"]}"},
+    {HEAD "page B\nglobal worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\"}"},
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
      "{\"needs\":[\"tls\",\"websocket\"]}"},
@@ -184,6 +189,8 @@ static const struct good {
     {CLIENT("client xhr\n  on readystatechange(2) abort\n  on load read status as at-load\n"), "client.handlers",
      "[{\"obj\":\"xhr\",\"event\":{\"type\":\"readystatechange\",\"arg\":2},\"step\":{\"op\":\"abort\"},\"line\":5},"
      "{\"event\":{\"type\":\"load\"},\"step\":{\"op\":\"read\",\"props\":[\"status\"],\"label\":\"at-load\"}}]"},
+    /* `block DURATION` (§5): a long task, for every kind */
+    {CLIENT("client xhr\n  send\n  block 1s\n"), "client.steps", "[{},{\"op\":\"send\"},{\"op\":\"block\",\"ms\":1000}]"},
     {HEAD "client eventsource es\n  new {A}/s credentials\n  listen ping pong\n  await ping\n  close\n"
           "expect client es\n  count ping 1+\n",
      "client", "{\"objects\":[{\"name\":\"es\",\"kind\":\"eventsource\"}],\"steps\":[{\"obj\":\"es\",\"op\":\"new\",\"url\":\"{A}/s\","
@@ -430,6 +437,15 @@ static const struct bad {
                                                     "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
     {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
     {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
+    {HEAD "global window from /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker to /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from w\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w?x\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w x\n" CLI EXP, "4:23: unexpected 'x' (write: global window|worker [from PATH])"},
+    {HEAD "global worker from /w\n" CLI EXP, "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
+    {HEAD "global worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP,
+     "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
     {HEAD "global worker\nglobal worker\n" CLI EXP, "5:1: a second 'global' line (the first is line 4)"},
     {HEAD "global worker\nneeds document\n" CLI EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
     {HEAD "global worker\nclient img\n  load {A}/i\n" EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
@@ -503,6 +519,8 @@ static const struct bad {
     {CLIENT("client xhr\n  await loda\n"), "5:9: xhr objects never fire 'loda'"},
     {CLIENT("client img\n  on progress abort\n"), "5:6: img objects never fire 'progress'"},
     {CLIENT("client xhr\n  on load await loadend\n"), "5:11: 'await' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  on load block 1s\n"), "5:11: 'block' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  block\n"), "5:8: missing words (write: block DURATION)"},
     {CLIENT("client xhr\n  on load on error abort\n"), "5:11: 'on' cannot nest (on EVENT STEP takes one plain step)"},
     {HEAD "client eventsource\n  new {A}/s\n  await ping\n  listen ping\n" EXP, "6:9: eventsource 'eventsource' never fires 'ping' (name it in 'listen' first)"},
     {HEAD "client eventsource\n  listen ping\n" EXP, "5:3: a client eventsource section starts with 'new URL'"},
