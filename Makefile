@@ -95,10 +95,13 @@ check-c: $(TEST_BIN)
 pytest: $(RUNNER)
 	$(Q)RUNNER=$(abspath $(RUNNER)) $(PYTEST) tests/self -q -ra $(PYTEST_ARGS)
 
-# Node unit tests of fixtures/client.js and the Node adapter (no browsers: test/browser.test.js skips them). They
-# take the vocabulary from `$(RUNNER) vocab --json` (fixtures/node/test/vocabulary.js).
+# Node unit tests of fixtures/client.js and the Node adapter. They take the vocabulary from `$(RUNNER) vocab
+# --json` (fixtures/node/test/vocabulary.js). test/browser.test.js runs page.html, case.html and client.js in the
+# browsers NODE_BROWSERS names (comma-separated; `none` skips them) against a mock of the control side; `make asan`
+# skips it, as it tests no C.
+NODE_BROWSERS ?= chromium
 check-node: $(RUNNER)
-	$(Q)cd fixtures/node && RUNNER=$(abspath $(RUNNER)) CH_BROWSERS=none npm test --silent
+	$(Q)cd fixtures/node && RUNNER=$(abspath $(RUNNER)) CH_BROWSERS=$(NODE_BROWSERS) npm test --silent
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -177,7 +180,7 @@ smoke: all
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+	   SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" NODE_BROWSERS=none test
 
 fuzz: $(FUZZ_BIN)
 ifneq ($(FUZZ_SECONDS),)
