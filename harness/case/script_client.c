@@ -73,6 +73,17 @@ static int step_wait(struct pctx *c, const struct stmt *st, struct cobj *o, json
     return 0;
 }
 
+/* `block DURATION`: the program's global runs nothing else for DURATION (a long task: the interpreter
+ * busy-waits; FORMAT.md §5). */
+static int step_block(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    long ms;
+    (void)o;
+    if (sc_args(c, st, 1, 1, "block DURATION") < 0 || sc_duration(c, st, 1, &ms) < 0) return -1;
+    json_object_set_new(step, "ms", json_integer(ms));
+    return 0;
+}
+
 static int is_prop_word(const char *w, size_t n)
 {
     if (n == 0 || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z') || w[0] == '_')) return 0;
@@ -92,18 +103,39 @@ static int is_label_word(const char *w, size_t n)
     return 1;
 }
 
-/* `read PROP... [as LABEL]` */
+/* `of NAME` after read's properties: the read is a step of object NAME, declared by an earlier section, though it
+ * runs at this section's place in the program (FORMAT.md §5): what another step of this section did to NAME is
+ * read in the same task. Not inside `on` (a handler's step belongs to its own object). */
+static int read_of(struct pctx *c, const struct stmt *st, size_t k, struct cobj *o, json_t *step)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    struct cobj *of;
+    if (!json_object_get(step, "obj")) return sc_err_word(c, st, k - 1, "'of NAME' cannot be used inside 'on'");
+    if (!(of = sc_find_obj(c, w, n)))
+        return sc_err_word(c, st, k, "no object '%.*s' declared by an earlier client section", (int)(n > 40 ? 40 : n), w);
+    if (of == o) return sc_err_word(c, st, k - 1, "'of %s' names this section's own object: leave it out", o->name);
+    json_object_set_new(step, "obj", json_string(of->name));
+    return 0;
+}
+
+/* `read PROP... [of NAME] [as LABEL]` */
 static int step_read(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    size_t n, end = find_word(st, 1, "as");
+    size_t n, end = find_word(st, 1, "as"), of = find_word(st, 1, "of");
     const char *w;
     json_t *props = json_array();
     json_object_set_new(step, "props", props);
-    if (end == 1) return sc_err_word(c, st, 1, "missing properties (write: read PROP... [as LABEL])");
-    for (size_t k = 1; k < end; k++) {
+    if (of > end) of = end;
+    if (of == 1 || end == 1) return sc_err_word(c, st, 1, "missing properties (write: read PROP... [of NAME] [as LABEL])");
+    for (size_t k = 1; k < of; k++) {
         w = sc_word(st, k, &n);
         if (!is_prop_word(w, n)) return sc_err_word(c, st, k, "a bad property name '%.*s'", (int)(n > 40 ? 40 : n), w);
         json_array_append_new(props, json_stringn(w, n));
+    }
+    if (of < end) {
+        if (end != of + 2) return sc_err_word(c, st, of, "write: read PROP... of NAME (one object name)");
+        if (read_of(c, st, of + 1, o, step) < 0) return -1;
     }
     if (end == sc_nwords(st)) return 0;
     if (sc_nwords(st) != end + 2) return sc_err_word(c, st, end, "write: read PROP... as LABEL (one label, last)");
@@ -655,6 +687,16 @@ static int step_close_ws(struct pctx *c, const struct stmt *st, struct cobj *o, 
     return sc_nwords(st) == 3 ? set_new(step, "reason", quoted(c, st, 2)) : 0;
 }
 
+/* Word k names an event type ([A-Za-z][A-Za-z0-9_-]*): set as the step's "event". */
+static int event_word(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    if (!sc_is_name(w, n)) return sc_err_word(c, st, k, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
+    json_object_set_new(step, "event", json_stringn(w, n));
+    return 0;
+}
+
 /* `add-listener EVENT NAME` / `remove-listener EVENT NAME`: addEventListener / removeEventListener of the
  * function named NAME (one per name, made at its first use; it records `handler(NAME)` when called). */
 static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -662,9 +704,7 @@ static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *
     size_t n;
     const char *w;
     if (sc_args(c, st, 2, 2, "add-listener EVENT NAME | remove-listener EVENT NAME") < 0) return -1;
-    w = sc_word(st, 1, &n);
-    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
-    json_object_set_new(step, "event", json_stringn(w, n));
+    if (event_word(c, st, 1, step) < 0) return -1;
     w = sc_word(st, 2, &n);
     if (!is_label_word(w, n)) return sc_err_word(c, st, 2, "a bad handler name (write [a-z0-9][a-z0-9._-]*)");
     json_object_set_new(step, "handler", json_stringn(w, n));
@@ -674,13 +714,8 @@ static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *
 /* `dispatch EVENT`: dispatchEvent(new Event(EVENT)), an untrusted event that neither bubbles nor can be canceled. */
 static int step_dispatch_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
-    size_t n;
-    const char *w;
     if (sc_args(c, st, 1, 1, "dispatch EVENT") < 0) return -1;
-    w = sc_word(st, 1, &n);
-    if (!sc_is_name(w, n)) return sc_err_word(c, st, 1, "a bad event name (write [A-Za-z][A-Za-z0-9_-]*)");
-    json_object_set_new(step, "event", json_stringn(w, n));
-    return 0;
+    return event_word(c, st, 1, step);
 }
 
 /* ---- interface shape (§5.7): `shape` and `construct`, steps of xhr, eventsource and websocket ------------- */
@@ -892,6 +927,7 @@ static const struct step_row {
 } step_rows[] = {
     {"await", ALL_KINDS, "await", 0, step_await, 0},
     {"wait", ALL_KINDS, "wait", 0, step_wait, 0},
+    {"block", ALL_KINDS, "block", 0, step_block, 0},
     {"read", ALL_KINDS, "read", 1, step_read, 0},
     {"watch", ALL_KINDS, "watch", 1, step_watch, 0},
     {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es, 0},

@@ -13,24 +13,26 @@
 #include "judge_int.h"
 #include "core/core.h"
 
+/* `server`: the check reads the server's transcript (judge_server.c, judge_ws.c), not the client's observations. */
 static const struct {
     const char *kind;
     ch_jcheck_fn fn;
+    int server;
 } kinds[] = {
-    {"events", ch_jcheck_events},
-    {"never", ch_jcheck_never},
-    {"count", ch_jcheck_count},
-    {"at", ch_jcheck_at},
-    {"final", ch_jcheck_final},
-    {"within", ch_jcheck_within},
-    {"requests", ch_jcheck_requests},
-    {"request-count", ch_jcheck_request_count},
-    {"request-header", ch_jcheck_request_header},
-    {"request-body", ch_jcheck_request_body},
-    {"request-query", ch_jcheck_request_query},
-    {"closed", ch_jcheck_closed},
-    {"interval", ch_jcheck_interval},
-    {"ws-close", ch_jcheck_ws_close},
+    {"events", ch_jcheck_events, 0},
+    {"never", ch_jcheck_never, 0},
+    {"count", ch_jcheck_count, 0},
+    {"at", ch_jcheck_at, 0},
+    {"final", ch_jcheck_final, 0},
+    {"within", ch_jcheck_within, 0},
+    {"requests", ch_jcheck_requests, 1},
+    {"request-count", ch_jcheck_request_count, 1},
+    {"request-header", ch_jcheck_request_header, 1},
+    {"request-body", ch_jcheck_request_body, 1},
+    {"request-query", ch_jcheck_request_query, 1},
+    {"closed", ch_jcheck_closed, 1},
+    {"interval", ch_jcheck_interval, 1},
+    {"ws-close", ch_jcheck_ws_close, 1},
 };
 
 /* ---- helpers shared with the check files (judge_int.h) ---- */
@@ -278,10 +280,14 @@ static const char *str_or(const json_t *v, const char *dflt)
     return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-static ch_jcheck_fn find_kind(const char *kind)
+/* The check function of `kind` (NULL: unknown); *server says whether it reads the transcript. */
+static ch_jcheck_fn find_kind(const char *kind, int *server)
 {
     for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kinds[i].kind, kind)) return kinds[i].fn;
+        if (!strcmp(kinds[i].kind, kind)) {
+            *server = kinds[i].server;
+            return kinds[i].fn;
+        }
     return NULL;
 }
 
@@ -317,18 +323,23 @@ static void free_diff(struct ch_jcheck *c)
 }
 
 /* Runs one expectation and returns its check object (MODEL.md §3 checks[]). */
-static json_t *run_check(const struct ch_jctx *cx, const json_t *exp, size_t i, enum ch_jstatus *st)
+/* Runs expectation i. *unjudged is set when it is a check on a transcript that holds only part of what was
+ * sent (status ERROR, the reason in its detail): grade() tells that from an ERROR of the case or the client. */
+static json_t *run_check(const struct ch_jctx *cx, const json_t *exp, size_t i, enum ch_jstatus *st, int *unjudged)
 {
     struct ch_jcheck c = {.exp = exp};
     const char *kind = str_or(json_object_get(exp, "kind"), NULL);
     const json_t *lv = json_object_get(exp, "level");
     const char *level = json_is_null(lv) ? "must" : str_or(lv, lv ? "?" : "must");
     const json_t *spec0 = json_array_get(json_object_get(cx->kase, "spec"), 0);
-    ch_jcheck_fn fn = find_kind(kind);
+    int server = 0;
+    ch_jcheck_fn fn = find_kind(kind, &server);
+    *unjudged = 0;
     if (!json_is_object(exp)) *st = ch_jerror(&c, "expect[%zu] is not an object", i);
     else if (!fn) *st = ch_jerror(&c, "unknown expectation kind \"%s\"", kind ? kind : "(none)");
     else if (strcmp(level, "must") != 0 && strcmp(level, "should") != 0)
         *st = ch_jerror(&c, "\"level\" must be \"must\" or \"should\"");
+    else if (server && cx->tr_incomplete) *st = ch_jerror(&c, "%s", cx->tr_incomplete), *unjudged = 1;
     else *st = fn(cx, &c);
     json_t *diff = *st == CH_J_FAIL ? first_diff(&c) : NULL;
     free_diff(&c);
@@ -396,27 +407,36 @@ static int reason(const json_t *obs, const char *key, struct ch_text *t)
 
 /* Runs every expectation; grades ERROR > TIMEOUT > FAIL > NON-STRICT > PASS (MODEL.md §3). A program the client
  * ended early (a step threw what the case does not allow, or an awaited event came with another state) did
- * not run to its end: FAIL even when every check held. */
+ * not run to its end: FAIL even when every check held. A check on an incomplete transcript (cx->tr_incomplete)
+ * is not judged: ERROR, unless the client's deadline passed, which is its own observation and needs no
+ * transcript (a runaway client, a redirect loop followed without end, fills the transcript and then misses
+ * its deadline): TIMEOUT then, so the verdict does not depend on how many requests a machine's speed let
+ * through before the limit. An ERROR of the case or the client's observations stays first. */
 static json_t *grade(const struct ch_jctx *cx, int timed_out)
 {
     json_t *checks = json_array(), *first[3] = {NULL, NULL, NULL}; /* error, must failure, should failure */
+    json_t *unjudged_first = NULL;
     const json_t *expect = json_object_get(cx->kase, "expect");
     for (size_t i = 0; i < json_array_size(expect); i++) {
         enum ch_jstatus st;
-        json_t *chk = run_check(cx, json_array_get(expect, i), i, &st);
+        int unjudged;
+        json_t *chk = run_check(cx, json_array_get(expect, i), i, &st, &unjudged);
         int should = !strcmp(str_or(json_object_get(chk, "level"), ""), "should");
-        int slot = st == CH_J_ERROR ? 0 : st == CH_J_FAIL ? (should ? 2 : 1) : -1;
+        int slot = unjudged ? -1 : st == CH_J_ERROR ? 0 : st == CH_J_FAIL ? (should ? 2 : 1) : -1;
         if (slot >= 0 && !first[slot]) first[slot] = chk;
+        if (unjudged && !unjudged_first) unjudged_first = chk;
         json_array_append_new(checks, chk);
     }
+    if (unjudged_first && !timed_out && !first[0]) first[0] = unjudged_first;
     static const char *const names[] = {"ERROR", "FAIL", "NON-STRICT"};
     struct ch_text msg = {0};
     int slot = first[0] ? 0 : first[1] ? 1 : first[2] ? 2 : -1;
     if (timed_out && slot != 0) {
         ch_text_puts(&msg, "the client's deadline passed before its steps finished");
-        if (slot > 0) ch_text_puts(&msg, "; ");
+        if (slot > 0 || unjudged_first) ch_text_puts(&msg, "; ");
     }
     if (slot >= 0) check_message(&msg, first[slot]);
+    else if (timed_out && unjudged_first) check_message(&msg, unjudged_first);
     json_t *threw = slot != 0 && (slot > 0 || timed_out || cx->stopped) ? ch_jcauses(&msg, cx) : NULL;
     const char *status = slot == 0   ? "ERROR"
                          : timed_out ? "TIMEOUT"
@@ -450,15 +470,7 @@ json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *t
     if (check_case(kase, &cx, err) < 0 || check_observations(observations, &cx, err) < 0)
         return verdict_str(kase, "ERROR", err);
     int tr = check_transcript(transcript, &cx, err);
-    if (tr < 0) {
-        /* A runaway client (a redirect loop followed without end) fills the transcript and then misses its
-         * deadline. That it did not finish is its own observation and needs no transcript: TIMEOUT, the
-         * grade above FAIL whatever the server checks would say, so the verdict does not depend on how
-         * many requests a machine's speed let through before the limit. */
-        if (json_is_true(timed_out) && tr == CH_TRANSCRIPT_TRUNCATED)
-            return verdict_str(kase, "TIMEOUT", "the client's deadline passed before its steps finished; "
-                               "the server checks were not judged: it kept sending past the transcript's limit");
-        return verdict_str(kase, "ERROR", err);
-    }
+    if (tr == CH_TRANSCRIPT_TRUNCATED) cx.tr_incomplete = err;
+    else if (tr < 0) return verdict_str(kase, "ERROR", err);
     return grade(&cx, json_is_true(timed_out));
 }

@@ -97,7 +97,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif self.path.startswith("/alone/"):       # says whether it has an opener (open_page: it must not)
             token = self.path[len("/alone/"):]
             self._send(200, f'<!doctype html><script>fetch("/report", {{method: "POST", body: "alone-{token}-" + '
-                            f'(window.opener === null)}});</script>'.encode())
+                            f'(window.opener === null)}}); setTimeout(() => console.error("second-page-{token}"), '
+                            f'300);</script>'.encode())
         elif self.path.startswith("/frame/"):
             token = self.path[len("/frame/"):]
             self._send(200, f'<!doctype html><script>console.error("in-frame-{token}");'
@@ -229,6 +230,7 @@ def test_open_page_opens_an_unrelated_page_and_commands_stay_on_the_first(browse
     assert server.wait_report(f"alone-{second}-true"), f"server got {server.reports}"
     assert browser.evaluate("location.pathname") == f"/page/{first}"
     assert browser.alive()
+    assert _wait_console(browser, f"second-page-{second}"), browser.console_errors()   # a case's errors show there
 
 
 def test_evaluate_json_and_promises(browser):

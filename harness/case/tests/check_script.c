@@ -45,6 +45,11 @@ static const struct good {
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
     {HEAD "global window\n" CLI EXP, "", "{\"needs\":[\"xhr\"]}"}, /* the default: no "global" key (script.c) */
+    /* `global worker from PATH`: the worker is started at the case's route PATH, on the page's origin */
+    {HEAD "global worker from /w\nserver GET /w\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\",\"needs\":[\"worker\",\"xhr\"]}"},
+    {HEAD "page B\nglobal worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\"}"},
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
      "{\"needs\":[\"tls\",\"websocket\"]}"},
@@ -153,6 +158,12 @@ static const struct good {
             "  read status\n"),
      "client.steps", "[{},{\"op\":\"abort\"},{\"op\":\"get-header\",\"name\":\"Content-Type\"},{\"op\":\"all-headers\"},"
                      "{\"op\":\"read\",\"props\":[\"readyState\",\"response.bytes\"],\"label\":\"after-abort\"},{\"props\":[\"status\"]}]"},
+    /* `read ... of NAME`: a step of an earlier section's object, at this section's place (FORMAT.md §5). */
+    {HEAD "client websocket ws\n  new {A}/w\n  send text \"a\"\nclient xhr\n  read bufferedAmount of ws as later\n"
+          "  read status\nexpect client ws\n  at read(later) bufferedAmount=1\n",
+     "client.steps", "[{},{},{\"obj\":\"xhr\",\"op\":\"new\"},"
+                     "{\"obj\":\"ws\",\"op\":\"read\",\"props\":[\"bufferedAmount\"],\"label\":\"later\"},"
+                     "{\"obj\":\"xhr\",\"props\":[\"status\"]}]"},
     {CLIENT("client xhr\n  open get {A}/x objects user u\n  get-header \" X\\n\" as odd\n  same response responseXML as twice\n"
             "  same response response\n"),
      "client.steps", "[{},{\"op\":\"open\",\"method\":\"get\",\"url\":\"{A}/x\",\"async\":true,\"objects\":true,\"user\":\"u\"},"
@@ -171,6 +182,8 @@ static const struct good {
     {CLIENT("client xhr\n  on readystatechange(2) abort\n  on load read status as at-load\n"), "client.handlers",
      "[{\"obj\":\"xhr\",\"event\":{\"type\":\"readystatechange\",\"arg\":2},\"step\":{\"op\":\"abort\"},\"line\":5},"
      "{\"event\":{\"type\":\"load\"},\"step\":{\"op\":\"read\",\"props\":[\"status\"],\"label\":\"at-load\"}}]"},
+    /* `block DURATION` (§5): a long task, for every kind */
+    {CLIENT("client xhr\n  send\n  block 1s\n"), "client.steps", "[{},{\"op\":\"send\"},{\"op\":\"block\",\"ms\":1000}]"},
     {HEAD "client eventsource es\n  new {A}/s credentials\n  listen ping pong\n  await ping\n  close\n"
           "expect client es\n  count ping 1+\n",
      "client", "{\"objects\":[{\"name\":\"es\",\"kind\":\"eventsource\"}],\"steps\":[{\"obj\":\"es\",\"op\":\"new\",\"url\":\"{A}/s\","
@@ -425,6 +438,15 @@ static const struct bad {
                                                     "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
     {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
     {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
+    {HEAD "global window from /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker to /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from w\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w?x\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w x\n" CLI EXP, "4:23: unexpected 'x' (write: global window|worker [from PATH])"},
+    {HEAD "global worker from /w\n" CLI EXP, "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
+    {HEAD "global worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP,
+     "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
     {HEAD "global worker\nglobal worker\n" CLI EXP, "5:1: a second 'global' line (the first is line 4)"},
     {HEAD "global worker\nneeds document\n" CLI EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
     {HEAD "global worker\nclient img\n  load {A}/i\n" EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
@@ -498,6 +520,8 @@ static const struct bad {
     {CLIENT("client xhr\n  await loda\n"), "5:9: xhr objects never fire 'loda'"},
     {CLIENT("client img\n  on progress abort\n"), "5:6: img objects never fire 'progress'"},
     {CLIENT("client xhr\n  on load await loadend\n"), "5:11: 'await' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  on load block 1s\n"), "5:11: 'block' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  block\n"), "5:8: missing words (write: block DURATION)"},
     {CLIENT("client xhr\n  on load on error abort\n"), "5:11: 'on' cannot nest (on EVENT STEP takes one plain step)"},
     {HEAD "client eventsource\n  new {A}/s\n  await ping\n  listen ping\n" EXP, "6:9: eventsource 'eventsource' never fires 'ping' (name it in 'listen' first)"},
     {HEAD "client eventsource\n  listen ping\n" EXP, "5:3: a client eventsource section starts with 'new URL'"},
@@ -516,6 +540,11 @@ static const struct bad {
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
     {CLIENT("client xhr\n  send document xml\n"), "5:20: missing words (write: send document html|xml STRING)"},
     {CLIENT("client xhr\n  base\n"), "5:7: missing words (write: base URL)"},
+    {CLIENT("client xhr\n  read status of ws\n"), "5:18: no object 'ws' declared by an earlier client section"},
+    {CLIENT("client xhr\n  read status of xhr\n"), "5:15: 'of xhr' names this section's own object: leave it out"},
+    {CLIENT("client xhr\n  read of xhr\n"), "5:8: missing properties (write: read PROP... [of NAME] [as LABEL])"},
+    {CLIENT("client xhr A\n  send\nclient xhr\n  read status of A B\n"), "7:15: write: read PROP... of NAME (one object name)"},
+    {CLIENT("client xhr A\n  send\nclient xhr\n  on load read status of A\n"), "7:23: 'of NAME' cannot be used inside 'on'"},
     {CLIENT("client xhr\n  open GET {A}/x objects sync\n"), "5:26: write: open METHOD URL [sync | objects] [user U] [password P]"},
     {CLIENT("client xhr\n  get-header X as\n"), "5:16: write: get-header NAME [as LABEL]"},
     {CLIENT("client xhr\n  get-header X as Bad\n"), "5:19: a bad label (write [a-z0-9][a-z0-9._-]*)"},

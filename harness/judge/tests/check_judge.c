@@ -18,6 +18,9 @@
 
 /* ---- observations ---- */
 
+/* A check on the transcript: two GET /stream requests. */
+#define RC_STREAM_ONE "{'kind':'request-count','line':13,'method':'GET','path':'/stream','n':2}"
+#define RC_STREAM "[" RC_STREAM_ONE "]"
 #define RS(n, t, st) "{'obj':'xhr','type':'readystatechange','arg':" #n ",'t':" #t ",'state':{'readyState':" #n ",'status':" #st "}}"
 #define PEV(type, t, rs, st, loaded) \
     "{'obj':'xhr','type':'" type "','t':" #t ",'state':{'readyState':" #rs ",'status':" #st ",'loaded':" #loaded \
@@ -241,11 +244,19 @@ static const struct row {
     {"transcript request without method", "[]", OBS_TIMEOUT, "{'events':[{'t_us':1,'type':'request','conn':1,"
      "'path':'/x','headers':[]}]}", 1, "ERROR", "malformed transcript: events[0] (request): \"method\" must be a string"},
     {"transcript events not an array", "[]", OBS_TIMEOUT, "{'events':7}", 1, "ERROR", "malformed transcript"},
-    {"transcript with dropped events", "[]", OBS_TIMEOUT, "{'events':[],'dropped':3}", 1, "ERROR",
+    /* A transcript the server stopped recording past its limit: no check on it is judged (ERROR); checks on
+     * the client's observations still are, and a case with none on the transcript needs it not. */
+    {"transcript with dropped events", RC_STREAM, OBS_TIMEOUT, "{'events':[],'dropped':3}", 1, "ERROR",
      "transcript incomplete: the server dropped 3 events"},
+    {"transcript with dropped events, no server check", "[]", OBS_TIMEOUT, "{'events':[],'dropped':3}", 1, "PASS",
+     ""},
     /* A runaway client that also missed its deadline: its own observation decides, whatever was recorded. */
-    {"transcript with dropped events, client timed out", "[]", "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}",
-     "{'events':[],'dropped':3045}", 1, "TIMEOUT", "server checks were not judged"},
+    {"transcript with dropped events, client timed out", RC_STREAM, "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}",
+     "{'events':[],'dropped':3045}", 1, "TIMEOUT", "deadline passed before its steps finished; line 13: "},
+    {"dropped events, client timed out, a client check errors",
+     "[" RC_STREAM_ONE ",{'kind':'final','line':3,'obj':'ws','props':{'status':0}}]",
+     "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}", "{'events':[],'dropped':3045}", 1, "ERROR",
+     "declares no client object \"ws\""},
     {"malformed transcript, client timed out", "[]", "{'events':[" RS(1, 0.4, 0) "],'timed_out':true}",
      "{'events':7,'dropped':3}", 1, "ERROR", "malformed transcript"},
     {"transcript dropped not a number", "[]", OBS_TIMEOUT, "{'events':[],'dropped':'no'}", 1, "ERROR",

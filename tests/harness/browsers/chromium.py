@@ -94,9 +94,10 @@ class Chromium(base.Browser):
     # -- CDP plumbing ---------------------------------------------------------
 
     def _cdp(self, method, params=None, *, session=False, timeout=30.0):
+        """``session``: True for the first page's session, a sessionId for another, False for the browser."""
         msg = {"method": method, "params": params or {}}
         if session:
-            msg["sessionId"] = self._session
+            msg["sessionId"] = self._session if session is True else session
         try:
             reply = self._conn.call(msg, timeout=timeout)
         except RpcClosed as exc:
@@ -172,9 +173,19 @@ class Chromium(base.Browser):
 
     def open_page(self, url, timeout=30.0):
         """Target.createTarget with newWindow: a new tab in a browsing instance of its own, which Chromium's
-        default process model may give a process of its own (it reuses one past its process limit)."""
+        default process model may give a process of its own (it reuses one past its process limit). It is
+        attached as the first page is, its console heard from its start (blank), then navigated."""
         self._check()
-        self._cdp("Target.createTarget", {"url": url, "newWindow": True}, timeout=timeout)
+        target = self._cdp("Target.createTarget", {"url": "about:blank", "newWindow": True}, timeout=timeout)
+        page = self._cdp("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True},
+                         timeout=timeout)["sessionId"]
+        self._children[page] = f"[page {url}] "
+        for domain in ("Runtime", "Log"):
+            self._cdp(f"{domain}.enable", session=page, timeout=timeout)
+        self._cdp("Target.setAutoAttach", _AUTO_ATTACH, session=page, timeout=timeout)
+        result = self._cdp("Page.navigate", {"url": url}, session=page, timeout=timeout)
+        if result.get("errorText"):
+            raise base.NavigationError(f"chromium: {url}: {result['errorText']}")
 
     def screenshot(self, path=None, *, width=None, height=None, full_page=False, timeout=30.0):
         """The page as PNG bytes (Page.captureScreenshot), also written to ``path`` if given.

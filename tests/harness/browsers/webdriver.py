@@ -140,6 +140,7 @@ class WebDriverBrowser(base.Browser):
         if profile_dir is not None:   # e.g. a --user-data-dir the caller put in the capabilities
             self._own_dir(profile_dir)
         self.webdriver_url = webdriver_url
+        self._other_pages = []       # (first window, window) of each open_page
         self.session_id = None
         self.capabilities = {}
         self._gone = None
@@ -205,6 +206,7 @@ class WebDriverBrowser(base.Browser):
             elif self.console_source == "injected":
                 for text in self._execute(_DRAIN, timeout=10.0) or []:
                     self._add_console(text)
+                self._drain_other_pages()
         except base.BrowserError as exc:
             log.debug("%s: console collection failed: %s", self.name, exc)
 
@@ -263,9 +265,21 @@ class WebDriverBrowser(base.Browser):
         handle = self._cmd("POST", "/window/new", {"type": "window"}, timeout)["handle"]
         self._cmd("POST", "/window", {"handle": handle}, timeout)
         try:
-            self.navigate(url, timeout)
+            self.navigate(url, timeout)      # installs the injected hook there too
         finally:
             self._cmd("POST", "/window", {"handle": first}, timeout)
+        self._other_pages.append((first, handle))   # drained from now on (navigate drains them too)
+
+    def _drain_other_pages(self):
+        """The injected hook's lines of the pages open_page opened: each window switched to, drained, and the
+        first page switched back to (the log API, where there is one, has every window's)."""
+        for first, handle in self._other_pages:
+            try:
+                self._cmd("POST", "/window", {"handle": handle}, timeout=10.0)
+                for text in self._execute(_DRAIN, timeout=10.0) or []:
+                    self._add_console(text)
+            finally:
+                self._cmd("POST", "/window", {"handle": first}, timeout=10.0)
 
     def evaluate(self, js, timeout=30.0):
         return base.decode_result(self._execute("return " + base.wrap_expression(js), timeout))

@@ -48,6 +48,7 @@ class WebKit(WebDriverBrowser):
         self.session_id = None
         self.capabilities = {}
         self._gone = None
+        self._other_pages = []
         self.display = display
         t0 = time.monotonic()
         try:
