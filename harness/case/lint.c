@@ -48,6 +48,12 @@ static void one_step(struct facts *f, json_t *s)
         json_array_append_new(f->read, json_sprintf("header:%s", json_string_value(json_object_get(s, "name"))));
     if (!strcmp(op, "all-headers")) json_array_append_new(f->read, json_string("allResponseHeaders"));
     if (!strcmp(op, "same")) json_array_append_new(f->read, json_string("same"));
+    if (!strcmp(op, "shape") || !strcmp(op, "construct")) { /* read(LABEL): `interface`, then each member or prop */
+        json_array_append_new(f->read, json_string("interface"));
+        static const char *const whole[] = {"inherits", "class-string", "prototype", "constructor", "global", NULL};
+        for (size_t i = 0; whole[i] && !strcmp(op, "shape"); i++) json_array_append_new(f->read, json_string(whole[i]));
+        add_strings(f->read, json_object_get(s, !strcmp(op, "shape") ? "members" : "props"));
+    }
     if (!strcmp(op, "open") && json_object_get(s, "objects")) { /* each conversion: read(open.ARG) */
         json_array_append_new(f->read, json_string("order"));
         json_array_append_new(f->read, json_string("readyState"));

@@ -379,8 +379,8 @@ static int send_utf16(struct pctx *c, const struct stmt *st, json_t *body)
     return 0;
 }
 
-/* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings, and arrays written as one JSON
- * word without blanks, `[]`, `[1,2]`: an object for the WebIDL conversion) appended to values: the arguments of a
+/* Words [from, nwords) as raw JSON values (null, true, false, numbers, strings, and arrays or objects written as
+ * one JSON word without blanks, `[]`, `[1,2]`, `{"code":1000}`: an object for the WebIDL conversion) appended to values: the arguments of a
  * WebIDL conversion check (`close value`, `send value`). The bare word `undefined` is JavaScript's undefined,
  * which JSON lacks: it goes out as {"undefined": true} (harness/MODEL.md §1.2). */
 static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, size_t to, json_t *values)
@@ -392,11 +392,11 @@ static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, 
             json_array_append_new(values, json_pack("{s:b}", "undefined", 1));
             continue;
         }
-        if (n && w[0] == '[') {
+        if (n && (w[0] == '[' || w[0] == '{')) {
             json_t *a = json_loadb(w, n, JSON_DECODE_ANY, NULL);
-            if (!json_is_array(a)) {
+            if (w[0] == '[' ? !json_is_array(a) : !json_is_object(a)) {
                 json_decref(a);
-                return sc_err_word(c, st, k, "not a JSON array (one word, no blanks: [] or [1,2])");
+                return sc_err_word(c, st, k, "not a JSON array or object (one word, no blanks: [1,2] or {\"a\":1})");
             }
             json_array_append_new(values, a);
             continue;
@@ -778,6 +778,74 @@ static int step_dispatch_ws(struct pctx *c, const struct stmt *st, struct cobj *
     return event_word(c, st, 1, step);
 }
 
+/* ---- interface shape (§5.7): `shape` and `construct`, steps of xhr, eventsource and websocket ------------- */
+
+/* An interface's identifier (WebIDL: an identifier names it; here letters, digits and _, a letter first). */
+static int is_interface_word(const char *w, size_t n)
+{
+    if (n == 0 || n > 64 || !((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Words [from, to) as property names into a new array at step[key]. */
+static int prop_list(struct pctx *c, const struct stmt *st, size_t from, size_t to, json_t *step, const char *key)
+{
+    json_t *props = json_array();
+    json_object_set_new(step, key, props);
+    for (size_t k = from; k < to; k++) {
+        size_t n;
+        const char *w = sc_word(st, k, &n);
+        if (!is_prop_word(w, n) || memchr(w, '.', n))
+            return sc_err_word(c, st, k, "a bad member name '%.*s' (an identifier)", (int)(n > 40 ? 40 : n), w);
+        json_array_append_new(props, json_stringn(w, n));
+    }
+    return 0;
+}
+
+/* Word 1 as the interface's name into step["interface"]; `as LABEL` at the end into step["label"]. Returns the
+ * index of `as` (or nwords), or 0 after an error. */
+static size_t interface_and_label(struct pctx *c, const struct stmt *st, json_t *step, const char *usage)
+{
+    size_t n, end = find_word(st, 2, "as");
+    const char *w = sc_word(st, 1, &n);
+    if (sc_nwords(st) < 2) return sc_err_word(c, st, 1, "%s", usage), 0;
+    if (!is_interface_word(w, n)) return sc_err_word(c, st, 1, "a bad interface name (write [A-Za-z][A-Za-z0-9_]*)"), 0;
+    json_object_set_new(step, "interface", json_stringn(w, n));
+    if (end == sc_nwords(st)) return end;
+    if (sc_nwords(st) != end + 2) return sc_err_word(c, st, end, "%s (one label, last)", usage), 0;
+    w = sc_word(st, end + 1, &n);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, end + 1, "a bad label (write [a-z0-9][a-z0-9._-]*)"), 0;
+    json_object_set_new(step, "label", json_stringn(w, n));
+    return end;
+}
+
+/* `shape INTERFACE MEMBER... [as LABEL]`: how each member is exposed (WebIDL §3.7), recorded as read(LABEL). */
+static int step_shape(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const usage = "write: shape INTERFACE MEMBER... [as LABEL]";
+    size_t end = interface_and_label(c, st, step, usage);
+    if (!end) return -1;
+    if (end < 3) return sc_err_word(c, st, end, "missing members (%s)", usage);
+    return prop_list(c, st, 2, end, step, "members");
+}
+
+/* `construct INTERFACE [JSON...] read PROP... [as LABEL]`: new INTERFACE(JSON...), its properties read. */
+static int step_construct(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    static const char *const usage = "write: construct INTERFACE [JSON...] read PROP... [as LABEL]";
+    size_t end = interface_and_label(c, st, step, usage);
+    if (!end) return -1;
+    size_t rd = find_word(st, 2, "read");
+    if (rd >= end || rd + 1 == end) return sc_err_word(c, st, rd < end ? rd + 1 : end, "missing properties (%s)", usage);
+    json_t *values = json_array();
+    json_object_set_new(step, "values", values);
+    if (json_value_words(c, st, 2, rd, values) < 0) return -1;
+    return prop_list(c, st, rd + 1, end, step, "props");
+}
+
 /* ---- img, script, fetch (§5.4) and http (§5.5) ----------------------------------------------------- */
 
 static int step_load_img(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
@@ -944,6 +1012,8 @@ static const struct step_row {
     {"add-listener", BIT(KIND_WEBSOCKET), "add-listener", 1, step_listener_ws, 0},
     {"remove-listener", BIT(KIND_WEBSOCKET), "remove-listener", 1, step_listener_ws, 0},
     {"dispatch", BIT(KIND_WEBSOCKET), "dispatch", 1, step_dispatch_ws, 0},
+    {"shape", BIT(KIND_XHR) | BIT(KIND_EVENTSOURCE) | BIT(KIND_WEBSOCKET), "shape", 1, step_shape, 0},
+    {"construct", BIT(KIND_XHR) | BIT(KIND_EVENTSOURCE) | BIT(KIND_WEBSOCKET), "construct", 1, step_construct, 0},
     {"load", BIT(KIND_IMG), "load", 1, step_load_img, 0},
     {"load", BIT(KIND_SCRIPT), "load", 1, step_load_script, 0},
     {"fetch", BIT(KIND_FETCH), "fetch", 1, step_fetch, 0},

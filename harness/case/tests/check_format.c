@@ -29,13 +29,20 @@ struct doc {
     char problem[512]; /* the first structural problem ("line 12: ..."), empty if none */
 };
 
+/* Adds the word to GROUP, or to each group of "GROUP | GROUP ..." (a word several kinds share, documented once). */
 static void add_word(struct doc *d, const char *group, const char *w, size_t n)
 {
-    json_t *set = json_object_get(d->groups, group);
-    char word[128];
-    if (!set) json_object_set_new(d->groups, group, set = json_object());
+    char word[128], one[64];
     snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word - 1 ? n : sizeof word - 1), w);
-    json_object_set_new(set, word, json_true());
+    for (const char *g = group; *g;) {
+        const char *bar = strstr(g, " | ");
+        size_t len = bar ? (size_t)(bar - g) : strlen(g);
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one - 1 ? len : sizeof one - 1), g);
+        json_t *set = json_object_get(d->groups, one);
+        if (!set) json_object_set_new(d->groups, one, set = json_object());
+        json_object_set_new(set, word, json_true());
+        g = bar ? bar + 3 : g + len;
+    }
 }
 
 /* Calls add_word for the first word of every `code` span of s[0..n); returns how many spans there were. */
@@ -199,6 +206,8 @@ static const struct {
     const char *problem; /* or the structural problem extract() must report */
 } texts[] = {
     {"<!-- words: server -->\n#### `status CODE`\n#### `close` / `reset`\n", "{\"server\":[\"close\",\"reset\",\"status\"]}", 0, ""},
+    {"<!-- words: a | b -->\n#### `x`\n", "{\"a\":[\"x\"],\"b\":[\"x\"]}", 0, ""},                       /* one heading, two groups */
+    {"<!-- words: a | b -->\n#### `x`\n", "{\"a\":[\"x\"],\"b\":[\"y\"]}", 2, ""},                       /* b's word missing, x extra */
     {"<!-- words: server -->\n#### `status CODE`\n", "{\"server\":[\"close\",\"status\"]}", 1, ""},     /* a word undocumented */
     {"<!-- words: server -->\n#### `stauts CODE`\n", "{\"server\":[\"status\"]}", 2, ""},              /* misspelled: both ways */
     {"<!-- words: meta -->\n#### `case ID`\n", "{\"server\":[]}", 1, ""},                                 /* an unknown group */

@@ -227,6 +227,14 @@ static const struct good {
           "expect client\n  at handler(l1) isTrusted=true\n",
      "", "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{},{\"op\":\"add-listener\",\"event\":\"open\",\"handler\":\"l1\"},"
          "{\"op\":\"remove-listener\",\"event\":\"message\",\"handler\":\"l1\"},{\"op\":\"dispatch\",\"event\":\"close\"}]}}"},
+    /* `shape` and `construct` (FORMAT.md §5.7): what they record is known to the lint (interface, each member or
+     * prop); an object argument is one JSON word. */
+    {HEAD "client xhr\n  shape XMLHttpRequest DONE send as s\n  construct ProgressEvent \"p\" {\"loaded\":2} read loaded as p\n"
+          "expect client\n  at read(s) interface=\"function XMLHttpRequest length=0\" inherits=X class-string=X global=x DONE=\"const 4\"\n"
+          "  at read(p) interface=ProgressEvent loaded=2\n",
+     "", "{\"needs\":[\"xhr\"],\"client\":{\"steps\":[{},{\"op\":\"shape\",\"interface\":\"XMLHttpRequest\",\"members\":[\"DONE\",\"send\"],"
+         "\"label\":\"s\"},{\"op\":\"construct\",\"interface\":\"ProgressEvent\",\"values\":[\"p\",{\"loaded\":2}],\"props\":[\"loaded\"],"
+         "\"label\":\"p\"}]}}"},
     /* `new value`: raw constructor arguments (none, a stray third, an array for the URL): websocket-api. */
     {HEAD "client websocket\n  new value \"ws://{host-A}/c/{token}/e\" [] \"x\"\nclient websocket w2\n  new value\nexpect client w2\n  never open\n", "",
      "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[\"ws://{host-A}/c/{token}/e\",[],\"x\"]},"
@@ -591,7 +599,16 @@ static const struct bad {
      "7:14: websocket 'websocket' records no property 'ports' at 'message' (it records: readyState protocol extensions "
      "binaryType bufferedAmount data origin lastEventId source ports.length interface bubbles cancelable isTrusted eventPhase "
      "target currentTarget; `watch"},
-    {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array (one word, no blanks: [] or [1,2])"},
+    {HEAD "client websocket\n  new {A}/w\n  send value [1,\n" EXP, "6:14: not a JSON array or object (one word, no blanks: [1,2] or {\"a\":1})"},
+    /* shape and construct (FORMAT.md §5.7): a bad interface name, no members, a bad member, a missing read. */
+    {HEAD "client xhr\n  shape 1X a\n" EXP, "5:9: a bad interface name (write [A-Za-z][A-Za-z0-9_]*)"},
+    {HEAD "client xhr\n  shape X as s\n" EXP, "5:11: missing members (write: shape INTERFACE MEMBER... [as LABEL])"},
+    {HEAD "client xhr\n  shape X a.b\n" EXP, "5:11: a bad member name 'a.b' (an identifier)"},
+    {HEAD "client xhr\n  shape X a as s t\n" EXP, "5:13: write: shape INTERFACE MEMBER... [as LABEL] (one label, last)"},
+    {HEAD "client xhr\n  construct X \"t\" as c\n" EXP, "5:19: missing properties (write: construct INTERFACE [JSON...] read PROP... [as LABEL])"},
+    {HEAD "client xhr\n  construct X {\"a\":1 read a\n" EXP, "5:15: not a JSON array or object (one word, no blanks: [1,2] or {\"a\":1})"},
+    {HEAD "client xhr\n  shape X a as s\nexpect client\n  at read(s) b=\"x\"\n",
+     "7:14: xhr 'xhr' records no property 'b' at 'read': name it in a 'read' step first"},
     {HEAD "client websocket\n  new {A}/w\n  send value 1 2\n" EXP, "6:16: unexpected '2' (write: send value [JSON])"},
     {HEAD "client websocket\n  new value ws://x\n" EXP, "5:13: not a JSON value (null, true, false, a number or a \"string\")"},
     {HEAD "client websocket\n  new {A}/w\n  send value nul\n" EXP, "6:14: not a JSON value (null, true, false, a number or a \"string\")"},
