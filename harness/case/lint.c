@@ -48,6 +48,10 @@ static void one_step(struct facts *f, json_t *s)
         json_array_append_new(f->read, json_sprintf("header:%s", json_string_value(json_object_get(s, "name"))));
     if (!strcmp(op, "all-headers")) json_array_append_new(f->read, json_string("allResponseHeaders"));
     if (!strcmp(op, "same")) json_array_append_new(f->read, json_string("same"));
+    if (!strcmp(op, "formdata") && json_object_get(s, "label")) { /* read(LABEL): value, and count for a list */
+        json_array_append_new(f->read, json_string("value"));
+        json_array_append_new(f->read, json_string("count"));
+    }
     if (!strcmp(op, "open") && json_object_get(s, "objects")) { /* each conversion: read(open.ARG) */
         json_array_append_new(f->read, json_string("order"));
         json_array_append_new(f->read, json_string("readyState"));
