@@ -532,7 +532,7 @@ static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json
 
 /* ---- formdata (§5.1): a FormData the `formdata` steps build and read, and `send formdata` sends ---------- */
 
-#define FORMDATA_USAGE "formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, " \
+#define FORMDATA_USAGE "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, " \
                        "formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"
 
 /* A FormData string argument, word k: `utf16:HHHH...` (UTF-16 code units, 4 hex digits each, so a lone surrogate can
@@ -614,6 +614,14 @@ static int step_formdata(struct pctx *c, const struct stmt *st, struct cobj *o, 
 {
     size_t nw = sc_nwords(st);
     if (sc_args(c, st, 1, 100, FORMDATA_USAGE) < 0) return -1;
+    if (sc_is(st, 1, "form")) { /* `formdata form HTML [submitter SELECTOR]`: new FormData(form[, submitter]) */
+        json_object_set_new(step, "method", json_string("form"));
+        if (nw != 3 && nw != 5) return sc_err_word(c, st, 1, "write: formdata form HTML [submitter SELECTOR]");
+        if (set_new(step, "html", quoted(c, st, 2)) < 0) return -1;
+        if (nw == 3) return 0;
+        if (!sc_is(st, 3, "submitter")) return sc_err_word(c, st, 3, "write: formdata form HTML [submitter SELECTOR]");
+        return set_new(step, "submitter", sc_text(c, st, 4, "client"));
+    }
     if (sc_is(st, 1, "get") || sc_is(st, 1, "getall") || sc_is(st, 1, "has")) {
         if (nw != 5) return sc_err_word(c, st, 1, "write: formdata get|getall|has NAME as LABEL");
         json_object_set_new(step, "method", json_string(sc_is(st, 1, "get") ? "get" : sc_is(st, 1, "has") ? "has" : "getAll"));

@@ -279,6 +279,7 @@ static const struct cap_rule {
     {"send", {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
     {"send", {{"body.type", "\"formdata\""}}, CAP_FORMDATA, "send formdata"},
     {"formdata", {{"method", NULL}}, CAP_FORMDATA, "formdata ..."},
+    {"formdata", {{"method", "\"form\""}}, CAP_DOCUMENT, "formdata form HTML"},
     {"formdata", {{"blob", NULL}}, CAP_BLOB, "formdata append|set NAME blob:... or file:..."},
     {"formdata", {{"then.blob", NULL}}, CAP_BLOB, "formdata entries ... after NAME append NAME blob:..."},
     {"send", {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
