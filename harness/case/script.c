@@ -184,17 +184,27 @@ static int meta_page(struct pctx *c, struct stmt *st)
     return 0;
 }
 
-/* `global window|worker`: the global object the program runs in (FORMAT.md §2). `worker` is a dedicated
- * worker the case page starts, and implies the capability `worker` (a library client has no worker). */
+/* `global window|worker [from PATH]`: the global object the program runs in (FORMAT.md §2). `worker` is a
+ * dedicated worker the case page starts, and implies the capability `worker` (a library client has no worker).
+ * `from PATH` starts it at the case's own route PATH on the page's origin instead of at worker.js, for a route
+ * that redirects to worker.js (HTML: the worker's URL is then the response's URL). */
 static int meta_global(struct pctx *c, struct stmt *st)
 {
     size_t n;
     if (c->global_line) return sc_err_word(c, st, 0, "a second 'global' line (the first is line %d)", c->global_line);
-    if (sc_args(c, st, 1, 1, "global window|worker") < 0) return -1;
+    if (sc_args(c, st, 1, 3, "global window|worker [from PATH]") < 0) return -1;
     const char *w = sc_word(st, 1, &n);
     if (n == 6 && !memcmp(w, "window", 6)) c->global = "window";
     else if (n == 6 && !memcmp(w, "worker", 6)) c->global = "worker", c->caps |= 1u << CAP_WORKER;
     else return sc_err_word(c, st, 1, "the global is 'window' or 'worker'");
+    if (sc_nwords(st) > 2) {
+        if (!sc_is(st, 2, "from") || sc_nwords(st) != 4 || strcmp(c->global, "worker"))
+            return sc_err_word(c, st, 2, "after 'worker' only 'from PATH' may follow (write: global worker from /w)");
+        const char *p = sc_word(st, 3, &n);
+        if (n < 2 || p[0] != '/' || memchr(p, '?', n) || memchr(p, '#', n))
+            return sc_err_word(c, st, 3, "PATH is a route's path: '/' and more, no query or fragment");
+        c->worker_from = json_stringn(p, n);
+    }
     c->global_line = st->ln->src->no;
     return 0;
 }
@@ -461,6 +471,21 @@ static void unused_blocks(struct pctx *c, const struct sline *l, size_t nl)
     }
 }
 
+/* Whether a `server GET PATH` route (PATH the `global worker from` path) is on the page's origin. */
+static int worker_route(const struct pctx *c)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(c->routes, i, r) {
+        const char *o = json_string_value(json_object_get(r, "origin"));
+        const char *m = json_string_value(json_object_get(r, "method"));
+        if (m && !strcmp(m, "GET") &&
+            json_equal(json_object_get(r, "path"), c->worker_from) && !strcmp(o ? o : "A", c->page))
+            return 1;
+    }
+    return 0;
+}
+
 /* What every case needs (FORMAT.md §2, §5, §6). Not checked when a line of the cell was dropped for an
  * error: what seems missing may be on that line. */
 static void require_meta(struct pctx *c, int dropped)
@@ -478,6 +503,11 @@ static void require_meta(struct pctx *c, int dropped)
         ((c->caps | sc_program_caps(c->objects, c->steps, c->handlers)) & nodoc))
         sc_cerr(c, 1, c->global_line, 1, "'global worker' runs the program in a worker, which has no document: "
                 "it cannot need document, img or script");
+    /* `global worker from PATH`: the page fetches PATH from its own origin (a dedicated worker's script is
+     * same-origin, HTML "fetch a classic worker script": mode "same-origin"), so a GET route must serve it there. */
+    if (c->worker_from && !worker_route(c))
+        sc_cerr(c, 1, c->global_line, 1, "'global worker from %s': no 'server GET %s' route on the page's origin %s",
+                json_string_value(c->worker_from), json_string_value(c->worker_from), c->page);
     /* The case page starts the worker from its own origin's worker.js, which an opaque origin cannot fetch. */
     if (c->global_line && !strcmp(c->global, "worker") && c->page_sandboxed)
         sc_err(c, c->sandboxed_ln, c->sandboxed_off, "a sandboxed page (an opaque origin) cannot start the "
@@ -528,6 +558,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     /* Only a worker is said: a window program's case JSON stays as it was before `global`, so its records stay
      * fresh (harness/mutate). */
     if (strcmp(c->global, "window")) json_object_set_new(k, "global", json_string(c->global));
+    if (c->worker_from) json_object_set(k, "worker_from", c->worker_from);
     json_object_set_new(k, "source", json_pack("{s:s, s:i}", "file", c->f->path, "line", c->case_line));
     if (m->naxes > 0) {
         json_t *cell = json_object();
@@ -545,7 +576,8 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
 
 static void free_cell(struct pctx *c)
 {
-    json_t *parts[] = {c->id, c->title, c->spec, c->tags, c->wpt, c->routes, c->objects, c->steps, c->handlers, c->expect};
+    json_t *parts[] = {c->id, c->title, c->spec, c->tags, c->wpt, c->routes, c->objects, c->steps, c->handlers, c->expect,
+                       c->worker_from};
     for (size_t i = 0; i < NROWS(parts); i++) json_decref(parts[i]);
     for (size_t i = 0; i < c->nobj; i++) json_decref(c->obj[i].listened);
     sc_cors_free(c);

@@ -122,6 +122,7 @@ struct pctx {
     const struct sline *sandboxed_ln; /* where `sandboxed` is written (its line, byte offset) */
     size_t sandboxed_off;
     const char *global; /* "window" or "worker" (`global`, FORMAT.md §2) */
+    json_t *worker_from; /* `global worker from PATH`: the route the worker's script is fetched from, or NULL */
     unsigned caps;
     json_t *routes, *objects, *steps, *handlers, *expect;
     struct cobj obj[SC_MAX_OBJECTS];

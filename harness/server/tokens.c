@@ -115,6 +115,9 @@ json_t *ch_token_program(struct ch_server *srv, struct ch_token *t, char *err)
     /* `global worker`: the case page runs the program in a dedicated worker (FORMAT.md §2, PROTOCOL.md §2). */
     json_t *global = json_object_get(k, "global");
     if (global) json_object_set(p, "global", global);
+    /* `global worker from PATH`: the worker's script is the case's route PATH on the page's origin. */
+    const char *from = json_string_value(json_object_get(k, "worker_from"));
+    if (from) json_object_set_new(p, "worker_url", json_sprintf("%s/c/%s%s", po->url, t->id, from));
     json_object_set_new(p, "origins", ch_origins_json(srv, 0));
     json_object_set_new(p, "deadline_ms",
                         json_integer(ch_scale_ms(json_integer_value(json_object_get(k, "deadline_ms")), srv->scale)));

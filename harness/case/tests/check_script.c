@@ -45,6 +45,11 @@ static const struct good {
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
     {HEAD "global window\n" CLI EXP, "", "{\"needs\":[\"xhr\"]}"}, /* the default: no "global" key (script.c) */
+    /* `global worker from PATH`: the worker is started at the case's route PATH, on the page's origin */
+    {HEAD "global worker from /w\nserver GET /w\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\",\"needs\":[\"worker\",\"xhr\"]}"},
+    {HEAD "page B\nglobal worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP, "",
+     "{\"global\":\"worker\",\"worker_from\":\"/w\"}"},
     {HEAD "client xhr\n  open GET {SF-expired}/x\n  send\n" EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"tls\",\"xhr\"]}"},
     {HEAD "client websocket\n  new wss://{host-SC}/c/{token}/w\nexpect client\n  never open\n", "",
      "{\"needs\":[\"tls\",\"websocket\"]}"},
@@ -151,6 +156,13 @@ static const struct good {
          "\"calling\":{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/b\",\"async\":false}}}]}}"},
     {CLIENT("client xhr\n  send document xml \"<r/>\"\n"), "",
      "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"xml\",\"value\":\"<r/>\"}}]}}"},
+    {CLIENT("client xhr\n  send shared\n  send shared DataView\n"), "client.steps",
+     "[{},{\"body\":{\"type\":\"shared\"}},{\"body\":{\"type\":\"shared\",\"array\":\"DataView\"}}]"},
+    {CLIENT("client xhr\n  send document created\n  send document created element a:b attr a:b \"g\" attr x utf16 hex D800 0061\n"
+            "  document-domain\n"), "",
+     "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"created\"}},"
+     "{\"body\":{\"type\":\"document\",\"kind\":\"created\",\"element\":\"a:b\",\"attrs\":[{\"name\":\"a:b\",\"value\":\"g\"},"
+     "{\"name\":\"x\",\"utf16\":\"d8000061\"}]}},{\"op\":\"document-domain\"}]}}"},
     {CLIENT("client xhr\n  open GET blob \"blah\" sync\n"), "",
      "{\"needs\":[\"blob\",\"xhr\",\"xhr-sync\"],\"client\":{\"steps\":[{},{\"op\":\"open\",\"method\":\"GET\",\"blob\":\"blah\",\"async\":false}]}}"},
     {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
@@ -192,6 +204,8 @@ static const struct good {
     {CLIENT("client xhr\n  on readystatechange(2) abort\n  on load read status as at-load\n"), "client.handlers",
      "[{\"obj\":\"xhr\",\"event\":{\"type\":\"readystatechange\",\"arg\":2},\"step\":{\"op\":\"abort\"},\"line\":5},"
      "{\"event\":{\"type\":\"load\"},\"step\":{\"op\":\"read\",\"props\":[\"status\"],\"label\":\"at-load\"}}]"},
+    /* `block DURATION` (§5): a long task, for every kind */
+    {CLIENT("client xhr\n  send\n  block 1s\n"), "client.steps", "[{},{\"op\":\"send\"},{\"op\":\"block\",\"ms\":1000}]"},
     {HEAD "client eventsource es\n  new {A}/s credentials\n  listen ping pong\n  await ping\n  close\n"
           "expect client es\n  count ping 1+\n",
      "client", "{\"objects\":[{\"name\":\"es\",\"kind\":\"eventsource\"}],\"steps\":[{\"obj\":\"es\",\"op\":\"new\",\"url\":\"{A}/s\","
@@ -438,6 +452,15 @@ static const struct bad {
                                                     "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
     {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
     {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
+    {HEAD "global window from /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker to /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
+    {HEAD "global worker from w\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w?x\n" CLI EXP, "4:20: PATH is a route's path: '/' and more, no query or fragment"},
+    {HEAD "global worker from /w x\n" CLI EXP, "4:23: unexpected 'x' (write: global window|worker [from PATH])"},
+    {HEAD "global worker from /w\n" CLI EXP, "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
+    {HEAD "global worker from /w\nserver GET /w origin B\n  status 302\n" CLI EXP,
+     "4:1: 'global worker from /w': no 'server GET /w' route on the page's origin A"},
     {HEAD "global worker\nglobal worker\n" CLI EXP, "5:1: a second 'global' line (the first is line 4)"},
     {HEAD "global worker\nneeds document\n" CLI EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
     {HEAD "global worker\nclient img\n  load {A}/i\n" EXP, "4:1: 'global worker' runs the program in a worker, which has no document: it cannot need document, img or script"},
@@ -511,6 +534,8 @@ static const struct bad {
     {CLIENT("client xhr\n  await loda\n"), "5:9: xhr objects never fire 'loda'"},
     {CLIENT("client img\n  on progress abort\n"), "5:6: img objects never fire 'progress'"},
     {CLIENT("client xhr\n  on load await loadend\n"), "5:11: 'await' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  on load block 1s\n"), "5:11: 'block' cannot run inside an event listener"},
+    {CLIENT("client xhr\n  block\n"), "5:8: missing words (write: block DURATION)"},
     {CLIENT("client xhr\n  on load on error abort\n"), "5:11: 'on' cannot nest (on EVENT STEP takes one plain step)"},
     {HEAD "client eventsource\n  new {A}/s\n  await ping\n  listen ping\n" EXP, "6:9: eventsource 'eventsource' never fires 'ping' (name it in 'listen' first)"},
     {HEAD "client eventsource\n  listen ping\n" EXP, "5:3: a client eventsource section starts with 'new URL'"},
@@ -537,6 +562,12 @@ static const struct bad {
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
     {CLIENT("client xhr\n  send document xml\n"), "5:20: missing words (write: send document html|xml STRING)"},
     {CLIENT("client xhr\n  base\n"), "5:7: missing words (write: base URL)"},
+    {CLIENT("client xhr\n  send shared Blob\n"), "5:15: unknown array type (Int8Array Uint8Array Int16Array Uint16Array "
+                                                  "Int32Array Uint32Array Float32Array Float64Array DataView)"},
+    {CLIENT("client xhr\n  document-domain x\n"), "5:19: unexpected 'x' (write: document-domain)"},
+    {CLIENT("client xhr\n  send document created attr x \"1\"\n"),
+     "5:25: write: send document created [element NAME [attr NAME STRING | attr NAME utf16 hex HHHH...]...]"},
+    {CLIENT("client xhr\n  send document created element e attr x utf16 hex 00\n"), "5:52: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  read status of ws\n"), "5:18: no object 'ws' declared by an earlier client section"},
     {CLIENT("client xhr\n  read status of xhr\n"), "5:15: 'of xhr' names this section's own object: leave it out"},
     {CLIENT("client xhr\n  read of xhr\n"), "5:8: missing properties (write: read PROP... [of NAME] [as LABEL])"},
