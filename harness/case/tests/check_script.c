@@ -128,6 +128,21 @@ static const struct good {
      "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"urlencoded\",\"value\":\"a=1&b=2\"}},"
      "{\"body\":{\"type\":\"form\",\"fields\":[{\"name\":\"a\",\"value\":\"1\"},"
      "{\"name\":\"f\",\"file\":{\"name\":\"a.txt\",\"type\":\"text/plain\",\"value\":\"x\"}}]}}]}}"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" submitter \"#s\"\n"), "",
+     "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":\"<form></form>\",\"submitter\":\"#s\"}]}}"},
+    /* formdata steps (§5.1): mutations, reads as read(LABEL), `send formdata`; a blob value implies blob */
+    {CLIENT("client xhr\n  formdata append a \"1\"\n  formdata set utf16:0061D800 null\n  formdata delete undefined\n"
+            "  formdata append f file:x.txt:text/plain:\"c\"\n  formdata getall a as all\n"
+            "  formdata iterate as it after a append b blob::\"z\"\n  send formdata\n"),
+     "", "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},"
+         "{\"op\":\"formdata\",\"method\":\"append\",\"name\":\"a\",\"value\":\"1\"},"
+         "{\"method\":\"set\",\"name\":{\"utf16\":\"0061D800\"},\"value\":null},"
+         "{\"method\":\"delete\",\"name\":{\"undefined\":true}},"
+         "{\"method\":\"append\",\"name\":\"f\",\"blob\":{\"filename\":\"x.txt\",\"type\":\"text/plain\",\"value\":\"c\"}},"
+         "{\"method\":\"getAll\",\"name\":\"a\",\"label\":\"all\"},"
+         "{\"method\":\"iterate\",\"label\":\"it\",\"after\":\"a\",\"then\":{\"method\":\"append\",\"name\":\"b\","
+         "\"blob\":{\"type\":\"\",\"value\":\"z\"}}},"
+         "{\"op\":\"send\",\"body\":{\"type\":\"formdata\"}}]}}"},
     {CLIENT("client xhr\n  send blob \"x\" type text/plain\n  send blob hex 00 FF\n  send buffer hex 0001\n"
             "  send typed Int16Array hex 0100 0200\n"),
      "client.steps", "[{},{\"body\":{\"type\":\"blob\",\"value\":\"x\",\"mime\":\"text/plain\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
@@ -542,6 +557,14 @@ static const struct bad {
     {CLIENT("client xhr\n  await readystatechange(7)\n"), "5:9: readystatechange takes a readyState, 0 to 4"},
     {HEAD "client websocket\n  new {A}/w\n  close 70000\n" EXP, "6:9: close code 70000 is out of range 0-65535"},
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML [submitter SELECTOR]"},
+    {CLIENT("client xhr\n  formdata get a\n"), "5:12: write: formdata get|getall|has NAME as LABEL"},
+    {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE"},
+    {CLIENT("client xhr\n  formdata append utf16:D80 x\n"), "5:19: utf16: takes UTF-16 code units, 4 hex digits each"},
+    {CLIENT("client xhr\n  formdata append a blob:text/plain\n"), "5:21: write: blob:TYPE:\"content\""},
+    {CLIENT("client xhr\n  formdata values as v after a delete a\n"), "5:24: values names no entry: write after NAME with iterate, entries or keys"},
+    {CLIENT("client xhr\n  formdata keys as v after a get a\n"), "5:30: write: " "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"},
+    {CLIENT("client xhr\n  send formdata x\n"), "5:17: unexpected 'x' (write: send formdata)"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
