@@ -434,6 +434,55 @@ static int send_shared(struct pctx *c, const struct stmt *st, json_t *body)
 
 static json_t *make_step(struct pctx *c, const struct stmt *st, struct cobj *o, int in_handler);
 
+/* `send shared [ARRAY]` (§5.1): a SharedArrayBuffer, or a view ARRAY over one, for send()'s WebIDL conversion. */
+static int send_shared_buffer(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    static const char *const arrays[] = {"Int8Array",  "Uint8Array",   "Int16Array",   "Uint16Array", "Int32Array",
+                                         "Uint32Array", "Float32Array", "Float64Array", "DataView",    NULL};
+    json_object_set_new(body, "type", json_string("shared"));
+    if (sc_args(c, st, 1, 2, "send shared [ARRAY]") < 0) return -1;
+    if (sc_nwords(st) == 2) return 0;
+    for (size_t a = 0; arrays[a]; a++)
+        if (sc_is(st, 2, arrays[a])) return json_object_set_new(body, "array", json_string(arrays[a])), 0;
+    return sc_err_word(c, st, 2, "unknown array type (Int8Array Uint8Array Int16Array Uint16Array Int32Array Uint32Array "
+                                 "Float32Array Float64Array DataView)");
+}
+
+#define SEND_CREATED "send document created [element NAME [attr NAME STRING | attr NAME utf16 hex HHHH...]...]"
+
+/* `send document created [element NAME [attr NAME STRING | attr NAME utf16 hex HHHH...]...]` (§5.1): the empty XML
+ * document createDocument(null, null, null) makes, with one element createElement(NAME) appended and its attributes
+ * set by setAttribute in order; a value given as UTF-16 code units (4 hex digits each, up to the next `attr`) may
+ * hold a lone surrogate. Names are taken as written, so they may be ones no parser accepts ("a:b" unbound). */
+static int send_created(struct pctx *c, const struct stmt *st, json_t *body)
+{
+    size_t k = 3, n = sc_nwords(st);
+    json_object_set_new(body, "kind", json_string("created"));
+    if (k == n) return 0;
+    if (!sc_is(st, k, "element") || k + 1 >= n) return sc_err_word(c, st, k, "write: " SEND_CREATED);
+    if (set_new(body, "element", sc_text(c, st, k + 1, "client")) < 0) return -1;
+    json_t *attrs = json_array();
+    json_object_set_new(body, "attrs", attrs);
+    for (k += 2; k < n;) {
+        json_t *a = json_object();
+        json_array_append_new(attrs, a);
+        if (!sc_is(st, k, "attr") || k + 2 >= n) return sc_err_word(c, st, k, "write: " SEND_CREATED);
+        if (set_new(a, "name", sc_text(c, st, k + 1, "client")) < 0) return -1;
+        if (!sc_is(st, k + 2, "utf16")) {
+            if (set_new(a, "value", quoted(c, st, k + 2)) < 0) return -1;
+            k += 3;
+            continue;
+        }
+        if (!sc_is(st, k + 3, "hex")) return sc_err_word(c, st, k + 3, "write: " SEND_CREATED);
+        size_t end = find_word(st, k + 4, "attr");
+        json_t *hex = hex_words(c, st, k + 4, end);
+        if (set_new(a, "utf16", hex) < 0) return -1;
+        if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, k + 4, "UTF-16 code units are 4 hex digits each");
+        k = end;
+    }
+    return 0;
+}
+
 #define SEND_OBJECT "send object [tostring VALUE | tostring throws NAME] [calling STEP]"
 
 /* `send object [tostring VALUE | tostring throws NAME] [calling STEP]` (§5.1): an ordinary object for the WebIDL
@@ -489,14 +538,16 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
     }
     if (sc_is(st, 1, "document")) { /* `send document html|xml STRING`: DOMParser's document of the text */
         json_object_set_new(body, "type", json_string("document"));
+        if (sc_is(st, 2, "created")) return send_created(c, st, body);
         if (sc_args(c, st, 3, 3, "send document html|xml STRING") < 0) return -1;
         if (!sc_is(st, 2, "html") && !sc_is(st, 2, "xml")) return sc_err_word(c, st, 2, "write: send document html|xml STRING");
         json_object_set_new(body, "kind", json_string(sc_is(st, 2, "html") ? "html" : "xml"));
         return set_new(body, "value", quoted(c, st, 3));
     }
     if (sc_is(st, 1, "object")) return json_object_set_new(body, "type", json_string("object")), send_object(c, st, o, body);
+    if (sc_is(st, 1, "shared")) return send_shared_buffer(c, st, body);
     int rc = send_shared(c, st, body);
-    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document)");
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document shared)");
 }
 
 /* `get-header NAME [as LABEL]`: recorded as `read` with the property `header:NAME`, or, labelled, as `read(LABEL)`
@@ -521,6 +572,15 @@ static int step_base(struct pctx *c, const struct stmt *st, struct cobj *o, json
 {
     if (sc_args(c, st, 1, 1, "base URL") < 0) return -1;
     return set_new(step, "url", sc_text(c, st, 1, "client"));
+}
+
+/* `document-domain`: `document.domain = document.domain`, the HTML setter given the document's own effective
+ * domain (implies `document`). */
+static int step_document_domain(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    (void)o;
+    (void)step;
+    return sc_args(c, st, 0, 0, "document-domain");
 }
 
 /* `same PROP PROP [as LABEL]`: reads the two properties, in order, and records `read(LABEL)` with the property
@@ -887,6 +947,7 @@ static const struct step_row {
     {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header, 0},
     {"same", BIT(KIND_XHR), "same", 1, step_same, 0},
     {"base", BIT(KIND_XHR), "base", 1, step_base, 0},
+    {"document-domain", BIT(KIND_XHR), "document-domain", 1, step_document_domain, 0},
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},

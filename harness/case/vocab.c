@@ -280,6 +280,7 @@ static const struct cap_rule {
     {"send", {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
     {"open", {{"blob", NULL}}, CAP_BLOB, "open METHOD blob STRING"},
     {"base", {{"url", NULL}}, CAP_DOCUMENT, "base URL"},
+    {"document-domain", {{NULL, NULL}}, CAP_DOCUMENT, "document-domain"},
     {"set", {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
     /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
     {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},

@@ -148,6 +148,13 @@ static const struct good {
     /* `open ... utf16 hex`: code units appended to the URL (a lone surrogate) */
     {CLIENT("client xhr\n  open GET \"{A}/r?\" sync utf16 hex D83D 0061\n"), "client.steps",
      "[{},{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/r?\",\"async\":false,\"url_utf16\":\"d83d0061\"}]"},
+    {CLIENT("client xhr\n  send shared\n  send shared DataView\n"), "client.steps",
+     "[{},{\"body\":{\"type\":\"shared\"}},{\"body\":{\"type\":\"shared\",\"array\":\"DataView\"}}]"},
+    {CLIENT("client xhr\n  send document created\n  send document created element a:b attr a:b \"g\" attr x utf16 hex D800 0061\n"
+            "  document-domain\n"), "",
+     "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"created\"}},"
+     "{\"body\":{\"type\":\"document\",\"kind\":\"created\",\"element\":\"a:b\",\"attrs\":[{\"name\":\"a:b\",\"value\":\"g\"},"
+     "{\"name\":\"x\",\"utf16\":\"d8000061\"}]}},{\"op\":\"document-domain\"}]}}"},
     {CLIENT("client xhr\n  open GET blob \"blah\" sync\n"), "",
      "{\"needs\":[\"blob\",\"xhr\",\"xhr-sync\"],\"client\":{\"steps\":[{},{\"op\":\"open\",\"method\":\"GET\",\"blob\":\"blah\",\"async\":false}]}}"},
     {HEAD "client websocket\n  new {A}/ws\n  send value null\n  send value 7\n  send utf16 hex 0061 D800\n"
@@ -543,6 +550,12 @@ static const struct bad {
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
     {CLIENT("client xhr\n  send document xml\n"), "5:20: missing words (write: send document html|xml STRING)"},
     {CLIENT("client xhr\n  base\n"), "5:7: missing words (write: base URL)"},
+    {CLIENT("client xhr\n  send shared Blob\n"), "5:15: unknown array type (Int8Array Uint8Array Int16Array Uint16Array "
+                                                  "Int32Array Uint32Array Float32Array Float64Array DataView)"},
+    {CLIENT("client xhr\n  document-domain x\n"), "5:19: unexpected 'x' (write: document-domain)"},
+    {CLIENT("client xhr\n  send document created attr x \"1\"\n"),
+     "5:25: write: send document created [element NAME [attr NAME STRING | attr NAME utf16 hex HHHH...]...]"},
+    {CLIENT("client xhr\n  send document created element e attr x utf16 hex 00\n"), "5:52: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  read status of ws\n"), "5:18: no object 'ws' declared by an earlier client section"},
     {CLIENT("client xhr\n  read status of xhr\n"), "5:15: 'of xhr' names this section's own object: leave it out"},
     {CLIENT("client xhr\n  read of xhr\n"), "5:8: missing properties (write: read PROP... [of NAME] [as LABEL])"},
