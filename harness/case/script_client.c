@@ -173,19 +173,21 @@ static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, jso
 
 /* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
 
-#define OPEN_USAGE "open METHOD URL [sync | objects] [user U] [password P]"
+#define OPEN_USAGE "open METHOD URL [sync | objects] [user U] [password P] [utf16 hex HHHH...]"
 
 /* `open METHOD URL [sync | objects] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob:
  * URL the interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked.
  * `objects` passes every argument as an object for open()'s WebIDL conversions: the strings as objects whose
  * toString records `read(open.ARG)` and returns the string, async as an object whose valueOf records
- * `read(open.async)` (FORMAT.md §5.1). */
+ * `read(open.async)` (FORMAT.md §5.1). `utf16 hex HHHH...`, last, appends UTF-16 code units to URL (4 hex digits
+ * each, as `send utf16`), so the URL open() is given may hold a lone surrogate, which a case string cannot. */
 static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     int sync = 0;
     size_t n, first = 3;
     const char *w = sc_nwords(st) > 3 ? sc_word(st, 3, &n) : NULL;
-    if (sc_args(c, st, 2, 8, OPEN_USAGE) < 0) return -1;
+    size_t max = find_word(st, 3, "utf16") < sc_nwords(st) ? 1000000 : 8; /* hex words: any number */
+    if (sc_args(c, st, 2, max, OPEN_USAGE) < 0) return -1;
     if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0) return -1;
     if (sc_is(st, 2, "blob") && w && sc_string_start(w, n)) {
         if (set_new(step, "blob", sc_text(c, st, 3, "client")) < 0) return -1;
@@ -195,6 +197,14 @@ static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json
     }
     json_object_set_new(step, "async", json_true());
     for (size_t k = first; k < sc_nwords(st); k++) {
+        if (sc_is(st, k, "utf16") && first == 3) {
+            if (k + 1 >= sc_nwords(st) || !sc_is(st, k + 1, "hex")) return sc_err_word(c, st, k, "write: utf16 hex HHHH...");
+            json_t *hex = hex_words(c, st, k + 2, sc_nwords(st));
+            if (!hex) return -1;
+            json_object_set_new(step, "url_utf16", hex);
+            if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, k + 2, "UTF-16 code units are 4 hex digits each");
+            break;
+        }
         const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
         if ((sc_is(st, k, "sync") || sc_is(st, k, "objects")) && !sync) { /* one of the two, once */
             sync = 1;
