@@ -54,6 +54,10 @@ static void one_step(struct facts *f, json_t *s)
         for (size_t i = 0; whole[i] && !strcmp(op, "shape"); i++) json_array_append_new(f->read, json_string(whole[i]));
         add_strings(f->read, json_object_get(s, !strcmp(op, "shape") ? "members" : "props"));
     }
+    if (!strcmp(op, "formdata") && json_object_get(s, "label")) { /* read(LABEL): value, and count for a list */
+        json_array_append_new(f->read, json_string("value"));
+        json_array_append_new(f->read, json_string("count"));
+    }
     if (!strcmp(op, "open") && json_object_get(s, "objects")) { /* each conversion: read(open.ARG) */
         json_array_append_new(f->read, json_string("order"));
         json_array_append_new(f->read, json_string("readyState"));

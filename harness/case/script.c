@@ -154,9 +154,29 @@ static int meta_settle(struct pctx *c, struct stmt *st)
     return meta_duration(c, st, &c->settle_line, &c->settle_ms, "settle");
 }
 
-/* `page X [sandboxed]`: the origin whose page runs the program (FORMAT.md §2); X other than A implies the
- * capability page-x (a library client has no page), a TLS origin also `tls`, D also `host-d` (ch_case_needs);
- * `sandboxed` (A, B or C only) runs it in an iframe with sandbox="allow-scripts", an opaque origin: page-opaque. */
+/* `page X [sandboxed] [windows-1252]`: the origin whose page runs the program (FORMAT.md §2); X other than A
+ * implies the capability page-x (a library client has no page), a TLS origin also `tls`, D also `host-d`
+ * (ch_case_needs); `sandboxed` (A, B or C only) runs it in an iframe with sandbox="allow-scripts", an opaque
+ * origin: page-opaque; `windows-1252` runs it in a case page whose document's encoding is windows-1252 (HTML's
+ * API URL character encoding, which open() parses its URL with): `document`, which a library client lacks. */
+static int page_option(struct pctx *c, struct stmt *st, size_t k, int o)
+{
+    if (sc_is(st, k, "windows-1252") && !c->page_encoding) {
+        c->page_encoding = "windows-1252";
+        c->caps |= 1u << CAP_DOCUMENT;
+        return 0;
+    }
+    if (!sc_is(st, k, "sandboxed") || c->page_sandboxed)
+        return sc_err_word(c, st, k, "after the origin only 'sandboxed' and 'windows-1252' may follow, each once");
+    if (o >= CH_ORIGIN_SA)
+        return sc_err_word(c, st, k, "only a page on A, B or C (an iframe) can be sandboxed; %s is a top-level window", c->page);
+    c->page_sandboxed = 1;
+    c->sandboxed_ln = st->ln;
+    c->sandboxed_off = sc_off(st, k);
+    c->caps |= 1u << CAP_PAGE_OPAQUE;
+    return 0;
+}
+
 static int meta_page(struct pctx *c, struct stmt *st)
 {
     static const unsigned caps[CH_ORIGINS] = {
@@ -165,21 +185,14 @@ static int meta_page(struct pctx *c, struct stmt *st)
     };
     size_t n;
     if (c->page_line) return sc_err_word(c, st, 0, "a second 'page' line (the first is line %d)", c->page_line);
-    if (sc_args(c, st, 1, 2, "page A|B|C|SA|SB|SC|D [sandboxed]") < 0) return -1;
+    if (sc_args(c, st, 1, 3, "page A|B|C|SA|SB|SC|D [sandboxed] [windows-1252]") < 0) return -1;
     const char *w = sc_word(st, 1, &n);
     int o = ch_origin_by_name(w, n);
     if (o < 0) return sc_err_word(c, st, 1, "the page is on origin A, B, C, SA, SB, SC or D");
     c->page = ch_origin_name(o);
     c->caps |= caps[o];
-    if (sc_nwords(st) > 2) {
-        if (!sc_is(st, 2, "sandboxed")) return sc_err_word(c, st, 2, "after the origin only 'sandboxed' may follow");
-        if (o >= CH_ORIGIN_SA)
-            return sc_err_word(c, st, 2, "only a page on A, B or C (an iframe) can be sandboxed; %s is a top-level window", c->page);
-        c->page_sandboxed = 1;
-        c->sandboxed_ln = st->ln;
-        c->sandboxed_off = sc_off(st, 2);
-        c->caps |= 1u << CAP_PAGE_OPAQUE;
-    }
+    for (size_t k = 2; k < sc_nwords(st); k++)
+        if (page_option(c, st, k, o) < 0) return -1;
     c->page_line = st->ln->src->no;
     return 0;
 }
@@ -555,6 +568,7 @@ static json_t *assemble(struct pctx *c, const int *sel, const char *cell_id)
     json_object_set_new(k, "settle_ms", json_integer(c->settle_ms));
     json_object_set_new(k, "page", json_string(c->page));
     if (c->page_sandboxed) json_object_set_new(k, "page_sandboxed", json_true());
+    if (c->page_encoding) json_object_set_new(k, "page_encoding", json_string(c->page_encoding));
     /* Only a worker is said: a window program's case JSON stays as it was before `global`, so its records stay
      * fresh (harness/mutate). */
     if (strcmp(c->global, "window")) json_object_set_new(k, "global", json_string(c->global));

@@ -2,6 +2,7 @@
  * objects, steps (each with "obj", "op", its fields, "line") and handlers (`on EVENT STEP`). Also the
  * kinds, their events and properties are declared in vocab.c, which also derives the capabilities a program
  * implies (§5.6) from the steps emitted here. Placeholders in URLs, header values and bodies are checked in context "client". */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,19 +173,21 @@ static int step_plain(struct pctx *c, const struct stmt *st, struct cobj *o, jso
 
 /* ---- xhr (§5.1) ------------------------------------------------------------------------------------ */
 
-#define OPEN_USAGE "open METHOD URL [sync | objects] [user U] [password P]"
+#define OPEN_USAGE "open METHOD URL [sync | objects] [user U] [password P] [utf16 hex HHHH...]"
 
 /* `open METHOD URL [sync | objects] [user U] [password P]`, or `open METHOD blob STRING ...`: the URL is a blob:
  * URL the interpreter makes of a Blob of STRING (URL.createObjectURL), so a fetch of a blob: URL can be checked.
  * `objects` passes every argument as an object for open()'s WebIDL conversions: the strings as objects whose
  * toString records `read(open.ARG)` and returns the string, async as an object whose valueOf records
- * `read(open.async)` (FORMAT.md §5.1). */
+ * `read(open.async)` (FORMAT.md §5.1). `utf16 hex HHHH...`, last, appends UTF-16 code units to URL (4 hex digits
+ * each, as `send utf16`), so the URL open() is given may hold a lone surrogate, which a case string cannot. */
 static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     int sync = 0;
     size_t n, first = 3;
     const char *w = sc_nwords(st) > 3 ? sc_word(st, 3, &n) : NULL;
-    if (sc_args(c, st, 2, 8, OPEN_USAGE) < 0) return -1;
+    size_t max = find_word(st, 3, "utf16") < sc_nwords(st) ? 1000000 : 8; /* hex words: any number */
+    if (sc_args(c, st, 2, max, OPEN_USAGE) < 0) return -1;
     if (set_new(step, "method", sc_text(c, st, 1, "client")) < 0) return -1;
     if (sc_is(st, 2, "blob") && w && sc_string_start(w, n)) {
         if (set_new(step, "blob", sc_text(c, st, 3, "client")) < 0) return -1;
@@ -194,6 +197,14 @@ static int step_open(struct pctx *c, const struct stmt *st, struct cobj *o, json
     }
     json_object_set_new(step, "async", json_true());
     for (size_t k = first; k < sc_nwords(st); k++) {
+        if (sc_is(st, k, "utf16") && first == 3) {
+            if (k + 1 >= sc_nwords(st) || !sc_is(st, k + 1, "hex")) return sc_err_word(c, st, k, "write: utf16 hex HHHH...");
+            json_t *hex = hex_words(c, st, k + 2, sc_nwords(st));
+            if (!hex) return -1;
+            json_object_set_new(step, "url_utf16", hex);
+            if (json_string_length(hex) % 4 != 0) return sc_err_word(c, st, k + 2, "UTF-16 code units are 4 hex digits each");
+            break;
+        }
         const char *key = sc_is(st, k, "user") ? "user" : sc_is(st, k, "password") ? "password" : NULL;
         if ((sc_is(st, k, "sync") || sc_is(st, k, "objects")) && !sync) { /* one of the two, once */
             sync = 1;
@@ -540,6 +551,10 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
         return set_new(body, "value", quoted(c, st, 2));
     }
     if (sc_is(st, 1, "form")) return json_object_set_new(body, "type", json_string("form")), send_form(c, st, body);
+    if (sc_is(st, 1, "formdata")) { /* the FormData the object's `formdata` steps built */
+        json_object_set_new(body, "type", json_string("formdata"));
+        return sc_args(c, st, 1, 1, "send formdata");
+    }
     if (sc_is(st, 1, "buffer")) {
         json_object_set_new(body, "type", json_string("buffer"));
         if (!sc_is(st, 2, "hex")) return sc_err_word(c, st, 2, "write: send buffer hex HEX");
@@ -556,7 +571,7 @@ static int step_send_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, 
     if (sc_is(st, 1, "object")) return json_object_set_new(body, "type", json_string("object")), send_object(c, st, o, body);
     if (sc_is(st, 1, "shared")) return send_shared_buffer(c, st, body);
     int rc = send_shared(c, st, body);
-    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form blob buffer typed utf16 object document shared)");
+    return rc <= 0 ? rc : sc_err_word(c, st, 1, "unknown body form (text urlencoded form formdata blob buffer typed utf16 object document shared)");
 }
 
 /* `get-header NAME [as LABEL]`: recorded as `read` with the property `header:NAME`, or, labelled, as `read(LABEL)`
@@ -613,6 +628,121 @@ static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json
     if (!is_label_word(w, n)) return sc_err_word(c, st, 4, "a bad label (write [a-z0-9][a-z0-9._-]*)");
     json_object_set_new(step, "label", json_stringn(w, n));
     return 0;
+}
+
+/* ---- formdata (§5.1): a FormData the `formdata` steps build and read, and `send formdata` sends ---------- */
+
+#define FORMDATA_USAGE "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, " \
+                       "formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"
+
+/* A FormData string argument, word k: `utf16:HHHH...` (UTF-16 code units, 4 hex digits each, so a lone surrogate can
+ * be written: {"utf16": hex}), the bare words `null` and `undefined` (the JavaScript values, for the WebIDL
+ * conversion to a string: {"undefined": true} as MODEL.md §1.2's raw values), or a word or "string" (its JSON string). */
+static json_t *fd_string(struct pctx *c, const struct stmt *st, size_t k)
+{
+    size_t n;
+    const char *w = sc_word(st, k, &n);
+    if (!w) return sc_err_word(c, st, k, "write: " FORMDATA_USAGE), NULL;
+    if (n == 4 && memcmp(w, "null", 4) == 0) return json_null(); /* converted to a string by WebIDL: "null" */
+    if (n == 9 && memcmp(w, "undefined", 9) == 0) return json_pack("{s:b}", "undefined", 1);
+    if (n < 6 || memcmp(w, "utf16:", 6) != 0) return sc_text(c, st, k, "client");
+    if (n == 6 || (n - 6) % 4 != 0) return sc_err_word(c, st, k, "utf16: takes UTF-16 code units, 4 hex digits each"), NULL;
+    for (size_t i = 6; i < n; i++)
+        if (!isxdigit((unsigned char)w[i])) return sc_err_word(c, st, k, "utf16: takes hex digits only"), NULL;
+    json_t *hex = json_stringn(w + 6, n - 6);
+    return json_pack("{s:o}", "utf16", hex);
+}
+
+/* A FormData value, word k, into step: a string (fd_string) as "value", or `blob:TYPE:"content"` (a Blob: the entry's
+ * filename is the default, "blob") or `file:FILENAME:TYPE:"content"` (a Blob and the filename argument) as "blob". */
+static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    size_t n, off = sc_off(st, k);
+    const char *w = sc_word(st, k, &n);
+    int is_file = w && n > 5 && memcmp(w, "file:", 5) == 0, is_blob = w && n > 5 && memcmp(w, "blob:", 5) == 0;
+    if (!is_file && !is_blob) return set_new(step, "value", fd_string(c, st, k));
+    const char *p = w + 5, *end = w + n, *colon;
+    json_t *blob = json_object();
+    json_object_set_new(step, "blob", blob);
+    if (is_file) {
+        if (!(colon = memchr(p, ':', (size_t)(end - p)))) return sc_err_word(c, st, k, "write: file:FILENAME:TYPE:\"content\"");
+        json_object_set_new(blob, "filename", json_stringn(p, (size_t)(colon - p)));
+        p = colon + 1;
+    }
+    colon = memchr(p, ':', (size_t)(end - p));
+    if (!colon || colon + 1 == end || colon[1] != '"')
+        return sc_err_word(c, st, k, is_file ? "write: file:FILENAME:TYPE:\"content\"" : "write: blob:TYPE:\"content\"");
+    json_object_set_new(blob, "type", json_stringn(p, (size_t)(colon - p)));
+    size_t i = off + (size_t)(colon + 1 - w);
+    json_t *val = sc_value(c, st->ln, &i, off + n, "client");
+    if (!val) return -1;
+    json_object_set_new(blob, "value", val);
+    if (i < off + n) return sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
+    return 0;
+}
+
+/* `as LABEL` at words k, k+1, the last two. */
+static int fd_label(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
+{
+    size_t n;
+    const char *w = sc_word(st, k + 1, &n);
+    if (!sc_is(st, k, "as") || !w) return sc_err_word(c, st, k, "write: " FORMDATA_USAGE);
+    if (!is_label_word(w, n)) return sc_err_word(c, st, k + 1, "a bad label (write [a-z0-9][a-z0-9._-]*)");
+    json_object_set_new(step, "label", json_stringn(w, n));
+    return 0;
+}
+
+/* A mutation (append, set, delete) at words [k, nwords) into m. */
+static int fd_mutation(struct pctx *c, const struct stmt *st, size_t k, json_t *m)
+{
+    size_t left = sc_nwords(st) - k;
+    if (sc_is(st, k, "delete")) {
+        if (left != 2) return sc_err_word(c, st, k, "write: formdata delete NAME");
+        json_object_set_new(m, "method", json_string("delete"));
+        return set_new(m, "name", fd_string(c, st, k + 1));
+    }
+    if (!sc_is(st, k, "append") && !sc_is(st, k, "set")) return sc_err_word(c, st, k, "write: " FORMDATA_USAGE);
+    if (left != 3) return sc_err_word(c, st, k, "write: formdata append|set NAME VALUE");
+    json_object_set_new(m, "method", json_string(sc_is(st, k, "set") ? "set" : "append"));
+    if (set_new(m, "name", fd_string(c, st, k + 1)) < 0) return -1;
+    return fd_value(c, st, k + 2, m);
+}
+
+/* `formdata ...` (FORMDATA_USAGE): one FormData operation on the object's FormData (made at its first `formdata`
+ * step); a read (get, getall, has, entries) is recorded as `read(LABEL)` with the property `value`. */
+static int step_formdata(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    size_t nw = sc_nwords(st);
+    if (sc_args(c, st, 1, 100, FORMDATA_USAGE) < 0) return -1;
+    if (sc_is(st, 1, "form")) { /* `formdata form HTML [submitter SELECTOR]`: new FormData(form[, submitter]) */
+        json_object_set_new(step, "method", json_string("form"));
+        if (nw != 3 && nw != 5) return sc_err_word(c, st, 1, "write: formdata form HTML [submitter SELECTOR]");
+        if (set_new(step, "html", quoted(c, st, 2)) < 0) return -1;
+        if (nw == 3) return 0;
+        if (!sc_is(st, 3, "submitter")) return sc_err_word(c, st, 3, "write: formdata form HTML [submitter SELECTOR]");
+        return set_new(step, "submitter", sc_text(c, st, 4, "client"));
+    }
+    if (sc_is(st, 1, "get") || sc_is(st, 1, "getall") || sc_is(st, 1, "has")) {
+        if (nw != 5) return sc_err_word(c, st, 1, "write: formdata get|getall|has NAME as LABEL");
+        json_object_set_new(step, "method", json_string(sc_is(st, 1, "get") ? "get" : sc_is(st, 1, "has") ? "has" : "getAll"));
+        if (set_new(step, "name", fd_string(c, st, 2)) < 0) return -1;
+        return fd_label(c, st, 3, step);
+    }
+    static const char *const iters[] = {"iterate", "entries", "keys", "values"};
+    size_t it = 0;
+    while (it < 4 && !sc_is(st, 1, iters[it])) it++;
+    if (it == 4) return fd_mutation(c, st, 1, step);
+    json_object_set_new(step, "method", json_string(iters[it]));
+    if (nw < 4) return sc_err_word(c, st, 1, "write: formdata %s as LABEL", iters[it]);
+    if (fd_label(c, st, 2, step) < 0) return -1;
+    if (nw == 4) return 0;
+    if (it == 3) return sc_err_word(c, st, 4, "values names no entry: write after NAME with iterate, entries or keys");
+    /* `after NAME MUTATION`: the mutation runs each time the iteration has visited an entry named NAME. */
+    if (!sc_is(st, 4, "after") || nw < 7) return sc_err_word(c, st, 4, "write: formdata %s as LABEL after NAME delete NAME", iters[it]);
+    if (set_new(step, "after", fd_string(c, st, 5)) < 0) return -1;
+    json_t *m = json_object();
+    json_object_set_new(step, "then", m);
+    return fd_mutation(c, st, 6, m);
 }
 
 /* ---- eventsource (§5.2) and websocket (§5.3) ------------------------------------------------------- */
@@ -1025,6 +1155,7 @@ static const struct step_row {
     {"get-header", BIT(KIND_XHR), "get-header", 1, step_get_header, 0},
     {"same", BIT(KIND_XHR), "same", 1, step_same, 0},
     {"base", BIT(KIND_XHR), "base", 1, step_base, 0},
+    {"formdata", BIT(KIND_XHR), "formdata", 1, step_formdata, 0},
     {"document-domain", BIT(KIND_XHR), "document-domain", 1, step_document_domain, 0},
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},

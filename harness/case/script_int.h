@@ -121,6 +121,7 @@ struct pctx {
     int page_sandboxed; /* `page X sandboxed`: an opaque-origin iframe (FORMAT.md §2) */
     const struct sline *sandboxed_ln; /* where `sandboxed` is written (its line, byte offset) */
     size_t sandboxed_off;
+    const char *page_encoding; /* `page X windows-1252`: the case page's encoding, or NULL (UTF-8) */
     const char *global; /* "window" or "worker" (`global`, FORMAT.md §2) */
     json_t *worker_from; /* `global worker from PATH`: the route the worker's script is fetched from, or NULL */
     unsigned caps;

@@ -15,6 +15,10 @@ static const char *mime_type(const char *path)
         {".mjs", "text/javascript; charset=utf-8"}, {".json", "application/json"}, {".css", "text/css"},
         {".txt", "text/plain; charset=utf-8"}, {".xml", "application/xml"}, {".png", "image/png"},
         {".gif", "image/gif"}, {".jpg", "image/jpeg"}, {".svg", "image/svg+xml"}};
+    /* fixtures/case-1252.html: the case page of `page X windows-1252` (cases/FORMAT.md §2), whose document's
+     * encoding the HTTP charset decides (HTML, "determining the character encoding": the transport layer). */
+    size_t len = strlen(path);
+    if (len >= 15 && strcmp(path + len - 15, "/case-1252.html") == 0) return "text/html; charset=windows-1252";
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
         if (strcmp(dot, types[i][0]) == 0) return types[i][1];
@@ -46,7 +50,7 @@ void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, 
     if (!body) return ch_reply_error(c, 404, "no such fixture");
     ch_sha256_hex(body, n, sum);
     snprintf(etag, sizeof etag, "\"%.32s\"", sum); /* 128 bits of the digest */
-    int html = !strcmp(mime_type(real), "text/html; charset=utf-8");
+    int html = !strncmp(mime_type(real), "text/html;", 10);
     snprintf(extra, sizeof extra, "Cache-Control: no-cache\r\nETag: %s\r\n%s%s%s", etag,
              html ? "Content-Security-Policy: frame-ancestors " : "", html ? origin_a(srv) : "", html ? "\r\n" : "");
     int fresh = if_none_match && strstr(if_none_match, etag) != NULL;

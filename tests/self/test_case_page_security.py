@@ -82,10 +82,13 @@ def test_the_static_pages_may_be_framed_only_by_origin_a():
     runner = Runner(cases=[CASES]).start()
     try:
         a = runner.origins["A"]
-        for page in ("case.html", "page.html"):
+        for page, charset in (("case.html", "utf-8"), ("page.html", "utf-8"), ("case-1252.html", "windows-1252")):
             ex = rawhttp.get(f"{runner.origins['B']}/_h/static/{page}")
             head = ex.data.partition(b"\r\n\r\n")[0].decode("latin-1").lower()
             assert f"content-security-policy: frame-ancestors {a}".lower() in head, head
+            # case-1252.html is the case page of `page X windows-1252` (cases/FORMAT.md §2): its HTTP charset
+            # decides the document's encoding.
+            assert f"content-type: text/html; charset={charset}\r\n" in head + "\r\n", head
         ex = rawhttp.get(f"{a}/_h/static/client.js")
         assert b"frame-ancestors" not in ex.data.partition(b"\r\n\r\n")[0]
     finally:

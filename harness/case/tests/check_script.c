@@ -41,6 +41,10 @@ static const struct good {
     {HEAD "page SA\n" CLI EXP, "", "{\"tags\":[\"tls\"],\"needs\":[\"page-sa\",\"tls\",\"xhr\"],\"page\":\"SA\"}"},
     {HEAD "page B sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-b\",\"page-opaque\",\"xhr\"],\"page\":\"B\",\"page_sandboxed\":true}"},
     {HEAD "page A sandboxed\n" CLI EXP, "", "{\"needs\":[\"page-opaque\",\"xhr\"],\"page\":\"A\",\"page_sandboxed\":true}"},
+    /* `page X windows-1252`: a windows-1252 case page, a document (library clients have none) */
+    {HEAD "page A windows-1252\n" CLI EXP, "", "{\"needs\":[\"document\",\"xhr\"],\"page\":\"A\",\"page_encoding\":\"windows-1252\"}"},
+    {HEAD "page B windows-1252 sandboxed\n" CLI EXP, "",
+     "{\"needs\":[\"document\",\"page-b\",\"page-opaque\",\"xhr\"],\"page\":\"B\",\"page_sandboxed\":true,\"page_encoding\":\"windows-1252\"}"},
     {HEAD "tags tls timing\npage D\n" CLI EXP, "", "{\"tags\":[\"tls\",\"timing\"],\"needs\":[\"host-d\",\"page-d\",\"xhr\"]}"},
     /* `global worker` (§2): the program runs in a dedicated worker, which implies the capability worker */
     {HEAD "global worker\n" CLI EXP, "", "{\"global\":\"worker\",\"needs\":[\"worker\",\"xhr\"]}"},
@@ -128,6 +132,21 @@ static const struct good {
      "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"urlencoded\",\"value\":\"a=1&b=2\"}},"
      "{\"body\":{\"type\":\"form\",\"fields\":[{\"name\":\"a\",\"value\":\"1\"},"
      "{\"name\":\"f\",\"file\":{\"name\":\"a.txt\",\"type\":\"text/plain\",\"value\":\"x\"}}]}}]}}"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" submitter \"#s\"\n"), "",
+     "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":\"<form></form>\",\"submitter\":\"#s\"}]}}"},
+    /* formdata steps (§5.1): mutations, reads as read(LABEL), `send formdata`; a blob value implies blob */
+    {CLIENT("client xhr\n  formdata append a \"1\"\n  formdata set utf16:0061D800 null\n  formdata delete undefined\n"
+            "  formdata append f file:x.txt:text/plain:\"c\"\n  formdata getall a as all\n"
+            "  formdata iterate as it after a append b blob::\"z\"\n  send formdata\n"),
+     "", "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},"
+         "{\"op\":\"formdata\",\"method\":\"append\",\"name\":\"a\",\"value\":\"1\"},"
+         "{\"method\":\"set\",\"name\":{\"utf16\":\"0061D800\"},\"value\":null},"
+         "{\"method\":\"delete\",\"name\":{\"undefined\":true}},"
+         "{\"method\":\"append\",\"name\":\"f\",\"blob\":{\"filename\":\"x.txt\",\"type\":\"text/plain\",\"value\":\"c\"}},"
+         "{\"method\":\"getAll\",\"name\":\"a\",\"label\":\"all\"},"
+         "{\"method\":\"iterate\",\"label\":\"it\",\"after\":\"a\",\"then\":{\"method\":\"append\",\"name\":\"b\","
+         "\"blob\":{\"type\":\"\",\"value\":\"z\"}}},"
+         "{\"op\":\"send\",\"body\":{\"type\":\"formdata\"}}]}}"},
     {CLIENT("client xhr\n  send blob \"x\" type text/plain\n  send blob hex 00 FF\n  send buffer hex 0001\n"
             "  send typed Int16Array hex 0100 0200\n"),
      "client.steps", "[{},{\"body\":{\"type\":\"blob\",\"value\":\"x\",\"mime\":\"text/plain\"}},{\"body\":{\"type\":\"blob\",\"hex\":\"00ff\"}},"
@@ -141,6 +160,9 @@ static const struct good {
          "\"calling\":{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/b\",\"async\":false}}}]}}"},
     {CLIENT("client xhr\n  send document xml \"<r/>\"\n"), "",
      "{\"needs\":[\"document\",\"xhr\"],\"client\":{\"steps\":[{},{\"body\":{\"type\":\"document\",\"kind\":\"xml\",\"value\":\"<r/>\"}}]}}"},
+    /* `open ... utf16 hex`: code units appended to the URL (a lone surrogate) */
+    {CLIENT("client xhr\n  open GET \"{A}/r?\" sync utf16 hex D83D 0061\n"), "client.steps",
+     "[{},{\"op\":\"open\",\"method\":\"GET\",\"url\":\"{A}/r?\",\"async\":false,\"url_utf16\":\"d83d0061\"}]"},
     {CLIENT("client xhr\n  send shared\n  send shared DataView\n"), "client.steps",
      "[{},{\"body\":{\"type\":\"shared\"}},{\"body\":{\"type\":\"shared\",\"array\":\"DataView\"}}]"},
     {CLIENT("client xhr\n  send document created\n  send document created element a:b attr a:b \"g\" attr x utf16 hex D800 0061\n"
@@ -447,11 +469,15 @@ static const struct bad {
     {HEAD "settle 2m\n" CLI EXP, "4:8: '2m' is not a duration (units: ms, s)"},
     {HEAD "page E\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
     {HEAD "page sa\n" CLI EXP, "4:6: the page is on origin A, B, C, SA, SB, SC or D"},
-    {HEAD "page A sandbox\n" CLI EXP, "4:8: after the origin only 'sandboxed' may follow"},
+    {HEAD "page A sandbox\n" CLI EXP, "4:8: after the origin only 'sandboxed' and 'windows-1252' may follow, each once"},
+    {HEAD "page A windows-1252 windows-1252\n" CLI EXP, "4:21: after the origin only 'sandboxed' and 'windows-1252' may follow, each once"},
+    {HEAD "page A windows-1252\nglobal worker\n" CLI EXP, "5:1: 'global worker' runs the program in a worker, which has no "
+                                                       "document: it cannot need document, img or script"},
     {HEAD "page SA sandboxed\n" CLI EXP, "4:9: only a page on A, B or C (an iframe) can be sandboxed; SA is a top-level window"},
     {HEAD "page A sandboxed\nglobal worker\n" CLI EXP, "4:8: a sandboxed page (an opaque origin) cannot start the case's "
                                                     "worker (its script is on the page URL's origin): 'global worker' runs on a plain page"},
-    {HEAD "page A sandboxed x\n" CLI EXP, "4:18: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed])"},
+    {HEAD "page A sandboxed x\n" CLI EXP, "4:18: after the origin only 'sandboxed' and 'windows-1252' may follow, each once"},
+    {HEAD "page A sandboxed windows-1252 x\n" CLI EXP, "4:31: unexpected 'x' (write: page A|B|C|SA|SB|SC|D [sandboxed] [windows-1252])"},
     {HEAD "global Worker\n" CLI EXP, "4:8: the global is 'window' or 'worker'"},
     {HEAD "global window from /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
     {HEAD "global worker to /w\n" CLI EXP, "4:15: after 'worker' only 'from PATH' may follow (write: global worker from /w)"},
@@ -550,6 +576,14 @@ static const struct bad {
     {CLIENT("client xhr\n  await readystatechange(7)\n"), "5:9: readystatechange takes a readyState, 0 to 4"},
     {HEAD "client websocket\n  new {A}/w\n  close 70000\n" EXP, "6:9: close code 70000 is out of range 0-65535"},
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML [submitter SELECTOR]"},
+    {CLIENT("client xhr\n  formdata get a\n"), "5:12: write: formdata get|getall|has NAME as LABEL"},
+    {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE"},
+    {CLIENT("client xhr\n  formdata append utf16:D80 x\n"), "5:19: utf16: takes UTF-16 code units, 4 hex digits each"},
+    {CLIENT("client xhr\n  formdata append a blob:text/plain\n"), "5:21: write: blob:TYPE:\"content\""},
+    {CLIENT("client xhr\n  formdata values as v after a delete a\n"), "5:24: values names no entry: write after NAME with iterate, entries or keys"},
+    {CLIENT("client xhr\n  formdata keys as v after a get a\n"), "5:30: write: " "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"},
+    {CLIENT("client xhr\n  send formdata x\n"), "5:17: unexpected 'x' (write: send formdata)"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
     {CLIENT("client xhr\n  send document svg \"<r/>\"\n"), "5:17: write: send document html|xml STRING"},
@@ -566,7 +600,10 @@ static const struct bad {
     {CLIENT("client xhr\n  read of xhr\n"), "5:8: missing properties (write: read PROP... [of NAME] [as LABEL])"},
     {CLIENT("client xhr A\n  send\nclient xhr\n  read status of A B\n"), "7:15: write: read PROP... of NAME (one object name)"},
     {CLIENT("client xhr A\n  send\nclient xhr\n  on load read status of A\n"), "7:23: 'of NAME' cannot be used inside 'on'"},
-    {CLIENT("client xhr\n  open GET {A}/x objects sync\n"), "5:26: write: open METHOD URL [sync | objects] [user U] [password P]"},
+    {CLIENT("client xhr\n  open GET {A}/x objects sync\n"), "5:26: write: open METHOD URL [sync | objects] [user U] [password P] [utf16 hex HHHH...]"},
+    {CLIENT("client xhr\n  open GET {A}/x utf16 D83D\n"), "5:18: write: utf16 hex HHHH..."},
+    {CLIENT("client xhr\n  open GET {A}/x utf16 hex D83D00\n"), "5:28: UTF-16 code units are 4 hex digits each"},
+    {CLIENT("client xhr\n  open GET blob \"b\" utf16 hex D83D\n"), "5:21: write: open METHOD URL [sync | objects] [user U] [password P] [utf16 hex HHHH...]"},
     {CLIENT("client xhr\n  get-header X as\n"), "5:16: write: get-header NAME [as LABEL]"},
     {CLIENT("client xhr\n  get-header X as Bad\n"), "5:19: a bad label (write [a-z0-9][a-z0-9._-]*)"},
     {CLIENT("client xhr\n  same response\n"), "5:16: missing words (write: same PROP PROP [as LABEL])"},
