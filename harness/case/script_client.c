@@ -237,12 +237,31 @@ static json_t *choice(struct pctx *c, const struct stmt *st, size_t k, const cha
            NULL;
 }
 
-/* `set timeout DURATION` / `set responseType WORD` / `set withCredentials true|false` */
+static int set_handler(struct pctx *c, const struct stmt *st, json_t *step);
+static int json_value_words(struct pctx *c, const struct stmt *st, size_t from, size_t to, json_t *values);
+
+/* `new value [JSON...]` (xhr, first in its section): new XMLHttpRequest(values...), raw values as `send value`
+ * takes them, for what WebIDL makes of arguments the constructor does not declare (it declares none). */
+static int step_new_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+{
+    if (!sc_is(st, 1, "value")) return sc_err_word(c, st, sc_nwords(st) > 1 ? 1 : 0, "write: new value [JSON...]");
+    json_t *values = json_array();
+    json_object_set_new(step, "values", values);
+    return json_value_words(c, st, 2, sc_nwords(st), values);
+}
+
+/* `set timeout DURATION` / `set responseType WORD` / `set withCredentials true|false` /
+ * `set onreadystatechange handler NAME | handle-event NAME | value JSON` (the handler forms as a websocket's) */
 static int step_set_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     static const char *const types[] = {"arraybuffer", "blob", "document", "json", "text", NULL};
     long ms;
-    if (sc_args(c, st, 2, 2, "set timeout DURATION | set responseType WORD | set withCredentials true|false") < 0)
+    if (sc_is(st, 1, "onreadystatechange")) {
+        json_object_set_new(step, "prop", json_string("onreadystatechange"));
+        return set_handler(c, st, step);
+    }
+    if (sc_args(c, st, 2, 2,
+                "set timeout DURATION | set responseType WORD | set withCredentials true|false | set onreadystatechange handler NAME") < 0)
         return -1;
     if (sc_is(st, 1, "timeout")) {
         if (sc_duration(c, st, 2, &ms) < 0) return -1;
@@ -254,7 +273,7 @@ static int step_set_xhr(struct pctx *c, const struct stmt *st, struct cobj *o, j
         json_object_set_new(step, "prop", json_string("responseType"));
         return set_new(step, "value", choice(c, st, 2, types, "responseType"));
     }
-    if (!sc_is(st, 1, "withCredentials")) return sc_err_word(c, st, 1, "unknown property (timeout, responseType, withCredentials)");
+    if (!sc_is(st, 1, "withCredentials")) return sc_err_word(c, st, 1, "unknown property (timeout, responseType, withCredentials, onreadystatechange)");
     if (!sc_is(st, 2, "true") && !sc_is(st, 2, "false")) return sc_err_word(c, st, 2, "withCredentials is true or false");
     json_object_set_new(step, "prop", json_string("withCredentials"));
     json_object_set_new(step, "value", json_boolean(sc_is(st, 2, "true")));
@@ -778,7 +797,7 @@ static int step_new_ws(struct pctx *c, const struct stmt *st, struct cobj *o, js
 /* `set onEVENT handler NAME | handle-event NAME | value JSON`: an event handler IDL attribute (HTML, "event
  * handler IDL attributes") given a function the interpreter makes (it records `handler(NAME)` when called), an
  * object whose handleEvent is such a function, or a raw value (null, undefined, 1, ";", []). */
-static int set_ws_handler(struct pctx *c, const struct stmt *st, json_t *step)
+static int set_handler(struct pctx *c, const struct stmt *st, json_t *step)
 {
     static const char *const usage = "write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON";
     size_t n;
@@ -805,7 +824,7 @@ static int step_set_ws(struct pctx *c, const struct stmt *st, struct cobj *o, js
     for (size_t i = 0; handlers[i]; i++)
         if (sc_is(st, 1, handlers[i])) {
             json_object_set_new(step, "prop", json_string(handlers[i]));
-            return set_ws_handler(c, st, step);
+            return set_handler(c, st, step);
         }
     if (sc_nwords(st) > 1 && !sc_is(st, 1, "binaryType"))
         return sc_err_word(c, st, 1, "unknown property (binaryType onopen onmessage onerror onclose)");
@@ -889,7 +908,7 @@ static int event_word(struct pctx *c, const struct stmt *st, size_t k, json_t *s
 
 /* `add-listener EVENT NAME` / `remove-listener EVENT NAME`: addEventListener / removeEventListener of the
  * function named NAME (one per name, made at its first use; it records `handler(NAME)` when called). */
-static int step_listener_ws(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
+static int step_listener(struct pctx *c, const struct stmt *st, struct cobj *o, json_t *step)
 {
     size_t n;
     const char *w;
@@ -1122,6 +1141,7 @@ static const struct step_row {
     {"watch", ALL_KINDS, "watch", 1, step_watch, 0},
     {"new", BIT(KIND_EVENTSOURCE), "new", 0, step_new_es, 0},
     {"new", BIT(KIND_WEBSOCKET), "new", 0, step_new_ws, 0},
+    {"new", BIT(KIND_XHR), "new", 0, step_new_xhr, 0},
     {"open", BIT(KIND_XHR), "open", 1, step_open, 0},
     {"header", BIT(KIND_XHR), "header", 1, step_header, 0},
     {"set", BIT(KIND_XHR), "set", 1, step_set_xhr, 0},
@@ -1140,8 +1160,8 @@ static const struct step_row {
     {"all-headers", BIT(KIND_XHR), "all-headers", 1, step_plain, 0},
     {"close", BIT(KIND_EVENTSOURCE), "close", 1, step_plain, 0},
     {"close", BIT(KIND_WEBSOCKET), "close", 1, step_close_ws, 1},
-    {"add-listener", BIT(KIND_WEBSOCKET), "add-listener", 1, step_listener_ws, 0},
-    {"remove-listener", BIT(KIND_WEBSOCKET), "remove-listener", 1, step_listener_ws, 0},
+    {"add-listener", BIT(KIND_XHR) | BIT(KIND_WEBSOCKET), "add-listener", 1, step_listener, 0},
+    {"remove-listener", BIT(KIND_XHR) | BIT(KIND_WEBSOCKET), "remove-listener", 1, step_listener, 0},
     {"dispatch", BIT(KIND_WEBSOCKET), "dispatch", 1, step_dispatch_ws, 0},
     {"shape", BIT(KIND_XHR) | BIT(KIND_EVENTSOURCE) | BIT(KIND_WEBSOCKET), "shape", 1, step_shape, 0},
     {"construct", BIT(KIND_XHR) | BIT(KIND_EVENTSOURCE) | BIT(KIND_WEBSOCKET), "construct", 1, step_construct, 0},
@@ -1285,9 +1305,12 @@ void sc_client_section(struct pctx *c, struct section *sec)
     struct cobj *o;
     c->nclient++;
     if (!(o = client_header(c, &sec->head))) return;
-    if (!sc_kind_new_step(o->kind))
+    /* A kind without a `new` step (xhr) is constructed before its first step; its section may start with
+     * `new value JSON...` instead (the constructor's raw arguments). */
+    int own_new = sec->nitems > 0 && sc_is(&sec->items[0], 0, "new");
+    if (!sc_kind_new_step(o->kind) && !own_new)
         add_step(c, json_pack("{s:s, s:s}", "obj", o->name, "op", "new"), sec->head.ln->src->no);
-    else if (sec->nitems == 0 || !sc_is(&sec->items[0], 0, "new"))
+    else if (sc_kind_new_step(o->kind) && (sec->nitems == 0 || !own_new))
         sc_err_word(c, sec->nitems ? &sec->items[0] : &sec->head, 0, "a client %s section starts with 'new URL'",
                     sc_kind_name(o->kind));
     for (size_t i = 0; i < sec->nitems; i++) {
@@ -1297,7 +1320,7 @@ void sc_client_section(struct pctx *c, struct section *sec)
             on_step(c, st, o);
             continue;
         }
-        if (i > 0 && sc_is(st, 0, "new") && sc_kind_new_step(o->kind)) {
+        if (i > 0 && sc_is(st, 0, "new")) {
             sc_err_word(c, st, 0, "'new' comes once, first");
             continue;
         }

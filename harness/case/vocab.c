@@ -53,6 +53,11 @@ struct sc_event {
 #define CALLBACK {"load", "callback", "load URL callback NAME"}
 #define STEP(op, written) {op, NULL, written}
 
+/* A function `set onEVENT handler NAME` or `add-listener EVENT NAME` made was called (xhr, websocket): NAME,
+ * the event's type, its isTrusted, `this` (the object's name when it is the object). */
+#define HANDLER_EVENT                                                                                              \
+    {"handler", "name", LIST("type", "isTrusted", "this"), 0,                                                      \
+     {"set|add-listener", "handler", "set onEVENT handler NAME' or 'add-listener EVENT NAME"}}
 static const struct sc_event xhr_events[] = {
     {"readystatechange", "readyState", NONE, 1, NO_STEP},
     {"loadstart", NULL, PROGRESS, 1, NO_STEP},
@@ -69,6 +74,7 @@ static const struct sc_event xhr_events[] = {
     {"upload.load", NULL, PROGRESS, 1, UPLOAD},
     {"upload.timeout", NULL, PROGRESS, 1, UPLOAD},
     {"upload.loadend", NULL, PROGRESS, 1, UPLOAD},
+    HANDLER_EVENT,
     {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event es_events[] = {
@@ -87,10 +93,7 @@ static const struct sc_event ws_events[] = {
     {"message", "data", LIST("data", "origin", "lastEventId", "source", "ports.length", WS_EVENT), 1, NO_STEP},
     {"error", NULL, LIST("message", "name", WS_EVENT), 1, NO_STEP},
     {"close", "code", LIST("code", "reason", "wasClean", WS_EVENT), 1, NO_STEP},
-    /* A function `set onEVENT handler NAME` or `add-listener EVENT NAME` made was called: NAME, the event's
-     * type, its isTrusted, `this` (the object's name when it is the socket). */
-    {"handler", "name", LIST("type", "isTrusted", "this"), 0,
-     {"set|add-listener", "handler", "set onEVENT handler NAME' or 'add-listener EVENT NAME"}},
+    HANDLER_EVENT,
     {NULL, NULL, NONE, 0, NO_STEP},
 };
 static const struct sc_event img_events[] = {
@@ -264,43 +267,47 @@ void sc_props_hint(const struct cobj *o, const char *type, char *out, size_t len
 
 /* ---- capabilities (FORMAT.md §5.6) ------------------------------------------------------------------ */
 
-/* A step implies a capability when its op is `op` and each condition holds: the value at `path` (dotted,
- * `*` for every element of an array) equals `equals` (JSON text), or, with equals NULL, is present. */
+/* A step implies a capability when its op is `op`, its object's kind is one of `kinds` (a bit per enum sc_kind;
+ * 0: any kind) and each condition holds: the value at `path` (dotted, `*` for every element of an array) equals
+ * `equals` (JSON text), or, with equals NULL, is present. */
+#define ANY_KIND 0u
+#define WS_ONLY (1u << KIND_WEBSOCKET)
 static const struct cap_rule {
     const char *op;
+    unsigned kinds;
     struct { const char *path, *equals; } when[2];
     enum sc_cap cap;
     const char *written; /* the step as a case writes it (FORMAT.md §5.6) */
 } cap_rules[] = {
-    {"open", {{"async", "false"}}, CAP_XHR_SYNC, "open ... sync"},
-    {"listen", {{"target", "\"upload\""}}, CAP_XHR_UPLOAD, "listen upload"},
-    {"send", {{"body.type", "\"form\""}}, CAP_FORMDATA, "send form"},
-    {"send", {{"body.type", "\"blob\""}}, CAP_BLOB, "send blob"},
-    {"send", {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
-    {"send", {{"body.type", "\"formdata\""}}, CAP_FORMDATA, "send formdata"},
-    {"formdata", {{"method", NULL}}, CAP_FORMDATA, "formdata ..."},
-    {"formdata", {{"method", "\"form\""}}, CAP_DOCUMENT, "formdata form HTML"},
-    {"formdata", {{"blob", NULL}}, CAP_BLOB, "formdata append|set NAME blob:... or file:..."},
-    {"formdata", {{"then.blob", NULL}}, CAP_BLOB, "formdata entries ... after NAME append NAME blob:..."},
-    {"send", {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
-    {"open", {{"blob", NULL}}, CAP_BLOB, "open METHOD blob STRING"},
-    {"base", {{"url", NULL}}, CAP_DOCUMENT, "base URL"},
-    {"document-domain", {{NULL, NULL}}, CAP_DOCUMENT, "document-domain"},
-    {"set", {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
+    {"open", ANY_KIND, {{"async", "false"}}, CAP_XHR_SYNC, "open ... sync"},
+    {"listen", ANY_KIND, {{"target", "\"upload\""}}, CAP_XHR_UPLOAD, "listen upload"},
+    {"send", ANY_KIND, {{"body.type", "\"form\""}}, CAP_FORMDATA, "send form"},
+    {"send", ANY_KIND, {{"body.type", "\"blob\""}}, CAP_BLOB, "send blob"},
+    {"send", ANY_KIND, {{"body.fields.*.file", NULL}}, CAP_BLOB, "a file: field of send form"},
+    {"send", ANY_KIND, {{"body.type", "\"formdata\""}}, CAP_FORMDATA, "send formdata"},
+    {"formdata", ANY_KIND, {{"method", NULL}}, CAP_FORMDATA, "formdata ..."},
+    {"formdata", ANY_KIND, {{"method", "\"form\""}}, CAP_DOCUMENT, "formdata form HTML"},
+    {"formdata", ANY_KIND, {{"blob", NULL}}, CAP_BLOB, "formdata append|set NAME blob:... or file:..."},
+    {"formdata", ANY_KIND, {{"then.blob", NULL}}, CAP_BLOB, "formdata entries ... after NAME append NAME blob:..."},
+    {"send", ANY_KIND, {{"body.type", "\"document\""}}, CAP_DOCUMENT, "send document"},
+    {"open", ANY_KIND, {{"blob", NULL}}, CAP_BLOB, "open METHOD blob STRING"},
+    {"base", ANY_KIND, {{"url", NULL}}, CAP_DOCUMENT, "base URL"},
+    {"document-domain", ANY_KIND, {{NULL, NULL}}, CAP_DOCUMENT, "document-domain"},
+    {"set", ANY_KIND, {{"prop", "\"binaryType\""}, {"value", "\"blob\""}}, CAP_BLOB, "set binaryType blob"},
     /* A return value is the WebIDL interface's (websocket `send ... as LABEL`, `close ... as LABEL`). */
-    {"send", {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},
-    {"close", {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
+    {"send", WS_ONLY, {{"label", NULL}}, CAP_WEBSOCKET_API, "send ... as LABEL"},
+    {"close", WS_ONLY, {{"label", NULL}}, CAP_WEBSOCKET_API, "close ... as LABEL"},
     /* Raw constructor arguments test the WebIDL constructor's argument handling (websocket `new value`). */
-    {"new", {{"values", NULL}}, CAP_WEBSOCKET_API, "new value ..."},
+    {"new", WS_ONLY, {{"values", NULL}}, CAP_WEBSOCKET_API, "new value ..."},
     /* The event handler IDL attributes are the interface's (HTML "event handler IDL attributes"). */
-    {"set", {{"prop", "\"onopen\""}}, CAP_WEBSOCKET_API, "set onopen ..."},
-    {"set", {{"prop", "\"onmessage\""}}, CAP_WEBSOCKET_API, "set onmessage ..."},
-    {"set", {{"prop", "\"onerror\""}}, CAP_WEBSOCKET_API, "set onerror ..."},
-    {"set", {{"prop", "\"onclose\""}}, CAP_WEBSOCKET_API, "set onclose ..."},
+    {"set", WS_ONLY, {{"prop", "\"onopen\""}}, CAP_WEBSOCKET_API, "set onopen ..."},
+    {"set", WS_ONLY, {{"prop", "\"onmessage\""}}, CAP_WEBSOCKET_API, "set onmessage ..."},
+    {"set", WS_ONLY, {{"prop", "\"onerror\""}}, CAP_WEBSOCKET_API, "set onerror ..."},
+    {"set", WS_ONLY, {{"prop", "\"onclose\""}}, CAP_WEBSOCKET_API, "set onclose ..."},
     /* EventTarget's methods on the socket (DOM; `interface WebSocket : EventTarget`). */
-    {"add-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "add-listener EVENT NAME"},
-    {"remove-listener", {{"event", NULL}}, CAP_WEBSOCKET_API, "remove-listener EVENT NAME"},
-    {"dispatch", {{"event", NULL}}, CAP_WEBSOCKET_API, "dispatch EVENT"},
+    {"add-listener", WS_ONLY, {{"event", NULL}}, CAP_WEBSOCKET_API, "add-listener EVENT NAME"},
+    {"remove-listener", WS_ONLY, {{"event", NULL}}, CAP_WEBSOCKET_API, "remove-listener EVENT NAME"},
+    {"dispatch", WS_ONLY, {{"event", NULL}}, CAP_WEBSOCKET_API, "dispatch EVENT"},
 };
 
 /* 1 if the value at path (from v) satisfies equals (NULL: present). */
@@ -321,12 +328,27 @@ static int holds(const json_t *v, const char *path, const json_t *equals)
     return !equals || json_equal(next, equals);
 }
 
-static unsigned step_caps(const json_t *step)
+/* The kind (enum sc_kind) of the object the step names with "obj", or -1. */
+static int step_kind(const json_t *objects, const json_t *step)
+{
+    const char *name = json_string_value(json_object_get(step, "obj"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(objects, i, v) {
+        const char *n = json_string_value(json_object_get(v, "name")), *kind = json_string_value(json_object_get(v, "kind"));
+        if (name && n && kind && strcmp(name, n) == 0) return sc_kind_find(kind, strlen(kind));
+    }
+    return -1;
+}
+
+/* The capabilities a step of an object of kind `kind` (-1: unknown, then only ANY_KIND rules apply) implies. */
+static unsigned step_caps(const json_t *step, int kind)
 {
     unsigned caps = 0;
     const char *op = json_string_value(json_object_get(step, "op"));
     for (size_t r = 0; op && r < sizeof cap_rules / sizeof *cap_rules; r++) {
-        int ok = strcmp(op, cap_rules[r].op) == 0;
+        int ok = strcmp(op, cap_rules[r].op) == 0 &&
+                 (cap_rules[r].kinds == ANY_KIND || (kind >= 0 && (cap_rules[r].kinds & (1u << kind))));
         for (size_t w = 0; ok && w < 2 && cap_rules[r].when[w].path; w++) {
             json_t *eq = cap_rules[r].when[w].equals ? json_loads(cap_rules[r].when[w].equals, JSON_DECODE_ANY, NULL) : NULL;
             ok = holds(step, cap_rules[r].when[w].path, eq);
@@ -336,7 +358,7 @@ static unsigned step_caps(const json_t *step)
     }
     /* `send object ... calling STEP`: the nested step implies what it would imply on its own line. */
     const json_t *nested = json_object_get(json_object_get(step, "body"), "calling");
-    if (nested) caps |= step_caps(nested);
+    if (nested) caps |= step_caps(nested, kind);
     return caps;
 }
 
@@ -350,8 +372,11 @@ unsigned sc_program_caps(const json_t *objects, const json_t *steps, const json_
         int k = kind ? sc_kind_find(kind, strlen(kind)) : -1;
         if (k >= 0) caps |= 1u << kinds[k].cap;
     }
-    json_array_foreach(steps, i, v) caps |= step_caps(v);
-    json_array_foreach(handlers, i, v) caps |= step_caps(json_object_get(v, "step"));
+    json_array_foreach(steps, i, v) caps |= step_caps(v, step_kind(objects, v));
+    json_array_foreach(handlers, i, v) {
+        const json_t *hs = json_object_get(v, "step");
+        caps |= step_caps(hs, step_kind(objects, hs));
+    }
     return caps;
 }
 
@@ -423,8 +448,11 @@ static json_t *cap_rules_json(void)
             json_object_set_new(when, cap_rules[r].when[w].path,
                                 cap_rules[r].when[w].equals ? json_loads(cap_rules[r].when[w].equals, JSON_DECODE_ANY, NULL)
                                                             : json_string("(present)"));
-        json_array_append_new(a, json_pack("{s:s, s:o, s:s, s:s}", "op", cap_rules[r].op, "when", when, "cap",
-                                           sc_cap_names[cap_rules[r].cap], "written", cap_rules[r].written));
+        json_t *ks = json_array(); /* empty: any kind */
+        for (int k = 0; k < KIND_COUNT; k++)
+            if (cap_rules[r].kinds & (1u << k)) json_array_append_new(ks, json_string(kinds[k].name));
+        json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:s}", "op", cap_rules[r].op, "kinds", ks, "when", when,
+                                           "cap", sc_cap_names[cap_rules[r].cap], "written", cap_rules[r].written));
     }
     return a;
 }

@@ -249,6 +249,14 @@ static const struct good {
           "expect client\n  at handler(l1) isTrusted=true\n",
      "", "{\"needs\":[\"websocket\",\"websocket-api\"],\"client\":{\"steps\":[{},{\"op\":\"add-listener\",\"event\":\"open\",\"handler\":\"l1\"},"
          "{\"op\":\"remove-listener\",\"event\":\"message\",\"handler\":\"l1\"},{\"op\":\"dispatch\",\"event\":\"close\"}]}}"},
+    /* On an xhr the same words are XMLHttpRequest's (its onreadystatechange, EventTarget's methods): they imply
+     * no websocket-api (capability rules are per kind); `new value` first passes raw constructor arguments. */
+    {HEAD "client xhr\n  new value {\"anon\":true}\n  set onreadystatechange handler h\n  add-listener load l1\n"
+          "  remove-listener load l1\n  open GET {A}/x\n  send\n"
+          "expect client\n  at handler(h) type=readystatechange this=xhr\n",
+     "", "{\"needs\":[\"xhr\"],\"client\":{\"steps\":[{\"op\":\"new\",\"values\":[{\"anon\":true}]},"
+         "{\"op\":\"set\",\"prop\":\"onreadystatechange\",\"handler\":\"h\"},{\"op\":\"add-listener\",\"event\":\"load\",\"handler\":\"l1\"},"
+         "{\"op\":\"remove-listener\",\"event\":\"load\",\"handler\":\"l1\"},{\"op\":\"open\"},{\"op\":\"send\"}]}}"},
     /* `shape` and `construct` (FORMAT.md §5.7): what they record is known to the lint (interface, each member or
      * prop); an object argument is one JSON word. */
     {HEAD "client xhr\n  shape XMLHttpRequest DONE send as s\n  construct ProgressEvent \"p\" {\"loaded\":2} read loaded as p\n"
@@ -617,6 +625,9 @@ static const struct bad {
     {HEAD "client websocket\n  new {A}/w\n  send text \"x\" as X\nexpect client\n  never error\n", "6:20: a bad label (write [a-z0-9][a-z0-9._-]*)"},
     {HEAD "client websocket\n  new {A}/w\n  close as c\nexpect client\n  at read(c) readyState=2\n",
      "8:14: websocket 'websocket' records no property 'readyState' at 'read': name it in a 'read' step first"},
+    {HEAD "client xhr\n  new {A}/x\n" EXP, "5:7: write: new value [JSON...]"},
+    {HEAD "client xhr\n  open GET {A}/x\n  new value\n" EXP, "6:3: 'new' comes once, first"},
+    {HEAD "client xhr\n  set onreadystatechange handler\n" EXP, "5:33: write: set onEVENT handler NAME | set onEVENT handle-event NAME | set onEVENT value JSON"},
     {HEAD "client websocket\n  new {A}/w\n  add-listener open\n" EXP, "6:20: missing words (write: add-listener EVENT NAME | remove-listener EVENT NAME)"},
     {HEAD "client websocket\n  new {A}/w\n  add-listener 1x l\n" EXP, "6:16: a bad event name (write [A-Za-z][A-Za-z0-9_-]*)"},
     {HEAD "client websocket\n  new {A}/w\n  remove-listener open L\n" EXP, "6:24: a bad handler name (write [a-z0-9][a-z0-9._-]*)"},
