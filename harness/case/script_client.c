@@ -632,7 +632,7 @@ static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json
 
 /* ---- formdata (§5.1): a FormData the `formdata` steps build and read, and `send formdata` sends ---------- */
 
-#define FD_FORM_USAGE "formdata form HTML|null|undefined|params:\"QUERY\" [submitter SELECTOR|null|undefined]"
+#define FD_FORM_USAGE "formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]"
 /* the whole word in short (it fits an error message); FD_FORM_USAGE and the other messages give each form in full */
 #define FORMDATA_USAGE "formdata form HTML [submitter S], formdata append|set NAME VALUE [filename F], formdata delete NAME, " \
                        "formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME MUTATION]"
@@ -695,14 +695,23 @@ static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *ste
 }
 
 /* The form argument of `formdata form`, word 2, into step "html": markup (a string); the bare `null` or `undefined`
- * (those JavaScript values: {"undefined": true} for undefined); or `params:"QUERY"` ({"params": QUERY}: new
- * URLSearchParams(QUERY), a platform object that is no HTMLFormElement). */
+ * (those JavaScript values: {"undefined": true} for undefined); `params:"QUERY"` ({"params": QUERY}: new
+ * URLSearchParams(QUERY), a platform object that is no HTMLFormElement); or `string:"S"` ({"string": S}: the string
+ * S itself, no markup). */
 static int fd_form_arg(struct pctx *c, const struct stmt *st, json_t *step)
 {
     if (sc_is(st, 2, "null")) return set_new(step, "html", json_null());
     if (sc_is(st, 2, "undefined")) return set_new(step, "html", json_pack("{s:b}", "undefined", 1));
-    size_t n;
+    size_t n, off = sc_off(st, 2);
     const char *w = sc_word(st, 2, &n);
+    if (w && n > 7 && memcmp(w, "string:", 7) == 0) { /* {"string": S}: the string itself as the form argument */
+        size_t i = off + 7;
+        json_t *val = sc_value(c, st->ln, &i, off + n, "client");
+        if (!val) return -1;
+        json_object_set_new(step, "html", json_pack("{s:o}", "string", val));
+        if (i < off + n) return sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
+        return 0;
+    }
     if (!w || n <= 7 || memcmp(w, "params:", 7) != 0) return set_new(step, "html", quoted(c, st, 2));
     json_t *arg = json_object();
     json_object_set_new(step, "html", arg);

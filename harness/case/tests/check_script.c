@@ -134,9 +134,11 @@ static const struct good {
      "{\"name\":\"f\",\"file\":{\"name\":\"a.txt\",\"type\":\"text/plain\",\"value\":\"x\"}}]}}]}}"},
     {CLIENT("client xhr\n  formdata form \"<form></form>\" submitter \"#s\"\n"), "",
      "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":\"<form></form>\",\"submitter\":\"#s\"}]}}"},
-    {CLIENT("client xhr\n  formdata form undefined submitter null\n  formdata form null\n  formdata form params:\"a=b\" submitter undefined\n"), "",
+    {CLIENT("client xhr\n  formdata form undefined submitter null\n  formdata form null\n  formdata form params:\"a=b\" submitter undefined\n"
+            "  formdata form string:\"<form>\"\n"), "",
      "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":{\"undefined\":true},\"submitter\":null},"
-     "{\"method\":\"form\",\"html\":null},{\"method\":\"form\",\"html\":{\"params\":\"a=b\"},\"submitter\":{\"undefined\":true}}]}}"},
+     "{\"method\":\"form\",\"html\":null},{\"method\":\"form\",\"html\":{\"params\":\"a=b\"},\"submitter\":{\"undefined\":true}},"
+     "{\"method\":\"form\",\"html\":{\"string\":\"<form>\"}}]}}"},
     {CLIENT("client xhr\n  formdata append a \"s\" filename \"f n\"\n  formdata set b params:\"\" filename null\n"
             "  formdata set c fileobject:n.txt:text/plain:\"x\" filename g\n  formdata set d blob::\"y\" filename h\n"), "",
      "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},"
@@ -586,9 +588,10 @@ static const struct bad {
     {CLIENT("client xhr\n  await readystatechange(7)\n"), "5:9: readystatechange takes a readyState, 0 to 4"},
     {HEAD "client websocket\n  new {A}/w\n  close 70000\n" EXP, "6:9: close code 70000 is out of range 0-65535"},
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
-    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML|null|undefined|params:\"QUERY\" [submitter SELECTOR|null|undefined]"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]"},
     {CLIENT("client xhr\n  formdata form undefined submitter \"#s\"\n"), "5:37: no markup to select a submitter in: write submitter null or submitter undefined"},
     {CLIENT("client xhr\n  formdata form params:\"a\"x\n"), "5:27: unexpected 'x' after the string"},
+    {CLIENT("client xhr\n  formdata form string:\"a\"b\n"), "5:27: unexpected 'b' after the string"},
     {CLIENT("client xhr\n  formdata get a\n"), "5:12: write: formdata get|getall|has NAME as LABEL"},
     {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE [filename FILENAME]"},
     {CLIENT("client xhr\n  formdata append a \"v\" name f\n"), "5:25: write: formdata append|set NAME VALUE [filename FILENAME]"},
