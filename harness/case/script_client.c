@@ -632,7 +632,7 @@ static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json
 
 /* ---- formdata (§5.1): a FormData the `formdata` steps build and read, and `send formdata` sends ---------- */
 
-#define FD_FORM_USAGE "formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]"
+#define FD_FORM_USAGE "formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]" /* HTML: or utf16:H */
 /* the whole word in short (it fits an error message); FD_FORM_USAGE and the other messages give each form in full */
 #define FORMDATA_USAGE "formdata form HTML [submitter S], formdata append|set NAME VALUE [filename F], formdata delete NAME, " \
                        "formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME MUTATION]"
@@ -696,14 +696,16 @@ static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *ste
 
 /* The form argument of `formdata form`, word 2, into step "html": markup (a string); the bare `null` or `undefined`
  * (those JavaScript values: {"undefined": true} for undefined); `params:"QUERY"` ({"params": QUERY}: new
- * URLSearchParams(QUERY), a platform object that is no HTMLFormElement); or `string:"S"` ({"string": S}: the string
- * S itself, no markup). */
+ * URLSearchParams(QUERY), a platform object that is no HTMLFormElement); `string:"S"` ({"string": S}: the string
+ * S itself, no markup); or `utf16:HHHH...` ({"utf16": HEX}: markup as UTF-16 code units, so that an attribute can
+ * hold a lone surrogate). */
 static int fd_form_arg(struct pctx *c, const struct stmt *st, json_t *step)
 {
     if (sc_is(st, 2, "null")) return set_new(step, "html", json_null());
     if (sc_is(st, 2, "undefined")) return set_new(step, "html", json_pack("{s:b}", "undefined", 1));
     size_t n, off = sc_off(st, 2);
     const char *w = sc_word(st, 2, &n);
+    if (w && n > 6 && memcmp(w, "utf16:", 6) == 0) return set_new(step, "html", fd_string(c, st, 2)); /* markup */
     if (w && n > 7 && memcmp(w, "string:", 7) == 0) { /* {"string": S}: the string itself as the form argument */
         size_t i = off + 7;
         json_t *val = sc_value(c, st->ln, &i, off + n, "client");
@@ -765,7 +767,9 @@ static int step_formdata(struct pctx *c, const struct stmt *st, struct cobj *o, 
         if (!sc_is(st, 3, "submitter")) return sc_err_word(c, st, 3, "write: " FD_FORM_USAGE);
         if (sc_is(st, 4, "null") || sc_is(st, 4, "undefined")) /* the JavaScript values as the submitter argument */
             return set_new(step, "submitter", sc_is(st, 4, "null") ? json_null() : json_pack("{s:b}", "undefined", 1));
-        if (!json_is_string(json_object_get(step, "html"))) return sc_err_word(c, st, 4, "no markup to select a submitter in: write submitter null or submitter undefined");
+        json_t *h = json_object_get(step, "html");
+        if (!json_is_string(h) && !json_object_get(h, "utf16"))
+            return sc_err_word(c, st, 4, "no markup to select a submitter in: write submitter null or submitter undefined");
         return set_new(step, "submitter", sc_text(c, st, 4, "client"));
     }
     if (sc_is(st, 1, "get") || sc_is(st, 1, "getall") || sc_is(st, 1, "has")) {

@@ -135,10 +135,10 @@ static const struct good {
     {CLIENT("client xhr\n  formdata form \"<form></form>\" submitter \"#s\"\n"), "",
      "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":\"<form></form>\",\"submitter\":\"#s\"}]}}"},
     {CLIENT("client xhr\n  formdata form undefined submitter null\n  formdata form null\n  formdata form params:\"a=b\" submitter undefined\n"
-            "  formdata form string:\"<form>\"\n"), "",
+            "  formdata form string:\"<form>\"\n  formdata form utf16:003CDC01 submitter s\n"), "",
      "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":{\"undefined\":true},\"submitter\":null},"
      "{\"method\":\"form\",\"html\":null},{\"method\":\"form\",\"html\":{\"params\":\"a=b\"},\"submitter\":{\"undefined\":true}},"
-     "{\"method\":\"form\",\"html\":{\"string\":\"<form>\"}}]}}"},
+     "{\"method\":\"form\",\"html\":{\"string\":\"<form>\"}},{\"method\":\"form\",\"html\":{\"utf16\":\"003CDC01\"},\"submitter\":\"s\"}]}}"},
     {CLIENT("client xhr\n  formdata append a \"s\" filename \"f n\"\n  formdata set b params:\"\" filename null\n"
             "  formdata set c fileobject:n.txt:text/plain:\"x\" filename g\n  formdata set d blob::\"y\" filename h\n"), "",
      "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},"
@@ -591,6 +591,7 @@ static const struct bad {
     {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]"},
     {CLIENT("client xhr\n  formdata form undefined submitter \"#s\"\n"), "5:37: no markup to select a submitter in: write submitter null or submitter undefined"},
     {CLIENT("client xhr\n  formdata form params:\"a\"x\n"), "5:27: unexpected 'x' after the string"},
+    {CLIENT("client xhr\n  formdata form utf16:3C\n"), "5:17: utf16: takes UTF-16 code units, 4 hex digits each"},
     {CLIENT("client xhr\n  formdata form string:\"a\"b\n"), "5:27: unexpected 'b' after the string"},
     {CLIENT("client xhr\n  formdata get a\n"), "5:12: write: formdata get|getall|has NAME as LABEL"},
     {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE [filename FILENAME]"},
