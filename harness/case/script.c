@@ -216,7 +216,8 @@ static int meta_global(struct pctx *c, struct stmt *st)
         const char *p = sc_word(st, 3, &n);
         if (n < 2 || p[0] != '/' || memchr(p, '?', n) || memchr(p, '#', n))
             return sc_err_word(c, st, 3, "PATH is a route's path: '/' and more, no query or fragment");
-        c->worker_from = json_stringn(p, n);
+        /* The lexer took the line as UTF-8 and PATH ends at a space: json_stringn fails only out of memory. */
+        if (!(c->worker_from = json_stringn(p, n))) return sc_err_word(c, st, 3, "out of memory");
     }
     c->global_line = st->ln->src->no;
     return 0;

@@ -243,7 +243,7 @@ static int check_transcript(const json_t *tr, struct ch_jctx *cx, char *err)
     if (dropped && !json_is_integer(dropped)) return ch_errf(err, "malformed transcript: \"dropped\" is not an integer");
     if (json_integer_value(dropped) > 0) {
         ch_errf(err, "transcript incomplete: the server dropped %" JSON_INTEGER_FORMAT " events past its limit, so "
-                "no verdict can rest on it", json_integer_value(dropped));
+                "no check on it can be judged", json_integer_value(dropped));
         return CH_TRANSCRIPT_TRUNCATED;
     }
     char why[CH_ERR_LEN];
@@ -339,7 +339,7 @@ static json_t *run_check(const struct ch_jctx *cx, const json_t *exp, size_t i, 
     else if (!fn) *st = ch_jerror(&c, "unknown expectation kind \"%s\"", kind ? kind : "(none)");
     else if (strcmp(level, "must") != 0 && strcmp(level, "should") != 0)
         *st = ch_jerror(&c, "\"level\" must be \"must\" or \"should\"");
-    else if (server && cx->tr_incomplete) *st = ch_jerror(&c, "%s", cx->tr_incomplete), *unjudged = 1;
+    else if (server && cx->tr_incomplete[0]) *st = ch_jerror(&c, "%s", cx->tr_incomplete), *unjudged = 1;
     else *st = fn(cx, &c);
     json_t *diff = *st == CH_J_FAIL ? first_diff(&c) : NULL;
     free_diff(&c);
@@ -470,7 +470,7 @@ json_t *ch_judge(const json_t *kase, const json_t *observations, const json_t *t
     if (check_case(kase, &cx, err) < 0 || check_observations(observations, &cx, err) < 0)
         return verdict_str(kase, "ERROR", err);
     int tr = check_transcript(transcript, &cx, err);
-    if (tr == CH_TRANSCRIPT_TRUNCATED) cx.tr_incomplete = err;
+    if (tr == CH_TRANSCRIPT_TRUNCATED) snprintf(cx.tr_incomplete, sizeof cx.tr_incomplete, "%s", err);
     else if (tr < 0) return verdict_str(kase, "ERROR", err);
     return grade(&cx, json_is_true(timed_out));
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/core.h"
 #include "judge_value.h"
 
 #define CH_JUDGE_MAX_EVENTS 200000    /* observation events one verdict accepts */
@@ -30,8 +31,8 @@ struct ch_jctx {
     const json_t *objects;   /* case.client.objects (an array or NULL) */
     const char *default_obj; /* the case's first client object, or NULL */
     const json_t *stopped;   /* observations.stopped: why the interpreter ended the program early, or NULL */
-    const char *tr_incomplete; /* why the transcript holds only part of what was sent (the server's limit), or NULL:
-                                * then no check on the transcript is judged (judge.c, grade) */
+    char tr_incomplete[CH_ERR_LEN]; /* why the transcript holds only part of what was sent (the server's limit),
+                                     * or "": when set, no check on the transcript is judged (judge.c, grade) */
 };
 
 /* One check being built. `exp` is the expectation; the texts start empty.

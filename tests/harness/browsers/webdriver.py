@@ -272,14 +272,17 @@ class WebDriverBrowser(base.Browser):
 
     def _drain_other_pages(self):
         """The injected hook's lines of the pages open_page opened: each window switched to, drained, and the
-        first page switched back to (the log API, where there is one, has every window's)."""
+        first page switched back to (the log API, where there is one, has every window's). A window that cannot
+        be drained (closed by its page, say) is logged and skipped, so the others' lines are still collected; a
+        failure to switch back to the first page is raised, since every later command would go to another page."""
         for first, handle in self._other_pages:
             try:
                 self._cmd("POST", "/window", {"handle": handle}, timeout=10.0)
                 for text in self._execute(_DRAIN, timeout=10.0) or []:
                     self._add_console(text)
-            finally:
-                self._cmd("POST", "/window", {"handle": first}, timeout=10.0)
+            except base.BrowserError as exc:
+                log.debug("%s: console of window %s not collected: %s", self.name, handle, exc)
+            self._cmd("POST", "/window", {"handle": first}, timeout=10.0)
 
     def evaluate(self, js, timeout=30.0):
         return base.decode_result(self._execute("return " + base.wrap_expression(js), timeout))
