@@ -632,8 +632,10 @@ static int step_same(struct pctx *c, const struct stmt *st, struct cobj *o, json
 
 /* ---- formdata (§5.1): a FormData the `formdata` steps build and read, and `send formdata` sends ---------- */
 
-#define FORMDATA_USAGE "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, " \
-                       "formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"
+#define FD_FORM_USAGE "formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]" /* HTML: or utf16:H */
+/* the whole word in short (it fits an error message); FD_FORM_USAGE and the other messages give each form in full */
+#define FORMDATA_USAGE "formdata form HTML [submitter S], formdata append|set NAME VALUE [filename F], formdata delete NAME, " \
+                       "formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME MUTATION]"
 
 /* A FormData string argument, word k: `utf16:HHHH...` (UTF-16 code units, 4 hex digits each, so a lone surrogate can
  * be written: {"utf16": hex}), the bare words `null` and `undefined` (the JavaScript values, for the WebIDL
@@ -653,25 +655,36 @@ static json_t *fd_string(struct pctx *c, const struct stmt *st, size_t k)
     return json_pack("{s:o}", "utf16", hex);
 }
 
-/* A FormData value, word k, into step: a string (fd_string) as "value", or `blob:TYPE:"content"` (a Blob: the entry's
- * filename is the default, "blob") or `file:FILENAME:TYPE:"content"` (a Blob and the filename argument) as "blob". */
+/* A FormData value, word k, into step: a string (fd_string) as "value"; `params:"a=b"` (new URLSearchParams("a=b"), a
+ * platform object that is no Blob) as "params"; or as "blob": `blob:TYPE:"content"` (a Blob: the entry's filename is
+ * the default, "blob"), `file:FILENAME:TYPE:"content"` (a Blob and the filename argument) or
+ * `fileobject:NAME:TYPE:"content"` (new File([content], NAME, {type}) as the value). */
 static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *step)
 {
     size_t n, off = sc_off(st, k);
     const char *w = sc_word(st, k, &n);
     int is_file = w && n > 5 && memcmp(w, "file:", 5) == 0, is_blob = w && n > 5 && memcmp(w, "blob:", 5) == 0;
-    if (!is_file && !is_blob) return set_new(step, "value", fd_string(c, st, k));
-    const char *p = w + 5, *end = w + n, *colon;
+    int is_fobj = w && n > 11 && memcmp(w, "fileobject:", 11) == 0;
+    if (w && n > 7 && memcmp(w, "params:", 7) == 0) {
+        size_t i = off + 7;
+        json_t *val = sc_value(c, st->ln, &i, off + n, "client");
+        if (!val) return -1;
+        json_object_set_new(step, "params", val);
+        if (i < off + n) return sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
+        return 0;
+    }
+    if (!is_file && !is_blob && !is_fobj) return set_new(step, "value", fd_string(c, st, k));
+    const char *p = w + (is_fobj ? 11 : 5), *end = w + n, *colon;
+    const char *usage = is_file ? "write: file:FILENAME:TYPE:\"content\"" : is_fobj ? "write: fileobject:NAME:TYPE:\"content\"" : "write: blob:TYPE:\"content\"";
     json_t *blob = json_object();
     json_object_set_new(step, "blob", blob);
-    if (is_file) {
-        if (!(colon = memchr(p, ':', (size_t)(end - p)))) return sc_err_word(c, st, k, "write: file:FILENAME:TYPE:\"content\"");
-        json_object_set_new(blob, "filename", json_stringn(p, (size_t)(colon - p)));
+    if (is_file || is_fobj) {
+        if (!(colon = memchr(p, ':', (size_t)(end - p)))) return sc_err_word(c, st, k, "%s", usage);
+        json_object_set_new(blob, is_file ? "filename" : "file", json_stringn(p, (size_t)(colon - p)));
         p = colon + 1;
     }
     colon = memchr(p, ':', (size_t)(end - p));
-    if (!colon || colon + 1 == end || colon[1] != '"')
-        return sc_err_word(c, st, k, is_file ? "write: file:FILENAME:TYPE:\"content\"" : "write: blob:TYPE:\"content\"");
+    if (!colon || colon + 1 == end || colon[1] != '"') return sc_err_word(c, st, k, "%s", usage);
     json_object_set_new(blob, "type", json_stringn(p, (size_t)(colon - p)));
     size_t i = off + (size_t)(colon + 1 - w);
     json_t *val = sc_value(c, st->ln, &i, off + n, "client");
@@ -679,6 +692,32 @@ static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *ste
     json_object_set_new(blob, "value", val);
     if (i < off + n) return sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
     return 0;
+}
+
+/* The form argument of `formdata form`, word 2, into step "html": markup (a string); the bare `null` or `undefined`
+ * (those JavaScript values: {"undefined": true} for undefined); `params:"QUERY"` ({"params": QUERY}: new
+ * URLSearchParams(QUERY), a platform object that is no HTMLFormElement); `string:"S"` ({"string": S}: the string
+ * S itself, no markup); or `utf16:HHHH...` ({"utf16": HEX}: markup as UTF-16 code units, so that an attribute can
+ * hold a lone surrogate). */
+static int fd_form_arg(struct pctx *c, const struct stmt *st, json_t *step)
+{
+    if (sc_is(st, 2, "null")) return set_new(step, "html", json_null());
+    if (sc_is(st, 2, "undefined")) return set_new(step, "html", json_pack("{s:b}", "undefined", 1));
+    size_t n, off = sc_off(st, 2);
+    const char *w = sc_word(st, 2, &n);
+    if (w && n > 6 && memcmp(w, "utf16:", 6) == 0) return set_new(step, "html", fd_string(c, st, 2)); /* markup */
+    if (w && n > 7 && memcmp(w, "string:", 7) == 0) { /* {"string": S}: the string itself as the form argument */
+        size_t i = off + 7;
+        json_t *val = sc_value(c, st->ln, &i, off + n, "client");
+        if (!val) return -1;
+        json_object_set_new(step, "html", json_pack("{s:o}", "string", val));
+        if (i < off + n) return sc_err(c, st->ln, i, "unexpected '%c' after the string", st->ln->text[i]);
+        return 0;
+    }
+    if (!w || n <= 7 || memcmp(w, "params:", 7) != 0) return set_new(step, "html", quoted(c, st, 2));
+    json_t *arg = json_object();
+    json_object_set_new(step, "html", arg);
+    return fd_value(c, st, 2, arg);   /* the params: form of a value: {"params": QUERY} */
 }
 
 /* `as LABEL` at words k, k+1, the last two. */
@@ -702,10 +741,16 @@ static int fd_mutation(struct pctx *c, const struct stmt *st, size_t k, json_t *
         return set_new(m, "name", fd_string(c, st, k + 1));
     }
     if (!sc_is(st, k, "append") && !sc_is(st, k, "set")) return sc_err_word(c, st, k, "write: " FORMDATA_USAGE);
-    if (left != 3) return sc_err_word(c, st, k, "write: formdata append|set NAME VALUE");
+    if (left != 3 && !(left == 5 && sc_is(st, k + 3, "filename")))
+        return sc_err_word(c, st, left == 5 ? k + 3 : k, "write: formdata append|set NAME VALUE [filename FILENAME]");
     json_object_set_new(m, "method", json_string(sc_is(st, k, "set") ? "set" : "append"));
     if (set_new(m, "name", fd_string(c, st, k + 1)) < 0) return -1;
-    return fd_value(c, st, k + 2, m);
+    if (fd_value(c, st, k + 2, m) < 0) return -1;
+    if (left == 3) return 0;
+    /* `filename FILENAME`: the third argument, given with any value but `file:`, which carries its own */
+    json_t *blob = json_object_get(m, "blob");
+    if (blob && json_object_get(blob, "filename")) return sc_err_word(c, st, k + 3, "a file: value carries its filename: write blob:TYPE:\"content\" filename FILENAME");
+    return set_new(blob ? blob : m, "filename", fd_string(c, st, k + 4));
 }
 
 /* `formdata ...` (FORMDATA_USAGE): one FormData operation on the object's FormData (made at its first `formdata`
@@ -714,12 +759,17 @@ static int step_formdata(struct pctx *c, const struct stmt *st, struct cobj *o, 
 {
     size_t nw = sc_nwords(st);
     if (sc_args(c, st, 1, 100, FORMDATA_USAGE) < 0) return -1;
-    if (sc_is(st, 1, "form")) { /* `formdata form HTML [submitter SELECTOR]`: new FormData(form[, submitter]) */
+    if (sc_is(st, 1, "form")) { /* FD_FORM_USAGE: new FormData(form[, submitter]) */
         json_object_set_new(step, "method", json_string("form"));
-        if (nw != 3 && nw != 5) return sc_err_word(c, st, 1, "write: formdata form HTML [submitter SELECTOR]");
-        if (set_new(step, "html", quoted(c, st, 2)) < 0) return -1;
+        if (nw != 3 && nw != 5) return sc_err_word(c, st, 1, "write: " FD_FORM_USAGE);
+        if (fd_form_arg(c, st, step) < 0) return -1;
         if (nw == 3) return 0;
-        if (!sc_is(st, 3, "submitter")) return sc_err_word(c, st, 3, "write: formdata form HTML [submitter SELECTOR]");
+        if (!sc_is(st, 3, "submitter")) return sc_err_word(c, st, 3, "write: " FD_FORM_USAGE);
+        if (sc_is(st, 4, "null") || sc_is(st, 4, "undefined")) /* the JavaScript values as the submitter argument */
+            return set_new(step, "submitter", sc_is(st, 4, "null") ? json_null() : json_pack("{s:b}", "undefined", 1));
+        json_t *h = json_object_get(step, "html");
+        if (!json_is_string(h) && !json_object_get(h, "utf16"))
+            return sc_err_word(c, st, 4, "no markup to select a submitter in: write submitter null or submitter undefined");
         return set_new(step, "submitter", sc_text(c, st, 4, "client"));
     }
     if (sc_is(st, 1, "get") || sc_is(st, 1, "getall") || sc_is(st, 1, "has")) {

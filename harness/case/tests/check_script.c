@@ -134,6 +134,18 @@ static const struct good {
      "{\"name\":\"f\",\"file\":{\"name\":\"a.txt\",\"type\":\"text/plain\",\"value\":\"x\"}}]}}]}}"},
     {CLIENT("client xhr\n  formdata form \"<form></form>\" submitter \"#s\"\n"), "",
      "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":\"<form></form>\",\"submitter\":\"#s\"}]}}"},
+    {CLIENT("client xhr\n  formdata form undefined submitter null\n  formdata form null\n  formdata form params:\"a=b\" submitter undefined\n"
+            "  formdata form string:\"<form>\"\n  formdata form utf16:003CDC01 submitter s\n"), "",
+     "{\"needs\":[\"document\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},{\"method\":\"form\",\"html\":{\"undefined\":true},\"submitter\":null},"
+     "{\"method\":\"form\",\"html\":null},{\"method\":\"form\",\"html\":{\"params\":\"a=b\"},\"submitter\":{\"undefined\":true}},"
+     "{\"method\":\"form\",\"html\":{\"string\":\"<form>\"}},{\"method\":\"form\",\"html\":{\"utf16\":\"003CDC01\"},\"submitter\":\"s\"}]}}"},
+    {CLIENT("client xhr\n  formdata append a \"s\" filename \"f n\"\n  formdata set b params:\"\" filename null\n"
+            "  formdata set c fileobject:n.txt:text/plain:\"x\" filename g\n  formdata set d blob::\"y\" filename h\n"), "",
+     "{\"needs\":[\"blob\",\"formdata\",\"xhr\"],\"client\":{\"steps\":[{},"
+     "{\"method\":\"append\",\"name\":\"a\",\"value\":\"s\",\"filename\":\"f n\"},"
+     "{\"method\":\"set\",\"name\":\"b\",\"params\":\"\",\"filename\":null},"
+     "{\"method\":\"set\",\"name\":\"c\",\"blob\":{\"file\":\"n.txt\",\"type\":\"text/plain\",\"value\":\"x\",\"filename\":\"g\"}},"
+     "{\"method\":\"set\",\"name\":\"d\",\"blob\":{\"type\":\"\",\"value\":\"y\",\"filename\":\"h\"}}]}}"},
     /* formdata steps (§5.1): mutations, reads as read(LABEL), `send formdata`; a blob value implies blob */
     {CLIENT("client xhr\n  formdata append a \"1\"\n  formdata set utf16:0061D800 null\n  formdata delete undefined\n"
             "  formdata append f file:x.txt:text/plain:\"c\"\n  formdata getall a as all\n"
@@ -576,13 +588,20 @@ static const struct bad {
     {CLIENT("client xhr\n  await readystatechange(7)\n"), "5:9: readystatechange takes a readyState, 0 to 4"},
     {HEAD "client websocket\n  new {A}/w\n  close 70000\n" EXP, "6:9: close code 70000 is out of range 0-65535"},
     {CLIENT("client xhr\n  send form a=1\n"), "5:15: a form value is a string (name=\"value\")"},
-    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML [submitter SELECTOR]"},
+    {CLIENT("client xhr\n  formdata form \"<form></form>\" by x\n"), "5:33: write: formdata form HTML|null|undefined|params:\"QUERY\"|string:\"S\" [submitter SELECTOR|null|undefined]"},
+    {CLIENT("client xhr\n  formdata form undefined submitter \"#s\"\n"), "5:37: no markup to select a submitter in: write submitter null or submitter undefined"},
+    {CLIENT("client xhr\n  formdata form params:\"a\"x\n"), "5:27: unexpected 'x' after the string"},
+    {CLIENT("client xhr\n  formdata form utf16:3C\n"), "5:17: utf16: takes UTF-16 code units, 4 hex digits each"},
+    {CLIENT("client xhr\n  formdata form string:\"a\"b\n"), "5:27: unexpected 'b' after the string"},
     {CLIENT("client xhr\n  formdata get a\n"), "5:12: write: formdata get|getall|has NAME as LABEL"},
-    {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE"},
+    {CLIENT("client xhr\n  formdata append a\n"), "5:12: write: formdata append|set NAME VALUE [filename FILENAME]"},
+    {CLIENT("client xhr\n  formdata append a \"v\" name f\n"), "5:25: write: formdata append|set NAME VALUE [filename FILENAME]"},
+    {CLIENT("client xhr\n  formdata append a file:x.txt::\"v\" filename f\n"), "5:37: a file: value carries its filename: write blob:TYPE:\"content\" filename FILENAME"},
+    {CLIENT("client xhr\n  formdata set a fileobject:x.txt\n"), "5:18: write: fileobject:NAME:TYPE:\"content\""},
     {CLIENT("client xhr\n  formdata append utf16:D80 x\n"), "5:19: utf16: takes UTF-16 code units, 4 hex digits each"},
     {CLIENT("client xhr\n  formdata append a blob:text/plain\n"), "5:21: write: blob:TYPE:\"content\""},
     {CLIENT("client xhr\n  formdata values as v after a delete a\n"), "5:24: values names no entry: write after NAME with iterate, entries or keys"},
-    {CLIENT("client xhr\n  formdata keys as v after a get a\n"), "5:30: write: " "formdata form HTML [submitter SELECTOR], formdata append|set NAME VALUE, formdata delete NAME, formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME delete NAME | after NAME append NAME VALUE]"},
+    {CLIENT("client xhr\n  formdata keys as v after a get a\n"), "5:30: write: " "formdata form HTML [submitter S], formdata append|set NAME VALUE [filename F], formdata delete NAME, formdata get|getall|has NAME as LABEL, formdata iterate|entries|keys|values as LABEL [after NAME MUTATION]"},
     {CLIENT("client xhr\n  send formdata x\n"), "5:17: unexpected 'x' (write: send formdata)"},
     {CLIENT("client xhr\n  send utf16 hex 00 61 62\n"), "5:18: UTF-16 code units are 4 hex digits each"},
     {CLIENT("client xhr\n  send utf16 0061\n"), "5:14: write: send utf16 hex HHHH..."},
