@@ -680,12 +680,13 @@ static int fd_value(struct pctx *c, const struct stmt *st, size_t k, json_t *ste
     json_object_set_new(step, "blob", blob);
     if (is_file || is_fobj) {
         if (!(colon = memchr(p, ':', (size_t)(end - p)))) return sc_err_word(c, st, k, "%s", usage);
-        json_object_set_new(blob, is_file ? "filename" : "file", json_stringn(p, (size_t)(colon - p)));
+        if (set_new(blob, is_file ? "filename" : "file", json_stringn(p, (size_t)(colon - p))) < 0)
+            return sc_err_word(c, st, k, "out of memory");
         p = colon + 1;
     }
     colon = memchr(p, ':', (size_t)(end - p));
     if (!colon || colon + 1 == end || colon[1] != '"') return sc_err_word(c, st, k, "%s", usage);
-    json_object_set_new(blob, "type", json_stringn(p, (size_t)(colon - p)));
+    if (set_new(blob, "type", json_stringn(p, (size_t)(colon - p))) < 0) return sc_err_word(c, st, k, "out of memory");
     size_t i = off + (size_t)(colon + 1 - w);
     json_t *val = sc_value(c, st->ln, &i, off + n, "client");
     if (!val) return -1;

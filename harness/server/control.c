@@ -281,7 +281,8 @@ static void ep_quit(struct ctx *x)
 
 static void ep_static(struct ctx *x)
 {
-    ch_static_reply(x->srv, x->conn, x->path + strlen("/_h/static/"), ch_request_header(x->req, "If-None-Match"));
+    ch_static_reply(x->srv, x->conn, x->path + strlen("/_h/static/"), param(x, "charset"),
+                    ch_request_header(x->req, "If-None-Match"));
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------------------------ */

@@ -228,7 +228,8 @@ void ch_stray_tls(struct ch_server *srv, struct ch_conn *c);
 /* ---- static.c ---- */
 
 /* GET /_h/static/REL: the file REL under the fixtures directory, or 404. */
-void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *if_none_match);
+void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *charset,
+                     const char *if_none_match);
 
 /* ---- reply.c ---- */
 

@@ -15,10 +15,6 @@ static const char *mime_type(const char *path)
         {".mjs", "text/javascript; charset=utf-8"}, {".json", "application/json"}, {".css", "text/css"},
         {".txt", "text/plain; charset=utf-8"}, {".xml", "application/xml"}, {".png", "image/png"},
         {".gif", "image/gif"}, {".jpg", "image/jpeg"}, {".svg", "image/svg+xml"}};
-    /* fixtures/case-1252.html: the case page of `page X windows-1252` (cases/FORMAT.md §2), whose document's
-     * encoding the HTTP charset decides (HTML, "determining the character encoding": the transport layer). */
-    size_t len = strlen(path);
-    if (len >= 15 && strcmp(path + len - 15, "/case-1252.html") == 0) return "text/html; charset=windows-1252";
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
         if (strcmp(dot, types[i][0]) == 0) return types[i][1];
@@ -40,7 +36,13 @@ static const char *origin_a(const struct ch_server *srv)
 /* A page of the fixtures may be framed only by the run's harness page, on origin A (CSP Level 3
  * frame-ancestors, https://www.w3.org/TR/CSP3/#directive-frame-ancestors): a page on another site that frames
  * case.html cannot hand it a program to run on a run's origin (README, "Security"). */
-void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *if_none_match)
+/* An HTML fixture asked for with `charset=windows-1252` in its query is served as text/html; charset=windows-1252:
+ * the case page of `page X windows-1252` (cases/FORMAT.md §2) is case.html so served, and the transport layer's
+ * charset decides the document's encoding over its <meta charset> (HTML, "determining the character encoding",
+ * https://html.spec.whatwg.org/multipage/parsing.html#determining-the-character-encoding). No other value is
+ * taken: a fixture stays UTF-8 unless a case page asks for the one encoding a case needs. */
+void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *charset,
+                     const char *if_none_match)
 {
     char real[PATH_MAX], err[CH_ERR_LEN], sum[65], etag[40], extra[512];
     size_t n;
@@ -50,10 +52,12 @@ void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, 
     if (!body) return ch_reply_error(c, 404, "no such fixture");
     ch_sha256_hex(body, n, sum);
     snprintf(etag, sizeof etag, "\"%.32s\"", sum); /* 128 bits of the digest */
-    int html = !strncmp(mime_type(real), "text/html;", 10);
+    const char *type = mime_type(real);
+    int html = !strncmp(type, "text/html;", 10);
+    if (html && charset && !strcmp(charset, "windows-1252")) type = "text/html; charset=windows-1252";
     snprintf(extra, sizeof extra, "Cache-Control: no-cache\r\nETag: %s\r\n%s%s%s", etag,
              html ? "Content-Security-Policy: frame-ancestors " : "", html ? origin_a(srv) : "", html ? "\r\n" : "");
     int fresh = if_none_match && strstr(if_none_match, etag) != NULL;
-    ch_conn_reply(c, fresh ? 304 : 200, fresh ? "Not Modified" : "OK", mime_type(real), extra, body, n);
+    ch_conn_reply(c, fresh ? 304 : 200, fresh ? "Not Modified" : "OK", type, extra, body, n);
     free(body);
 }

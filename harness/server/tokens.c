@@ -29,8 +29,8 @@ static void set_origin_vars(struct ch_server *srv, json_t *vars, const char *tok
 }
 
 /* {page-url}: the URL of the case page a browser runs this token's program in, the program's `page_url`, which
- * fixtures/page.js opens: the page origin's /_h/static/case.html (case-1252.html for `page X windows-1252`) with
- * the token (and the run). A relative URL a program passes to a constructor resolves against it (cases/FORMAT.md
+ * fixtures/page.js opens: the page origin's /_h/static/case.html with the token (and the run), and for `page X
+ * windows-1252` charset=windows-1252, which static.c serves it with. A relative URL a program passes to a constructor resolves against it (cases/FORMAT.md
  * §1.8). */
 static void set_page_url(struct ch_server *srv, json_t *vars, const struct ch_case *k, const struct ch_run *run,
                          const char *token)
@@ -40,10 +40,10 @@ static void set_page_url(struct ch_server *srv, json_t *vars, const struct ch_ca
     const struct ch_run_origin *po = pi >= 0 ? ch_origin_named(srv, ch_origin_name(pi)) : NULL;
     char url[600];
     if (!po) return;
-    /* `page X windows-1252` (FORMAT.md §2): case-1252.html, a page whose document's encoding is windows-1252. */
-    const char *file = json_object_get(k->json, "page_encoding") ? "case-1252.html" : "case.html";
-    int n = snprintf(url, sizeof url, "%s/_h/static/%s?token=%s%s%s", po->url, file, token, run ? "&run=" : "",
-                     run ? run->id : "");
+    /* `page X windows-1252` (FORMAT.md §2): a case page whose document's encoding is windows-1252. */
+    const char *enc = json_object_get(k->json, "page_encoding") ? "charset=windows-1252&" : "";
+    int n = snprintf(url, sizeof url, "%s/_h/static/case.html?%stoken=%s%s%s", po->url, enc, token,
+                     run ? "&run=" : "", run ? run->id : "");
     if (n > 0 && (size_t)n < sizeof url) json_object_set_new(vars, "page-url", json_string(url));
 }
 

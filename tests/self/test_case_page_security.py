@@ -82,12 +82,17 @@ def test_the_static_pages_may_be_framed_only_by_origin_a():
     runner = Runner(cases=[CASES]).start()
     try:
         a = runner.origins["A"]
-        for page, charset in (("case.html", "utf-8"), ("page.html", "utf-8"), ("case-1252.html", "windows-1252")):
+        for page, charset in (("case.html", "utf-8"), ("page.html", "utf-8"),
+                              ("case.html?charset=windows-1252", "windows-1252"),
+                              ("client.js?charset=windows-1252", None), ("case.html?charset=koi8-r", "utf-8")):
             ex = rawhttp.get(f"{runner.origins['B']}/_h/static/{page}")
             head = ex.data.partition(b"\r\n\r\n")[0].decode("latin-1").lower()
+            if charset is None:  # charset= changes HTML fixtures only
+                assert "content-type: text/javascript; charset=utf-8\r\n" in head + "\r\n", head
+                continue
             assert f"content-security-policy: frame-ancestors {a}".lower() in head, head
-            # case-1252.html is the case page of `page X windows-1252` (cases/FORMAT.md §2): its HTTP charset
-            # decides the document's encoding.
+            # case.html?charset=windows-1252 is the case page of `page X windows-1252` (cases/FORMAT.md §2): its
+            # HTTP charset decides the document's encoding; no other charset is taken.
             assert f"content-type: text/html; charset={charset}\r\n" in head + "\r\n", head
         ex = rawhttp.get(f"{a}/_h/static/client.js")
         assert b"frame-ancestors" not in ex.data.partition(b"\r\n\r\n")[0]

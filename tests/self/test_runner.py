@@ -7,7 +7,6 @@ answered per protocol without disturbing other connections, and a clean shutdown
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import threading
@@ -156,25 +155,15 @@ def test_program_of_a_sandboxed_page(tmp_path):
 
 
 def test_program_of_a_windows_1252_page(tmp_path):
-    """`page B windows-1252` (cases/FORMAT.md §2): the case page is case-1252.html on B, and the program needs
-    document, which a library client lacks; a plain page stays case.html (test_program_of_a_sandboxed_page)."""
+    """`page B windows-1252` (cases/FORMAT.md §2): the case page is case.html on B asked for in windows-1252, and
+    the program needs document, which a library client lacks; a plain page asks for no charset
+    (test_program_of_a_sandboxed_page)."""
     text = (CASES / "program.case").read_text().replace("case    http/selftest/program", "case    http/selftest/w1252")
     (tmp_path / "w1252.case").write_text(text.replace("page    B\n", "page    B windows-1252\n"))
     with Runner(cases=[tmp_path]) as r:
         p = r.program("http/selftest/w1252")
-        assert p["page_url"].startswith(r.origins["B"] + "/_h/static/case-1252.html?token=")
+        assert p["page_url"].startswith(r.origins["B"] + "/_h/static/case.html?charset=windows-1252&token=")
         assert p["sandboxed"] is False and "document" in p["needs"] and "page-b" in p["needs"]
-
-
-def test_the_windows_1252_case_page_is_case_html_in_another_encoding():
-    """fixtures/case-1252.html is case.html with another <meta charset> and a comment: ASCII bytes, so its text
-    is the same in either encoding, and nothing else of the case page differs."""
-    fixtures = ROOT / "fixtures"
-    plain = (fixtures / "case.html").read_bytes()
-    twin = (fixtures / "case-1252.html").read_bytes()
-    assert twin.isascii()
-    twin = re.sub(r"<!-- case\.html's twin.*?-->\n", "", twin.decode(), count=1, flags=re.S)
-    assert twin.replace('<meta charset="windows-1252">', '<meta charset="utf-8">') == plain.decode()
 
 
 def test_time_scale_multiplies_every_duration():
