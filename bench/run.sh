@@ -53,6 +53,7 @@ error_log $TMP/nginx/error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
+  keepalive_requests 100000000;  # as the runner: no limit on one connection's requests (nginx's default is 1000)
   server_tokens off;
   client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx; fastcgi_temp_path $TMP/nginx;
   uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
@@ -70,8 +71,13 @@ http {
 CONF
   taskset -c 0 nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2> "$TMP/nginx.err" &
   PIDS+=("$!")
-  sleep 0.5
-  NGINX_WORKER=$(pgrep -P "$(cat "$TMP/nginx/nginx.pid")" | head -1)
+  NGINX_WORKER=
+  for _ in $(seq 100); do  # the master writes its pid file, then starts its worker
+    [[ -s "$TMP/nginx/nginx.pid" ]] && NGINX_WORKER=$(pgrep -P "$(cat "$TMP/nginx/nginx.pid")" | head -1)
+    [[ -n "$NGINX_WORKER" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$NGINX_WORKER" ]] || { echo "bench: nginx did not start: $(cat "$TMP/nginx.err")" >&2; exit 1; }
 }
 
 cpu_ticks() { # PID -> utime+stime in clock ticks
@@ -111,6 +117,8 @@ for _ in range(n):
 with open(out, "w") as f:
     f.write("local paths = {\n" + "".join('  "%s",\n' % p for p in paths) + "}\n")
     f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n")
+with open(out + ".paths", "w") as f:  # the same targets for bench/http_raw.c
+    f.write("".join(p + "\n" for p in paths))
 PY
   echo "$lua"
 }
@@ -150,6 +158,30 @@ bench_http() {
          "\"runner_rss_mib\": $(awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$RUNNER_PID/status")," \
          "\"target\": \"ratio >= 1.0, cpu_ratio >= 1.0, p99_ratio <= 2\"}"
   done
+  bench_http_raw "$lua.paths"
+}
+
+# One connection, one request at a time, each request's own latency (bench/http_raw.c: no correction for
+# coordinated omission, which wrk applies), rounds interleaved on the same targets as above: whether a p99 of
+# wrk's comes from a steady tail or from a few long stalls (their count over 1 ms and the longest).
+bench_http_raw() {
+  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/http_raw" bench/http_raw.c
+  local ours=() theirs=() k
+  for _ in $(seq "$ROUNDS"); do
+    ours+=("$(taskset -c 1 "$TMP/http_raw" "$PORT" "$HOST" "$1" "$DURATION")")
+    theirs+=("$(taskset -c 1 "$TMP/http_raw" "$NGINX_PORT" "$HOST" "$1" "$DURATION")")
+  done
+  field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+  local line="{\"measure\": \"http_small_reply_raw\", \"connections\": 1, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\""
+  for k in p50_us p99_us p999_us p9999_us max_us over_1ms requests; do
+    local o=() t=() r
+    for r in "${ours[@]}"; do o+=("$(field "$r" "$k")"); done
+    for r in "${theirs[@]}"; do t+=("$(field "$r" "$k")"); done
+    line+=", \"runner_$k\": $(jarr "${o[@]}"), \"nginx_$k\": $(jarr "${t[@]}")"
+  done
+  local p99o p99t
+  p99o=$(for r in "${ours[@]}"; do field "$r" p99_us; done | median); p99t=$(for r in "${theirs[@]}"; do field "$r" p99_us; done | median)
+  echo "$line, \"runner_p99_us_median\": $p99o, \"nginx_p99_us_median\": $p99t, \"p99_ratio\": $(awk "BEGIN {printf \"%.2f\", $p99o/$p99t}"), \"target\": \"p99_ratio <= 2\"}"
 }
 
 # TLS, side by side with nginx's TLS server (start_nginx): full handshakes per second (bench/tls_handshakes.c,
