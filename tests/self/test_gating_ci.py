@@ -155,6 +155,9 @@ def test_the_readme_job_and_script_run_the_same_command():
 
 
 @needs_node
+# Two whole gating runs of a library (record 65 s, the CI script 81 s on a quiet machine, README "Gating a
+# library"): the 300 s last-resort bound of pytest.ini is too tight on a shared machine; its own steps are bounded.
+@pytest.mark.timeout(1200)
 def test_the_readme_ci_job_verbatim_baseline_at_one_path_gates_at_another(tmp_path):
     """Step 1 (record) with the library at one path; the CI script with the same library checked out at
     another path and the committed expectations file: exit 0, no warning, the library's name and version."""
