@@ -12,6 +12,7 @@
  * its Content-Length; a reply without one, a closed connection or a short write is an error, not a figure. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -37,11 +38,13 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Reads one reply whole from fd into buf (cap bytes); 0, or -1 with the reason on stderr. */
+/* Reads one reply whole from fd into buf (cap bytes); 0, or -1 with the reason on stderr. One request is in
+ * flight at a time, so a byte past the reply's end is an error too. */
 static int read_reply(int fd, char *buf, size_t cap)
 {
     size_t got = 0;
     for (;;) {
+        if (got == cap - 1) return fprintf(stderr, "http_raw: a reply head larger than %zu bytes\n", cap), -1;
         ssize_t r = read(fd, buf + got, cap - 1 - got);
         if (r <= 0) return fprintf(stderr, "http_raw: the connection closed mid-reply\n"), -1;
         got += (size_t)r;
@@ -50,9 +53,16 @@ static int read_reply(int fd, char *buf, size_t cap)
         if (!end) continue;
         char *cl = strcasestr(buf, "\r\ncontent-length:");
         if (!cl || cl > end) return fprintf(stderr, "http_raw: a reply without Content-Length\n"), -1;
-        size_t want = (size_t)(end + 4 - buf) + strtoul(cl + 17, NULL, 10);
+        char *digits = cl + 17, *stop;
+        while (*digits == ' ' || *digits == '\t') digits++;
+        errno = 0;
+        unsigned long body = strtoul(digits, &stop, 10);
+        if (stop == digits || *digits == '-' || errno || body >= cap)
+            return fprintf(stderr, "http_raw: a bad or too large Content-Length\n"), -1;
+        size_t want = (size_t)(end + 4 - buf) + body;
         if (want >= cap) return fprintf(stderr, "http_raw: a reply larger than %zu bytes\n", cap), -1;
-        if (got >= want) return 0;
+        if (got > want) return fprintf(stderr, "http_raw: bytes after the reply\n"), -1;
+        if (got == want) return 0;
     }
 }
 
@@ -81,6 +91,7 @@ int main(int argc, char **argv)
     size_t n = 0;
     while (n < MAX_REQUESTS && now_us() < end) {
         int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", paths[n % np], argv[2]);
+        if (len < 0 || (size_t)len >= sizeof req) return fprintf(stderr, "http_raw: a request too long\n"), 2;
         double t0 = now_us();
         if (write(fd, req, (size_t)len) != len) return fprintf(stderr, "http_raw: a short write\n"), 1;
         if (read_reply(fd, buf, sizeof buf) != 0) return 1;

@@ -73,7 +73,7 @@ CONF
   PIDS+=("$!")
   NGINX_WORKER=
   for _ in $(seq 100); do  # the master writes its pid file, then starts its worker
-    [[ -s "$TMP/nginx/nginx.pid" ]] && NGINX_WORKER=$(pgrep -P "$(cat "$TMP/nginx/nginx.pid")" | head -1)
+    if [[ -s "$TMP/nginx/nginx.pid" ]]; then NGINX_WORKER=$(pgrep -P "$(cat "$TMP/nginx/nginx.pid")" | head -1 || true); fi
     [[ -n "$NGINX_WORKER" ]] && break
     sleep 0.1
   done

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Which http origins an https page may reach: the mixed-content design of the TLS cases (README.md §5.1).
 
-    flock /work/wt/heavy.lock /usr/bin/python3 harness/tls/mixed_probe.py [--browsers chromium,firefox,webkit]
+    /usr/bin/python3 harness/tls/mixed_probe.py [--browsers chromium,firefox,webkit]   # starts browsers: run it alone
 
 A page on https://localhost:GOOD (build/tls-demo, the CA trusted the browser's real way, trust_probe.py)
 fetches three http URLs of one plain loopback server, each path its own:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Proves, client by client, how each trusts the run's CA without any system-wide change (issue 12, phase A).
 
-    flock /work/wt/heavy.lock /usr/bin/python3 harness/tls/trust_probe.py [--clients curl,python,node,...]
+    /usr/bin/python3 harness/tls/trust_probe.py [--clients curl,python,node,...]   # starts browsers: run it alone
 
 Starts build/tls-demo in a fresh run folder (it writes only ca.pem there), then for every client and every
 way of trusting it (README.md §3) loads:

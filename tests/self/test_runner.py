@@ -164,6 +164,8 @@ def test_program_of_a_windows_1252_page(tmp_path):
         p = r.program("http/selftest/w1252")
         assert p["page_url"].startswith(r.origins["B"] + "/_h/static/case.html?charset=windows-1252&token=")
         assert p["sandboxed"] is False and "document" in p["needs"] and "page-b" in p["needs"]
+    # The same bytes are read as UTF-8 or windows-1252: they must be ASCII, whose text is the same in both.
+    assert (ROOT / "fixtures" / "case.html").read_bytes().isascii()
 
 
 def test_time_scale_multiplies_every_duration():

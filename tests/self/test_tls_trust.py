@@ -13,7 +13,7 @@ environment `adapters.node_tls` gives the adapter process, the Python adapters b
 
 So a trust set-up that silently stops working (a profile the CA never reaches, an environment variable not
 passed) makes the first row fail here, and one that accepts everything (errors ignored) makes the second fail.
-Heavy (browsers): run under the lock, `flock /work/wt/heavy.lock /usr/bin/python3 -m pytest tests/self/test_tls_trust.py`.
+Heavy (browsers): run it alone, not beside another browser run: `/usr/bin/python3 -m pytest tests/self/test_tls_trust.py`.
 """
 
 from __future__ import annotations
