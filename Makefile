@@ -62,7 +62,7 @@ vpath check_%.c $(sort $(dir $(TEST_SRC)))
 RUNNER    := $(BUILD)/runner
 
 .PHONY: all test check-c check-cases check-node pytest run run-all smoke asan fuzz bench clean deps lint pkgcheck \
-        mutate records
+        mutate records bench-clients
 
 all: $(RUNNER) $(TEST_BIN)
 
@@ -191,6 +191,16 @@ ifneq ($(FUZZ_SECONDS),)
 endif
 
 # Benchmarks: figures beside their references, printed, never asserted (bench/run.sh says how).
-bench: $(RUNNER)
+bench: $(RUNNER) bench-clients
 	$(Q)RUNNER=$(RUNNER) bench/run.sh
 endif
+
+# The benchmarks' own load clients, bench/<name>.c -> build/bench/<name> (-O2, no sanitizer, whatever BUILD is):
+# one rule for all, used by `make bench`, bench/run.sh and the bench/*.py scripts (`make -s bench-clients`).
+BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
+BENCH_LIBS_tls_handshakes := -lssl -lcrypto
+bench-clients: $(BENCH_BIN)
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< $(BENCH_LIBS_$*)

@@ -14,6 +14,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+make -s --no-print-directory bench-clients  # bench/*.c -> build/bench/ (Makefile)
 
 start_runner() {
   mkdir -p "$TMP/run"
@@ -165,23 +166,21 @@ bench_http() {
 # coordinated omission, which wrk applies), rounds interleaved on the same targets as above: whether a p99 of
 # wrk's comes from a steady tail or from a few long stalls (their count over 1 ms and the longest).
 bench_http_raw() {
-  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/http_raw" bench/http_raw.c
-  local ours=() theirs=() k
+  : > "$TMP/raw_runner"; : > "$TMP/raw_nginx"
   for _ in $(seq "$ROUNDS"); do
-    ours+=("$(taskset -c 1 "$TMP/http_raw" "$PORT" "$HOST" "$1" "$DURATION")")
-    theirs+=("$(taskset -c 1 "$TMP/http_raw" "$NGINX_PORT" "$HOST" "$1" "$DURATION")")
+    taskset -c 1 build/bench/http_raw "$PORT" "$HOST" "$1" "$DURATION" >> "$TMP/raw_runner"
+    taskset -c 1 build/bench/http_raw "$NGINX_PORT" "$HOST" "$1" "$DURATION" >> "$TMP/raw_nginx"
   done
-  field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-  local line="{\"measure\": \"http_small_reply_raw\", \"connections\": 1, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\""
-  for k in p50_us p99_us p999_us p9999_us max_us over_1ms requests; do
-    local o=() t=() r
-    for r in "${ours[@]}"; do o+=("$(field "$r" "$k")"); done
-    for r in "${theirs[@]}"; do t+=("$(field "$r" "$k")"); done
-    line+=", \"runner_$k\": $(jarr "${o[@]}"), \"nginx_$k\": $(jarr "${t[@]}")"
-  done
-  local p99o p99t
-  p99o=$(for r in "${ours[@]}"; do field "$r" p99_us; done | median); p99t=$(for r in "${theirs[@]}"; do field "$r" p99_us; done | median)
-  echo "$line, \"runner_p99_us_median\": $p99o, \"nginx_p99_us_median\": $p99t, \"p99_ratio\": $(awk "BEGIN {printf \"%.2f\", $p99o/$p99t}"), \"target\": \"p99_ratio <= 2\"}"
+  /usr/bin/python3 - "$TMP/raw_runner" "$TMP/raw_nginx" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, statistics, sys
+ours, theirs = ([json.loads(line) for line in open(path)] for path in sys.argv[1:3])
+out = {"measure": "http_small_reply_raw", "connections": 1, "load": sys.argv[3]}
+for k in ("p50_us", "p99_us", "p999_us", "p9999_us", "max_us", "over_1ms", "requests"):
+    out[f"runner_{k}"], out[f"nginx_{k}"] = [r[k] for r in ours], [r[k] for r in theirs]
+o, t = (statistics.median(r["p99_us"] for r in rounds) for rounds in (ours, theirs))
+out.update(runner_p99_us_median=o, nginx_p99_us_median=t, p99_ratio=round(o / t, 2), target="p99_ratio <= 2")
+print(json.dumps(out))
+PY
 }
 
 # TLS, side by side with nginx's TLS server (start_nginx): full handshakes per second (bench/tls_handshakes.c,
@@ -191,7 +190,7 @@ hs_run() { # PORT PID VERSION -> "handshakes/s CPU-µs-per-handshake"
   local before after out n hz
   hz=$(getconf CLK_TCK)
   before=$(cpu_ticks "$2")
-  out=$(taskset -c 1 "$TMP/tls_handshakes" 127.0.0.1 "$1" -c "${HS_CONNS:-16}" -d "$DURATION" -W 0.5 -v "$3")
+  out=$(taskset -c 1 build/bench/tls_handshakes 127.0.0.1 "$1" -c "${HS_CONNS:-16}" -d "$DURATION" -W 0.5 -v "$3")
   after=$(cpu_ticks "$2")
   n=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['handshakes'])")
   echo "$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['handshakes_per_s'])")" \
@@ -200,7 +199,6 @@ hs_run() { # PORT PID VERSION -> "handshakes/s CPU-µs-per-handshake"
 
 bench_tls() {
   start_nginx
-  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/tls_handshakes" bench/tls_handshakes.c -lssl -lcrypto
   local r v c
   for v in 1.3 1.2; do
     local ours=() theirs=() ocpu=() tcpu=()
@@ -240,9 +238,8 @@ bench_tls() {
 }
 
 bench_wait() {
-  cc -std=c11 -O2 -Wall -Wextra -Werror -o "$TMP/wait_error" bench/wait_error.c
   for w in 10; do
-    taskset -c 1 "$TMP/wait_error" localhost "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
+    taskset -c 1 build/bench/wait_error localhost "$PORT" "/c/$TOKEN/wait" 2000 "$w" | sed 's/^{/{"measure": "scripted_wait_error_ms", "target_p99": "<= 1.5", /'
   done
 }
 

@@ -5,11 +5,10 @@ A client only runs cases and posts observations; it never decides a verdict.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import urllib.parse
 from pathlib import Path
 
+from . import group
 from .session import Client
 
 BROWSERS = ("chromium", "firefox", "webkit", "webdriver")
@@ -134,8 +133,8 @@ class ProcessClient(Client):
         fd, self.stderr_path = tempfile.mkstemp(prefix="adapter-", suffix=".log")
         # CH_SECRET: the run's secret, which the adapter sends with its control requests (README, "Security").
         env["CH_SECRET"] = runner.secret
-        self.proc = subprocess.Popen(argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd,
-                                     env=env, cwd=self.cwd, start_new_session=True)
+        self.proc = group.spawn(argv + ["--server", runner.base, "--run", run], stdout=fd, stderr=fd, env=env,
+                                cwd=self.cwd)
         os.close(fd)
 
     def alive(self):
@@ -150,15 +149,8 @@ class ProcessClient(Client):
         return f"{self.name}: the adapter process exited with {rc}" + (f": {tail.strip()}" if tail.strip() else "")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if self.proc:
+            group.end(self.proc, grace=5)
         self.proc = None
         if self.stderr_path:
             try:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from . import group
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUNNER = ROOT / "build" / "runner"
@@ -63,8 +64,8 @@ class Runner:
     def start(self, timeout=15.0) -> "Runner":
         if not self.exe.exists():
             raise RunnerError(f"{self.exe} does not exist: run `make` first")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=self.env, start_new_session=True)
+        self.proc = group.spawn(self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         line = _readline_with_timeout(self.proc.stdout, timeout)
         if not line:
@@ -97,14 +98,7 @@ class Runner:
         """Asks for a clean shutdown (SIGTERM); kills the process group if it does not exit in time."""
         if not self.proc:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        rc = self.proc.returncode
+        rc = group.end(self.proc, grace=timeout)
         for f in (self.proc.stdout, self.proc.stderr):
             try:
                 f.close()

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 
 from reports import expectations as ex
 from reports.events import read_events
+from tests.harness import group
 from tests.harness.run import _client_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,28 +38,14 @@ def a_library(where: Path) -> Path:
     return where
 
 
-def _run_group(argv, timeout, **kw):
-    """subprocess.run in a process group of its own, killed whole when the step times out or the test is
-    interrupted (pytest-timeout), so no runner or client it started outlives the test."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            **kw)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-
-
 def _env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS"))}
     return {**env, **extra}
 
 
 def pytest_run(*args, cwd=ROOT):
-    return subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "tests/conformance", *args],
-                          cwd=cwd, env=_env(), capture_output=True, text=True, timeout=900)
+    return group.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "tests/conformance", *args],
+                     timeout=900, cwd=cwd, env=_env())
 
 
 def run_start(report_dir: Path) -> dict:
@@ -180,7 +166,7 @@ def test_the_readme_ci_job_verbatim_baseline_at_one_path_gates_at_another(tmp_pa
     record, script, _ = readme_blocks()
     here = a_library(tmp_path / "home" / "work" / "lib")
     (here / "ci").mkdir()
-    p = _run_group(["sh", "-ec", record], 550, cwd=ROOT, env=_env(LIB=str(here)))
+    p = group.run(["sh", "-ec", record], 550, cwd=ROOT, env=_env(LIB=str(here)))
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-3000:]
     assert "expectations baseline written:" in p.stdout and "node:xhr2:" in p.stdout, p.stdout[-2000:]
     baseline = json.loads((here / "ci" / "conformance-expectations.json").read_text())
@@ -189,7 +175,7 @@ def test_the_readme_ci_job_verbatim_baseline_at_one_path_gates_at_another(tmp_pa
     ci = a_library(tmp_path / "ci-workspace" / "lib")
     shutil.copytree(here / "ci", ci / "ci")  # the committed file, nothing else
     (ci / "ci" / "conformance.sh").write_text(script)
-    p = _run_group(["sh", "ci/conformance.sh"], 550, cwd=ci, env=_env(HARNESS=str(ROOT)))
+    p = group.run(["sh", "ci/conformance.sh"], 550, cwd=ci, env=_env(HARNESS=str(ROOT)))
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-3000:]
     assert "WARNING" not in p.stdout, p.stdout[-3000:]
     start = run_start(ci / "conformance")

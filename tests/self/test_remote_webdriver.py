@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from reports.events import read_events
+from tests.harness import group
 from tests.harness.browsers.webdriver import chromium_capabilities
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,8 +91,8 @@ def driver(netns, tmp_path):
     """chromedriver in the namespace, accepting only our address; its URL."""
     ns, ours, theirs = netns
     log = open(tmp_path / "chromedriver.log", "w")
-    proc = subprocess.Popen(["ip", "netns", "exec", ns, "chromedriver", f"--port={DRIVER_PORT}",
-                             f"--allowed-ips={ours}"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = group.spawn(["ip", "netns", "exec", ns, "chromedriver", f"--port={DRIVER_PORT}", f"--allowed-ips={ours}"],
+                       stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{theirs}:{DRIVER_PORT}"
     try:
         deadline = time.monotonic() + 20
@@ -106,8 +107,7 @@ def driver(netns, tmp_path):
                 time.sleep(0.2)
         yield url
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(10)
+        group.end(proc, grace=10)
         log.close()
 
 
