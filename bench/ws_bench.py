@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 

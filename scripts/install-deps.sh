@@ -14,8 +14,8 @@ LIBRARY_PACKAGES=(
   gcc make pkg-config libevent-dev check libssl-dev libjansson-dev libhttp-parser-dev zlib1g-dev
   # TLS origins: the openssl command (check_tls_origins runs openssl s_client)
   openssl
-  # pytest and reports
-  python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2
+  # pytest and reports; pyflakes for make lint (part of make test)
+  python3-pytest python3-pytest-xdist python3-pytest-timeout python3-jinja2 python3-pyflakes
   # clients under test (python3-websocket: the blocking WebSocket adapter of fixtures/ADAPTERS.md §5.1)
   python3-websockets python3-aiohttp python3-requests python3-httpx python3-websocket curl nodejs npm
 )

@@ -495,3 +495,24 @@ def test_adapters_md_shows_the_websocket_example_whole():
     doc = (ROOT / "fixtures" / "ADAPTERS.md").read_text()
     code = (ROOT / "fixtures" / "python" / "examples" / "websocket_client_adapter.py").read_text()
     assert f"```python\n{code}```" in doc, "ADAPTERS.md §5.1 is not the file: copy the file into it"
+
+
+def test_the_blocking_websocket_adapter_hands_a_library_exception_to_the_program():
+    """in_thread: an exception of the blocking call reaches the awaiting coroutine (it was once lost, the
+    `except ... as e` name unbound when the loop ran the callback, and the program waited until its deadline)."""
+    import asyncio
+    import importlib.util
+    pytest.importorskip("websocket")
+    path = ROOT / "fixtures" / "python" / "examples" / "websocket_client_adapter.py"
+    spec = importlib.util.spec_from_file_location("websocket_client_adapter", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+
+    async def refused():
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.wait_for(example.in_thread(_raise, ConnectionRefusedError(111, "refused")), 10)
+    asyncio.run(refused())
+
+
+def _raise(exc):
+    raise exc

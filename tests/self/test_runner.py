@@ -7,11 +7,9 @@ answered per protocol without disturbing other connections, and a clean shutdown
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
