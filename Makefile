@@ -143,7 +143,7 @@ space := $(empty) $(empty)
 # The commands a newcomer may type first install what is missing (scripts/install-deps.sh), then do their work in
 # a sub-make, parsed after the install so that pkg-config finds the packages. CH_DEPS_DONE=1 on that sub-make's
 # command line reaches every make below it, so the install runs once per command.
-ENTRY_POINTS := run run-all smoke test asan check-cases bench fuzz mutate records
+ENTRY_POINTS := run run-all smoke test asan check-cases bench fuzz mutate records lint
 ifeq ($(CH_DEPS_DONE),)
 $(ENTRY_POINTS): deps
 	$(Q)$(MAKE) --no-print-directory CH_DEPS_DONE=1 $@

@@ -36,7 +36,7 @@ CASE = ROOT / "bench" / "sse_streams.case"
 
 def build_client():
     """The load client, built by the Makefile's one rule for bench/*.c (build/bench/<name>, when older)."""
-    subprocess.run(["make", "-s", "--no-print-directory", "bench-clients"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "build/bench/sse_streams"], cwd=ROOT, check=True)
 
 
 def raise_nofile(n):

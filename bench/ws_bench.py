@@ -28,7 +28,7 @@ RUNNER = Path(os.environ.get("RUNNER", ROOT / "build" / "runner"))
 
 def build_client():
     """The load client, built by the Makefile's one rule for bench/*.c (build/bench/<name>, when older)."""
-    subprocess.run(["make", "-s", "--no-print-directory", "bench-clients"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "build/bench/ws_load"], cwd=ROOT, check=True)
 
 
 def pinned(cpu: int, argv: list[str]) -> list[str]:

@@ -5,13 +5,39 @@ the child's PID; `end` asks the whole group to stop (SIGTERM), waits `grace` sec
 (SIGKILL), so nothing the child started outlives it; `run` is ``subprocess.run`` with captured text output and
 a bound, ended with `end` when the bound passes or the caller is interrupted (pytest-timeout, ^C).
 
-Browsers need more than this (satellites that leave the group, an atexit registry): browsers/procs.py.
+Browsers need more than this (satellites that leave the group, an atexit registry): browsers/procs.py, which
+builds on `proc_state` and `members` here.
 """
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+
+
+def proc_state(pid):
+    """(state, pgid) of ``pid`` from /proc, or None if it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the command name is in parentheses and may hold ')'
+    return fields[0], int(fields[2])
+
+
+def members(pgid, also=None):
+    """PIDs of the live (not zombie) processes in group ``pgid``, and of those elsewhere for which ``also(pid)``
+    is true."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        st = proc_state(pid)
+        if st is not None and st[0] not in ("Z", "X") and (st[1] == pgid or (also is not None and also(pid))):
+            found.append(pid)
+    return found
 
 
 def spawn(argv, **kw) -> subprocess.Popen:
@@ -35,8 +61,10 @@ def end(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
             pass
-    # The leader may be gone while a child it started still runs in the group.
-    _signal_group(proc, signal.SIGKILL)
+    # The leader may be gone while a child it started still runs in the group. Only a group with members is
+    # signalled: the number of an empty one may since have been given to another process's new session.
+    if members(proc.pid):
+        _signal_group(proc, signal.SIGKILL)
     try:
         return proc.wait(5)
     except subprocess.TimeoutExpired:
@@ -48,10 +76,12 @@ def run(argv, timeout: float, **kw) -> subprocess.CompletedProcess:
     is ended whole on the timeout (which then raises subprocess.TimeoutExpired, as subprocess.run does) or on
     any interruption."""
     proc = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    done = False
     try:
         out, err = proc.communicate(timeout=timeout)
+        done = True
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
     finally:
-        if proc.poll() is None:
+        if not done:  # a timeout or an interruption: the leader, or a child holding its pipes, still runs
             end(proc, grace=0)
             proc.communicate()

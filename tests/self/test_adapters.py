@@ -509,8 +509,10 @@ def test_the_blocking_websocket_adapter_hands_a_library_exception_to_the_program
     spec.loader.exec_module(example)
 
     async def refused():
+        fut = example.in_thread(_raise, ConnectionRefusedError(111, "refused"))
+        time.sleep(0.2)  # the loop stays blocked until the thread has left its except block (where e was bound)
         with pytest.raises(ConnectionRefusedError):
-            await asyncio.wait_for(example.in_thread(_raise, ConnectionRefusedError(111, "refused")), 10)
+            await asyncio.wait_for(fut, 10)
     asyncio.run(refused())
 
 

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tests.harness import group
-from tests.harness.browsers.procs import proc_state, wait_until
+from tests.harness.browsers.procs import wait_until
+from tests.harness.group import proc_state
 
 
 def gone(pid: int) -> bool:
@@ -44,9 +45,17 @@ def test_end_reaches_a_child_the_leader_left_behind(tmp_path):
     assert wait_until(lambda: gone(pid), 5), "end() left the leader's child running"
 
 
-def test_end_gives_a_leader_that_ignores_sigterm_its_grace_then_kills_it():
-    proc = group.spawn(["sh", "-c", "trap '' TERM; sleep 300 & wait"])
-    time.sleep(0.3)   # let sh set its trap
+def test_run_on_timeout_ends_a_child_holding_the_pipes_after_its_leader_exited(tmp_path):
+    child = tmp_path / "child.pid"
+    with pytest.raises(subprocess.TimeoutExpired):
+        group.run(["sh", "-c", f"sleep 300 & echo $! > {child}; exit 0"], timeout=1)
+    assert wait_until(lambda: gone(pid_from(child)), 5), "the child holding run()'s pipes outlived its timeout"
+
+
+def test_end_gives_a_leader_that_ignores_sigterm_its_grace_then_kills_it(tmp_path):
+    ready = tmp_path / "ready"
+    proc = group.spawn(["sh", "-c", f"trap '' TERM; echo 1 > {ready}; sleep 300 & wait"])
+    assert wait_until(ready.exists, 10)   # the trap is set
     start = time.monotonic()
     assert group.end(proc, grace=1) == -9
     assert 1 <= time.monotonic() - start < 8

@@ -31,23 +31,13 @@ import threading
 import time
 import uuid
 
+from ..group import members, proc_state
+
 log = logging.getLogger("harness.browsers")
 
 _lock = threading.RLock()   # re-entered by the signal handler if it interrupts a holder
 _live_groups = {}   # pgid -> ProcGroup
 _live_dirs = set()  # paths removed at exit
-
-
-def proc_state(pid):
-    """Return (state, pgid) of ``pid`` from /proc, or None if it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode("ascii", "replace")
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name is in parentheses and may contain spaces or ')'.
-    fields = stat[stat.rfind(")") + 2:].split()
-    return fields[0], int(fields[2])
 
 
 TOKEN_VAR = "HARNESS_PROC_TOKEN"
@@ -65,17 +55,7 @@ def has_token(pid, token):
 def group_members(pgid, token=None):
     """PIDs of the live (non-zombie) processes in group ``pgid``, plus, if ``token``
     is given, those elsewhere whose environment carries it."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        pid = int(entry)
-        st = proc_state(pid)
-        if st is None or st[0] in ("Z", "X"):
-            continue
-        if st[1] == pgid or (token is not None and has_token(pid, token)):
-            members.append(pid)
-    return members
+    return members(pgid, None if token is None else (lambda pid: has_token(pid, token)))
 
 
 def free_port(host="127.0.0.1"):
