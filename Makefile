@@ -154,8 +154,9 @@ check-cases: $(RUNNER)
 test: all lint check-c check-cases check-node mutate pytest
 
 # pyflakes over every Python file (names unused, undefined or unbound: it found an exception lost in a callback of
-# the blocking WebSocket adapter's example, fixtures/python/examples/).
-PY_SRC := conftest.py $(shell find bench fixtures/python harness reports scripts tests -name '*.py' -not -path '*/__pycache__/*')
+# the blocking WebSocket adapter's example, fixtures/python/examples/). `=`, not `:=`: the tree is searched only
+# when lint runs.
+PY_SRC = conftest.py $(shell find bench fixtures/python harness reports scripts tests -name '*.py' -not -path '*/__pycache__/*')
 lint:
 	$(Q)$(PY) -m pyflakes $(PY_SRC)
 
@@ -202,7 +203,8 @@ bench: $(RUNNER) bench-clients
 endif
 
 # The benchmarks' own load clients, bench/<name>.c -> build/bench/<name> (-O2, no sanitizer, whatever BUILD is):
-# one rule for all, used by `make bench`, bench/run.sh and the bench/*.py scripts (`make -s bench-clients`).
+# one rule for all: `make bench` and bench/run.sh build them all (`make bench-clients`), each bench/*.py script
+# only its own (`make -s build/bench/<name>`).
 BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 BENCH_LIBS_tls_handshakes := -lssl -lcrypto
 bench-clients: $(BENCH_BIN)

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.harness import group  # noqa: E402
+
 CLIENT = ROOT / "build" / "bench" / "sse_streams"
 RUNNER = Path(os.environ.get("RUNNER", ROOT / "build" / "runner"))
 CASE = ROOT / "bench" / "sse_streams.case"
@@ -65,24 +67,17 @@ def get_json(url, secret=""):
 
 
 class Server:
-    """A server process in its own session, ended by its PID (never by name)."""
+    """A server process in a process group of its own (tests/harness/group.py), ended whole."""
 
     def __init__(self, args, ready):
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     start_new_session=True)
+        self.proc = group.spawn(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"{args[0]} did not start")
         self.base, self.pid, self.secret = ready(line, self.proc.pid)
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        group.end(self.proc, grace=20)  # 10,000 streams take a while to close
 
 
 def start_runner():

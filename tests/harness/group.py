@@ -52,6 +52,16 @@ def _signal_group(proc: subprocess.Popen, sig) -> None:
         pass
 
 
+def _group_exists(pgid) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and is not ours: our group's number was given to another user's
+        return False
+    return True
+
+
 def end(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
     """SIGTERM to the group, SIGKILL to it after `grace` seconds; the leader's exit status (None if it never
     exits, which a SIGKILLed process always does)."""
@@ -61,9 +71,10 @@ def end(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
             pass
-    # The leader may be gone while a child it started still runs in the group. Only a group with members is
-    # signalled: the number of an empty one may since have been given to another process's new session.
-    if members(proc.pid):
+    # The leader may be gone while a child it started still runs in the group. Only a group that still exists
+    # is signalled (kill(-pgid, 0), POSIX: "no signal is sent, but error checking is still performed"): the
+    # number of an empty one may since have been given to another process's new session.
+    if _group_exists(proc.pid):
         _signal_group(proc, signal.SIGKILL)
     try:
         return proc.wait(5)
