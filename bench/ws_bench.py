@@ -7,7 +7,9 @@ measured on this machine). Both servers run at once, pinned to CPU 0, the client
 servers (noise hits both alike) and the figures are medians with their spread. For each window (messages in
 flight per connection: 1 is ping-pong, latency-bound; 16 keeps the servers busy) it prints one JSON line
 {"measure", "window", "runner", "node", "runner_median", "node_median", "ratio", "target", and each server's
-median CPU microseconds per message — steadier than msgs/s on a busy machine} and asserts nothing.
+median CPU microseconds per message — steadier than msgs/s on a busy machine —, their ratio, the part of it
+spent in the kernel, and "cpu_ratio_floor": the runner's kernel part over Node's whole, the lowest CPU ratio the
+runner's own code could reach} and asserts nothing.
 The target (issue 3): the runner at least 2× Node's msgs/s.
 """
 from __future__ import annotations
@@ -22,6 +24,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.harness import group  # noqa: E402
+
 CLIENT = ROOT / "build" / "bench" / "ws_load"
 RUNNER = Path(os.environ.get("RUNNER", ROOT / "build" / "runner"))
 
@@ -36,8 +41,8 @@ def pinned(cpu: int, argv: list[str]) -> list[str]:
 
 
 def start_runner():
-    p = subprocess.Popen(pinned(0, [str(RUNNER), "serve", "--cases", str(ROOT / "bench" / "ws_echo.case")]),
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    p = group.spawn(pinned(0, [str(RUNNER), "serve", "--cases", str(ROOT / "bench" / "ws_echo.case")]),
+                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     ready = json.loads(p.stdout.readline())
     req = urllib.request.Request(ready["origins"]["A"] + "/_h/program?case=ws/bench/echo",
                                  headers={"X-Harness-Secret": ready["secret"]})  # README, "Security"
@@ -47,28 +52,31 @@ def start_runner():
 
 
 def start_node():
-    p = subprocess.Popen(pinned(0, ["node", str(ROOT / "bench" / "ws_echo_node.js"), "0"]), stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
+    p = group.spawn(pinned(0, ["node", str(ROOT / "bench" / "ws_echo_node.js"), "0"]), stdout=subprocess.PIPE,
+                      stderr=subprocess.DEVNULL, text=True)
     return p, json.loads(p.stdout.readline())["port"], "/"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def load(pid: int, port: int, path: str, args, window: int) -> tuple[float, float]:
-    """One run: (msgs/s, the server's CPU microseconds per message over the whole run, warm-up included)."""
-    c0 = cpu_seconds(pid)
+def load(pid: int, port: int, path: str, args, window: int) -> tuple[float, float, float]:
+    """One run: (msgs/s, the server's CPU microseconds per message over the whole run, warm-up included, and of
+    them those spent in the kernel)."""
+    u0, s0 = cpu_seconds(pid)
     out = subprocess.run(pinned(1, [str(CLIENT), "localhost", str(port), path, "-c", str(args.conns), "-w",
                                     str(window), "-s", str(args.size), "-d", str(args.seconds), "-W", "1"]),
                          capture_output=True, text=True, timeout=args.seconds + 60)
     if out.returncode != 0:
         sys.exit(f"ws_load failed: {out.stderr.strip()}")
     r = json.loads(out.stdout)
-    total = r["msgs_per_s"] * (r["seconds"] + 1)  # the warm-up second ran at about the same rate
-    return r["msgs_per_s"], round((cpu_seconds(pid) - c0) * 1e6 / max(total, 1), 2)
+    total = max(r["msgs_per_s"] * (r["seconds"] + 1), 1)  # the warm-up second ran at about the same rate
+    u1, s1 = cpu_seconds(pid)
+    return r["msgs_per_s"], round((u1 - u0 + s1 - s0) * 1e6 / total, 2), round((s1 - s0) * 1e6 / total, 2)
 
 
 def spread(xs):
@@ -91,29 +99,34 @@ def main():
         np_, nport, npath = start_node()
         procs.append(np_)
         for window in [int(w) for w in args.windows.split(",")]:
-            ours, theirs, ocpu, tcpu = [], [], [], []
+            ours, theirs, ocpu, tcpu, osys, tsys = [], [], [], [], [], []
             for _ in range(args.rounds):
-                rate, cpu = load(rp.pid, rport, rpath, args, window)
+                rate, cpu, sys_ = load(rp.pid, rport, rpath, args, window)
                 ours.append(rate)
                 ocpu.append(cpu)
-                rate, cpu = load(np_.pid, nport, npath, args, window)
+                osys.append(sys_)
+                rate, cpu, sys_ = load(np_.pid, nport, npath, args, window)
                 theirs.append(rate)
                 tcpu.append(cpu)
+                tsys.append(sys_)
             mo, mt = statistics.median(ours), statistics.median(theirs)
+            # The kernel's share (the sockets' system calls: one receive and one send per message when one is in
+            # flight) is the part of the runner's CPU its own code cannot remove: runner_sys / node_cpu is the
+            # lowest CPU ratio the runner could reach with its user-space work at zero.
             print(json.dumps({"measure": "ws_echo_msgs_per_s", "conns": args.conns, "window": window,
                               "size": args.size, "seconds": args.seconds, "runner": ours, "node": theirs,
                               "runner_median": mo, "node_median": mt, "runner_spread": spread(ours),
                               "node_spread": spread(theirs), "ratio": round(mo / mt, 2), "target": ">= 2.0",
                               "runner_cpu_us_per_msg": statistics.median(ocpu),
-                              "node_cpu_us_per_msg": statistics.median(tcpu)}),
+                              "node_cpu_us_per_msg": statistics.median(tcpu),
+                              "cpu_ratio": round(statistics.median(ocpu) / statistics.median(tcpu), 3),
+                              "runner_sys_us_per_msg": statistics.median(osys),
+                              "node_sys_us_per_msg": statistics.median(tsys),
+                              "cpu_ratio_floor": round(statistics.median(osys) / statistics.median(tcpu), 3)}),
                   flush=True)
     finally:
         for p in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            group.end(p, grace=10)
 
 
 if __name__ == "__main__":
