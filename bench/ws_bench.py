@@ -9,7 +9,7 @@ flight per connection: 1 is ping-pong, latency-bound; 16 keeps the servers busy)
 {"measure", "window", "runner", "node", "runner_median", "node_median", "ratio", "target", and each server's
 median CPU microseconds per message — steadier than msgs/s on a busy machine —, their ratio, the part of it
 spent in the kernel, and "cpu_ratio_floor": the runner's kernel part over Node's whole, the lowest CPU ratio the
-runner's own code could reach} and asserts nothing.
+runner could reach at the system calls it makes per message} and asserts nothing.
 The target (issue 3): the runner at least 2× Node's msgs/s.
 """
 from __future__ import annotations
@@ -111,8 +111,8 @@ def main():
                 tsys.append(sys_)
             mo, mt = statistics.median(ours), statistics.median(theirs)
             # The kernel's share (the sockets' system calls: one receive and one send per message when one is in
-            # flight) is the part of the runner's CPU its own code cannot remove: runner_sys / node_cpu is the
-            # lowest CPU ratio the runner could reach with its user-space work at zero.
+            # flight) is the part of the runner's CPU that no user-space work removes at the same system calls
+            # per message: runner_sys / node_cpu is the lowest CPU ratio the runner could reach with them.
             print(json.dumps({"measure": "ws_echo_msgs_per_s", "conns": args.conns, "window": window,
                               "size": args.size, "seconds": args.seconds, "runner": ours, "node": theirs,
                               "runner_median": mo, "node_median": mt, "runner_spread": spread(ours),

@@ -3,8 +3,9 @@
     /usr/bin/python3 -m reports.timing reports/out
 
 Wall time runs from a client's first start to its last verdict (both phases). A case's own time is its
-program's duration as the client measured it: from its first step to the end of its last step or its last
-event, scripted waits included; the settle time after the last step counts only as far as an event came in it.
+program's duration as the client measured it: from its program's start to the end of its last step or its
+last event, scripted waits included (the settle time after the last step counts only as far as an event came in
+it); for a case without observations, how long pytest waited for its verdict.
 The harness's overhead per case is (wall − Σ own time) / cases: starting the case (the `next` call, a fresh
 iframe, loading the interpreter), the rest of its settle time, posting and judging its result. It is exact for
 a run with `--concurrency 1`; with more, cases overlap and the figure is a lower bound (it may go negative).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 
 
 def proc_state(pid):
@@ -53,28 +54,41 @@ def _signal_group(proc: subprocess.Popen, sig) -> None:
 
 
 def _group_exists(pgid) -> bool:
+    """kill(-pgid, 0): "no signal is sent, but error checking is still performed" (POSIX)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # it exists, and is not ours: our group's number was given to another user's
+    except PermissionError:  # it exists, but nothing in it is ours to signal
         return False
     return True
 
 
+def _exited(pid) -> bool:
+    """Whether our child `pid` has exited, without reaping it (waitid with WNOWAIT)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped behind Popen's back
+        return True
+
+
 def end(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
-    """SIGTERM to the group, SIGKILL to it after `grace` seconds; the leader's exit status (None if it never
-    exits, which a SIGKILLed process always does)."""
-    if proc.poll() is None:
-        _signal_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
-    # The leader may be gone while a child it started still runs in the group. Only a group that still exists
-    # is signalled (kill(-pgid, 0), POSIX: "no signal is sent, but error checking is still performed"): the
-    # number of an empty one may since have been given to another process's new session.
-    if _group_exists(proc.pid):
+    """SIGTERM to the group, SIGKILL to it after `grace` seconds (or once the leader has exited, for a child it
+    left behind); the leader's exit status (None if it never exits, which a SIGKILLed process always does).
+
+    The leader is reaped only after the SIGKILL: until then its PID, the group's number, cannot be given to
+    another process, so the signals reach this group and no other. If the caller reaped the leader before (a
+    `poll()` that saw it exit), the group is signalled only if it still exists; a child the leader left keeps
+    the number from being reused, while an empty group's number could in principle have been reused since."""
+    if proc.returncode is None:
+        if not _exited(proc.pid):
+            _signal_group(proc, signal.SIGTERM)
+            deadline, pause = time.monotonic() + grace, 0.001
+            while not _exited(proc.pid) and time.monotonic() < deadline:
+                time.sleep(pause)
+                pause = min(2 * pause, 0.05)
+        _signal_group(proc, signal.SIGKILL)
+    elif _group_exists(proc.pid):
         _signal_group(proc, signal.SIGKILL)
     try:
         return proc.wait(5)

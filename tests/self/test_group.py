@@ -59,3 +59,21 @@ def test_end_gives_a_leader_that_ignores_sigterm_its_grace_then_kills_it(tmp_pat
     start = time.monotonic()
     assert group.end(proc, grace=1) == -9
     assert 1 <= time.monotonic() - start < 8
+
+
+def test_end_of_a_leader_that_exits_on_sigterm_returns_at_once():
+    proc = group.spawn(["sleep", "300"])
+    start = time.monotonic()
+    assert group.end(proc, grace=5) == -15
+    assert time.monotonic() - start < 2   # not the whole grace
+
+
+def test_end_of_a_leader_already_exited_returns_its_status_reaped_or_not():
+    unreaped = group.spawn(["sh", "-c", "exit 7"])
+    assert wait_until(lambda: gone(unreaped.pid), 10) and unreaped.returncode is None   # a zombie, ours to reap
+    start = time.monotonic()
+    assert group.end(unreaped, grace=5) == 7
+    assert time.monotonic() - start < 2
+    reaped = group.spawn(["sh", "-c", "exit 5"])
+    assert reaped.wait(10) == 5   # reaped by the caller: the group is empty, nothing is signalled
+    assert group.end(reaped, grace=5) == 5
