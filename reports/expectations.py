@@ -43,12 +43,15 @@ class Entry:
     reason: str = ""
     link: str = ""
 
+    def __post_init__(self):
+        self._glob = any(ch in self.pattern for ch in "*?[")
+
     @property
     def is_glob(self) -> bool:
-        return any(ch in self.pattern for ch in "*?[")
+        return self._glob
 
     def matches(self, case_id: str) -> bool:
-        return fnmatch.fnmatchcase(case_id, self.pattern) if self.is_glob else case_id == self.pattern
+        return fnmatch.fnmatchcase(case_id, self.pattern) if self._glob else case_id == self.pattern
 
     def to_json(self):
         out = {"status": self.status}
@@ -82,12 +85,19 @@ def classify(status: str, expected: str = "PASS", known_intermittent=(), explici
 class Expectations:
     """The parsed file. `lookup(client, case)` gives the entry that governs a result, or None. `clients` are
     the client names the file has a key for, in file order (an empty object names a client that is expected to
-    pass every case)."""
+    pass every case). `entries` are fixed once made: lookups go through an index of them."""
 
     def __init__(self, entries: list[Entry] | None = None, path: str | None = None, clients=None):
         self.entries = list(entries or [])
         self.path = path
         self.clients = list(dict.fromkeys(list(clients or []) + [e.client for e in self.entries]))
+        self._exact: dict = {}   # (client, case id) -> the first entry naming it exactly
+        self._globs: dict = {}   # client -> its glob entries, in file order
+        for e in self.entries:
+            if e.is_glob:
+                self._globs.setdefault(e.client, []).append(e)
+            else:
+                self._exact.setdefault((e.client, e.pattern), e)
 
     # -- reading -------------------------------------------------------------------------------------------
     @classmethod
@@ -112,10 +122,10 @@ class Expectations:
         """Precedence: this client's exact id, this client's most specific glob (the longest pattern), then
         the same two under "*"."""
         for who in (client, "*"):
-            exact = [e for e in self.entries if e.client == who and not e.is_glob and e.pattern == case_id]
-            if exact:
-                return exact[0]
-            globs = [e for e in self.entries if e.client == who and e.is_glob and e.matches(case_id)]
+            exact = self._exact.get((who, case_id))
+            if exact is not None:
+                return exact
+            globs = [e for e in self._globs.get(who, ()) if e.matches(case_id)]
             if globs:
                 return max(globs, key=lambda e: len(e.pattern))
         return None
@@ -134,15 +144,21 @@ class Expectations:
         case`), or every result they governed in this run passed while they expect something else (`now
         passes`). `results` are report results (client, test, status, statuses); `clients` the run's clients."""
         case_ids = list(case_ids)
+        known = set(case_ids)
+        governed_by: dict = {}   # id(entry) -> the results it governs (lookup gives it: its client's or "*")
+        for r in results:
+            if r["client"] in clients and r["status"] != "NOTRUN":
+                e = self.lookup(r["client"], r["test"])
+                if e is not None:
+                    governed_by.setdefault(id(e), []).append(r)
         out = []
         for e in self.entries:
-            if not any(e.matches(c) for c in case_ids):
+            if not (any(e.matches(c) for c in case_ids) if e.is_glob else e.pattern in known):
                 out.append(_stale(e, "no such case", "no case in cases/ or the --cases paths matches it"))
                 continue
             if e.status in PASSING:
                 continue
-            governed = [r for r in results if r["client"] in clients and (e.client == "*" or e.client == r["client"])
-                        and self.lookup(r["client"], r["test"]) is e and r["status"] != "NOTRUN"]
+            governed = governed_by.get(id(e), [])
             if governed and all(s in PASSING for r in governed for s in r.get("statuses") or [r["status"]]):
                 seen = sorted({s for r in governed for s in r.get("statuses") or [r["status"]]})
                 out.append(_stale(e, "now passes", f"expected {e.status}, every governed result was "
