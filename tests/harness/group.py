@@ -6,7 +6,7 @@ the child's PID; `end` asks the whole group to stop (SIGTERM), waits `grace` sec
 a bound, ended with `end` when the bound passes or the caller is interrupted (pytest-timeout, ^C).
 
 Browsers need more than this (satellites that leave the group, an atexit registry): browsers/procs.py, which
-builds on `proc_state` and `members` here.
+builds on `proc_state`, `members` and `wait_until` here.
 """
 from __future__ import annotations
 
@@ -39,6 +39,16 @@ def members(pgid, also=None):
         if st is not None and st[0] not in ("Z", "X") and (st[1] == pgid or (also is not None and also(pid))):
             found.append(pid)
     return found
+
+
+def wait_until(predicate, timeout, interval=0.02):
+    """Poll ``predicate`` until it returns a true value or ``timeout`` s pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
 
 
 def spawn(argv, **kw) -> subprocess.Popen:
@@ -83,10 +93,7 @@ def end(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
     if proc.returncode is None:
         if not _exited(proc.pid):
             _signal_group(proc, signal.SIGTERM)
-            deadline, pause = time.monotonic() + grace, 0.001
-            while not _exited(proc.pid) and time.monotonic() < deadline:
-                time.sleep(pause)
-                pause = min(2 * pause, 0.05)
+            wait_until(lambda: _exited(proc.pid), grace, interval=0.005)
         _signal_group(proc, signal.SIGKILL)
     elif _group_exists(proc.pid):
         _signal_group(proc, signal.SIGKILL)

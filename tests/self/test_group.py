@@ -7,8 +7,7 @@ import time
 import pytest
 
 from tests.harness import group
-from tests.harness.browsers.procs import wait_until
-from tests.harness.group import proc_state
+from tests.harness.group import proc_state, wait_until
 
 
 def gone(pid: int) -> bool:

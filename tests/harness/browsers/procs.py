@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 
-from ..group import members, proc_state
+from ..group import members, proc_state, wait_until
 
 log = logging.getLogger("harness.browsers")
 
@@ -63,16 +63,6 @@ def free_port(host="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout, interval=0.02):
-    """Poll ``predicate`` until it returns a true value or ``timeout`` s pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 class ProcGroup:
