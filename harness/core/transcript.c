@@ -13,16 +13,16 @@
 
 enum kind { K_JSON, K_SENT, K_REQUEST, K_END, K_OPEN, K_CLOSE };
 
-/* A request, kept in the arena beside its strings and bytes, which it points to. The body's SHA-256 is computed
- * here only for a body longer than its preview (the rest of the bytes are not kept); otherwise when the JSON is
- * built, from the preview, which is the whole body. */
+/* A request, kept in the arena with its fields, strings and bytes right after it, in one reservation (every
+ * request is recorded: each byte it takes is fresh memory, page faults included). The body's SHA-256 is
+ * computed here only for a body longer than its preview (the rest of the bytes are not kept; `sha` then points
+ * to it, after the body); otherwise when the JSON is built, from the preview, which is the whole body. */
 struct request_rec {
-    const char *method, *target, *path, *head, *body;
+    const char *method, *target, *path, *head, *body, *sha;
     const struct ch_header *fields;
     size_t head_len, nfields, body_preview, body_size;
     int64_t body_end_us;
     int minor, route; /* route line, 0 = unmatched */
-    char sha[65];
 };
 
 #define BODY_PREVIEW 65536
@@ -221,24 +221,45 @@ void ch_transcript_conn_close(struct ch_transcript *t, int64_t now_us, uint64_t 
     conn_entry(t, now_us, K_CLOSE, conn, by, how);
 }
 
+/* Copies n bytes to *at and advances it past them; returns where they went. */
+static const char *put(unsigned char **at, const void *p, size_t n)
+{
+    unsigned char *to = *at;
+    if (n) memcpy(to, p, n);
+    *at = to + n;
+    return (const char *)to;
+}
+
 void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_request *r)
 {
     struct entry *e = add_entry(t, r->t_us, K_REQUEST);
     if (!e) return;
-    struct request_rec q = {.head_len = r->head_len, .nfields = r->nfields, .body_size = r->body_len,
-                            .body_end_us = r->body_end_us - t->t0_us, .minor = r->minor, .route = r->route};
-    q.body_preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW;
-    if (q.body_preview < q.body_size) ch_sha256_hex(r->body, r->body_len, q.sha);
-    q.method = keep_str(t, r->method);
-    q.target = keep_str(t, r->target);
-    q.path = keep_str(t, r->path);
-    q.head = keep(t, r->head, r->head_len);
-    q.fields = keep_aligned(t, r->fields, r->nfields * sizeof *r->fields, _Alignof(struct ch_header));
-    q.body = keep(t, r->body, q.body_preview);
-    e->p = keep_aligned(t, &q, sizeof q, _Alignof(struct request_rec));
+    _Static_assert(sizeof(struct request_rec) % _Alignof(struct ch_header) == 0, "the fields follow the record");
+    size_t preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW, sha_n = preview < r->body_len ? 65 : 0;
+    size_t lm = strlen(r->method) + 1, lt = strlen(r->target) + 1, lp = strlen(r->path) + 1;
+    size_t nf = r->nfields * sizeof *r->fields, n = sizeof(struct request_rec) + nf + lm + lt + lp + r->head_len;
+    struct request_rec *q = room(&t->ar_first, &t->ar_last, n + preview + sha_n, _Alignof(struct request_rec));
+    if (!q) {
+        drop_last(t); /* no memory */
+        return;
+    }
+    unsigned char *at = (unsigned char *)(q + 1);
+    *q = (struct request_rec){.head_len = r->head_len, .nfields = r->nfields, .body_size = r->body_len,
+                              .body_preview = preview, .body_end_us = r->body_end_us - t->t0_us, .minor = r->minor,
+                              .route = r->route};
+    q->fields = (const struct ch_header *)put(&at, r->fields, nf);
+    q->method = put(&at, r->method, lm);
+    q->target = put(&at, r->target, lt);
+    q->path = put(&at, r->path, lp);
+    q->head = put(&at, r->head, r->head_len);
+    q->body = put(&at, r->body, preview);
+    if (sha_n) {
+        ch_sha256_hex(r->body, r->body_len, (char *)at);
+        q->sha = (const char *)at;
+    }
+    e->p = q;
     e->conn = r->conn;
     e->req = r->n;
-    if (!q.method || !q.target || !q.path || !q.head || !q.fields || !q.body || !e->p) drop_last(t); /* no memory */
 }
 
 json_t *ch_header_json(const char *bytes, size_t n)
@@ -285,13 +306,14 @@ void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
 static json_t *request_json(const struct entry *e)
 {
     struct request_rec q = *(const struct request_rec *)e->p;
-    char version[8];
+    char version[8], sha[65];
     snprintf(version, sizeof version, "1.%d", q.minor);
-    if (q.body_preview == q.body_size) ch_sha256_hex(q.body, q.body_size, q.sha);
+    if (q.sha) memcpy(sha, q.sha, sizeof sha);
+    else ch_sha256_hex(q.body, q.body_size, sha);
     json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
                           e->req, "method", q.method, "target", q.target, "path", q.path, "version", version,
                           "headers", ch_headers_json(q.head, q.fields, q.nfields), "body_size",
-                          (json_int_t)q.body_size, "body_sha256", q.sha, "body_end_us", (json_int_t)q.body_end_us);
+                          (json_int_t)q.body_size, "body_sha256", sha, "body_end_us", (json_int_t)q.body_end_us);
     json_t *b = json_object();
     ch_json_set_bytes(b, q.body, q.body_preview);
     json_object_set(j, json_object_get(b, "text") ? "body_text" : "body_hex",
