@@ -55,7 +55,8 @@ json_t *ch_hex_json(const void *bytes, size_t n);
 unsigned char *ch_hex_decode(const char *hex, size_t *len, char *err);
 
 /* SHA-256 of n bytes as 64 lowercase hex characters plus NUL. */
-void ch_sha256_hex(const void *data, size_t n, char out[65]);
+#define CH_SHA256_HEX_SIZE 65
+void ch_sha256_hex(const void *data, size_t n, char out[CH_SHA256_HEX_SIZE]);
 
 /* SHA-1 of n bytes, raw (20 bytes). */
 void ch_sha1(const void *data, size_t n, unsigned char out[20]);

@@ -113,15 +113,13 @@ static void *room(struct block **first, struct block **last, size_t n, size_t al
     return b->data + at;
 }
 
-/* Copies n bytes into the arena (aligned to `align`); returns where they are, or NULL when out of memory. */
-static const void *keep_aligned(struct ch_transcript *t, const void *p, size_t n, size_t align)
+/* Copies n bytes into the arena (unaligned); returns where they are, or NULL when out of memory. */
+static const void *keep(struct ch_transcript *t, const void *p, size_t n)
 {
-    void *at = room(&t->ar_first, &t->ar_last, n ? n : 1, align);
+    void *at = room(&t->ar_first, &t->ar_last, n ? n : 1, 1);
     if (at && n) memcpy(at, p, n);
     return at;
 }
-
-static const void *keep(struct ch_transcript *t, const void *p, size_t n) { return keep_aligned(t, p, n, 1); }
 
 static const char *keep_str(struct ch_transcript *t, const char *s) { return keep(t, s, strlen(s) + 1); }
 
@@ -235,7 +233,7 @@ void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_r
     struct entry *e = add_entry(t, r->t_us, K_REQUEST);
     if (!e) return;
     _Static_assert(sizeof(struct request_rec) % _Alignof(struct ch_header) == 0, "the fields follow the record");
-    size_t preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW, sha_n = preview < r->body_len ? 65 : 0;
+    size_t preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW, sha_n = preview < r->body_len ? CH_SHA256_HEX_SIZE : 0;
     size_t lm = strlen(r->method) + 1, lt = strlen(r->target) + 1, lp = strlen(r->path) + 1;
     size_t nf = r->nfields * sizeof *r->fields, n = sizeof(struct request_rec) + nf + lm + lt + lp + r->head_len;
     struct request_rec *q = room(&t->ar_first, &t->ar_last, n + preview + sha_n, _Alignof(struct request_rec));
@@ -306,10 +304,13 @@ void ch_json_set_bytes(json_t *obj, const void *bytes, size_t n)
 static json_t *request_json(const struct entry *e)
 {
     struct request_rec q = *(const struct request_rec *)e->p;
-    char version[8], sha[65];
+    char version[8], digest[CH_SHA256_HEX_SIZE];
     snprintf(version, sizeof version, "1.%d", q.minor);
-    if (q.sha) memcpy(sha, q.sha, sizeof sha);
-    else ch_sha256_hex(q.body, q.body_size, sha);
+    const char *sha = q.sha; /* stored only for a body longer than its preview; else the preview is the body */
+    if (!sha) {
+        ch_sha256_hex(q.body, q.body_size, digest);
+        sha = digest;
+    }
     json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:I}", "conn", (json_int_t)e->conn, "n",
                           e->req, "method", q.method, "target", q.target, "path", q.path, "version", version,
                           "headers", ch_headers_json(q.head, q.fields, q.nfields), "body_size",

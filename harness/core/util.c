@@ -159,7 +159,7 @@ static void digest(const EVP_MD *md, const void *data, size_t n, unsigned char *
     EVP_Digest(data, n, out, &outlen, md, NULL);
 }
 
-void ch_sha256_hex(const void *data, size_t n, char out[65])
+void ch_sha256_hex(const void *data, size_t n, char out[CH_SHA256_HEX_SIZE])
 {
     unsigned char raw[32];
     if (n == 0) { /* the common case (GET bodies), without a digest context */

@@ -156,7 +156,7 @@ int ch_render_echo(struct ch_exec *x, const struct ch_step *s, struct evbuffer *
     struct ch_request *r = x->req;
     size_t n;
     const unsigned char *body = ch_request_body(r, &n);
-    char sha[65], version[8];
+    char sha[CH_SHA256_HEX_SIZE], version[8];
     ch_sha256_hex(body, n, sha);
     snprintf(version, sizeof version, "%d.%d", r->major, r->minor);
     json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:I, s:s}", "method", r->method, "target", r->target, "version",

@@ -179,7 +179,7 @@ void ch_jmut_request_header(struct ch_jmut *m)
 static json_t *with_body(const json_t *req, const char *text, size_t n)
 {
     json_t *copy = json_deep_copy(req);
-    char hex[65];
+    char hex[CH_SHA256_HEX_SIZE];
     if (text) {
         ch_sha256_hex(text, n, hex);
         json_object_set_new(copy, "body_text", json_stringn_nocheck(text, n));

@@ -450,7 +450,7 @@ static enum ch_jstatus body_eq(struct ch_jcheck *c, const json_t *req, const jso
         return CH_J_FAIL;
     }
     if (!sha) return ch_jerror(c, "the transcript's request has neither body_text nor body_sha256");
-    char hex[65];
+    char hex[CH_SHA256_HEX_SIZE];
     ch_sha256_hex(json_string_value(want), json_string_length(want), hex);
     if (strcasecmp(hex, json_string_value(sha)) == 0) return CH_J_PASS;
     ch_text_printf(&c->detail, "expected sha256 %s", hex);

@@ -19,10 +19,12 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "core/core.h"
+
 /* The SHA-256 (hex) of what decides a run of the case: its JSON without the expectations and what only
  * documents them (`expect`, `cors` decisions, `title`, `spec`, `wpt`, `source`, every `line`), with the bytes of each
  * `body file` under `fixtures` in place of the path. 0, or -1 with err (a body file that cannot be read). */
-int ch_program_sha256(const json_t *kase, const char *fixtures, char out[65], char *err);
+int ch_program_sha256(const json_t *kase, const char *fixtures, char out[CH_SHA256_HEX_SIZE], char *err);
 
 /* A record from one line of an event stream (a `verdict` event) or a full verdict: NULL when the line is not a
  * verdict whose checks ran (N/A, an adapter error, CRASH, other events), or names a case not in `by_id` (an

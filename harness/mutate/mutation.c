@@ -102,7 +102,7 @@ static const json_t *fresh_case(struct ch_mutation *mu, const json_t *rec)
     const json_t *kase = id ? json_object_get(mu->by_id, id) : NULL, *p;
     if (!kase) return NULL;
     if (!(p = json_object_get(mu->programs, id))) {
-        char hex[65], err[CH_ERR_LEN];
+        char hex[CH_SHA256_HEX_SIZE], err[CH_ERR_LEN];
         int ok = ch_program_sha256(kase, mu->fixtures, hex, err) == 0;
         json_object_set_new(mu->programs, id, ok ? json_string(hex) : json_null());
         p = json_object_get(mu->programs, id);

@@ -30,7 +30,7 @@ static int hash_body_files(json_t *server, const char *fixtures, char *err)
         json_array_foreach(json_object_get(route, "steps"), s, step) {
             const char *file = json_string_value(json_object_get(step, "file"));
             if (!file) continue;
-            char path[4096], hex[65];
+            char path[4096], hex[CH_SHA256_HEX_SIZE];
             size_t len;
             snprintf(path, sizeof path, "%s/%s", fixtures, file);
             char *bytes = ch_read_file(path, &len, err);
@@ -43,7 +43,7 @@ static int hash_body_files(json_t *server, const char *fixtures, char *err)
     return 0;
 }
 
-int ch_program_sha256(const json_t *kase, const char *fixtures, char out[65], char *err)
+int ch_program_sha256(const json_t *kase, const char *fixtures, char out[CH_SHA256_HEX_SIZE], char *err)
 {
     static const char *const docs[] = {"expect", "cors", "title", "spec", "wpt", "source"};
     json_t *c = json_deep_copy(kase);
@@ -76,7 +76,7 @@ json_t *ch_record_make(const json_t *line, const json_t *by_id, const char *fixt
     const json_t *obs = json_object_get(line, "observations");
     const char *id = json_string_value(json_object_get(line, "case"));
     const json_t *kase = id ? json_object_get(by_id, id) : NULL;
-    char hex[65], err[CH_ERR_LEN];
+    char hex[CH_SHA256_HEX_SIZE], err[CH_ERR_LEN];
     *why = NULL;
     if (event && strcmp(json_string_value(event) ? json_string_value(event) : "", "verdict") != 0) return NULL;
     if (!json_is_object(obs) || json_array_size(checks) == 0) {

@@ -44,7 +44,7 @@ static const char *origin_a(const struct ch_server *srv)
 void ch_static_reply(struct ch_server *srv, struct ch_conn *c, const char *rel, const char *charset,
                      const char *if_none_match)
 {
-    char real[PATH_MAX], err[CH_ERR_LEN], sum[65], etag[40], extra[512];
+    char real[PATH_MAX], err[CH_ERR_LEN], sum[CH_SHA256_HEX_SIZE], etag[40], extra[512];
     size_t n;
     if (ch_path_within(srv->opts->fixtures_dir, rel, strlen(rel), real, NULL) != CH_PATH_OK)
         return ch_reply_error(c, 404, "no such fixture");

@@ -79,7 +79,7 @@ START_TEST(long_body_keeps_its_digest)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
     size_t n = 70000;
-    char *body = malloc(n), sha[65];
+    char *body = malloc(n), sha[CH_SHA256_HEX_SIZE];
     memset(body, 'b', n);
     body[n - 1] = 'z'; /* past the preview: only the digest sees it */
     ch_sha256_hex(body, n, sha);

@@ -52,7 +52,7 @@ END_TEST
 
 START_TEST(digests)
 {
-    char hex[65], b64[64];
+    char hex[CH_SHA256_HEX_SIZE], b64[64];
     unsigned char sha1[20];
     ch_sha256_hex("", 0, hex);
     ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -46,7 +46,7 @@ static json_t *cases(void)
 
 static json_t *record(const json_t *kase, const char *client, const char *obs, const char *program)
 {
-    char hex[65], err[CH_ERR_LEN];
+    char hex[CH_SHA256_HEX_SIZE], err[CH_ERR_LEN];
     ck_assert_int_eq(ch_program_sha256(kase, "fixtures", hex, err), 0);
     return json_pack("{s:s, s:s, s:s, s:f, s:o, s:o}", "case", json_string_value(json_object_get(kase, "id")), "client",
                      client, "program", program ? program : hex, "time_scale", 1.0, "observations", J(obs), "transcript",
@@ -58,7 +58,7 @@ static json_t *record(const json_t *kase, const char *client, const char *obs, c
 START_TEST(program_digest)
 {
     json_t *a = J(CASE_T), *b = J(CASE_T);
-    char ha[65], hb[65], err[CH_ERR_LEN];
+    char ha[CH_SHA256_HEX_SIZE], hb[CH_SHA256_HEX_SIZE], err[CH_ERR_LEN];
     ck_assert_int_eq(ch_program_sha256(a, "fixtures", ha, err), 0);
     /* What only documents the run, or says where it is written, changes nothing. */
     json_object_set_new(b, "title", json_string("another title"));
@@ -79,7 +79,7 @@ END_TEST
 
 START_TEST(program_digest_reads_body_files)
 {
-    char dir[] = "/tmp/check_mutate_XXXXXX", path[600], h1[65], h2[65], err[CH_ERR_LEN];
+    char dir[] = "/tmp/check_mutate_XXXXXX", path[600], h1[CH_SHA256_HEX_SIZE], h2[CH_SHA256_HEX_SIZE], err[CH_ERR_LEN];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/b.bin", dir);
     json_t *k = J("{'id':'f','server':[{'method':'GET','path':'/f','steps':[{'op':'body','file':'b.bin'}]}],'expect':[]}");
