@@ -218,6 +218,12 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
 void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
                         size_t n);
 
+/* The same for bytes that outlive the transcript (a route's reply rendered at load: the server frees its tokens
+ * before its cases): the event points to them instead of copying them, so that every reply of such a route
+ * costs the transcript no bytes of its own. */
+void ch_transcript_sent_kept(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
+                             size_t n);
+
 /* The frequent events, recorded without building JSON (ch_transcript_json builds it). */
 void ch_transcript_end(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req);
 /* `origin` ("A", "B", "C") must be a static string; peer is copied. */

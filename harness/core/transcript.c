@@ -27,15 +27,21 @@ struct request_rec {
 
 #define BODY_PREVIEW 65536
 
+/* Three of these a request (request, sent, end), each of its bytes fresh memory: kept to 48. */
 struct entry {
     int64_t t_us;
-    enum kind kind;
-    int req;
     uint64_t conn;
-    const void *p;          /* in the arena: sent preview, peer, K_JSON text, request record */
-    size_t len, total;      /* bytes at p (sent preview, K_JSON text) and a sent run's full count */
-    const char *a, *b;      /* static strings: close by/how, open origin */
+    const void *p;          /* sent preview, K_JSON text, request record (in the arena or kept by the caller);
+                             * conn-open: the peer (arena); conn-close: `by` (static) */
+    union {
+        size_t total;       /* K_SENT: the run's full count */
+        const char *s;      /* K_OPEN: origin; K_CLOSE: how (static strings) */
+    } u;
+    uint32_t len;           /* bytes at p (sent preview, K_JSON text) */
+    int req;
+    unsigned char kind;     /* enum kind */
 };
+_Static_assert(sizeof(struct entry) <= 48, "an entry is fresh memory on every request's path");
 
 /* Events and their bytes are appended to blocks that never move: recording one is O(1) however long the
  * transcript is (a growing array copied on each doubling would stall the request that crosses the doubling,
@@ -145,7 +151,7 @@ static struct entry *add_entry(struct ch_transcript *t, int64_t now_us, enum kin
     t->n++;
     memset(e, 0, sizeof *e);
     e->t_us = t_us;
-    e->kind = kind;
+    e->kind = (unsigned char)kind;
     return e;
 }
 
@@ -168,34 +174,53 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
     json_object_set_new(j, "type", json_string(type));
     char *text = json_dumps(j, JSON_COMPACT); /* keys stay in insertion order */
     json_decref(j);
-    e->len = text ? strlen(text) : 0;
-    e->p = text ? keep(t, text, e->len) : NULL;
-    if (!e->p) drop_last(t); /* out of memory */
+    size_t n = text ? strlen(text) : 0;
+    e->len = (uint32_t)n;
+    e->p = text && n <= UINT32_MAX ? keep(t, text, n) : NULL;
+    if (!e->p) drop_last(t); /* out of memory (or an event of 4 GiB) */
     free(text);
+}
+
+/* A `sent` entry for n bytes, their preview at `preview` (NULL: none); NULL when it was dropped. */
+static struct entry *sent_entry(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, size_t n)
+{
+    struct entry *e = add_entry(t, now_us, K_SENT);
+    if (e) {
+        e->conn = conn;
+        e->req = req;
+        e->u.total = n;
+    }
+    return e;
 }
 
 void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
                         size_t n)
 {
     size_t keep_n = n < CH_TRANSCRIPT_PREVIEW ? n : CH_TRANSCRIPT_PREVIEW;
-    struct entry *e = add_entry(t, now_us, K_SENT);
+    struct entry *e = sent_entry(t, now_us, conn, req, n);
     if (!e) return;
-    e->conn = conn;
-    e->req = req;
-    e->total = n;
     e->p = keep(t, bytes, keep_n);
-    e->len = e->p ? keep_n : 0;
+    e->len = e->p ? (uint32_t)keep_n : 0;
 }
 
-/* An event of a connection: its id and up to two static strings. NULL when it was dropped. */
-static struct entry *conn_entry(struct ch_transcript *t, int64_t us, enum kind kind, uint64_t conn, const char *a,
-                                const char *b)
+void ch_transcript_sent_kept(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
+                             size_t n)
+{
+    struct entry *e = sent_entry(t, now_us, conn, req, n);
+    if (!e) return;
+    e->p = bytes;
+    e->len = (uint32_t)(n < CH_TRANSCRIPT_PREVIEW ? n : CH_TRANSCRIPT_PREVIEW);
+}
+
+/* An event of a connection: its id, a pointer and a static string (struct entry). NULL when it was dropped. */
+static struct entry *conn_entry(struct ch_transcript *t, int64_t us, enum kind kind, uint64_t conn, const void *p,
+                                const char *s)
 {
     struct entry *e = add_entry(t, us, kind);
     if (e) {
         e->conn = conn;
-        e->a = a;
-        e->b = b;
+        e->p = p;
+        e->u.s = s;
     }
     return e;
 }
@@ -209,7 +234,7 @@ void ch_transcript_end(struct ch_transcript *t, int64_t now_us, uint64_t conn, i
 void ch_transcript_conn_open(struct ch_transcript *t, int64_t opened_us, uint64_t conn, const char *origin,
                              const char *peer)
 {
-    struct entry *e = conn_entry(t, opened_us, K_OPEN, conn, origin, NULL);
+    struct entry *e = conn_entry(t, opened_us, K_OPEN, conn, NULL, origin);
     if (e && !(e->p = keep_str(t, peer))) drop_last(t);
 }
 
@@ -331,11 +356,11 @@ static json_t *entry_json(const struct entry *e)
     switch (e->kind) {
     case K_JSON: j = json_loadb(e->p, e->len, JSON_ALLOW_NUL, NULL); break;
     case K_SENT:
-        j = json_pack("{s:s, s:I, s:I}", "type", "sent", "conn", (json_int_t)e->conn, "bytes", (json_int_t)e->total);
+        j = json_pack("{s:s, s:I, s:I}", "type", "sent", "conn", (json_int_t)e->conn, "bytes", (json_int_t)e->u.total);
         if (e->req) json_object_set_new(j, "req", json_integer(e->req));
         /* A preview cut inside a UTF-8 sequence falls back to hex; that is still exact about the bytes. */
         ch_json_set_bytes(j, e->len ? e->p : "", e->len);
-        if (e->len < e->total) json_object_set_new(j, "truncated", json_true());
+        if (e->len < e->u.total) json_object_set_new(j, "truncated", json_true());
         break;
     case K_REQUEST:
         j = request_json(e);
@@ -343,12 +368,12 @@ static json_t *entry_json(const struct entry *e)
         break;
     case K_END: j = json_pack("{s:s, s:I, s:i}", "type", "end", "conn", (json_int_t)e->conn, "req", e->req); break;
     case K_OPEN:
-        j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-open", "conn", (json_int_t)e->conn, "origin", e->a, "peer",
-                      (const char *)e->p);
+        j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-open", "conn", (json_int_t)e->conn, "origin", e->u.s,
+                      "peer", (const char *)e->p);
         break;
     case K_CLOSE:
-        j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-close", "conn", (json_int_t)e->conn, "by", e->a, "how",
-                      e->b);
+        j = json_pack("{s:s, s:I, s:s, s:s}", "type", "conn-close", "conn", (json_int_t)e->conn, "by",
+                      (const char *)e->p, "how", e->u.s);
         break;
     default: return NULL;
     }

@@ -331,7 +331,7 @@ static void fixed_reply(const struct ch_exec_env *env, struct ch_conn *c, struct
 {
     if (route->fixed_len) {
         ch_conn_write(c, route->fixed, route->fixed_len);
-        ch_transcript_sent(tr, ch_now_us(), c->id, reqno, route->fixed, route->fixed_len);
+        ch_transcript_sent_kept(tr, ch_now_us(), c->id, reqno, route->fixed, route->fixed_len);
     }
     if (evbuffer_get_length(c->out) == 0) {
         ch_transcript_end(tr, ch_now_us(), c->id, reqno);

@@ -39,6 +39,8 @@ START_TEST(records_read_back_as_model_json)
     json_t *rq = json_array_get(ev, 1);
     ck_assert_int_eq(json_integer_value(json_object_get(rq, "t_us")), 200);
     ck_assert_str_eq(json_string_value(json_object_get(rq, "method")), "POST");
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "target")), "/c/t1/x?q");
+    ck_assert_str_eq(json_string_value(json_object_get(rq, "path")), "/x");
     ck_assert_str_eq(json_string_value(json_object_get(rq, "version")), "1.1");
     ck_assert_str_eq(json_string_value(json_object_get(rq, "body_text")), "abc");
     ck_assert_int_eq(json_integer_value(json_object_get(rq, "route")), 12);
@@ -68,6 +70,8 @@ START_TEST(unmatched_request_and_binary_bytes)
     ch_transcript_sent(t, 6, 1, 1, "\x00\xff", 2);
     json_t *ev = events_of(t);
     ck_assert(json_is_true(json_object_get(json_array_get(ev, 0), "unmatched")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 0), "target")), "/c/t1/z");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 0), "path")), "/z");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "hex")), "00ff");
     json_decref(ev);
     ch_transcript_free(t);
@@ -112,6 +116,34 @@ START_TEST(long_runs_keep_a_preview_and_the_count)
 }
 END_TEST
 
+/* Bytes that outlive the transcript are pointed to, not copied: the event is the one ch_transcript_sent makes
+ * of the same bytes (preview, count, truncation), read from the caller's buffer when the JSON is built. */
+START_TEST(kept_bytes_make_the_same_event_without_a_copy)
+{
+    static char reply[CH_TRANSCRIPT_PREVIEW + 10];
+    memset(reply, 'b', sizeof reply);
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0), *copy = ch_transcript_new("t1", "x/y", 0);
+    ch_transcript_sent_kept(t, 5, 2, 3, reply, 17);
+    ch_transcript_sent_kept(t, 6, 2, 4, reply, sizeof reply);
+    ch_transcript_sent(copy, 5, 2, 3, reply, 17);
+    ch_transcript_sent(copy, 6, 2, 4, reply, sizeof reply);
+    json_t *a = events_of(t), *b = events_of(copy);
+    ck_assert(json_equal(a, b));
+    ck_assert(json_is_true(json_object_get(json_array_get(a, 1), "truncated")));
+    json_decref(a);
+    reply[0] = 'c'; /* the kept event reads the caller's bytes; the copy does not */
+    a = events_of(t);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(a, 0), "text")), "cbbbbbbbbbbbbbbbb");
+    json_decref(a);
+    json_decref(b);
+    b = events_of(copy);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(b, 0), "text")), "bbbbbbbbbbbbbbbbb");
+    json_decref(b);
+    ch_transcript_free(t);
+    ch_transcript_free(copy);
+}
+END_TEST
+
 START_TEST(bounded_and_counts_what_it_dropped)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
@@ -138,5 +170,6 @@ int main(void)
     return ch_check_main("transcript", 0,
                          NULL,
                          CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes, long_body_keeps_its_digest,
-                                  long_runs_keep_a_preview_and_the_count, bounded_and_counts_what_it_dropped));
+                                  long_runs_keep_a_preview_and_the_count, kept_bytes_make_the_same_event_without_a_copy,
+                                  bounded_and_counts_what_it_dropped));
 }
