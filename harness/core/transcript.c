@@ -181,37 +181,6 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
     free(text);
 }
 
-/* A `sent` entry for n bytes, their preview at `preview` (NULL: none); NULL when it was dropped. */
-static struct entry *sent_entry(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, size_t n)
-{
-    struct entry *e = add_entry(t, now_us, K_SENT);
-    if (e) {
-        e->conn = conn;
-        e->req = req;
-        e->u.total = n;
-    }
-    return e;
-}
-
-void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
-                        size_t n)
-{
-    size_t keep_n = n < CH_TRANSCRIPT_PREVIEW ? n : CH_TRANSCRIPT_PREVIEW;
-    struct entry *e = sent_entry(t, now_us, conn, req, n);
-    if (!e) return;
-    e->p = keep(t, bytes, keep_n);
-    e->len = e->p ? (uint32_t)keep_n : 0;
-}
-
-void ch_transcript_sent_kept(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
-                             size_t n)
-{
-    struct entry *e = sent_entry(t, now_us, conn, req, n);
-    if (!e) return;
-    e->p = bytes;
-    e->len = (uint32_t)(n < CH_TRANSCRIPT_PREVIEW ? n : CH_TRANSCRIPT_PREVIEW);
-}
-
 /* An event of a connection: its id, a pointer and a static string (struct entry). NULL when it was dropped. */
 static struct entry *conn_entry(struct ch_transcript *t, int64_t us, enum kind kind, uint64_t conn, const void *p,
                                 const char *s)
@@ -223,6 +192,31 @@ static struct entry *conn_entry(struct ch_transcript *t, int64_t us, enum kind k
         e->u.s = s;
     }
     return e;
+}
+
+/* A `sent` event for n bytes: its preview copied into the arena, or pointed to when `copy` is 0. */
+static void sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes, size_t n,
+                 int copy)
+{
+    size_t keep_n = n < CH_TRANSCRIPT_PREVIEW ? n : CH_TRANSCRIPT_PREVIEW;
+    struct entry *e = conn_entry(t, now_us, K_SENT, conn, NULL, NULL);
+    if (!e) return;
+    e->req = req;
+    e->u.total = n;
+    e->p = copy ? keep(t, bytes, keep_n) : bytes;
+    e->len = e->p ? (uint32_t)keep_n : 0;
+}
+
+void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
+                        size_t n)
+{
+    sent(t, now_us, conn, req, bytes, n, 1);
+}
+
+void ch_transcript_sent_kept(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
+                             size_t n)
+{
+    sent(t, now_us, conn, req, bytes, n, 0);
 }
 
 void ch_transcript_end(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req)
