@@ -218,9 +218,9 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
 void ch_transcript_sent(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
                         size_t n);
 
-/* The same for bytes that outlive the transcript (a route's reply rendered at load: the server frees its tokens
- * before its cases): the event points to them instead of copying them, so that every reply of such a route
- * costs the transcript no bytes of its own. */
+/* The same for bytes that stay valid and unchanged until the transcript is freed (a route's reply rendered at
+ * load: the server frees its tokens before its cases): the event points to them instead of copying them, so that
+ * every reply of such a route costs the transcript no bytes of its own. */
 void ch_transcript_sent_kept(struct ch_transcript *t, int64_t now_us, uint64_t conn, int req, const void *bytes,
                              size_t n);
 

@@ -175,9 +175,9 @@ void ch_transcript_add(struct ch_transcript *t, int64_t now_us, const char *type
     char *text = json_dumps(j, JSON_COMPACT); /* keys stay in insertion order */
     json_decref(j);
     size_t n = text ? strlen(text) : 0;
-    e->len = (uint32_t)n;
     e->p = text && n <= UINT32_MAX ? keep(t, text, n) : NULL;
-    if (!e->p) drop_last(t); /* out of memory (or an event of 4 GiB) */
+    if (e->p) e->len = (uint32_t)n;
+    else drop_last(t); /* out of memory (or an event of 4 GiB) */
     free(text);
 }
 
@@ -252,7 +252,8 @@ void ch_transcript_request(struct ch_transcript *t, const struct ch_transcript_r
     struct entry *e = add_entry(t, r->t_us, K_REQUEST);
     if (!e) return;
     _Static_assert(sizeof(struct request_rec) % _Alignof(struct ch_header) == 0, "the fields follow the record");
-    size_t preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW, sha_n = preview < r->body_len ? CH_SHA256_HEX_SIZE : 0;
+    size_t preview = r->body_len < BODY_PREVIEW ? r->body_len : BODY_PREVIEW;
+    size_t sha_n = preview < r->body_len ? CH_SHA256_HEX_SIZE : 0; /* the digest, when the preview is not all */
     size_t lm = strlen(r->method) + 1, lt = strlen(r->target) + 1, lp = strlen(r->path) + 1;
     size_t nf = r->nfields * sizeof *r->fields, n = sizeof(struct request_rec) + nf + lm + lt + lp + r->head_len;
     struct request_rec *q = room(&t->ar_first, &t->ar_last, n + preview + sha_n, _Alignof(struct request_rec));
@@ -375,29 +376,36 @@ static json_t *entry_json(const struct entry *e)
     return j;
 }
 
-/* Time order, and recording order among events stamped alike. */
+/* An event and its rank in recording order. */
+struct ranked {
+    const struct entry *e;
+    size_t seq;
+};
+
+/* Time order, and recording order among events stamped alike (qsort is not stable, and the blocks' addresses say
+ * nothing about which was recorded first: a later block may sit lower in memory). */
 static int by_time(const void *a, const void *b)
 {
-    const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
-    if (x->t_us != y->t_us) return x->t_us < y->t_us ? -1 : 1;
-    return x < y ? -1 : x > y;
+    const struct ranked *x = a, *y = b;
+    if (x->e->t_us != y->e->t_us) return x->e->t_us < y->e->t_us ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 json_t *ch_transcript_json(const struct ch_transcript *t)
 {
     json_t *events = json_array();
-    const struct entry **order = malloc((t->n ? t->n : 1) * sizeof *order);
+    struct ranked *order = malloc((t->n ? t->n : 1) * sizeof *order);
     if (!order) /* out of memory: every event counts as dropped, so no verdict rests on this snapshot */
         return json_pack("{s:O, s:O, s:o, s:I}", "token", t->token, "case", t->case_id, "events", events,
                          "dropped", (json_int_t)(t->dropped + (long)t->n));
     size_t k = 0;
     for (const struct block *b = t->ev_first; b; b = b->next)
         for (const struct entry *e = (const struct entry *)b->data; (const unsigned char *)(e + 1) <= b->data + b->len;
-             e++)
-            order[k++] = e;
+             e++, k++)
+            order[k] = (struct ranked){e, k};
     if (t->unsorted) qsort(order, t->n, sizeof *order, by_time);
     for (size_t i = 0; i < t->n; i++) {
-        json_t *j = entry_json(order[i]);
+        json_t *j = entry_json(order[i].e);
         if (j) json_array_append_new(events, j);
     }
     free(order);

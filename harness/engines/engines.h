@@ -107,7 +107,8 @@ void ch_exec_start(const struct ch_exec_env *env, struct ch_conn *c, struct ch_t
  * {token}, no {req:...}), and the steps write their bytes in one run (nothing waits or trickles). The same op
  * functions render it, on no connection, under the time scale `scale`; the bytes are kept only if they fit in
  * CH_FIXED_MAX. Such a route is then answered by writing those bytes: the reply, its `sent` and `end` events
- * are the ones the steps would make. Sets r->has_fixed (free r->fixed with the route); leaves it 0 otherwise. */
+ * are the ones the steps would make. Sets r->has_fixed (free r->fixed with the route, and only after every
+ * transcript that recorded a reply of it: ch_transcript_sent_kept); leaves it 0 otherwise. */
 #define CH_FIXED_MAX (64 * 1024)
 void ch_route_prerender(struct ch_route *r, double scale);
 

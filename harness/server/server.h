@@ -80,6 +80,8 @@ int ch_case_precision_ms(const json_t *kase);
 /* Compiles a case JSON's routes, refusing an op no word emits. Returns 0, or -1 with err (release k either
  * way). */
 int ch_case_compile(struct ch_case *k, json_t *json, char *err);
+/* Frees what ch_case_compile made: only after every transcript that recorded a reply of its routes (a reply
+ * rendered at load is recorded from the route's bytes, ch_transcript_sent_kept). */
 void ch_case_release(struct ch_case *k);
 
 /* The route that answers a request (method, path after /c/<token>, the origin number of core.h, the request's rank among its

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+
 #include "testing/testing.h"
 
 static json_t *events_of(struct ch_transcript *t)
@@ -144,6 +145,30 @@ START_TEST(kept_bytes_make_the_same_event_without_a_copy)
 }
 END_TEST
 
+/* Events stamped alike keep their recording order when the transcript is sorted (a conn-open learnt late), across
+ * many blocks: the tie is broken by each event's rank, as the blocks' addresses say nothing about it. */
+START_TEST(same_time_events_keep_recording_order_across_blocks)
+{
+    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    for (int i = 0; i < 200; i++) {
+        char text[16];
+        int k = snprintf(text, sizeof text, "run %d", i);
+        ch_transcript_sent(t, 10, 1, 1, text, (size_t)k);
+    }
+    ch_transcript_conn_open(t, 1, 1, "A", "127.0.0.1:1"); /* stamped earlier: the transcript is sorted */
+    json_t *ev = events_of(t);
+    ck_assert_uint_eq(json_array_size(ev), 201);
+    ck_assert_str_eq(type_at(ev, 0), "conn-open");
+    for (int i = 0; i < 200; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "run %d", i);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, (size_t)i + 1), "text")), want);
+    }
+    json_decref(ev);
+    ch_transcript_free(t);
+}
+END_TEST
+
 START_TEST(bounded_and_counts_what_it_dropped)
 {
     struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
@@ -171,5 +196,6 @@ int main(void)
                          NULL,
                          CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes, long_body_keeps_its_digest,
                                   long_runs_keep_a_preview_and_the_count, kept_bytes_make_the_same_event_without_a_copy,
+                                  same_time_events_keep_recording_order_across_blocks,
                                   bounded_and_counts_what_it_dropped));
 }

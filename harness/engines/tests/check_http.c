@@ -130,17 +130,17 @@ static char *events_untimed(const struct reply_rig *g)
 
 /* A route rendered at load writes the bytes and records the events its steps would, and only a route whose
  * reply cannot differ between requests is rendered at load. */
-START_TEST(prerendered_alike)
+/* A reply rendered at load (prerender 1) gives the bytes and the events the steps give when they run (0). */
+static void assert_prerendered_alike(const char *name, const char *steps, size_t len, int fixed)
 {
     struct rig a, b;
     char routes[2048];
-    const char *expect = exact_rows[_i].expect;
-    snprintf(routes, sizeof routes, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":%s}]", exact_rows[_i].steps);
-    run_opts(&a, routes, GET, 0, strlen(expect), 0, 0);
-    run_opts(&b, routes, GET, 0, strlen(expect), 0, 1);
-    ck_assert_msg(b.r.kase.routes[0].has_fixed == exact_rows[_i].fixed, "%s: has_fixed %d", exact_rows[_i].name,
-                  b.r.kase.routes[0].has_fixed);
-    ck_assert_msg(b.ngot == a.ngot && memcmp(a.got, b.got, a.ngot) == 0, "%s: got '%s'", exact_rows[_i].name, b.got);
+    snprintf(routes, sizeof routes, "[{\"method\":\"GET\",\"path\":\"/x\",\"steps\":%s}]", steps);
+    run_opts(&a, routes, GET, 0, len, 0, 0);
+    run_opts(&b, routes, GET, 0, len, 0, 1);
+    ck_assert_msg(b.r.kase.routes[0].has_fixed == fixed, "%s: has_fixed %d", name, b.r.kase.routes[0].has_fixed);
+    ck_assert_msg(b.ngot == len && b.ngot == a.ngot && memcmp(a.got, b.got, a.ngot) == 0, "%s: got '%s'", name,
+                  b.got);
     char *ea = events_untimed(&a.r), *eb = events_untimed(&b.r);
     ck_assert_str_eq(ea, eb);
     ck_assert_ptr_nonnull(strstr(ea, "\"type\":\"end\""));
@@ -148,6 +148,21 @@ START_TEST(prerendered_alike)
     free(eb);
     done(&a);
     done(&b);
+}
+
+START_TEST(prerendered_alike)
+{
+    assert_prerendered_alike(exact_rows[_i].name, exact_rows[_i].steps, strlen(exact_rows[_i].expect),
+                             exact_rows[_i].fixed);
+}
+END_TEST
+
+/* The same where the transcript keeps the reply's bytes as hex (not UTF-8) or only a preview of them (longer than
+ * CH_TRANSCRIPT_PREVIEW): a reply rendered at load is recorded from the route's bytes, not a copy. */
+START_TEST(prerendered_alike_binary_and_long)
+{
+    assert_prerendered_alike("binary", "[{\"op\":\"body\",\"hex\":\"fffe80\"}]", 3, 1);
+    assert_prerendered_alike("past the preview", "[{\"op\":\"body\",\"gen\":1500}]", 1500, 1);
 }
 END_TEST
 
@@ -265,5 +280,6 @@ int main(void)
                          CH_LOOPS(CH_LOOP(exact_bytes, exact_rows), CH_LOOP(prerendered_alike, exact_rows)),
                          CH_TESTS(wait_delays_the_head, trickle_paces_the_bytes, close_sends_fin_after_the_bytes,
                                   keep_alive_answers_the_next_request, echo_describes_the_request,
-                                  transcript_records_sent_runs, prerender_refuses));
+                                  transcript_records_sent_runs, prerender_refuses,
+                                  prerendered_alike_binary_and_long));
 }

@@ -97,8 +97,8 @@ static inline void reply_rig_close(struct reply_rig *g, int ms)
     g->fd = -1;
     reply_rig_run(g, ms);
     event_base_free(g->env.base);
+    ch_transcript_free(g->tr); /* before the case: it may point to a route's bytes */
     ch_case_release(&g->kase);
-    ch_transcript_free(g->tr);
     json_decref(g->vars);
 }
 
