@@ -128,9 +128,8 @@ static char *events_untimed(const struct reply_rig *g)
     return s;
 }
 
-/* A route rendered at load writes the bytes and records the events its steps would, and only a route whose
- * reply cannot differ between requests is rendered at load. */
-/* A reply rendered at load (prerender 1) gives the bytes and the events the steps give when they run (0). */
+/* A route rendered at load (prerender 1) writes the bytes and records the events its steps would when they run
+ * (0), and only a route whose reply cannot differ between requests is rendered at load (`fixed`). */
 static void assert_prerendered_alike(const char *name, const char *steps, size_t len, int fixed)
 {
     struct rig a, b;
