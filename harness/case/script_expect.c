@@ -257,10 +257,11 @@ static int ex_body(struct pctx *c, const struct stmt *st, const struct cobj *o, 
     }
     if (!sc_is(st, k, "sha256")) return sc_err_word(c, st, k, "write: %s", usage);
     const char *w = sc_word(st, k + 1, &n);
+    enum { DIGITS = CH_SHA256_HEX_SIZE - 1 };
     char hex[CH_SHA256_HEX_SIZE];
-    for (size_t i = 0; i < n && i < 64; i++) hex[i] = (char)(w[i] >= 'A' && w[i] <= 'F' ? w[i] + 32 : w[i]);
-    hex[n < 64 ? n : 64] = '\0';
-    if (n != 64 || strspn(hex, "0123456789abcdef") < 64)
+    for (size_t i = 0; i < n && i < DIGITS; i++) hex[i] = (char)(w[i] >= 'A' && w[i] <= 'F' ? w[i] + 32 : w[i]);
+    hex[n < DIGITS ? n : DIGITS] = '\0';
+    if (n != DIGITS || strspn(hex, "0123456789abcdef") < DIGITS)
         return sc_err_word(c, st, k + 1, "a SHA-256 is 64 hex digits");
     json_object_set_new(e, "op", json_string("sha256"));
     json_object_set_new(e, "value", json_string(hex));

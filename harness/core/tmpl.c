@@ -101,24 +101,50 @@ static size_t scan_name(const char *in, size_t n, size_t i, char *name)
     return j < n && in[j] == '}' && k > 0 ? j + 1 : 0;
 }
 
+/* The scanner the three walks below share: where the next '{' or '}' at or after `from` lies (n when none).
+ * Each kind is looked up again (memchr) only once the walk has passed the last one found, so a text costs at
+ * most two passes of memchr whatever its braces, and the bytes between braces are not looked at one by one. */
+struct braces {
+    const char *in;
+    size_t n, open, close;
+};
+
+static size_t brace_at(const char *in, size_t n, size_t from, char c)
+{
+    const char *p = from < n ? memchr(in + from, c, n - from) : NULL;
+    return p ? (size_t)(p - in) : n;
+}
+
+static struct braces braces_of(const char *in, size_t n)
+{
+    return (struct braces){in, n, brace_at(in, n, 0, '{'), brace_at(in, n, 0, '}')};
+}
+
+static size_t next_brace(struct braces *b, size_t from)
+{
+    if (b->open < from) b->open = brace_at(b->in, b->n, from, '{');
+    if (b->close < from) b->close = brace_at(b->in, b->n, from, '}');
+    return b->open < b->close ? b->open : b->close;
+}
+
+/* Whether the brace at in[i] is doubled: `{{` or `}}`, a literal brace. */
+static int doubled(const char *in, size_t n, size_t i) { return i + 1 < n && in[i + 1] == in[i]; }
+
 int ch_tmpl_check(const char *in, size_t n, const char *context, size_t *offset, char *err)
 {
     char name[NAME_MAX_LEN];
-    for (size_t i = 0; i < n; i++) {
-        if ((in[i] == '{' || in[i] == '}') && i + 1 < n && in[i + 1] == in[i]) {
-            i++;
+    struct braces b = braces_of(in, n);
+    for (size_t i = next_brace(&b, 0); i < n; i = next_brace(&b, i)) {
+        if (doubled(in, n, i)) {
+            i += 2;
             continue;
         }
-        if (in[i] == '}') {
-            *offset = i;
-            return ch_errf(err, "a lone '}' (write '}}' for a literal brace)");
-        }
-        if (in[i] != '{') continue;
-        size_t end = scan_name(in, n, i, name);
         *offset = i;
+        if (in[i] == '}') return ch_errf(err, "a lone '}' (write '}}' for a literal brace)");
+        size_t end = scan_name(in, n, i, name);
         if (!end) return ch_errf(err, "an unterminated placeholder (write '{{' for a literal brace)");
         if (!allowed(name, context)) return ch_errf(err, "unknown placeholder {%s} in %s text", name, context);
-        i = end - 1;
+        i = end;
     }
     return 0;
 }
@@ -127,16 +153,11 @@ unsigned ch_tmpl_uses(const char *in, size_t n)
 {
     char name[NAME_MAX_LEN];
     unsigned uses = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((in[i] == '{' || in[i] == '}') && i + 1 < n && in[i + 1] == in[i]) {
-            i++;
-            continue;
-        }
-        if (in[i] != '{') continue;
-        size_t end = scan_name(in, n, i, name);
-        if (!end) continue;
-        uses |= origin_uses(name) & ~(1u << 31);
-        i = end - 1;
+    struct braces b = braces_of(in, n);
+    for (size_t i = next_brace(&b, 0); i < n; i = next_brace(&b, i)) {
+        size_t end = in[i] == '{' && !doubled(in, n, i) ? scan_name(in, n, i, name) : 0;
+        if (end) uses |= origin_uses(name) & ~(1u << 31);
+        i = end ? end : i + 1 + doubled(in, n, i);
     }
     return uses;
 }
@@ -190,10 +211,11 @@ char *ch_tmpl_fill2(const char *in, size_t n, const json_t *local, const json_t 
 {
     struct out o = {0};
     char name[NAME_MAX_LEN], scratch[NAME_MAX_LEN + 32];
-    size_t i = 0, lit = 0;
+    size_t lit = 0;
+    struct braces b = braces_of(in, n);
     put(&o, "", 0);
-    while (i < n) {
-        if ((in[i] == '{' || in[i] == '}') && i + 1 < n && in[i + 1] == in[i]) {
+    for (size_t i = next_brace(&b, 0); i < n; i = next_brace(&b, i)) {
+        if (doubled(in, n, i)) {
             put(&o, in + lit, i + 1 - lit);
             i += 2;
             lit = i;

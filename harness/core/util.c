@@ -180,10 +180,26 @@ size_t ch_base64(const unsigned char *in, size_t n, char *out)
     return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }
 
+/* How many of s[0..n) from the start are ASCII without NUL, counted eight bytes at a time (a multiple of 8): a
+ * word passes when no byte has its high bit set and none is zero (the usual has-zero-byte test). */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs)) break;
+    }
+    return i;
+}
+
 int ch_utf8_text(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        i += ascii_run(s + i, n - i);
+        if (i == n) break;
         unsigned char c = s[i];
         size_t more;
         uint32_t cp, min;

@@ -29,6 +29,10 @@ static const struct {
     {"{nope}", NULL, 1},
     {"{A", NULL, 1},
     {"{ms:x}", NULL, 1},
+    /* Long literal runs between braces, and braces in a row (the walk jumps from brace to brace). */
+    {"0123456789 {{x}} 0123456789abcdef {token} }} end", "0123456789 {x} 0123456789abcdef t1 } end", 1},
+    {"}}}}{{{{{A}", "}}{{http://localhost:1/c/t1", 1},
+    {"{token}}}x{{{token}", "t1}x{t1", 1},
 };
 
 START_TEST(fill_table)
@@ -84,6 +88,27 @@ START_TEST(check_table)
 }
 END_TEST
 
+/* Where the check points: the offending brace's offset, after long literal runs and escaped braces. */
+START_TEST(check_reports_the_offending_offset)
+{
+    static const struct {
+        const char *in;
+        size_t at;
+    } rows[] = {
+        {"a run of plain text, then a lone } brace", 33},
+        {"}}}}{{ and then {nope} here", 16},
+        {"{token}{{ and {A} and {unterminated", 22},
+        {"{{}}{{}}}", 8},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char err[CH_ERR_LEN];
+        size_t off = 0;
+        ck_assert_int_ne(ch_tmpl_check(rows[i].in, strlen(rows[i].in), "server", &off, err), 0);
+        ck_assert_msg(off == rows[i].at, "%s: offset %zu, want %zu", rows[i].in, off, rows[i].at);
+    }
+}
+END_TEST
+
 START_TEST(fill_json_walks_everything)
 {
     char err[CH_ERR_LEN];
@@ -115,6 +140,7 @@ START_TEST(uses_table)
         {"{SF-expired} {host-SF-refuse-rst}", CH_USES_TLS | 1u << (CH_USES_FAULT + CH_FAULT_EXPIRED) |
                                                   1u << (CH_USES_FAULT + CH_FAULT_REFUSE_RST)},
         {"{{SA}} {SF-nope} {SA", 0},
+        {"a longer literal run {{SA}} then {origin-D}, }} and {SC}", CH_USES_D | CH_USES_TLS},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         ck_assert_msg(ch_tmpl_uses(rows[i].in, strlen(rows[i].in)) == rows[i].want, "%s: %x", rows[i].in,
@@ -133,5 +159,5 @@ int main(void)
 {
     return ch_check_main("tmpl", 0,
                          CH_LOOPS(CH_LOOP(fill_table, fill_rows), CH_LOOP(check_table, check_rows)),
-                         CH_TESTS(fill_json_walks_everything, uses_table));
+                         CH_TESTS(fill_json_walks_everything, uses_table, check_reports_the_offending_offset));
 }

@@ -34,6 +34,23 @@ START_TEST(utf8_table)
 }
 END_TEST
 
+/* ch_utf8_text passes ASCII eight bytes at a time: a sequence placed at every offset of a 40-byte ASCII run,
+ * each side of a word's edge, must be judged as the table above judges it alone. */
+START_TEST(utf8_at_every_offset)
+{
+    for (size_t r = 0; r < sizeof utf8_rows / sizeof utf8_rows[0]; r++) {
+        size_t len = utf8_rows[r].len;
+        for (size_t at = 0; at + len <= 40; at++) {
+            unsigned char buf[40];
+            memset(buf, 'a', sizeof buf);
+            memcpy(buf + at, utf8_rows[r].bytes, len);
+            ck_assert_msg(ch_utf8_text(buf, sizeof buf) == utf8_rows[r].text, "row %zu at %zu", r, at);
+            ck_assert_msg(ch_utf8_text(buf, at + len) == utf8_rows[r].text, "row %zu ending at %zu", r, at + len);
+        }
+    }
+}
+END_TEST
+
 START_TEST(hex_round_trip)
 {
     char err[CH_ERR_LEN], out[9];
@@ -125,5 +142,5 @@ int main(void)
 {
     return ch_check_main("util", 0,
                          CH_LOOPS(CH_LOOP(utf8_table, utf8_rows), CH_LOOP(path_within_table, path_rows)),
-                         CH_TESTS(hex_round_trip, digests));
+                         CH_TESTS(hex_round_trip, digests, utf8_at_every_offset));
 }
