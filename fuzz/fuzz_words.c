@@ -45,6 +45,7 @@ static const char *const places[][2] = {
 struct run {
     struct ch_exec_env env;
     struct ch_case kase;
+    struct ch_arena *arena;
     struct ch_transcript *tr;
     json_t *vars;
     int closed;
@@ -69,7 +70,8 @@ static void run_case(json_t *kase)
     if (ch_case_compile(&g.kase, kase, err) != 0) abort(); /* the parser emits only ops the server runs */
     for (size_t i = 0; i < g.kase.nroutes; i++) ch_route_prerender(&g.kase.routes[i], 1.0);
     g.env = (struct ch_exec_env){event_base_new(), 1.0, "fixtures"};
-    g.tr = ch_transcript_new("t1-00000000", "fuzz/words", ch_now_us());
+    g.arena = ch_arena_new();
+    g.tr = ch_transcript_new(g.arena, "t1-00000000", "fuzz/words", ch_now_us());
     g.vars = json_pack("{s:s, s:s, s:s}", "token", "t1-00000000", "case", "fuzz/words", "A", "http://localhost:1/c/t");
     const struct ch_conn_owner owner = {on_dispatch, on_closed, &g, 1000, NULL};
     int sv[2];
@@ -91,6 +93,7 @@ static void run_case(json_t *kase)
     if (!g.closed) abort(); /* a connection that outlives its client is a leak */
     json_decref(ch_transcript_json(g.tr));
     ch_transcript_free(g.tr);
+    ch_arena_free(g.arena);
     json_decref(g.vars);
     ch_case_release(&g.kase);
     event_base_free(g.env.base);

@@ -207,7 +207,17 @@ json_t *ch_headers_json(const char *bytes, const struct ch_header *fields, size_
 
 struct ch_transcript;
 
-struct ch_transcript *ch_transcript_new(const char *token, const char *case_id, int64_t t0_us);
+/* The memory transcripts record into, shared by all of a server's transcripts: events are appended at its one
+ * end, whichever transcript records them, and nothing is returned before the arena is freed, after every
+ * transcript made with it (a server frees its tokens, then its arena). */
+struct ch_arena;
+struct ch_arena *ch_arena_new(void);
+void ch_arena_free(struct ch_arena *a);
+
+/* A transcript recording into `arena`; ch_transcript_free releases the transcript, its events stay in the
+ * arena's memory until the arena is freed. */
+struct ch_transcript *ch_transcript_new(struct ch_arena *arena, const char *token, const char *case_id,
+                                        int64_t t0_us);
 void ch_transcript_free(struct ch_transcript *t);
 
 /* Appends {"t_us", "type", ...fields} stamped at `now_us` (fields is stolen; may be NULL). For events an

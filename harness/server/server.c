@@ -43,6 +43,7 @@ int ch_server_new(const struct ch_serve_opts *opts, json_t *cases, struct ch_ser
     srv->scale = opts->time_scale;
     srv->case_by_id = ch_map_new();
     srv->tokens = ch_map_new();
+    srv->arena = ch_arena_new();
     srv->runs = ch_map_new();
     srv->conns = ch_map_new();
     srv->stray = json_array();
@@ -74,6 +75,7 @@ void ch_server_free(struct ch_server *srv)
     ch_conns_close_all(srv);
     while (srv->waiters) ch_waiters_cancel(srv, srv->waiters->conn);
     while ((v = ch_map_next(srv->tokens, &pos, NULL))) ch_token_free(v);
+    ch_arena_free(srv->arena);
     ch_origins_free(srv);
     pos = 0;
     while ((v = ch_map_next(srv->runs, &pos, NULL))) ch_run_free(v);

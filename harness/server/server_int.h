@@ -118,6 +118,7 @@ struct ch_server {
     struct ch_case *cases;
     size_t ncases;
     struct ch_map *case_by_id, *tokens, *runs;
+    struct ch_arena *arena;     /* where every token's transcript records (core.h); freed after the tokens */
     uint64_t next_conn, next_token, next_run;
     struct ch_waiter *waiters;
     int inflight;               /* tokens handed out by `next` without a verdict yet */

@@ -58,7 +58,7 @@ struct ch_token *ch_token_new(struct ch_server *srv, struct ch_case *k, struct c
     t->kase = k;
     t->run = run;
     t->t0_us = ch_now_us();
-    t->tr = ch_transcript_new(t->id, k->id, t->t0_us);
+    t->tr = ch_transcript_new(srv->arena, t->id, k->id, t->t0_us);
     t->counts = json_object();
     t->vars = json_pack("{s:s, s:s}", "token", t->id, "case", k->id);
     set_origin_vars(srv, t->vars, t->id);

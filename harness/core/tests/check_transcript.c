@@ -20,7 +20,8 @@ static const char *type_at(json_t *ev, size_t i) { return json_string_value(json
 
 START_TEST(records_read_back_as_model_json)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 1000);
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 1000);
     static const char head[] = "Host\0h\0X-Bin\0\xe9t\xe9\0"; /* Latin-1 bytes, as a client may send them */
     struct ch_header fields[] = {{0, 4, 5, 1}, {7, 5, 13, 3}};
     struct ch_transcript_request r = {.t_us = 1200, .body_end_us = 1250, .conn = 7, .n = 1, .minor = 1, .route = 12,
@@ -59,12 +60,14 @@ START_TEST(records_read_back_as_model_json)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 5), "how")), "fin");
     json_decref(ev);
     ch_transcript_free(t);
+    ch_arena_free(arena);
 }
 END_TEST
 
 START_TEST(unmatched_request_and_binary_bytes)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0);
     struct ch_transcript_request r = {.t_us = 5, .conn = 1, .n = 1, .method = "GET", .target = "/c/t1/z",
                                       .path = "/z", .body = "", .body_len = 0};
     ch_transcript_request(t, &r);
@@ -76,13 +79,15 @@ START_TEST(unmatched_request_and_binary_bytes)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "hex")), "00ff");
     json_decref(ev);
     ch_transcript_free(t);
+    ch_arena_free(arena);
 }
 END_TEST
 
 /* A body past the preview keeps its first 64 KiB, its size and the digest of all of it. */
 START_TEST(long_body_keeps_its_digest)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0);
     size_t n = 70000;
     char *body = malloc(n), sha[CH_SHA256_HEX_SIZE];
     memset(body, 'b', n);
@@ -98,12 +103,14 @@ START_TEST(long_body_keeps_its_digest)
     ck_assert_str_eq(json_string_value(json_object_get(rq, "body_sha256")), sha);
     json_decref(ev);
     ch_transcript_free(t);
+    ch_arena_free(arena);
 }
 END_TEST
 
 START_TEST(long_runs_keep_a_preview_and_the_count)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0);
     char big[CH_TRANSCRIPT_PREVIEW * 3];
     memset(big, 'a', sizeof big);
     ch_transcript_sent(t, 1, 1, 1, big, sizeof big);
@@ -114,6 +121,7 @@ START_TEST(long_runs_keep_a_preview_and_the_count)
     ck_assert(json_is_true(json_object_get(e, "truncated")));
     json_decref(ev);
     ch_transcript_free(t);
+    ch_arena_free(arena);
 }
 END_TEST
 
@@ -121,9 +129,10 @@ END_TEST
  * of the same bytes (preview, count, truncation), read from the caller's buffer when the JSON is built. */
 START_TEST(kept_bytes_make_the_same_event_without_a_copy)
 {
+    struct ch_arena *arena = ch_arena_new();
     static char reply[CH_TRANSCRIPT_PREVIEW + 10];
     memset(reply, 'b', sizeof reply);
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0), *copy = ch_transcript_new("t1", "x/y", 0);
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0), *copy = ch_transcript_new(arena, "t1", "x/y", 0);
     ch_transcript_sent_kept(t, 5, 2, 3, reply, 17);
     ch_transcript_sent_kept(t, 6, 2, 4, reply, sizeof reply);
     ch_transcript_sent(copy, 5, 2, 3, reply, 17);
@@ -142,36 +151,81 @@ START_TEST(kept_bytes_make_the_same_event_without_a_copy)
     json_decref(b);
     ch_transcript_free(t);
     ch_transcript_free(copy);
+    ch_arena_free(arena);
 }
 END_TEST
 
 /* Events stamped alike keep their recording order when the transcript is sorted (a conn-open learnt late), across
- * many blocks: the tie is broken by each event's rank, as the blocks' addresses say nothing about it. */
-START_TEST(same_time_events_keep_recording_order_across_blocks)
+ * the arena's chunks (2,000 events of a kilobyte: three of them): the tie is broken by each event's rank, as
+ * the events' addresses say nothing about it. */
+START_TEST(same_time_events_keep_recording_order_across_chunks)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
-    for (int i = 0; i < 200; i++) {
-        char text[16];
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0);
+    char text[1000];
+    memset(text, '.', sizeof text);
+    for (int i = 0; i < 2000; i++) {
         int k = snprintf(text, sizeof text, "run %d", i);
-        ch_transcript_sent(t, 10, 1, 1, text, (size_t)k);
+        text[k] = '.';
+        ch_transcript_sent(t, 10, 1, 1, text, sizeof text);
     }
     ch_transcript_conn_open(t, 1, 1, "A", "127.0.0.1:1"); /* stamped earlier: the transcript is sorted */
     json_t *ev = events_of(t);
-    ck_assert_uint_eq(json_array_size(ev), 201);
+    ck_assert_uint_eq(json_array_size(ev), 2001);
     ck_assert_str_eq(type_at(ev, 0), "conn-open");
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 2000; i++) {
         char want[16];
-        snprintf(want, sizeof want, "run %d", i);
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, (size_t)i + 1), "text")), want);
+        int k = snprintf(want, sizeof want, "run %d.", i);
+        const char *got = json_string_value(json_object_get(json_array_get(ev, (size_t)i + 1), "text"));
+        ck_assert_msg(got && strncmp(got, want, (size_t)k) == 0, "event %d: %.20s", i + 1, got ? got : "(none)");
     }
     json_decref(ev);
     ch_transcript_free(t);
+    ch_arena_free(arena);
+}
+END_TEST
+
+/* Transcripts sharing an arena, recording in turns, each read back as their own events in their own order, with
+ * an event over a quarter of a chunk (given a chunk of its own) among them. */
+START_TEST(transcripts_in_one_arena_keep_their_own_events)
+{
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t[3];
+    for (int k = 0; k < 3; k++) t[k] = ch_transcript_new(arena, k == 0 ? "t0" : k == 1 ? "t1" : "t2", "x/y", 0);
+    size_t big_n = 400 * 1024;
+    char *big = malloc(big_n + 1);
+    memset(big, 'b', big_n);
+    big[big_n] = '\0';
+    for (int i = 0; i < 300; i++) {
+        for (int k = 0; k < 3; k++) {
+            char text[32];
+            int n = snprintf(text, sizeof text, "t%d run %d", k, i);
+            ch_transcript_sent(t[k], 10 + i, (uint64_t)k, i, text, (size_t)n);
+        }
+        if (i == 150) ch_transcript_add(t[1], 10 + i, "sse-event", json_pack("{s:s}", "data", big));
+    }
+    for (int k = 0; k < 3; k++) {
+        json_t *ev = events_of(t[k]);
+        ck_assert_uint_eq(json_array_size(ev), k == 1 ? 301 : 300);
+        for (int i = 0, at = 0; i < 300; i++, at++) {
+            char want[32];
+            snprintf(want, sizeof want, "t%d run %d", k, i);
+            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, (size_t)at), "text")), want);
+            if (k == 1 && i == 150)
+                ck_assert_uint_eq(json_string_length(json_object_get(json_array_get(ev, (size_t)++at), "data")), big_n);
+        }
+        json_decref(ev);
+        ch_transcript_free(t[k]);
+    }
+    free(big);
+    ch_arena_free(arena);
 }
 END_TEST
 
 START_TEST(bounded_and_counts_what_it_dropped)
 {
-    struct ch_transcript *t = ch_transcript_new("t1", "x/y", 0);
+    struct ch_arena *arena = ch_arena_new();
+    struct ch_transcript *t = ch_transcript_new(arena, "t1", "x/y", 0);
     for (int i = 0; i < CH_TRANSCRIPT_MAX_EVENTS + 25; i++) {
         char text[32];
         int n = snprintf(text, sizeof text, "run %d", i);
@@ -187,6 +241,7 @@ START_TEST(bounded_and_counts_what_it_dropped)
                      "run 19998");
     json_decref(j);
     ch_transcript_free(t);
+    ch_arena_free(arena);
 }
 END_TEST
 
@@ -196,6 +251,6 @@ int main(void)
                          NULL,
                          CH_TESTS(records_read_back_as_model_json, unmatched_request_and_binary_bytes, long_body_keeps_its_digest,
                                   long_runs_keep_a_preview_and_the_count, kept_bytes_make_the_same_event_without_a_copy,
-                                  same_time_events_keep_recording_order_across_blocks,
+                                  same_time_events_keep_recording_order_across_chunks, transcripts_in_one_arena_keep_their_own_events,
                                   bounded_and_counts_what_it_dropped));
 }

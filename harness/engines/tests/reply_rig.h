@@ -19,6 +19,7 @@
 struct reply_rig {
     struct ch_exec_env env;
     struct ch_case kase;
+    struct ch_arena *arena;
     struct ch_transcript *tr;
     json_t *vars;
     int nreq;
@@ -55,7 +56,8 @@ static inline void reply_rig_open(struct reply_rig *g, const char *id, const cha
     ck_assert_msg(ch_case_compile(&g->kase, k, err) == 0, "%s", err);
     json_decref(k);
     g->env = (struct ch_exec_env){event_base_new(), scale, fixtures};
-    g->tr = ch_transcript_new("t1", id, ch_now_us());
+    g->arena = ch_arena_new();
+    g->tr = ch_transcript_new(g->arena, "t1", id, ch_now_us());
     g->vars = json_pack("{s:s}", "token", "t1");
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
@@ -98,6 +100,7 @@ static inline void reply_rig_close(struct reply_rig *g, int ms)
     reply_rig_run(g, ms);
     event_base_free(g->env.base);
     ch_transcript_free(g->tr); /* before the case: it may point to a route's bytes */
+    ch_arena_free(g->arena);
     ch_case_release(&g->kase);
     json_decref(g->vars);
 }

@@ -232,7 +232,8 @@ START_TEST(every_token_on_a_reused_connection_sees_its_close)
     int sv[2];
     char buf[4096];
     ntr = 0;
-    for (int i = 0; i < 12; i++) trs[i] = ch_transcript_new("t", "c", 0);
+    struct ch_arena *arena = ch_arena_new();
+    for (int i = 0; i < 12; i++) trs[i] = ch_transcript_new(arena, "t", "c", 0);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct event_base *base = event_base_new();
@@ -254,6 +255,7 @@ START_TEST(every_token_on_a_reused_connection_sees_its_close)
         json_decref(j);
     }
     for (int i = 0; i < 12; i++) ch_transcript_free(trs[i]);
+    ch_arena_free(arena);
     event_base_free(base);
 }
 END_TEST
