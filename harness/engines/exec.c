@@ -329,12 +329,13 @@ static struct ch_exec *exec_new(const struct ch_exec_env *env, struct ch_conn *c
 static void fixed_reply(const struct ch_exec_env *env, struct ch_conn *c, struct ch_transcript *tr,
                         const json_t *vars, const struct ch_route *route, int reqno)
 {
+    int64_t now = 0;
     if (route->fixed_len) {
         ch_conn_write(c, route->fixed, route->fixed_len);
-        ch_transcript_sent_kept(tr, ch_now_us(), c->id, reqno, route->fixed, route->fixed_len);
+        ch_transcript_sent_kept(tr, now = ch_now_us(), c->id, reqno, route->fixed, route->fixed_len);
     }
-    if (evbuffer_get_length(c->out) == 0) {
-        ch_transcript_end(tr, ch_now_us(), c->id, reqno);
+    if (evbuffer_get_length(c->out) == 0) { /* written at once: `end` is the instant `sent` was */
+        ch_transcript_end(tr, now ? now : ch_now_us(), c->id, reqno);
         ch_conn_finish(c, route->fixed_end);
         return;
     }

@@ -35,12 +35,7 @@ static const http_parser_settings settings = {
 
 /* ---- requests ---------------------------------------------------------------------------------------- */
 
-static struct ch_request *request_new(void)
-{
-    struct ch_request *r = ch_xcalloc(1, sizeof *r);
-    r->t_begin_us = ch_now_us();
-    return r;
-}
+static struct ch_request *request_new(void) { return ch_xcalloc(1, sizeof(struct ch_request)); }
 
 void ch_request_free(struct ch_request *r)
 {
@@ -566,7 +561,8 @@ static int on_message_complete(http_parser *p)
 {
     struct ch_conn *c = p->data;
     if (!c) return -1;
-    c->req->t_end_us = ch_now_us();
+    /* A message with no body and no chunked framing ends with its head (RFC 9112 §6.3): the same instant. */
+    c->req->t_end_us = (c->req->body || (p->flags & F_CHUNKED)) ? ch_now_us() : c->req->t_head_us;
     c->req->keep_alive = http_should_keep_alive(p);
     c->req->upgrade = p->upgrade;
     http_parser_pause(p, 1);

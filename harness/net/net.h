@@ -80,7 +80,7 @@ struct ch_request {
     struct evbuffer *body; /* NULL while no body byte has come: ch_request_body */
     int keep_alive;    /* per http_should_keep_alive */
     int upgrade;       /* an Upgrade request (the rest of the input belongs to the new protocol) */
-    int64_t t_begin_us, t_head_us, t_end_us;
+    int64_t t_head_us, t_end_us; /* monotonic: the head received; the whole message received */
 };
 
 struct ch_conn;

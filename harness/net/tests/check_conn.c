@@ -19,6 +19,7 @@ struct seen {
     int requests, closed;
     char method[64], target[256], body[256];
     int nheaders, keep_alive;
+    int64_t head_us, end_us;
 };
 
 static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
@@ -34,6 +35,8 @@ static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
     s->body[n] = '\0';
     s->nheaders = (int)r->nfields;
     s->keep_alive = r->keep_alive;
+    s->head_us = r->t_head_us;
+    s->end_us = r->t_end_us;
     ch_conn_reply(c, 200, "OK", "text/plain", NULL, "ok", 2);
 }
 
@@ -117,6 +120,53 @@ START_TEST(chunked_body_is_decoded)
     const char *in = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
     free(exchange(in, strlen(in), 0, 150, &s));
     ck_assert_str_eq(s.body, "hello world");
+}
+END_TEST
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(struct event_base *base, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* A request's end is stamped when its last byte came: with its head when it has no body (RFC 9112 §6.3), later
+ * when a body or the chunked framing's last chunk comes 30 ms after the head (at least 10 ms later: slack for
+ * a loaded machine). */
+START_TEST(message_end_is_stamped_when_its_last_byte_came)
+{
+    static const struct {
+        const char *head, *rest;
+        int later;
+    } stamps[] = {
+        {"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", "", 0},
+        {"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "", 0},
+        {"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n", "hello", 1},
+        {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", 1},
+        {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "0\r\n\r\n", 1}, /* no body byte at all */
+    };
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
+        int sv[2];
+        struct seen s = {0};
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+        struct event_base *base = event_base_new();
+        struct ch_conn_owner owner = {on_dispatch, on_closed, &s, 5000, NULL};
+        struct sockaddr sa = {.sa_family = AF_UNIX};
+        ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
+        ck_assert_int_eq(write(sv[1], stamps[i].head, strlen(stamps[i].head)), (ssize_t)strlen(stamps[i].head));
+        run_for(base, 30);
+        size_t n = strlen(stamps[i].rest);
+        if (n) ck_assert_int_eq(write(sv[1], stamps[i].rest, n), (ssize_t)n);
+        run_for(base, 30);
+        ck_assert_int_eq(s.requests, 1);
+        int ok = stamps[i].later ? s.end_us - s.head_us >= 10000 : s.end_us == s.head_us;
+        ck_assert_msg(ok, "row %zu: head %lld end %lld", i, (long long)s.head_us, (long long)s.end_us);
+        close(sv[1]);
+        run_for(base, 10);
+        event_base_free(base);
+    }
 }
 END_TEST
 
@@ -264,7 +314,7 @@ int main(void)
 {
     return ch_check_main("conn", 20,
                          CH_LOOPS(CH_LOOP(status_table, rows)),
-                         CH_TESTS(request_parts_reach_the_dispatcher, chunked_body_is_decoded,
+                         CH_TESTS(request_parts_reach_the_dispatcher, chunked_body_is_decoded, message_end_is_stamped_when_its_last_byte_came,
                                   pipelined_requests_answered_in_order, oversize_heads_get_414_and_431,
                                   too_many_headers_get_431, half_closed_client_still_answered,
                                   pipelined_requests_then_fin_in_one_write, connection_close_is_honoured,
