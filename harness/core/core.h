@@ -208,8 +208,9 @@ json_t *ch_headers_json(const char *bytes, const struct ch_header *fields, size_
 struct ch_transcript;
 
 /* The memory transcripts record into, shared by all of a server's transcripts: events are appended at its one
- * end, whichever transcript records them, and nothing is returned before the arena is freed, after every
- * transcript made with it (a server frees its tokens, then its arena). */
+ * end, whichever transcript records them (a reservation over a quarter of a chunk gets a chunk of its own), and
+ * nothing is returned before the arena is freed, after every transcript made with it (a server frees its
+ * tokens, then its arena). */
 struct ch_arena;
 struct ch_arena *ch_arena_new(void);
 void ch_arena_free(struct ch_arena *a);

@@ -118,12 +118,14 @@ static void *room(struct ch_arena *a, size_t n, size_t align)
         c->len = at + n;
         return c->data + at;
     }
-    size_t cap = n > CHUNK / 4 ? n : CHUNK;
+    int own = n > CHUNK / 4; /* a chunk of its own: the one being filled stays */
+    size_t cap = own ? n : CHUNK;
+    if (cap > SIZE_MAX - sizeof *c) return NULL;
     c = malloc(sizeof *c + cap);
     if (!c) return NULL;
     *c = (struct chunk){.next = a->chunks, .len = n, .cap = cap};
     a->chunks = c;
-    if (cap == CHUNK) a->fill = c;
+    if (!own) a->fill = c;
     return c->data;
 }
 
@@ -407,7 +409,7 @@ json_t *ch_transcript_json(const struct ch_transcript *t)
         return json_pack("{s:O, s:O, s:o, s:I}", "token", t->token, "case", t->case_id, "events", events,
                          "dropped", (json_int_t)(t->dropped + (long)t->n));
     size_t k = t->n;
-    for (const struct entry *e = t->last; e; e = e->prev) { /* newest first: ranked from the end */
+    for (const struct entry *e = t->last; e && k > 0; e = e->prev) { /* newest first: ranked from the end */
         k--;
         order[k] = (struct ranked){e, k};
     }

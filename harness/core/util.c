@@ -196,10 +196,8 @@ static size_t ascii_run(const unsigned char *s, size_t n)
 
 int ch_utf8_text(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
+    size_t i = ascii_run(s, n);
     while (i < n) {
-        i += ascii_run(s + i, n - i);
-        if (i == n) break;
         unsigned char c = s[i];
         size_t more;
         uint32_t cp, min;
@@ -216,6 +214,7 @@ int ch_utf8_text(const unsigned char *s, size_t n)
         }
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
         i += more + 1;
+        i += ascii_run(s + i, n - i); /* words again after each sequence, not after each ASCII byte */
     }
     return 1;
 }
