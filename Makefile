@@ -107,13 +107,14 @@ deps:
 	$(Q)scripts/install-deps.sh
 
 # libFuzzer targets: every fuzz/fuzz_*.c, linked against the harness sources compiled for fuzzing (clang,
-# -fsanitize=fuzzer-no-link plus ASan and UBSan) into $(FUZZ_BUILD)/. With FUZZ_SECONDS=N, each runs for N
+# -fsanitize=fuzzer-no-link plus ASan and UBSan, FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION defined: a case file's
+# string budget is lower, harness/case/script_int.h) into $(FUZZ_BUILD)/. With FUZZ_SECONDS=N, each runs for N
 # seconds on a scratch corpus in $(FUZZ_BUILD)/corpus/<name>/, seeded from the committed fuzz/corpus/<name>/;
 # a crash leaves its input in $(FUZZ_BUILD)/ and fails the target.
 FUZZ_CC     ?= clang
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -MMD -MP
+FUZZ_CFLAGS := -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -MMD -MP -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_OBJ    := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
