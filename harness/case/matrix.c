@@ -286,15 +286,20 @@ struct sbuf {
     size_t len, cap;
 };
 
+/* Room for `need` bytes (and as many map entries) in all. */
+static void sgrow(struct sbuf *b, size_t need)
+{
+    if (need <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    b->p = ch_xrealloc(b->p, cap);
+    b->map = ch_xrealloc(b->map, cap * sizeof *b->map);
+    b->cap = cap;
+}
+
 static void sput(struct sbuf *b, const char *s, size_t n, size_t from, int same_origin)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = ch_xrealloc(b->p, cap);
-        b->map = ch_xrealloc(b->map, cap * sizeof *b->map);
-        b->cap = cap;
-    }
+    sgrow(b, b->len + n + 1);
     memcpy(b->p + b->len, s, n);
     for (size_t k = 0; k < n; k++) b->map[b->len + k] = same_origin ? from : from + k;
     b->len += n;
@@ -334,14 +339,13 @@ int ch_matrix_subst(const struct ch_matrix *m, const int *sel, const char *s, si
 {
     struct sbuf b = {0};
     size_t i = 0, lit = 0;
+    sgrow(&b, n + 1); /* the line's own length: all it takes without a `$` */
     sput(&b, "", 0, 0, 0);
     while (m->naxes > 0 && i < n) {
-        const char *val;
+        const char *val, *d = memchr(s + i, '$', n - i);
         size_t vlen, used;
-        if (s[i] != '$') {
-            i++;
-            continue;
-        }
+        if (!d) break;
+        i = (size_t)(d - s);
         used = dollar(m, sel, s, n, i, &val, &vlen, err);
         if (!used) {
             *at = i;

@@ -103,6 +103,7 @@ struct fctx {
     json_t *errs;
     size_t errs_first; /* errs[errs_first..] are this file's */
     int nerr;
+    struct { int line, col; } at[SC_MAX_ERRORS + 1]; /* errs[errs_first + i]'s position, i < nerr (words.c) */
     const char *fixtures;
     struct ch_matrix matrix;
     const struct ch_line *lines;

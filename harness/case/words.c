@@ -20,6 +20,10 @@
 static void sanitize(const char *s, char *out, size_t n)
 {
     size_t i = 0, w = 0, len = strlen(s);
+    if (len < n && ch_utf8_text((const unsigned char *)s, len)) { /* the usual message: as it is */
+        memcpy(out, s, len + 1);
+        return;
+    }
     while (i < len && w + 1 < n) {
         unsigned char ch = (unsigned char)s[i];
         size_t k = ch < 0x80 ? 1 : (ch & 0xe0) == 0xc0 ? 2 : (ch & 0xf0) == 0xe0 ? 3 : (ch & 0xf8) == 0xf0 ? 4 : 1;
@@ -35,53 +39,58 @@ static void sanitize(const char *s, char *out, size_t n)
     out[w] = '\0';
 }
 
-static int same_error(const json_t *e, int line, int col, const char *msg)
+/* 1 if file f lists an error at line:col with this message already. A matrix repeats every line in each of its
+ * cells, so most errors come again: the positions kept beside the list (fctx.at) are compared first. */
+static int listed(const struct fctx *f, int line, int col, const char *msg)
 {
-    return json_integer_value(json_object_get(e, "line")) == line &&
-           json_integer_value(json_object_get(e, "col")) == col &&
-           strcmp(json_string_value(json_object_get(e, "message")), msg) == 0;
+    for (int i = 0; i < f->nerr; i++)
+        if (f->at[i].line == line && f->at[i].col == col &&
+            strcmp(json_string_value(json_object_get(json_array_get(f->errs, f->errs_first + (size_t)i), "message")),
+                   msg) == 0)
+            return 1;
+    return 0;
 }
 
 /* Appends one error of file f (unless already listed) and returns -1. After SC_MAX_ERRORS, one last
  * "too many errors" entry, then nothing. */
-static int vferr(struct fctx *f, int line, int col, const char *cell, const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-static int vferr(struct fctx *f, int line, int col, const char *cell, const char *fmt, va_list ap)
+static int add_error(struct fctx *f, int line, int col, const char *cell, const char *raw)
 {
-    char raw[CH_ERR_LEN], msg[CH_ERR_LEN], path[1024];
+    char msg[CH_ERR_LEN], path[1024];
     if (f->nerr > SC_MAX_ERRORS) return -1;
-    vsnprintf(raw, sizeof raw, fmt, ap);
     sanitize(f->nerr == SC_MAX_ERRORS ? "too many errors; the rest of the file is not checked" : raw, msg,
              sizeof msg);
-    for (size_t i = f->errs_first; i < json_array_size(f->errs); i++)
-        if (same_error(json_array_get(f->errs, i), line, col, msg)) return -1;
+    if (listed(f, line, col, msg)) return -1;
     sanitize(f->path, path, sizeof path);
     json_t *e = json_pack("{s:s, s:i, s:i, s:s}", "file", path, "line", line, "col", col, "message", msg);
     if (e && cell) json_object_set_new(e, "cell", json_string(cell));
     json_array_append_new(f->errs, e);
+    f->at[f->nerr].line = line;
+    f->at[f->nerr].col = col;
     f->nerr++;
     return -1;
 }
 
 int sc_ferr(struct fctx *f, int line, int col, const char *cell, const char *fmt, ...)
 {
+    char raw[CH_ERR_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vferr(f, line, col, cell, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    return -1;
+    return add_error(f, line, col, cell, raw);
 }
 
 /* An error of cell c at a file position (not within one of the cell's lines). Errors that every cell would
  * hit alike (guards, `$NAME`) name no cell: use_cell 0. */
 int sc_cerr(struct pctx *c, int use_cell, int line, int col, const char *fmt, ...)
 {
+    char raw[CH_ERR_LEN];
     va_list ap;
     c->errors++;
     va_start(ap, fmt);
-    vferr(c->f, line, col, use_cell ? c->cell : NULL, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    return -1;
+    return add_error(c->f, line, col, use_cell ? c->cell : NULL, raw);
 }
 
 static int vsc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, va_list ap)
@@ -91,7 +100,8 @@ static int vsc_err(struct pctx *c, const struct sline *ln, size_t off, const cha
     char msg[CH_ERR_LEN];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t src = ln->map[off < ln->len ? off : ln->len];
-    return sc_cerr(c, 1, ln->src->no, ch_lex_col(ln->src->text, ln->src->len, src), "%s", msg);
+    c->errors++;
+    return add_error(c->f, ln->src->no, ch_lex_col(ln->src->text, ln->src->len, src), c->cell, msg);
 }
 
 int sc_err(struct pctx *c, const struct sline *ln, size_t off, const char *fmt, ...)
@@ -110,7 +120,8 @@ int sc_err_at(struct pctx *c, int line, int col, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return sc_cerr(c, 1, line, col, "%s", msg);
+    c->errors++;
+    return add_error(c->f, line, col, c->cell, msg);
 }
 
 int sc_err_word(struct pctx *c, const struct stmt *st, size_t k, const char *fmt, ...)

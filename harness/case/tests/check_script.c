@@ -824,6 +824,33 @@ START_TEST(all_errors)
 }
 END_TEST
 
+/* An error repeated by every cell is listed once; one whose message differs by cell, once per message; a word cut
+ * inside a UTF-8 sequence in a message becomes '?', so the list stays JSON text (words.c, add_error). */
+START_TEST(errors_listed_once_by_place_and_message)
+{
+    const char *text = "case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\n"
+                       "server GET /x\n  sattus 200\n  sattus 200\n"
+                       "client xhr\n  open GET {A}/x\n  bogus$a\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\n" EXP;
+    json_t *out = json_array(), *errs = json_array();
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), fixtures, out, errs), 5);
+    static const struct { int line, col; const char *message; } want[] = {
+        {7, 3, "unknown step 'sattus' in a server section"},
+        {8, 3, "unknown step 'sattus' in a server section"},
+        {11, 3, "unknown step 'bogusx' in a client xhr section"},
+        {12, 3, "unknown step 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' in a client xhr section"},
+        {11, 3, "unknown step 'bogusy' in a client xhr section"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        json_t *e = json_array_get(errs, i);
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "line")), want[i].line);
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "col")), want[i].col);
+        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "message")), want[i].message));
+    }
+    json_decref(out);
+    json_decref(errs);
+}
+END_TEST
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -908,7 +935,7 @@ int main(void)
     make_fixtures();
     int rc = ch_check_main("script", 0,
                            CH_LOOPS(CH_LOOP(good_table, good), CH_LOOP(bad_table, bad)),
-                           CH_TESTS(matrix_cells, all_errors, load_tree, print_errors));
+                           CH_TESTS(matrix_cells, all_errors, errors_listed_once_by_place_and_message, load_tree, print_errors));
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fixtures);
     return system(cmd) == 0 ? rc : EXIT_FAILURE;
