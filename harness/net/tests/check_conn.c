@@ -42,30 +42,51 @@ static void on_dispatch(struct ch_conn *c, struct ch_request *r, void *arg)
 
 static void on_closed(struct ch_conn *c, void *arg) { ((struct seen *)arg)->closed = 1; }
 
-/* Sends `in` (n bytes) on a fresh connection, half-closes when `fin`, runs the loop for up to `ms`, and returns
- * what came back (malloc'd, NUL-terminated). */
-static char *exchange(const char *in, size_t n, int fin, int ms, struct seen *s)
+/* Runs the loop for ms milliseconds. */
+static void run_for(struct event_base *base, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* A connection served for `owner` (which must outlive it) on a new loop (returned), from one end of a socketpair;
+ * *peer is the other end, the client's. */
+static struct event_base *open_conn(struct ch_conn_owner *owner, int *peer)
 {
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     struct event_base *base = event_base_new();
-    struct ch_conn_owner owner = {on_dispatch, on_closed, s, 5000, NULL};
     struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
-    ck_assert_int_eq(write(sv[1], in, n), (ssize_t)n);
-    if (fin) shutdown(sv[1], SHUT_WR);
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-    char *out = calloc(1, 65536);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    ssize_t got = read(sv[1], out, 65535);
-    out[got > 0 ? got : 0] = '\0';
-    close(sv[1]);
-    event_base_loopexit(base, NULL);
-    event_base_dispatch(base); /* let the connection see EOF and free itself */
+    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, owner);
+    *peer = sv[1];
+    return base;
+}
+
+/* Closes the client's end, lets the connection see EOF and free itself, and frees the loop. */
+static void close_conn(struct event_base *base, int peer)
+{
+    close(peer);
+    run_for(base, 10);
     event_base_free(base);
+}
+
+/* Sends `in` (n bytes) on a fresh connection, half-closes when `fin`, runs the loop for up to `ms`, and returns
+ * what came back (malloc'd, NUL-terminated). */
+static char *exchange(const char *in, size_t n, int fin, int ms, struct seen *s)
+{
+    int peer;
+    struct ch_conn_owner owner = {on_dispatch, on_closed, s, 5000, NULL};
+    struct event_base *base = open_conn(&owner, &peer);
+    ck_assert_int_eq(write(peer, in, n), (ssize_t)n);
+    if (fin) shutdown(peer, SHUT_WR);
+    run_for(base, ms);
+    char *out = calloc(1, 65536);
+    fcntl(peer, F_SETFL, O_NONBLOCK);
+    ssize_t got = read(peer, out, 65535);
+    out[got > 0 ? got : 0] = '\0';
+    close_conn(base, peer);
     return out;
 }
 
@@ -123,14 +144,6 @@ START_TEST(chunked_body_is_decoded)
 }
 END_TEST
 
-/* Runs the loop for ms milliseconds. */
-static void run_for(struct event_base *base, int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-}
-
 /* A request's end is stamped when its last byte came: with its head when it has no body (RFC 9112 §6.3), later
  * when a body or the chunked framing's last chunk comes 30 ms after the head (at least 10 ms later: slack for
  * a loaded machine). */
@@ -147,25 +160,19 @@ START_TEST(message_end_is_stamped_when_its_last_byte_came)
         {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "0\r\n\r\n", 1}, /* no body byte at all */
     };
     for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
-        int sv[2];
+        int peer;
         struct seen s = {0};
-        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-        fcntl(sv[0], F_SETFL, O_NONBLOCK);
-        struct event_base *base = event_base_new();
         struct ch_conn_owner owner = {on_dispatch, on_closed, &s, 5000, NULL};
-        struct sockaddr sa = {.sa_family = AF_UNIX};
-        ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
-        ck_assert_int_eq(write(sv[1], stamps[i].head, strlen(stamps[i].head)), (ssize_t)strlen(stamps[i].head));
+        struct event_base *base = open_conn(&owner, &peer);
+        ck_assert_int_eq(write(peer, stamps[i].head, strlen(stamps[i].head)), (ssize_t)strlen(stamps[i].head));
         run_for(base, 30);
         size_t n = strlen(stamps[i].rest);
-        if (n) ck_assert_int_eq(write(sv[1], stamps[i].rest, n), (ssize_t)n);
+        if (n) ck_assert_int_eq(write(peer, stamps[i].rest, n), (ssize_t)n);
         run_for(base, 30);
         ck_assert_int_eq(s.requests, 1);
         int ok = stamps[i].later ? s.end_us - s.head_us >= 10000 : s.end_us == s.head_us;
         ck_assert_msg(ok, "row %zu: head %lld end %lld", i, (long long)s.head_us, (long long)s.end_us);
-        close(sv[1]);
-        run_for(base, 10);
-        event_base_free(base);
+        close_conn(base, peer);
     }
 }
 END_TEST
@@ -279,24 +286,20 @@ static void on_dispatch_tokens(struct ch_conn *c, struct ch_request *r, void *ar
 
 START_TEST(every_token_on_a_reused_connection_sees_its_close)
 {
-    int sv[2];
+    int peer;
     char buf[4096];
     ntr = 0;
     struct ch_arena *arena = ch_arena_new();
     for (int i = 0; i < 12; i++) trs[i] = ch_transcript_new(arena, "t", "c", 0);
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    struct event_base *base = event_base_new();
     struct seen s = {0};
     struct ch_conn_owner owner = {on_dispatch_tokens, on_closed, &s, 5000, NULL};
-    struct sockaddr sa = {.sa_family = AF_UNIX};
-    ch_conn_new(base, sv[0], &sa, sizeof sa, NULL, 1, &owner);
+    struct event_base *base = open_conn(&owner, &peer);
     for (int i = 0; i < 12; i++) {
-        ck_assert_int_eq(write(sv[1], "GET /x HTTP/1.1\r\n\r\n", 19), 19);
+        ck_assert_int_eq(write(peer, "GET /x HTTP/1.1\r\n\r\n", 19), 19);
         while (ntr <= i) event_base_loop(base, EVLOOP_ONCE);
-        ck_assert(read(sv[1], buf, sizeof buf) > 0);
+        ck_assert(read(peer, buf, sizeof buf) > 0);
     }
-    close(sv[1]);
+    close(peer);
     while (!s.closed) event_base_loop(base, EVLOOP_ONCE);
     for (int i = 4; i < 12; i++) { /* the last CH_CONN_MAX_TRANSCRIPTS tokens, the newest above all */
         json_t *j = ch_transcript_json(trs[i]), *ev = json_object_get(j, "events");
