@@ -43,23 +43,24 @@ static void sanitize(const char *s, char *out, size_t n)
  * cells, so most errors come again: the positions kept beside the list (fctx.at) are compared first. */
 static int listed(const struct fctx *f, int line, int col, const char *msg)
 {
-    for (int i = 0; i < f->nerr; i++)
-        if (f->at[i].line == line && f->at[i].col == col &&
-            strcmp(json_string_value(json_object_get(json_array_get(f->errs, f->errs_first + (size_t)i), "message")),
-                   msg) == 0)
-            return 1;
+    for (int i = 0; i < f->nerr; i++) {
+        if (f->at[i].line != line || f->at[i].col != col) continue;
+        json_t *e = json_array_get(f->errs, f->errs_first + (size_t)i); /* NULL after an append out of memory */
+        const char *m = json_string_value(json_object_get(e, "message"));
+        if (m && strcmp(m, msg) == 0) return 1;
+    }
     return 0;
 }
 
 /* Appends one error of file f (unless already listed) and returns -1. After SC_MAX_ERRORS, one last
- * "too many errors" entry, then nothing. */
+ * "too many errors" entry in place of the next new error, then nothing. */
 static int add_error(struct fctx *f, int line, int col, const char *cell, const char *raw)
 {
     char msg[CH_ERR_LEN], path[1024];
     if (f->nerr > SC_MAX_ERRORS) return -1;
-    sanitize(f->nerr == SC_MAX_ERRORS ? "too many errors; the rest of the file is not checked" : raw, msg,
-             sizeof msg);
+    sanitize(raw, msg, sizeof msg);
     if (listed(f, line, col, msg)) return -1;
+    if (f->nerr == SC_MAX_ERRORS) snprintf(msg, sizeof msg, "too many errors; the rest of the file is not checked");
     sanitize(f->path, path, sizeof path);
     json_t *e = json_pack("{s:s, s:i, s:i, s:s}", "file", path, "line", line, "col", col, "message", msg);
     if (e && cell) json_object_set_new(e, "cell", json_string(cell));

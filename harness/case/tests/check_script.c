@@ -833,19 +833,48 @@ START_TEST(errors_listed_once_by_place_and_message)
                        "client xhr\n  open GET {A}/x\n  bogus$a\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\n" EXP;
     json_t *out = json_array(), *errs = json_array();
     ck_assert_int_eq(ch_script_parse_text("t.case", text, strlen(text), fixtures, out, errs), 5);
-    static const struct { int line, col; const char *message; } want[] = {
-        {7, 3, "unknown step 'sattus' in a server section"},
-        {8, 3, "unknown step 'sattus' in a server section"},
-        {11, 3, "unknown step 'bogusx' in a client xhr section"},
-        {12, 3, "unknown step 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' in a client xhr section"},
-        {11, 3, "unknown step 'bogusy' in a client xhr section"},
+    ck_assert_int_eq(json_array_size(errs), 5);
+    static const struct { int line, col; const char *message, *cell; } want[] = {
+        {7, 3, "unknown step 'sattus' in a server section", "x"},
+        {8, 3, "unknown step 'sattus' in a server section", "x"},
+        {11, 3, "unknown step 'bogusx' in a client xhr section", "x"},
+        {12, 3, "unknown step 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' in a client xhr section", "x"},
+        {11, 3, "unknown step 'bogusy' in a client xhr section", "y"},
     };
     for (size_t i = 0; i < 5; i++) {
         json_t *e = json_array_get(errs, i);
         ck_assert_int_eq(json_integer_value(json_object_get(e, "line")), want[i].line);
         ck_assert_int_eq(json_integer_value(json_object_get(e, "col")), want[i].col);
         ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "message")), want[i].message));
+        ck_assert_str_eq(json_string_value(json_object_get(e, "cell")), want[i].cell);
     }
+    json_decref(out);
+    json_decref(errs);
+}
+END_TEST
+
+/* SC_MAX_ERRORS (100) errors, which the second cell repeats: they are all, and "too many errors" is said only
+ * for a new one after them. */
+START_TEST(too_many_errors_only_for_a_new_one)
+{
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "case xhr/m\ntitle T\nspec https://x.test/#a\nmatrix\n  axis a x y\n"
+                                                   "server GET /x\n");
+    for (int i = 0; i < 100; i++) n += (size_t)snprintf(text + n, sizeof text - n, "  sattus 200\n");
+    n += (size_t)snprintf(text + n, sizeof text - n, CLI EXP);
+    json_t *out = json_array(), *errs = json_array();
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, n, fixtures, out, errs), 100);
+    for (size_t i = 0; i < 100; i++)
+        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(errs, i), "message")), "sattus"));
+    json_decref(out);
+    json_decref(errs);
+    n -= strlen(CLI EXP); /* one error more, in every cell */
+    n += (size_t)snprintf(text + n, sizeof text - n, "  sattus 200\n" CLI EXP);
+    out = json_array();
+    errs = json_array();
+    ck_assert_int_eq(ch_script_parse_text("t.case", text, n, fixtures, out, errs), 101);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errs, 100), "message")),
+                     "too many errors; the rest of the file is not checked");
     json_decref(out);
     json_decref(errs);
 }
@@ -935,7 +964,8 @@ int main(void)
     make_fixtures();
     int rc = ch_check_main("script", 0,
                            CH_LOOPS(CH_LOOP(good_table, good), CH_LOOP(bad_table, bad)),
-                           CH_TESTS(matrix_cells, all_errors, errors_listed_once_by_place_and_message, load_tree, print_errors));
+                           CH_TESTS(matrix_cells, all_errors, errors_listed_once_by_place_and_message,
+                                  too_many_errors_only_for_a_new_one, load_tree, print_errors));
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fixtures);
     return system(cmd) == 0 ? rc : EXIT_FAILURE;
