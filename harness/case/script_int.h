@@ -37,11 +37,11 @@
 #define SC_MAX_FILE (16u << 20) /* bytes per case file */
 #define SC_NAME_LEN 64         /* object names, event names */
 /* Bytes string expressions may add to one file, all cells together (FORMAT.md §1.4). The fuzz build (Makefile:
- * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, libFuzzer's convention) checks the same budget at 1 MiB, so that one
+ * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, libFuzzer's convention) checks the same budget at 4 MiB, so that one
  * input cannot spend seconds of an instrumented build making strings (README, Fuzzing); there one expression's own
  * limit (CH_LEX_MAX_STRING, 16 MiB) is never the one reached: check_lex's and check_script's rows test it. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define SC_MAX_REPEATED (1u << 20)
+#define SC_MAX_REPEATED (4u << 20)
 #else
 #define SC_MAX_REPEATED (64u << 20)
 #endif
